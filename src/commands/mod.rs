@@ -1,0 +1,137 @@
+//! One thin file per subcommand: glue between the input layer, the metrics and the output.
+
+pub mod survey;
+
+use anyhow::Result;
+use serde_json::{json, Map};
+
+use crate::cli::{CesArgs, CsatArgs, NpsArgs, PmfArgs};
+use crate::fail;
+use crate::metrics::stats::{self, NpsMethod};
+use crate::metrics::survey::{CsatScale, ScoreKind, Settings};
+use crate::plan;
+
+fn settings(confidence: f64, method: NpsMethod) -> Settings {
+    Settings {
+        z: stats::z_for(confidence),
+        nps_method: method,
+    }
+}
+
+pub fn nps(a: &NpsArgs) -> Result<u8> {
+    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let method = match a.ci.as_str() {
+        "adjusted-wald" => NpsMethod::AdjustedWald,
+        "wald" => NpsMethod::Wald,
+        other => fail!("--ci {other:?}: use adjusted-wald or wald"),
+    };
+    let mut d = Map::new();
+    d.insert("scale".into(), json!("0-10"));
+    d.insert("promoters".into(), json!("9-10"));
+    d.insert("passives".into(), json!("7-8"));
+    d.insert("detractors".into(), json!("0-6"));
+    d.insert("ci".into(), json!(a.ci));
+    d.insert("confidence".into(), json!(c.confidence));
+    let s = settings(c.confidence, method);
+    survey::run(ScoreKind::Nps, c, s, d)
+}
+
+pub fn csat(a: &CsatArgs) -> Result<u8> {
+    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let (scale, default_sat) = match a.scale.to_lowercase().as_str() {
+        "2" => (CsatScale::Points(2), 2),
+        "3" => (CsatScale::Points(3), 3),
+        "5" => (CsatScale::Points(5), 4),
+        "7" => (CsatScale::Points(7), 6),
+        "10" => (CsatScale::Points(10), 8),
+        "binary" => (CsatScale::Binary, 1),
+        other => fail!("--scale {other:?}: use 2, 3, 5, 7, 10 or binary"),
+    };
+    let satisfied = a.satisfied.unwrap_or(default_sat);
+    if let CsatScale::Points(k) = scale {
+        if satisfied < 1 || satisfied > k {
+            fail!("--satisfied {satisfied}: must be a point of the 1–{k} scale");
+        }
+    } else if a.satisfied.is_some() {
+        fail!("--satisfied does not apply to --scale binary (good is satisfied)");
+    }
+    let mut d = Map::new();
+    d.insert("scale".into(), json!(a.scale));
+    d.insert(
+        "satisfied".into(),
+        if scale == CsatScale::Binary {
+            json!("good")
+        } else {
+            json!(format!(">= {satisfied}"))
+        },
+    );
+    d.insert("invert".into(), json!(a.invert));
+    d.insert("interval".into(), json!("wilson"));
+    d.insert("confidence".into(), json!(c.confidence));
+    let s = settings(c.confidence, NpsMethod::AdjustedWald);
+    survey::run(
+        ScoreKind::Csat {
+            scale,
+            invert: a.invert,
+            satisfied,
+        },
+        c,
+        s,
+        d,
+    )
+}
+
+pub fn ces(a: &CesArgs) -> Result<u8> {
+    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let scale: i64 = match a.scale.as_str() {
+        "5" => 5,
+        "7" => 7,
+        other => fail!("--scale {other:?}: use 5 or 7"),
+    };
+    let easy = a.easy.unwrap_or(if scale == 7 { 5 } else { 4 });
+    if easy < 1 || easy > scale {
+        fail!("--easy {easy}: must be a point of the 1–{scale} scale");
+    }
+    let mut d = Map::new();
+    d.insert("scale".into(), json!(format!("1-{scale}")));
+    d.insert("easy".into(), json!(format!(">= {easy}")));
+    d.insert(
+        "difficult".into(),
+        json!(format!("<= {}", if scale == 7 { 3 } else { 2 })),
+    );
+    d.insert("invert".into(), json!(a.invert));
+    d.insert("confidence".into(), json!(c.confidence));
+    let s = settings(c.confidence, NpsMethod::AdjustedWald);
+    survey::run(
+        ScoreKind::Ces {
+            scale,
+            invert: a.invert,
+            easy,
+        },
+        c,
+        s,
+        d,
+    )
+}
+
+pub fn pmf(a: &PmfArgs) -> Result<u8> {
+    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let numeric = match a.scale.as_deref() {
+        None => false,
+        Some("3") => true,
+        Some(other) => fail!("--scale {other:?}: the only numeric PMF scale is 3 (1 = not, 2 = somewhat, 3 = very disappointed)"),
+    };
+    let mut d = Map::new();
+    d.insert(
+        "answers".into(),
+        json!([
+            "very disappointed",
+            "somewhat disappointed",
+            "not disappointed"
+        ]),
+    );
+    d.insert("threshold".into(), json!(40));
+    d.insert("confidence".into(), json!(c.confidence));
+    let s = settings(c.confidence, NpsMethod::AdjustedWald);
+    survey::run(ScoreKind::Pmf { numeric }, c, s, d)
+}

@@ -1,0 +1,911 @@
+//! `cxm nps|csat|ces|pmf`: map the columns, run the polars aggregation, turn counts into
+//! result rows (groups × periods, then the total), evaluate thresholds, write the output.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use anyhow::Result;
+use polars::prelude::*;
+use serde_json::{json, Map, Value};
+
+use crate::assert;
+use crate::error::{err, EXIT_ASSERT, EXIT_OK};
+use crate::fail;
+use crate::input::mapping::{self, Canon};
+use crate::input::{self, read, FrameCol, Source};
+use crate::metrics::stats;
+use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
+use crate::output;
+use crate::plan::Common;
+use crate::progress::Progress;
+use crate::report::{Col, ColKind, InputCount, Report, Row};
+use crate::time;
+
+const GENERIC_SCORE: &[&str] = &["rating", "likelihood to recommend"];
+
+fn score_canon(kind: &ScoreKind) -> Canon {
+    let own: &'static [&'static str] = match kind {
+        ScoreKind::Nps => &[
+            "nps",
+            "nps score",
+            "likelihood to recommend",
+            "how likely are you to recommend us",
+        ],
+        ScoreKind::Csat { .. } => &[
+            "csat",
+            "satisfaction",
+            "satisfaction score",
+            "csat score",
+            "satisfaction rating",
+            "customer satisfaction rating",
+        ],
+        ScoreKind::Ces { .. } => &["ces", "effort", "effort score", "ces score"],
+        ScoreKind::Pmf { .. } => &["pmf", "pmf score", "disappointment", "how disappointed"],
+    };
+    Canon {
+        name: "score",
+        required: true,
+        own,
+        generic: GENERIC_SCORE,
+    }
+}
+
+pub const SURVEY_COLUMNS: &[&str] = &[
+    "score",
+    "submitted_at",
+    "response_id",
+    "customer_id",
+    "comment",
+    "updated_at",
+];
+
+fn time_canon(required: bool) -> Canon {
+    Canon {
+        name: "submitted_at",
+        required,
+        own: &[
+            "submitted",
+            "submit date",
+            "submitted date",
+            "date submitted",
+            "response date",
+            "responded at",
+            "completed at",
+            "recorded date",
+            "end date",
+        ],
+        generic: &["created_at", "created", "date", "timestamp", "time"],
+    }
+}
+const ID_CANON: Canon = Canon {
+    name: "response_id",
+    required: false,
+    own: &["response id", "responseid", "survey response id"],
+    generic: &[],
+};
+const UPDATED_CANON: Canon = Canon {
+    name: "updated_at",
+    required: false,
+    own: &["updated", "last updated", "modified at"],
+    generic: &[],
+};
+
+/// Resolve an optional canonical column in every source: present in all, or in none.
+fn resolve_all(sources: &[Source], canon: &Canon, c: &Common) -> Result<Option<Vec<usize>>> {
+    let mut found: Vec<Option<usize>> = Vec::new();
+    for s in sources {
+        found.push(mapping::resolve(&s.display, &s.headers, canon, &c.cols)?);
+    }
+    if found.iter().all(|f| f.is_some()) {
+        Ok(Some(found.into_iter().map(|f| f.unwrap_or(0)).collect()))
+    } else if found.iter().all(|f| f.is_none()) {
+        Ok(None)
+    } else {
+        let with = sources
+            .iter()
+            .zip(&found)
+            .find(|(_, f)| f.is_some())
+            .map(|(s, _)| s.display.clone())
+            .unwrap_or_default();
+        let without = sources
+            .iter()
+            .zip(&found)
+            .find(|(_, f)| f.is_none())
+            .map(|(s, _)| s.display.clone())
+            .unwrap_or_default();
+        fail!(
+            "the inputs do not have the same columns: {with} has a {:?} column and {without} does not; give files of one export, or map it in both with --col {}=…",
+            canon.name,
+            canon.name
+        )
+    }
+}
+
+fn collect(lf: LazyFrame, sources: &[Source]) -> Result<DataFrame> {
+    lf.collect().map_err(|e| {
+        let msg = crate::error::render(&e.into());
+        let names: Vec<&str> = sources.iter().map(|s| s.display.as_str()).collect();
+        err(format!("{}: cannot read: {msg}", names.join(", ")))
+    })
+}
+
+/// Group keys sort in byte order, blank last.
+fn group_order(a: &[Option<String>], b: &[Option<String>]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = match (x, y) {
+            (Some(x), Some(y)) => x.as_bytes().cmp(y.as_bytes()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+fn norm_key(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Duplicate ids: keep the row with the latest `updated_at`, else the last in input order.
+fn duplicate_mask(
+    lf: LazyFrame,
+    sources: &[Source],
+    c: &Common,
+    has_updated: bool,
+) -> Result<Vec<bool>> {
+    let mut sel = vec![col("response_id")];
+    if has_updated {
+        sel.push(col("updated_at"));
+    }
+    let df = collect(lf.select(sel), sources)?;
+    let ids = df
+        .column("response_id")
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| err(e.to_string()))?;
+    let upd = if has_updated {
+        Some(
+            df.column("updated_at")
+                .and_then(|c| c.str().cloned())
+                .map_err(|e| err(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let mut best: HashMap<&str, (i64, usize)> = HashMap::new();
+    let mut mask = vec![false; ids.len()];
+    for (i, id) in ids.iter().enumerate() {
+        let Some(id) = id.map(str::trim).filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let u = upd
+            .as_ref()
+            .and_then(|u| u.get(i))
+            .and_then(|s| c.parser.parse(s).ok())
+            .map_or(i64::MIN, |(ms, _)| ms);
+        match best.get_mut(id) {
+            None => {
+                best.insert(id, (u, i));
+            }
+            Some(prev) => {
+                if (u, i) >= *prev {
+                    mask[prev.1] = true;
+                    *prev = (u, i);
+                } else {
+                    mask[i] = true;
+                }
+            }
+        }
+    }
+    Ok(mask)
+}
+
+/// A rejected row found by the per-record pass.
+struct Rejected {
+    source: usize,
+    loc: u64,
+    column: String,
+    reason: String,
+    cells: Vec<(String, Option<String>)>,
+}
+
+/// Re-read the inputs that had rejections, record by record, with the same rule.
+#[allow(clippy::too_many_arguments)]
+fn find_rejects(
+    sources: &[Source],
+    rejected_per_source: &[u64],
+    rule: &RowRule,
+    c: &Common,
+    score_idx: &[usize],
+    time_idx: Option<&Vec<usize>>,
+    where_idx: &[Vec<usize>],
+    mask: Option<&Vec<bool>>,
+    offsets: &[usize],
+    time_name: &str,
+    first_only: bool,
+) -> Result<Vec<Rejected>> {
+    let mut out = Vec::new();
+    for (si, src) in sources.iter().enumerate() {
+        if rejected_per_source[si] == 0 {
+            continue;
+        }
+        let owned;
+        let table: &input::Table = match &src.table {
+            Some(t) => t,
+            None if src.format == input::Format::Parquet => {
+                let cols: Vec<FrameCol> = src
+                    .headers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| FrameCol {
+                        name: h.clone(),
+                        index: vec![i],
+                    })
+                    .collect();
+                let one = std::slice::from_ref(src);
+                let df = collect(input::frame(one, &cols)?, one)?;
+                let mut t = input::Table {
+                    headers: src.headers.clone(),
+                    ..Default::default()
+                };
+                let cas: Vec<StringChunked> = src
+                    .headers
+                    .iter()
+                    .map(|h| df.column(h).and_then(|c| c.str().cloned()))
+                    .collect::<PolarsResult<_>>()
+                    .map_err(|e| err(e.to_string()))?;
+                for r in 0..df.height() {
+                    t.rows
+                        .push(cas.iter().map(|ca| ca.get(r).map(str::to_string)).collect());
+                    t.locs.push(r as u64);
+                    t.short.push(false);
+                }
+                owned = t;
+                &owned
+            }
+            None => {
+                owned = read::read_csv_table(src)?;
+                &owned
+            }
+        };
+        for (k, row) in table.rows.iter().enumerate() {
+            let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
+            let ts = time_idx.map(|t| survey::time_cell(&c.parser, cell(t[si]), &c.na));
+            let wh: Vec<Option<&str>> = where_idx.iter().map(|w| cell(w[si])).collect();
+            let dup = mask.is_some_and(|m| m.get(offsets[si] + k).copied().unwrap_or(false));
+            let o = rule.classify(table.short[k], dup, &wh, ts, cell(score_idx[si]), time_name);
+            if let Some(r) = o.reject {
+                let column = match r.column.as_str() {
+                    "score" => src.headers[score_idx[si]].clone(),
+                    "" => String::new(),
+                    _ => time_idx
+                        .map(|t| src.headers[t[si]].clone())
+                        .unwrap_or_default(),
+                };
+                out.push(Rejected {
+                    source: si,
+                    loc: table.locs[k],
+                    column,
+                    reason: format!("{}: {}", r.code, r.detail),
+                    cells: table
+                        .headers
+                        .iter()
+                        .cloned()
+                        .zip(row.iter().cloned())
+                        .collect(),
+                });
+                if first_only {
+                    return Ok(out);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn write_rejects(path: &str, sources: &[Source], rows: &[Rejected]) -> Result<()> {
+    let mut headers: Vec<String> = Vec::new();
+    for r in rows {
+        for (h, _) in &r.cells {
+            if !headers.contains(h) {
+                headers.push(h.clone());
+            }
+        }
+    }
+    let ndjson = path.ends_with(".ndjson") || path.ends_with(".jsonl");
+    let mut buf: Vec<u8> = Vec::new();
+    if ndjson {
+        for r in rows {
+            let mut m = Map::new();
+            for (h, v) in &r.cells {
+                m.insert(h.clone(), json!(v));
+            }
+            m.insert("cxm_file".into(), json!(sources[r.source].display));
+            m.insert("cxm_line".into(), json!(r.loc));
+            m.insert("cxm_reason".into(), json!(r.reason));
+            buf.extend(serde_json::to_vec(&Value::Object(m)).unwrap_or_default());
+            buf.push(b'\n');
+        }
+    } else {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut head: Vec<String> = headers.iter().map(|h| output::csv::neutralise(h)).collect();
+        head.extend(["cxm_file".into(), "cxm_line".into(), "cxm_reason".into()]);
+        w.write_record(&head)?;
+        for r in rows {
+            let map: HashMap<&str, Option<&str>> = r
+                .cells
+                .iter()
+                .map(|(h, v)| (h.as_str(), v.as_deref()))
+                .collect();
+            let mut rec: Vec<String> = headers
+                .iter()
+                .map(|h| {
+                    map.get(h.as_str())
+                        .copied()
+                        .flatten()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .collect();
+            rec.push(sources[r.source].display.clone());
+            rec.push(r.loc.to_string());
+            rec.push(r.reason.clone());
+            w.write_record(&rec)?;
+        }
+        buf = w.into_inner().map_err(|e| err(e.to_string()))?;
+    }
+    output::sink::Sink::open(Some(path))?.write(&buf)
+}
+
+/// `responses.csv: 10,000 rows, 9,812 used, 150 blank, 38 rejected`
+pub fn summary_line(i: &InputCount) -> String {
+    use output::table::thousands;
+    let mut s = format!(
+        "{}: {} rows, {} used, {} blank, {} rejected",
+        i.path,
+        thousands(i.rows),
+        thousands(i.used),
+        thousands(i.blank),
+        thousands(i.rejected)
+    );
+    if i.filtered > 0 {
+        s.push_str(&format!(", {} filtered", thousands(i.filtered)));
+    }
+    if i.duplicate > 0 {
+        s.push_str(&format!(", {} duplicate", thousands(i.duplicate)));
+    }
+    s
+}
+
+fn headline(kind: &ScoreKind) -> Vec<Col> {
+    let c = |key, label, kind| Col { key, label, kind };
+    match kind {
+        ScoreKind::Nps => vec![
+            c("n", "n", ColKind::Int),
+            c("nps", "NPS", ColKind::Num(1)),
+            c("ci", "95% CI", ColKind::Interval),
+            c("promoters_pct", "prom.", ColKind::Pct),
+            c("passives_pct", "pass.", ColKind::Pct),
+            c("detractors_pct", "detr.", ColKind::Pct),
+        ],
+        ScoreKind::Csat { .. } => vec![
+            c("n", "n", ColKind::Int),
+            c("csat", "CSAT", ColKind::Pct),
+            c("ci", "95% CI", ColKind::Interval),
+            c("mean", "mean", ColKind::Num(2)),
+        ],
+        ScoreKind::Ces { .. } => vec![
+            c("n", "n", ColKind::Int),
+            c("ces", "CES", ColKind::Num(2)),
+            c("ci", "95% CI", ColKind::Interval),
+            c("easy_pct", "easy", ColKind::Pct),
+            c("difficult_pct", "difficult", ColKind::Pct),
+        ],
+        ScoreKind::Pmf { .. } => vec![
+            c("n", "n", ColKind::Int),
+            c("pmf", "PMF", ColKind::Pct),
+            c("ci", "95% CI", ColKind::Interval),
+            c("pmf_reached", "≥ 40%", ColKind::Num(0)),
+        ],
+    }
+}
+
+pub fn run(
+    kind: ScoreKind,
+    c: Common,
+    settings: Settings,
+    mut definition: Map<String, Value>,
+) -> Result<u8> {
+    let progress = Progress::start(c.progress);
+    let asserts_fields = survey::assertable(&kind, c.period.is_some());
+    assert::validate(&c.asserts, &asserts_fields, c.period.is_some())?;
+
+    let sources = read::open_all(&c.files, &c.read)?;
+    let time_needed = c.period.is_some() || c.since.is_some() || c.until.is_some();
+
+    // Column mapping, per source.
+    let score_c = score_canon(&kind);
+    let mut score_idx = Vec::new();
+    for s in &sources {
+        score_idx.push(mapping::resolve(&s.display, &s.headers, &score_c, &c.cols)?.unwrap_or(0));
+    }
+    let time_idx = resolve_all(&sources, &time_canon(time_needed), &c)?;
+    let id_idx = if c.keep_duplicates {
+        None
+    } else {
+        resolve_all(&sources, &ID_CANON, &c)?
+    };
+    let upd_idx = if id_idx.is_some() {
+        resolve_all(&sources, &UPDATED_CANON, &c)?
+    } else {
+        None
+    };
+    let mut mapped: Vec<(String, Vec<usize>)> = vec![("score".into(), score_idx.clone())];
+    if let Some(t) = &time_idx {
+        mapped.push(("submitted_at".into(), t.clone()));
+    }
+    let user_col = |name: &str, flag: &str| -> Result<Vec<usize>> {
+        sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let m: Vec<(String, usize)> =
+                    mapped.iter().map(|(n, v)| (n.clone(), v[i])).collect();
+                mapping::resolve_user(&s.display, &s.headers, name, flag, &m)
+            })
+            .collect()
+    };
+    let by_idx: Vec<Vec<usize>> =
+        c.by.iter()
+            .map(|b| user_col(b, "--by"))
+            .collect::<Result<_>>()?;
+    let where_idx: Vec<Vec<usize>> = c
+        .wheres
+        .iter()
+        .map(|w| user_col(&w.name, "--where"))
+        .collect::<Result<_>>()?;
+
+    let mut cols = vec![FrameCol {
+        name: "score".into(),
+        index: score_idx.clone(),
+    }];
+    if let Some(t) = &time_idx {
+        cols.push(FrameCol {
+            name: "submitted_at".into(),
+            index: t.clone(),
+        });
+    }
+    if let Some(t) = &id_idx {
+        cols.push(FrameCol {
+            name: "response_id".into(),
+            index: t.clone(),
+        });
+    }
+    if let Some(t) = &upd_idx {
+        cols.push(FrameCol {
+            name: "updated_at".into(),
+            index: t.clone(),
+        });
+    }
+    let by_names: Vec<String> = (0..c.by.len()).map(|i| format!("__by{i}")).collect();
+    for (n, idx) in by_names.iter().zip(&by_idx) {
+        cols.push(FrameCol {
+            name: n.clone(),
+            index: idx.clone(),
+        });
+    }
+    let where_names: Vec<String> = (0..c.wheres.len()).map(|i| format!("__w{i}")).collect();
+    for (n, idx) in where_names.iter().zip(&where_idx) {
+        cols.push(FrameCol {
+            name: n.clone(),
+            index: idx.clone(),
+        });
+    }
+    let mut lf = input::frame(&sources, &cols)?;
+
+    let mut mask: Option<Arc<Vec<bool>>> = None;
+    if id_idx.is_some() {
+        lf = lf.with_row_index("__g", None);
+        mask = Some(Arc::new(duplicate_mask(
+            lf.clone(),
+            &sources,
+            &c,
+            upd_idx.is_some(),
+        )?));
+    }
+    let time_limit = c.as_of.or(Some(c.now_ms));
+    let rule = Arc::new(RowRule {
+        kind: kind.clone(),
+        na: c.na.clone(),
+        wheres: c.wheres.clone(),
+        time_needed,
+        since: c.since,
+        until: c.until,
+        time_limit: if time_idx.is_some() { time_limit } else { None },
+        period: c.period.map(|p| (p, c.tz)),
+    });
+    let parser = Arc::new(c.parser.clone());
+    let fc = FrameCols {
+        score: "score".into(),
+        time: time_idx.as_ref().map(|_| "submitted_at".to_string()),
+        wheres: where_names.clone(),
+        by: by_names.clone(),
+        dup_mask: mask.clone(),
+    };
+    progress.phase("computing");
+    let agg = collect(survey::aggregate(lf, rule.clone(), parser, &fc), &sources)?;
+
+    // Counts → per input accounting and per (group, period) cells.
+    let points = kind.points().len();
+    let mut inputs: Vec<InputCount> = sources
+        .iter()
+        .map(|s| InputCount {
+            path: s.display.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let mut cells: BTreeMap<(Vec<Option<String>>, i32), Counts> = BTreeMap::new();
+    let mut latest: Option<i64> = None;
+    let (mut dst_gap, mut dst_amb) = (0u64, 0u64);
+    let fcol = agg
+        .column("__f")
+        .and_then(|x| x.u32().cloned())
+        .map_err(|e| err(e.to_string()))?;
+    let ccol = agg
+        .column("__c")
+        .and_then(|x| x.i64().cloned())
+        .map_err(|e| err(e.to_string()))?;
+    let ncol = agg
+        .column("__n")
+        .and_then(|x| x.cast(&DataType::UInt64))
+        .and_then(|x| x.u64().cloned())
+        .map_err(|e| err(e.to_string()))?;
+    let tcol = if time_idx.is_some() {
+        Some(
+            agg.column("__tmax")
+                .and_then(|x| x.i64().cloned())
+                .map_err(|e| err(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let bcols: Vec<StringChunked> = by_names
+        .iter()
+        .map(|b| agg.column(b).and_then(|x| x.str().cloned()))
+        .collect::<PolarsResult<_>>()
+        .map_err(|e| err(e.to_string()))?;
+    for r in 0..agg.height() {
+        let f = fcol.get(r).unwrap_or(0) as usize;
+        let (ordinal, status_flags, value) = survey::unpack_outcome(ccol.get(r).unwrap_or(0));
+        let n = ncol.get(r).unwrap_or(0);
+        let status = status_flags & 0x0F;
+        if status_flags & survey::FLAG_DST_GAP != 0 {
+            dst_gap += n;
+        }
+        if status_flags & survey::FLAG_DST_AMBIGUOUS != 0 {
+            dst_amb += n;
+        }
+        let ic = &mut inputs[f];
+        ic.rows += n;
+        match status {
+            survey::USED => ic.used += n,
+            survey::BLANK => ic.blank += n,
+            survey::REJECTED => ic.rejected += n,
+            survey::FILTERED => ic.filtered += n,
+            _ => ic.duplicate += n,
+        }
+        if status == survey::USED {
+            if let Some(t) = tcol.as_ref().and_then(|t| t.get(r)) {
+                if t != survey::TS_BLANK && t != survey::TS_BAD {
+                    let ms = survey::unpack_ts(t).0;
+                    latest = Some(latest.map_or(ms, |l: i64| l.max(ms)));
+                }
+            }
+        }
+        if matches!(status, survey::USED | survey::BLANK | survey::REJECTED) {
+            let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
+            let cell = cells
+                .entry((key, ordinal))
+                .or_insert_with(|| Counts::new(points));
+            match status {
+                survey::USED => cell.dist[value as usize] += n,
+                survey::BLANK => cell.blank += n,
+                _ => cell.rejected += n,
+            }
+        }
+    }
+    let total_rows: u64 = inputs.iter().map(|i| i.rows).sum();
+    for (s, i) in sources.iter().zip(&inputs) {
+        if i.rows == 0 && sources.len() == 1 {
+            fail!(
+                "{}: no data rows (only a header); export again with the responses included",
+                s.display
+            );
+        }
+    }
+    if total_rows == 0 {
+        fail!("the inputs have no data rows (only headers)");
+    }
+    let used: u64 = inputs.iter().map(|i| i.used).sum();
+    let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
+    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
+    if used == 0 && filtered == 0 {
+        let blank: u64 = inputs.iter().map(|i| i.blank).sum();
+        fail!(
+            "no valid {} answer in the inputs ({} rows: {} blank, {} rejected); check that --col score=… names the right column (see --rejects FILE for the reasons)",
+            kind.name(),
+            total_rows,
+            blank,
+            rejected
+        );
+    }
+
+    // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
+    if rejected > 0 && (c.strict || c.rejects.is_some()) {
+        progress.phase("finding rejected rows");
+        let rej_per: Vec<u64> = inputs.iter().map(|i| i.rejected).collect();
+        let mut offsets = Vec::new();
+        let mut acc = 0usize;
+        for i in &inputs {
+            offsets.push(acc);
+            acc += i.rows as usize;
+        }
+        let time_name = time_idx.as_ref().map(|_| "submitted_at").unwrap_or("");
+        let found = find_rejects(
+            &sources,
+            &rej_per,
+            &rule,
+            &c,
+            &score_idx,
+            time_idx.as_ref(),
+            &where_idx,
+            mask.as_deref(),
+            &offsets,
+            time_name,
+            c.strict,
+        )?;
+        if c.strict {
+            if let Some(r) = found.first() {
+                fail!(
+                    "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
+                    sources[r.source].position(r.loc),
+                    r.column,
+                    r.reason
+                );
+            }
+        }
+        if let Some(p) = &c.rejects {
+            write_rejects(p, &sources, &found)?;
+        }
+    } else if let Some(p) = &c.rejects {
+        write_rejects(p, &sources, &[])?;
+    }
+
+    // As-of: the given instant, else the latest valid time (not later than now).
+    let as_of = c.as_of.or(latest);
+
+    // Period range and --last.
+    let mut warnings: Vec<String> = Vec::new();
+    let mut ordinals: Vec<i32> = Vec::new();
+    if let Some(pk) = c.period {
+        let used_ords: Vec<i32> = cells
+            .iter()
+            .filter(|((_, o), v)| *o != survey::NO_PERIOD && v.n() > 0)
+            .map(|((_, o), _)| *o)
+            .collect();
+        if let (Some(&lo), Some(&hi)) = (used_ords.iter().min(), used_ords.iter().max()) {
+            ordinals = (lo..=hi).collect();
+        }
+        if let Some(n) = c.last {
+            let a = as_of.unwrap_or(c.now_ms);
+            // The last complete period: the latest whose end is at or before as-of.
+            let mut last_complete = pk.ordinal_of(a, c.tz);
+            if pk.end_ms(last_complete, c.tz) > a {
+                last_complete -= 1;
+            }
+            let first = last_complete - n as i32 + 1;
+            ordinals = (first..=last_complete).collect();
+            // Rows outside the kept periods are filtered.
+            let keys: Vec<(Vec<Option<String>>, i32)> = cells
+                .keys()
+                .filter(|(_, o)| *o != survey::NO_PERIOD && (*o < first || *o > last_complete))
+                .cloned()
+                .collect();
+            for k in keys {
+                if let Some(v) = cells.remove(&k) {
+                    let moved = v.n() + v.blank + v.rejected;
+                    // Attribute to the first input: per-input origin is not kept per cell.
+                    if let Some(i) = inputs.first_mut() {
+                        i.used -= v.n().min(i.used);
+                        i.blank -= v.blank.min(i.blank);
+                        i.rejected -= v.rejected.min(i.rejected);
+                        i.filtered += moved;
+                    }
+                }
+            }
+        }
+    }
+
+    let min_n = c.min_n;
+    let with_low_n = |mut m: Map<String, Value>, n: u64| {
+        m.insert("low_n".into(), json!(min_n.is_some_and(|k| n < k)));
+        m
+    };
+    let mut groups: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
+    groups.sort_by(|a, b| group_order(a, b));
+    groups.dedup();
+    let grouped = !c.by.is_empty();
+    let is_nps = matches!(kind, ScoreKind::Nps);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut total = Counts::new(points);
+    for v in cells.values() {
+        total.add(v);
+    }
+    // One series of rows per group (and, with --by and --period, one over all groups).
+    let mut series: Vec<Option<Vec<Option<String>>>> = Vec::new();
+    if grouped {
+        series.extend(groups.iter().cloned().map(Some));
+    }
+    if c.period.is_some() && (grouped || series.is_empty()) {
+        series.push(None);
+    }
+    if !grouped && c.period.is_none() {
+        series.clear();
+    }
+    for g in series {
+        let pick = |o: Option<i32>| -> Counts {
+            let mut acc = Counts::new(points);
+            for ((k, ord), v) in &cells {
+                if g.as_ref().is_none_or(|gk| gk == k) && o.is_none_or(|o| o == *ord) {
+                    acc.add(v);
+                }
+            }
+            acc
+        };
+        match c.period {
+            None => {
+                let cnt = pick(None);
+                let n = cnt.n();
+                rows.push(Row {
+                    group: g.clone(),
+                    period: None,
+                    partial: false,
+                    fields: with_low_n(survey::fields(&kind, &cnt, &settings), n),
+                });
+            }
+            Some(pk) => {
+                let mut prev: Option<Counts> = None;
+                for &o in &ordinals {
+                    let cnt = pick(Some(o));
+                    let n = cnt.n();
+                    let mut f = survey::fields(&kind, &cnt, &settings);
+                    if is_nps {
+                        let (mut delta, mut pv) = (Value::Null, Value::Null);
+                        if let Some(p) = &prev {
+                            let (p1, d1, n1) = survey::nps_parts(p);
+                            let (p2, d2, n2) = survey::nps_parts(&cnt);
+                            if n1 > 0 && n2 > 0 {
+                                let a = 100.0 * (p1 as f64 - d1 as f64) / n1 as f64;
+                                let b = 100.0 * (p2 as f64 - d2 as f64) / n2 as f64;
+                                delta = crate::report::num(Some(b - a));
+                                pv = crate::report::num(stats::nps_p_value(p1, d1, n1, p2, d2, n2));
+                            }
+                        }
+                        f.insert("delta".into(), delta);
+                        f.insert("p_value".into(), pv);
+                    }
+                    let partial = as_of.is_none_or(|a| pk.end_ms(o, c.tz) > a);
+                    rows.push(Row {
+                        group: g.clone(),
+                        period: Some(pk.label(o)),
+                        partial,
+                        fields: with_low_n(f, n),
+                    });
+                    prev = Some(cnt);
+                }
+            }
+        }
+    }
+    let tn = total.n();
+    let total_fields = with_low_n(survey::fields(&kind, &total, &settings), tn);
+
+    if tn == 0 {
+        warnings.push("no answers left after filtering: n is 0 and the metrics are null".into());
+    }
+    if dst_gap > 0 {
+        warnings.push(format!("{dst_gap} naive timestamps fell in a daylight-saving gap and were moved forward by the gap"));
+    }
+    if dst_amb > 0 {
+        warnings.push(format!("{dst_amb} naive timestamps occurred twice at a daylight-saving change; the earlier instant was taken"));
+    }
+    if rejected > 0 && c.rejects.is_none() {
+        warnings.push(format!(
+            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
+        ));
+    }
+    if let Some(k) = min_n {
+        if tn < k {
+            warnings.push(format!("only {tn} answers, fewer than --min-n {k}"));
+        }
+    }
+
+    definition.insert("tz".into(), json!(c.tz_name));
+    definition.insert("by".into(), json!(c.by));
+    definition.insert("period".into(), json!(c.period.map(|p| p.name())));
+    definition.insert(
+        "since".into(),
+        json!(c.since.map(|t| time::format_rfc3339(t, c.tz))),
+    );
+    definition.insert(
+        "until".into(),
+        json!(c.until.map(|t| time::format_rfc3339(t, c.tz))),
+    );
+    definition.insert("where".into(), json!(c.args.where_));
+    definition.insert("min_n".into(), json!(c.min_n));
+    let mut colmap = Map::new();
+    for (name, idx) in &mapped {
+        colmap.insert(name.clone(), json!(sources[0].headers[idx[0]]));
+    }
+    definition.insert("columns".into(), Value::Object(colmap));
+
+    let mut report = Report {
+        metric: kind.name().into(),
+        as_of: as_of.map(|a| time::format_rfc3339(a, c.tz)),
+        definition,
+        inputs,
+        by: c.by.clone(),
+        period: c.period.map(|p| p.name().to_string()),
+        rows,
+        total: total_fields,
+        checks: Vec::new(),
+        warnings,
+        headline: headline(&kind),
+        unit: None,
+        extra: Map::new(),
+    };
+    report.checks = assert::evaluate(&c.asserts, &report);
+    progress.phase("writing");
+    let bytes = output::render(&report, c.format, c.wide);
+    progress.finish();
+    let mut c = c;
+    if let Some(sink) = c.sink.take() {
+        sink.write(&bytes)?;
+    }
+    finish(&report, &c)
+}
+
+/// Warnings, per-input summary lines and failed checks on stderr; the exit code.
+pub fn finish(report: &Report, c: &Common) -> Result<u8> {
+    if !c.quiet {
+        for w in &report.warnings {
+            eprintln!("cxm: warning: {w}");
+        }
+        if matches!(
+            c.format,
+            output::OutFormat::Table | output::OutFormat::Markdown
+        ) {
+            for i in &report.inputs {
+                eprintln!("{}", summary_line(i));
+            }
+        }
+    }
+    for ch in &report.checks {
+        if !ch.passed {
+            let v = ch.value.map_or("null".to_string(), |v| format!("{v}"));
+            eprintln!(
+                "cxm: assert failed: {} (value {v}{})",
+                ch.assert,
+                if ch.low_n { ", low n" } else { "" }
+            );
+        }
+    }
+    Ok(if report.failed() {
+        EXIT_ASSERT
+    } else {
+        EXIT_OK
+    })
+}

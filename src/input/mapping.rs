@@ -1,0 +1,276 @@
+//! Column mapping (SPEC 4): `--col` overrides, then automatic detection by normalised header
+//! names: rank 1 the canonical name, rank 2 the command's own aliases, rank 3 generic aliases.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+
+use crate::error::did_you_mean;
+use crate::fail;
+
+/// Header comparison key: trimmed, lower-cased, space/`_`/`-` the same, trailing `(utc)` dropped.
+pub fn normalize(h: &str) -> String {
+    let mut s = h.trim().trim_start_matches('\u{feff}').to_lowercase();
+    if let Some(stripped) = s.strip_suffix("(utc)") {
+        s = stripped.trim_end().to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut last_space = false;
+    for c in s.chars() {
+        let c = if c == '_' || c == '-' || c.is_whitespace() {
+            ' '
+        } else {
+            c
+        };
+        if c == ' ' {
+            if !last_space && !out.is_empty() {
+                out.push(' ');
+            }
+            last_space = true;
+        } else {
+            out.push(c);
+            last_space = false;
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// A canonical column a command reads.
+#[derive(Clone, Debug)]
+pub struct Canon {
+    pub name: &'static str,
+    pub required: bool,
+    /// Rank 2: this command's own aliases.
+    pub own: &'static [&'static str],
+    /// Rank 3: generic aliases.
+    pub generic: &'static [&'static str],
+}
+
+/// User overrides from `--col CANON=SOURCE`.
+#[derive(Clone, Debug, Default)]
+pub struct ColOverrides(pub BTreeMap<String, String>);
+
+impl ColOverrides {
+    /// Parse `--col` values, checking CANON against the canonical names `known`.
+    pub fn parse(items: &[String], known: &[&str]) -> Result<Self> {
+        let mut m = BTreeMap::new();
+        for it in items {
+            let Some((c, s)) = it.split_once('=') else {
+                fail!("--col {it:?}: write CANONICAL=SOURCE, e.g. --col score=\"Likelihood to recommend\"");
+            };
+            let c = c.trim();
+            if !known.contains(&c) {
+                let hint = did_you_mean(c, known.iter().copied())
+                    .map(|h| format!(" Did you mean {h:?}?"))
+                    .unwrap_or_default();
+                fail!(
+                    "--col {it:?}: {c:?} is not a canonical column of this command (known: {}).{hint}",
+                    known.join(", ")
+                );
+            }
+            if m.insert(c.to_string(), s.to_string()).is_some() {
+                fail!("--col: {c:?} is mapped twice; give one --col {c}=SOURCE");
+            }
+        }
+        Ok(ColOverrides(m))
+    }
+}
+
+/// Find a user-named column (`--col` source, `--by`, `--where`): exact match first, then the
+/// normalised comparison. Returns the header index.
+pub fn find_header(headers: &[String], name: &str) -> Option<usize> {
+    if let Some(i) = headers.iter().position(|h| h == name) {
+        return Some(i);
+    }
+    let key = normalize(name);
+    let hits: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| normalize(h) == key)
+        .map(|(i, _)| i)
+        .collect();
+    if hits.len() == 1 {
+        Some(hits[0])
+    } else {
+        None
+    }
+}
+
+fn found_list(headers: &[String]) -> String {
+    const MAX: usize = 12;
+    let mut s = headers
+        .iter()
+        .take(MAX)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if headers.len() > MAX {
+        s.push_str(&format!(", … ({} more)", headers.len() - MAX));
+    }
+    s
+}
+
+/// Resolve one canonical column in one file. `Ok(None)`: optional and absent.
+pub fn resolve(
+    display: &str,
+    headers: &[String],
+    canon: &Canon,
+    cols: &ColOverrides,
+) -> Result<Option<usize>> {
+    if let Some(src) = cols.0.get(canon.name) {
+        return match find_header(headers, src) {
+            Some(i) => Ok(Some(i)),
+            None => {
+                let hint = did_you_mean(src, headers.iter().map(|s| s.as_str()))
+                    .map(|h| format!(" Did you mean {h:?}?"))
+                    .unwrap_or_default();
+                fail!(
+                    "{display}: --col {}={src:?}: no such column; found: {}.{hint}",
+                    canon.name,
+                    found_list(headers)
+                )
+            }
+        };
+    }
+    let norm: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
+    let ranks: [Vec<String>; 3] = [
+        vec![normalize(canon.name)],
+        canon.own.iter().map(|a| normalize(a)).collect(),
+        canon.generic.iter().map(|a| normalize(a)).collect(),
+    ];
+    for rank in &ranks {
+        let hits: Vec<usize> = (0..headers.len())
+            .filter(|&i| rank.contains(&norm[i]))
+            .collect();
+        match hits.len() {
+            0 => continue,
+            1 => return Ok(Some(hits[0])),
+            _ => fail!(
+                "{display}: columns {:?} and {:?} could both be {:?}; choose one with --col {}=\"{}\"",
+                headers[hits[0]],
+                headers[hits[1]],
+                canon.name,
+                canon.name,
+                headers[hits[0]]
+            ),
+        }
+    }
+    if canon.required {
+        let hint = did_you_mean(canon.name, headers.iter().map(|s| s.as_str())).or_else(|| {
+            canon
+                .own
+                .iter()
+                .chain(canon.generic.iter())
+                .find_map(|a| did_you_mean(a, headers.iter().map(|s| s.as_str())))
+        });
+        match hint {
+            Some(h) => fail!(
+                "{display}: no column {:?}; found: {}. Did you mean {h:?}? Map it with --col {}=\"{h}\"",
+                canon.name,
+                found_list(headers),
+                canon.name
+            ),
+            None => fail!(
+                "{display}: no column {:?}; found: {}. Map one with --col {}=\"<column>\"",
+                canon.name,
+                found_list(headers),
+                canon.name
+            ),
+        }
+    }
+    Ok(None)
+}
+
+/// Resolve a user-named grouping/filter column: a header, or a canonical column mapped in
+/// `mapped` (e.g. `--by channel` when `channel` came from an alias).
+pub fn resolve_user(
+    display: &str,
+    headers: &[String],
+    name: &str,
+    flag: &str,
+    mapped: &[(String, usize)],
+) -> Result<usize> {
+    if let Some(i) = find_header(headers, name) {
+        return Ok(i);
+    }
+    if let Some((_, i)) = mapped.iter().find(|(c, _)| c == name) {
+        return Ok(*i);
+    }
+    let hint = did_you_mean(name, headers.iter().map(|s| s.as_str()))
+        .map(|h| format!(" Did you mean {h:?}?"))
+        .unwrap_or_default();
+    fail!(
+        "{display}: {flag} {name:?}: no such column; found: {}.{hint}",
+        found_list(headers)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    const SCORE: Canon = Canon {
+        name: "score",
+        required: true,
+        own: &["nps"],
+        generic: &["rating", "likelihood to recommend"],
+    };
+
+    #[test]
+    fn normalises_headers() {
+        assert_eq!(normalize("  Submit Date (UTC) "), "submit date");
+        assert_eq!(normalize("created_at"), "created at");
+        assert_eq!(normalize("First-Reply  At"), "first reply at");
+    }
+
+    #[test]
+    fn ranks_and_overrides() {
+        let cols = ColOverrides::default();
+        assert_eq!(
+            resolve("f", &h(&["id", "Rating", "NPS"]), &SCORE, &cols).unwrap(),
+            Some(2)
+        );
+        assert_eq!(
+            resolve("f", &h(&["SCORE", "nps"]), &SCORE, &cols).unwrap(),
+            Some(0)
+        );
+        let cols = ColOverrides::parse(&["score=Rating".into()], &["score"]).unwrap();
+        assert_eq!(
+            resolve("f", &h(&["id", "Rating", "NPS"]), &SCORE, &cols).unwrap(),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn ambiguity_and_missing_are_errors() {
+        let cols = ColOverrides::default();
+        let e = resolve("f.csv", &h(&["rating", "Rating "]), &SCORE, &cols)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("could both be"), "{e}");
+        let e = resolve("f.csv", &h(&["id", "scor"]), &SCORE, &cols)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no column \"score\"") && e.contains("Did you mean \"scor\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn col_parse_errors() {
+        assert!(ColOverrides::parse(&["scroe=x".into()], &["score"])
+            .unwrap_err()
+            .to_string()
+            .contains("Did you mean \"score\""));
+        assert!(ColOverrides::parse(&["score=a".into(), "score=b".into()], &["score"]).is_err());
+        assert!(ColOverrides::parse(&["score".into()], &["score"]).is_err());
+        // Split at the first `=`: the source may contain `=`.
+        let c = ColOverrides::parse(&["score=a=b".into()], &["score"]).unwrap();
+        assert_eq!(c.0["score"], "a=b");
+    }
+}

@@ -1,0 +1,92 @@
+//! The input layer shared by every command: open files ([`read`]), map columns
+//! ([`mapping`]), read values ([`values`]), and build one lazy polars frame of text columns.
+
+pub mod mapping;
+pub mod read;
+pub mod values;
+
+use anyhow::Result;
+use polars::prelude::*;
+
+pub use read::{Format, LocKind, ReadOptions, Source, Table};
+
+use crate::error::err;
+
+/// One output column of the frame: its name and the header index in each source.
+pub struct FrameCol {
+    pub name: String,
+    pub index: Vec<usize>,
+}
+
+fn polars_err(display: &str, e: PolarsError) -> anyhow::Error {
+    err(format!(
+        "{display}: cannot read: {}",
+        crate::error::render(&e.into())
+    ))
+}
+
+/// A lazy frame of text columns over every source, plus `__f` (input number) and `__short`
+/// (record had too few fields). CSV and Parquet are scanned lazily and only the needed
+/// columns are read; in-memory tables become frames directly.
+pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
+    let mut parts = Vec::with_capacity(sources.len());
+    for (i, src) in sources.iter().enumerate() {
+        let lf = if let Some(t) = &src.table {
+            let mut columns: Vec<Column> = Vec::with_capacity(cols.len() + 2);
+            for c in cols {
+                let idx = c.index[i];
+                let vals: Vec<Option<&str>> = t
+                    .rows
+                    .iter()
+                    .map(|r| r.get(idx).and_then(|v| v.as_deref()))
+                    .collect();
+                columns.push(Column::new(c.name.as_str().into(), vals));
+            }
+            columns.push(Column::new("__short".into(), t.short.clone()));
+            let df =
+                DataFrame::new_infer_height(columns).map_err(|e| polars_err(&src.display, e))?;
+            df.lazy()
+        } else {
+            let p = src.path.to_string_lossy().to_string();
+            let base = match src.format {
+                Format::Parquet => {
+                    LazyFrame::scan_parquet(PlRefPath::from(p.as_str()), ScanArgsParquet::default())
+                        .map_err(|e| polars_err(&src.display, e))?
+                }
+                _ => LazyCsvReader::new(PlRefPath::from(p.as_str()))
+                    .with_has_header(true)
+                    .with_separator(src.delimiter)
+                    .with_infer_schema_length(Some(0))
+                    .with_glob(false)
+                    .with_raise_if_empty(false)
+                    .finish()
+                    .map_err(|e| polars_err(&src.display, e))?,
+            };
+            let mut sel: Vec<Expr> = cols
+                .iter()
+                .map(|c| {
+                    let h = &src.headers[c.index[i]];
+                    let e = col(h.as_str());
+                    let e = if src.format == Format::Parquet {
+                        e.cast(DataType::String)
+                    } else {
+                        e
+                    };
+                    e.alias(c.name.as_str())
+                })
+                .collect();
+            sel.push(lit(false).alias("__short"));
+            base.select(sel)
+        };
+        parts.push(lf.with_column(lit(i as u32).cast(DataType::UInt32).alias("__f")));
+    }
+    if parts.len() == 1 {
+        return Ok(parts.pop().expect("one part"));
+    }
+    concat(parts, UnionArgs::default()).map_err(|e| {
+        err(format!(
+            "cannot combine the inputs: {}",
+            crate::error::render(&e.into())
+        ))
+    })
+}

@@ -1,0 +1,619 @@
+//! Opening inputs: format and delimiter detection, standard input, `.gz`, encodings, and the
+//! structural check of CSV files (field counts, UTF-8) that polars' fast reader cannot make.
+//!
+//! Every input becomes a [`Source`]: a plain UTF-8 file polars can scan lazily (CSV, Parquet),
+//! or an in-memory [`Table`] of text cells (JSON arrays, NDJSON, and CSV files whose records
+//! need per-record handling because some are short).
+
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde_json::Value;
+
+use crate::error::err;
+use crate::fail;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+    Ndjson,
+    Parquet,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// How a record's position is written in messages: a physical line (CSV, NDJSON) or a
+/// 0-based array index (JSON arrays, Parquet rows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocKind {
+    Line,
+    Index,
+}
+
+/// Text cells of every record of one input, read into memory.
+#[derive(Debug, Default)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+    /// Position of each row (line number, or index).
+    pub locs: Vec<u64>,
+    /// Rows that had fewer fields than the header (CSV): rejected as `field_count`.
+    pub short: Vec<bool>,
+}
+
+/// Options that affect how inputs are opened.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    pub input_format: Option<String>,
+    pub delimiter: Option<u8>,
+    pub encoding: Option<String>,
+}
+
+/// One opened input.
+pub struct Source {
+    /// The path as the user gave it (`-` is shown as `<stdin>`).
+    pub display: String,
+    /// A plain UTF-8 (or Parquet) file to scan: the original, or a decoded temporary copy.
+    pub path: PathBuf,
+    pub format: Format,
+    pub delimiter: u8,
+    pub encoding: &'static str,
+    pub headers: Vec<String>,
+    /// Data rows (known after the structural check for CSV and for in-memory tables).
+    pub rows: Option<u64>,
+    /// In-memory cells (JSON, NDJSON, or CSV needing per-record handling).
+    pub table: Option<Table>,
+    pub loc_kind: LocKind,
+    // Keeps a decoded/spooled temporary file alive as long as the source.
+    _temp: Option<tempfile::TempPath>,
+}
+
+impl Source {
+    /// `FILE:LINE` (or `FILE[index]`) for messages.
+    pub fn position(&self, loc: u64) -> String {
+        match self.loc_kind {
+            LocKind::Line => format!("{}:{}", self.display, loc),
+            LocKind::Index => format!("{}[{}]", self.display, loc),
+        }
+    }
+}
+
+pub fn parse_delimiter(s: &str) -> Result<u8> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => fail!("--delimiter {s:?}: give one ASCII character or `tab`"),
+    }
+}
+
+/// Open every input: resolve format, decode, sniff the delimiter, read the header, and check
+/// the CSV structure.
+pub fn open_all(paths: &[String], opts: &ReadOptions) -> Result<Vec<Source>> {
+    let mut out = Vec::new();
+    let mut stdin_used = false;
+    for p in paths {
+        if p == "-" {
+            if stdin_used {
+                fail!("standard input (-) can be given only once");
+            }
+            stdin_used = true;
+        }
+        out.push(open_one(p, opts)?);
+    }
+    Ok(out)
+}
+
+fn lower_ext(path: &str) -> (String, bool) {
+    let lower = path.to_lowercase();
+    if let Some(stem) = lower.strip_suffix(".gz") {
+        (stem.to_string(), true)
+    } else {
+        (lower, false)
+    }
+}
+
+fn format_from_ext(name: &str) -> Option<(Format, Option<u8>)> {
+    let ext = Path::new(name).extension()?.to_str()?.to_string();
+    match ext.as_str() {
+        "csv" | "txt" => Some((Format::Csv, None)),
+        "tsv" | "tab" => Some((Format::Csv, Some(b'\t'))),
+        "json" => Some((Format::Json, None)),
+        "ndjson" | "jsonl" => Some((Format::Ndjson, None)),
+        "parquet" | "pq" => Some((Format::Parquet, None)),
+        _ => None,
+    }
+}
+
+fn parse_input_format(s: &str) -> Result<(Format, Option<u8>)> {
+    Ok(match s.to_lowercase().as_str() {
+        "csv" => (Format::Csv, None),
+        "tsv" => (Format::Csv, Some(b'\t')),
+        "json" => (Format::Json, None),
+        "ndjson" | "jsonl" => (Format::Ndjson, None),
+        "parquet" => (Format::Parquet, None),
+        other => fail!("--input-format {other:?}: use csv, tsv, json, ndjson or parquet"),
+    })
+}
+
+fn sniff_format(head: &[u8]) -> Format {
+    if head.starts_with(b"PAR1") {
+        return Format::Parquet;
+    }
+    let text = strip_bom(head);
+    match text.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => Format::Json,
+        Some(b'{') => Format::Ndjson,
+        _ => Format::Csv,
+    }
+}
+
+fn strip_bom(b: &[u8]) -> &[u8] {
+    b.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(b)
+}
+
+fn open_one(given: &str, opts: &ReadOptions) -> Result<Source> {
+    let display = if given == "-" {
+        "<stdin>".to_string()
+    } else {
+        given.to_string()
+    };
+    let (lower, gz) = lower_ext(given);
+    if lower.ends_with(".xlsx") || lower.ends_with(".xls") || lower.ends_with(".zip") {
+        fail!("{display}: spreadsheets and zip archives are not read; export the sheet as CSV (or unzip it) and pass the .csv file");
+    }
+    let mut temp: Option<tempfile::TempPath> = None;
+    let mut path = PathBuf::from(given);
+
+    // Standard input and .gz are spooled into a temporary file so polars can scan it.
+    if given == "-" {
+        let mut data = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut data)
+            .map_err(|e| err(format!("<stdin>: cannot read standard input: {e}")))?;
+        let t = spool(&data)?;
+        path = t.to_path_buf();
+        temp = Some(t);
+    } else {
+        let meta = std::fs::metadata(&path).map_err(|e| {
+            err(format!(
+                "{display}: cannot open: {}; check the path",
+                io_reason(&e)
+            ))
+        })?;
+        if meta.is_dir() {
+            fail!("{display}: is a directory; pass the export file(s) inside it");
+        }
+        if gz {
+            let f = File::open(&path)
+                .map_err(|e| err(format!("{display}: cannot open: {}", io_reason(&e))))?;
+            let mut dec = flate2::read::MultiGzDecoder::new(BufReader::new(f));
+            let mut data = Vec::new();
+            dec.read_to_end(&mut data)
+                .map_err(|e| err(format!("{display}: not a valid gzip file ({e}); decompress it or drop the .gz extension")))?;
+            let t = spool(&data)?;
+            path = t.to_path_buf();
+            temp = Some(t);
+        }
+    }
+
+    let head = read_head(&path, &display)?;
+    let (mut format, mut delim) = match &opts.input_format {
+        Some(f) => parse_input_format(f)?,
+        None if given == "-" => (sniff_format(&head), None),
+        None => match format_from_ext(&lower) {
+            Some(x) => x,
+            None => (sniff_format(&head), None),
+        },
+    };
+    if head.is_empty() {
+        fail!("{display}: the file is empty; export it again with a header row and data");
+    }
+
+    // Encodings: UTF-16 (by BOM) or a named single-byte encoding are transcoded to UTF-8.
+    let mut encoding = "utf-8";
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        let le = head.starts_with(&[0xFF, 0xFE]);
+        encoding = if le { "utf-16le" } else { "utf-16be" };
+        let raw = std::fs::read(&path)
+            .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
+        let enc = if le {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
+        let (text, _, _) = enc.decode(&raw);
+        let t = spool(text.as_bytes())?;
+        path = t.to_path_buf();
+        temp = Some(t);
+        if opts.input_format.is_none() && format_from_ext(&lower).is_none() {
+            format = sniff_format(text.as_bytes());
+        }
+    } else if let Some(name) = &opts.encoding {
+        let enc = match name.to_lowercase().as_str() {
+            "latin1" | "latin-1" | "iso-8859-1" | "cp1252" | "windows-1252" => {
+                encoding_rs::WINDOWS_1252
+            }
+            "utf-8" | "utf8" => encoding_rs::UTF_8,
+            other => {
+                fail!("--encoding {other:?}: use latin1 or cp1252 (UTF-8 and UTF-16 are detected)")
+            }
+        };
+        if enc != encoding_rs::UTF_8 {
+            encoding = "cp1252";
+            let raw = std::fs::read(&path)
+                .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
+            let (text, _, _) = enc.decode(&raw);
+            let t = spool(text.as_bytes())?;
+            path = t.to_path_buf();
+            temp = Some(t);
+        }
+    } else if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        encoding = "utf-8-bom";
+    }
+    if let Some(d) = opts.delimiter {
+        delim = Some(d);
+    }
+
+    let mut src = Source {
+        display,
+        path,
+        format,
+        delimiter: b',',
+        encoding,
+        headers: Vec::new(),
+        rows: None,
+        table: None,
+        loc_kind: LocKind::Line,
+        _temp: temp,
+    };
+    match format {
+        Format::Csv => {
+            let head = read_head(&src.path, &src.display)?;
+            src.delimiter = delim.unwrap_or_else(|| sniff_delimiter(&head));
+            check_csv(&mut src)?;
+        }
+        Format::Json | Format::Ndjson => {
+            let table = read_json(&src.path, &src.display, format)?;
+            src.loc_kind = if format == Format::Json {
+                LocKind::Index
+            } else {
+                LocKind::Line
+            };
+            src.headers = table.headers.clone();
+            src.rows = Some(table.rows.len() as u64);
+            src.table = Some(table);
+        }
+        Format::Parquet => {
+            src.loc_kind = LocKind::Index;
+            src.headers = parquet_headers(&src)?;
+        }
+    }
+    Ok(src)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn spool(data: &[u8]) -> Result<tempfile::TempPath> {
+    let mut f = tempfile::NamedTempFile::new()
+        .map_err(|e| err(format!("cannot create a temporary file: {e}")))?;
+    f.write_all(data)
+        .map_err(|e| err(format!("cannot write a temporary file: {e}")))?;
+    Ok(f.into_temp_path())
+}
+
+fn read_head(path: &Path, display: &str) -> Result<Vec<u8>> {
+    let f = File::open(path).map_err(|e| {
+        err(format!(
+            "{display}: cannot open: {}; check the path",
+            io_reason(&e)
+        ))
+    })?;
+    let mut buf = Vec::with_capacity(65536);
+    f.take(65536)
+        .read_to_end(&mut buf)
+        .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
+    Ok(buf)
+}
+
+/// The delimiter among `,` `;` tab `|` that occurs most often in the header line (outside
+/// quotes); `,` on a tie or when none occurs.
+pub fn sniff_delimiter(head: &[u8]) -> u8 {
+    let text = strip_bom(head);
+    let cands = [b',', b';', b'\t', b'|'];
+    let mut counts = [0usize; 4];
+    let mut in_q = false;
+    for &b in text {
+        if b == b'"' {
+            in_q = !in_q;
+        } else if !in_q {
+            if b == b'\n' {
+                break;
+            }
+            if let Some(i) = cands.iter().position(|&c| c == b) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let mut best = 0;
+    for i in 1..4 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    cands[best]
+}
+
+fn csv_reader(src: &Source) -> Result<csv::Reader<BufReader<File>>> {
+    let f = File::open(&src.path)
+        .map_err(|e| err(format!("{}: cannot open: {}", src.display, io_reason(&e))))?;
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(src.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(BufReader::with_capacity(1 << 20, f)))
+}
+
+/// Read the header, count records, and check every record's field count and UTF-8.
+/// More fields than the header is an error (SPEC 3); fewer makes the record `field_count`
+/// rejected, which needs per-record handling, so such files are read into a [`Table`].
+fn check_csv(src: &mut Source) -> Result<()> {
+    let mut rdr = csv_reader(src)?;
+    let mut rec = csv::ByteRecord::new();
+    let got = rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| err(format!("{}: cannot read the header: {e}", src.display)))?;
+    if !got {
+        fail!(
+            "{}: the file is empty; export it again with a header row and data",
+            src.display
+        );
+    }
+    let mut headers = Vec::with_capacity(rec.len());
+    for (i, f) in rec.iter().enumerate() {
+        let f = if i == 0 { strip_bom(f) } else { f };
+        match std::str::from_utf8(f) {
+            Ok(s) => headers.push(s.to_string()),
+            Err(_) => fail!(
+                "{}:1: the header is not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding",
+                src.display
+            ),
+        }
+    }
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        fail!(
+            "{}:1: the header row is blank; the first line must name the columns",
+            src.display
+        );
+    }
+    let width = headers.len();
+    let mut rows = 0u64;
+    let mut any_short = false;
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => fail!("{}:{}: cannot parse the CSV record: {e}", src.display, line),
+        }
+        // A blank line (one empty field) is skipped by readers; it is not a record.
+        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) && width > 1 {
+            continue;
+        }
+        let line = rec.position().map_or(line, |p| p.line());
+        rows += 1;
+        if rec.len() > width {
+            fail!(
+                "{}:{}: the record has {} fields but the header has {}; fix the quoting of that line or remove the extra delimiters",
+                src.display,
+                line,
+                rec.len(),
+                width
+            );
+        }
+        if rec.len() < width {
+            any_short = true;
+        }
+        if std::str::from_utf8(rec.as_slice()).is_err() {
+            let col = (0..rec.len())
+                .find(|&i| std::str::from_utf8(&rec[i]).is_err())
+                .map(|i| headers[i].clone())
+                .unwrap_or_default();
+            fail!(
+                "{}:{}:{}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding",
+                src.display,
+                line,
+                col
+            );
+        }
+    }
+    src.headers = headers;
+    src.rows = Some(rows);
+    if any_short {
+        src.table = Some(read_csv_table(src)?);
+    }
+    Ok(())
+}
+
+/// Read a whole CSV into a [`Table`] (used when records need per-record handling).
+pub fn read_csv_table(src: &Source) -> Result<Table> {
+    let mut rdr = csv_reader(src)?;
+    let mut rec = csv::ByteRecord::new();
+    rdr.read_byte_record(&mut rec)
+        .map_err(|e| err(format!("{}: {e}", src.display)))?;
+    let width = src.headers.len();
+    let mut t = Table {
+        headers: src.headers.clone(),
+        ..Default::default()
+    };
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => fail!("{}:{}: cannot parse the CSV record: {e}", src.display, line),
+        }
+        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) && width > 1 {
+            continue;
+        }
+        let line = rec.position().map_or(line, |p| p.line());
+        let mut row: Vec<Option<String>> = Vec::with_capacity(width);
+        for i in 0..width {
+            row.push(rec.get(i).and_then(|f| {
+                let s = String::from_utf8_lossy(f).into_owned();
+                if s.is_empty() {
+                    None
+                } else {
+                    Some(s)
+                }
+            }));
+        }
+        t.short.push(rec.len() < width);
+        t.rows.push(row);
+        t.locs.push(line);
+    }
+    Ok(t)
+}
+
+/// Text of a JSON value as a cell: strings as they are, numbers and booleans as written,
+/// null as no value, arrays and objects as compact JSON.
+pub fn json_cell(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn table_from_objects(objs: Vec<(u64, serde_json::Map<String, Value>)>) -> Table {
+    let mut t = Table::default();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (_, o) in &objs {
+        for k in o.keys() {
+            if !index.contains_key(k) {
+                index.insert(k.clone(), t.headers.len());
+                t.headers.push(k.clone());
+            }
+        }
+    }
+    for (loc, o) in objs {
+        let mut row = vec![None; t.headers.len()];
+        for (k, v) in o.iter() {
+            row[index[k]] = json_cell(v);
+        }
+        t.rows.push(row);
+        t.locs.push(loc);
+        t.short.push(false);
+    }
+    t
+}
+
+fn read_json(path: &Path, display: &str, format: Format) -> Result<Table> {
+    let raw = std::fs::read(path)
+        .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
+    let text = match std::str::from_utf8(strip_bom(&raw)) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = raw[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            fail!("{display}:{line}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding");
+        }
+    };
+    let mut objs = Vec::new();
+    if format == Format::Json {
+        let v: Value = serde_json::from_str(text).map_err(|e| {
+            err(format!("{display}:{}: invalid JSON: {e}; a JSON input must be an array of objects (or use NDJSON, one object per line)", e.line()))
+        })?;
+        let arr = match v {
+            Value::Array(a) => a,
+            Value::Object(_) => fail!("{display}: the JSON is an object, not an array of objects; pass an array like [{{\"score\": 9}}, …] or NDJSON (one object per line)"),
+            _ => fail!("{display}: the JSON is not an array of objects; pass an array like [{{\"score\": 9}}, …]"),
+        };
+        for (i, item) in arr.into_iter().enumerate() {
+            match item {
+                Value::Object(o) => objs.push((i as u64, o)),
+                other => fail!(
+                    "{display}[{i}]: expected an object, found {}; a JSON input must be an array of objects",
+                    json_kind(&other)
+                ),
+            }
+        }
+    } else {
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim();
+            if l.is_empty() {
+                continue;
+            }
+            let v: Value = serde_json::from_str(l).map_err(|e| {
+                err(format!(
+                    "{display}:{}: invalid JSON line: {e}; NDJSON needs one JSON object per line",
+                    i + 1
+                ))
+            })?;
+            match v {
+                Value::Object(o) => objs.push(((i + 1) as u64, o)),
+                other => fail!(
+                    "{display}:{}: expected a JSON object, found {}",
+                    i + 1,
+                    json_kind(&other)
+                ),
+            }
+        }
+    }
+    Ok(table_from_objects(objs))
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn parquet_headers(src: &Source) -> Result<Vec<String>> {
+    use polars::prelude::*;
+    let p = src.path.to_string_lossy().to_string();
+    let mut lf = LazyFrame::scan_parquet(PlRefPath::from(p.as_str()), ScanArgsParquet::default())
+        .map_err(|e| {
+        err(format!(
+            "{}: cannot read as Parquet: {}",
+            src.display,
+            crate::error::render(&e.into())
+        ))
+    })?;
+    let schema = lf.collect_schema().map_err(|e| {
+        err(format!(
+            "{}: cannot read as Parquet: {}",
+            src.display,
+            crate::error::render(&e.into())
+        ))
+    })?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}

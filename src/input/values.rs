@@ -1,0 +1,153 @@
+//! Reading cell values (SPEC 4): blanks, integers and labelled integers, amounts.
+
+/// Blank: empty or whitespace-only, or one of the extra "no answer" texts.
+#[inline]
+pub fn is_blank(s: &str, na: &[String]) -> bool {
+    let t = s.trim();
+    t.is_empty() || (!na.is_empty() && na.iter().any(|n| n == t))
+}
+
+/// Result of reading an integer-valued cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntCell {
+    Int(i64),
+    /// A number that is not an integer (`9.5`).
+    NotInteger,
+    /// Not a number at all (`n/a`, `great`).
+    Invalid,
+}
+
+/// Integers may be written `9`, ` 9 `, `9.0`, `+9`, or as a label with a leading integer
+/// (`10 - Extremely likely`, `5: Very satisfied`).
+pub fn parse_int(s: &str) -> IntCell {
+    let t = s.trim().as_bytes();
+    let mut i = 0;
+    let neg = match t.first() {
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        Some(b'-') => {
+            i = 1;
+            true
+        }
+        _ => false,
+    };
+    let start = i;
+    let mut v: i64 = 0;
+    while i < t.len() && t[i].is_ascii_digit() {
+        v = match v
+            .checked_mul(10)
+            .and_then(|x| x.checked_add((t[i] - b'0') as i64))
+        {
+            Some(x) => x,
+            None => return IntCell::Invalid,
+        };
+        i += 1;
+    }
+    if i == start {
+        return IntCell::Invalid;
+    }
+    let v = if neg { -v } else { v };
+    if i == t.len() {
+        return IntCell::Int(v);
+    }
+    // `9.0`, `9.00`: an integer; `9.5`: not.
+    if t[i] == b'.' || t[i] == b',' {
+        let frac = &t[i + 1..];
+        if !frac.is_empty() && frac.iter().all(|b| b.is_ascii_digit()) {
+            return if frac.iter().all(|&b| b == b'0') {
+                IntCell::Int(v)
+            } else {
+                IntCell::NotInteger
+            };
+        }
+        return IntCell::Invalid;
+    }
+    // A label: the integer followed by a separator and text (`10 - Extremely likely`).
+    let rest = std::str::from_utf8(&t[i..]).unwrap_or("");
+    let rest_trim = rest.trim_start();
+    if rest_trim.len() < rest.len()
+        || rest.starts_with('-')
+        || rest.starts_with(':')
+        || rest.starts_with('=')
+    {
+        let after = rest_trim
+            .trim_start_matches(['-', ':', '=', '–', '—'])
+            .trim_start();
+        if after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '(')
+        {
+            return IntCell::Int(v);
+        }
+    }
+    IntCell::Invalid
+}
+
+/// An amount: optional currency symbol or code, thousands separators, optional sign.
+/// With `decimal_comma`, `1.234,50` and `29,90` read as 1234.5 and 29.9.
+pub fn parse_amount(s: &str, decimal_comma: bool) -> Option<f64> {
+    let t = s.trim();
+    let mut neg = false;
+    let mut body = String::with_capacity(t.len());
+    for c in t.chars() {
+        match c {
+            '0'..='9' => body.push(c),
+            '-' | '−' => neg = true,
+            '(' => neg = true, // accounting negatives: (12.50)
+            '.' => body.push(if decimal_comma { '_' } else { '.' }),
+            ',' => body.push(if decimal_comma { '.' } else { '_' }),
+            '\'' | ' ' | '\u{a0}' | '_' | ')' | '+' => {}
+            c if c.is_alphabetic() || "$€£¥₹".contains(c) => {}
+            _ => return None,
+        }
+    }
+    let body: String = body.chars().filter(|&c| c != '_').collect();
+    if body.is_empty() || body.matches('.').count() > 1 {
+        return None;
+    }
+    let v: f64 = body.parse().ok()?;
+    Some(if neg { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_and_labels() {
+        assert_eq!(parse_int("9"), IntCell::Int(9));
+        assert_eq!(parse_int(" 9 "), IntCell::Int(9));
+        assert_eq!(parse_int("9.0"), IntCell::Int(9));
+        assert_eq!(parse_int("+9"), IntCell::Int(9));
+        assert_eq!(parse_int("-1"), IntCell::Int(-1));
+        assert_eq!(parse_int("10 - Extremely likely"), IntCell::Int(10));
+        assert_eq!(parse_int("0 - Not at all likely"), IntCell::Int(0));
+        assert_eq!(parse_int("5: Very satisfied"), IntCell::Int(5));
+        assert_eq!(parse_int("9.5"), IntCell::NotInteger);
+        assert_eq!(parse_int("n/a"), IntCell::Invalid);
+        assert_eq!(parse_int("NaN"), IntCell::Invalid);
+        assert_eq!(parse_int("9x"), IntCell::Invalid);
+        assert_eq!(parse_int("1-2"), IntCell::Invalid);
+        assert_eq!(parse_int(""), IntCell::Invalid);
+    }
+
+    #[test]
+    fn blanks() {
+        assert!(is_blank("  ", &[]));
+        assert!(!is_blank("NA", &[]));
+        assert!(is_blank(" NA ", &["NA".to_string()]));
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(parse_amount("$1,234.50", false), Some(1234.5));
+        assert_eq!(parse_amount("29,90 €", true), Some(29.9));
+        assert_eq!(parse_amount("1.234,50", true), Some(1234.5));
+        assert_eq!(parse_amount("-12", false), Some(-12.0));
+        assert_eq!(parse_amount("abc", false), None);
+        assert_eq!(parse_amount("1.2.3", false), None);
+    }
+}

@@ -1,0 +1,5 @@
+//! Pure computations: no I/O, no printing. Survey metrics, statistics.
+
+pub mod business_time;
+pub mod stats;
+pub mod survey;

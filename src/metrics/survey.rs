@@ -1,0 +1,730 @@
+//! Survey metrics (SPEC 6.1–6.4): reading a score cell, classifying each response row, the
+//! polars aggregation (response rows → counts per input, status, group, period and value),
+//! and the formulas from those counts to NPS, CSAT, CES and PMF fields.
+
+use std::sync::Arc;
+
+use polars::prelude::*;
+use serde_json::{json, Map, Value};
+
+use crate::input::values::{is_blank, parse_int, IntCell};
+use crate::metrics::stats;
+use crate::period::PeriodKind;
+use crate::report::{num, pct};
+use crate::time::{TimeParser, Tz};
+
+/// Why a cell (and so its row) was rejected: a stable code and a detail (SPEC 9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    pub column: String,
+    pub code: &'static str,
+    pub detail: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsatScale {
+    Points(i64),
+    Binary,
+}
+
+/// Which survey metric, with its scale settings.
+#[derive(Clone, Debug)]
+pub enum ScoreKind {
+    Nps,
+    Csat {
+        scale: CsatScale,
+        invert: bool,
+        satisfied: i64,
+    },
+    Ces {
+        scale: i64,
+        invert: bool,
+        easy: i64,
+    },
+    Pmf {
+        numeric: bool,
+    },
+}
+
+const CSAT_GOOD: &[&str] = &[
+    "good",
+    "yes",
+    "true",
+    "1",
+    "satisfied",
+    "👍",
+    "good, i'm satisfied",
+];
+const CSAT_BAD: &[&str] = &[
+    "bad",
+    "no",
+    "false",
+    "0",
+    "unsatisfied",
+    "dissatisfied",
+    "👎",
+    "bad, i'm unsatisfied",
+];
+const CSAT_NO_ANSWER: &[&str] = &["offered", "unoffered", "not offered"];
+
+impl ScoreKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ScoreKind::Nps => "nps",
+            ScoreKind::Csat { .. } => "csat",
+            ScoreKind::Ces { .. } => "ces",
+            ScoreKind::Pmf { .. } => "pmf",
+        }
+    }
+
+    /// The valid integer range of a numeric scale.
+    fn range(&self) -> (i64, i64) {
+        match self {
+            ScoreKind::Nps => (0, 10),
+            ScoreKind::Csat {
+                scale: CsatScale::Points(k),
+                ..
+            } => (1, *k),
+            ScoreKind::Csat {
+                scale: CsatScale::Binary,
+                ..
+            } => (0, 1),
+            ScoreKind::Ces { scale, .. } => (1, *scale),
+            ScoreKind::Pmf { .. } => (1, 3),
+        }
+    }
+
+    /// Distribution keys, indexed by value code.
+    pub fn points(&self) -> Vec<String> {
+        match self {
+            ScoreKind::Csat {
+                scale: CsatScale::Binary,
+                ..
+            } => vec!["bad".into(), "good".into()],
+            ScoreKind::Pmf { .. } => vec!["not".into(), "somewhat".into(), "very".into()],
+            _ => {
+                let (lo, hi) = self.range();
+                (lo..=hi).map(|v| v.to_string()).collect()
+            }
+        }
+    }
+
+    /// Read one score cell: `Ok(None)` blank, `Ok(Some(code))` a valid answer (index into
+    /// `points`), `Err((code, detail))` rejected.
+    pub fn read(
+        &self,
+        cell: Option<&str>,
+        na: &[String],
+    ) -> Result<Option<u8>, (&'static str, String)> {
+        let Some(s) = cell else { return Ok(None) };
+        if is_blank(s, na) {
+            return Ok(None);
+        }
+        let t = s.trim();
+        match self {
+            ScoreKind::Csat {
+                scale: CsatScale::Binary,
+                invert,
+                ..
+            } => {
+                let l = t.to_lowercase();
+                let good = if CSAT_GOOD.contains(&l.as_str()) {
+                    true
+                } else if CSAT_BAD.contains(&l.as_str()) {
+                    false
+                } else if CSAT_NO_ANSWER.contains(&l.as_str()) {
+                    return Ok(None);
+                } else {
+                    return Err((
+                        "invalid_value",
+                        format!("{t:?} is not good/bad, yes/no, true/false, 1/0"),
+                    ));
+                };
+                Ok(Some(u8::from(good != *invert)))
+            }
+            ScoreKind::Csat { .. } if CSAT_NO_ANSWER.contains(&t.to_lowercase().as_str()) => {
+                Ok(None)
+            }
+            ScoreKind::Pmf { numeric } => {
+                let l = t.to_lowercase();
+                if l == "n/a"
+                    || l.starts_with("n/a ")
+                    || l.starts_with("n/a -")
+                    || l.contains("no longer use")
+                {
+                    return Ok(None);
+                }
+                if l.contains("very disappointed") || l == "very" {
+                    return Ok(Some(2));
+                }
+                if l.contains("somewhat disappointed")
+                    || l.contains("mildly disappointed")
+                    || l == "somewhat"
+                    || l == "mildly"
+                {
+                    return Ok(Some(1));
+                }
+                if l.contains("not disappointed") || l == "not" {
+                    return Ok(Some(0));
+                }
+                if *numeric {
+                    if let IntCell::Int(v @ 1..=3) = parse_int(t) {
+                        return Ok(Some((v - 1) as u8));
+                    }
+                }
+                Err((
+                    "invalid_value",
+                    format!("{t:?} is not very / somewhat / not disappointed"),
+                ))
+            }
+            _ => {
+                let (lo, hi) = self.range();
+                match parse_int(t) {
+                    IntCell::Int(v) if v >= lo && v <= hi => {
+                        let v = match self {
+                            ScoreKind::Csat { invert: true, .. }
+                            | ScoreKind::Ces { invert: true, .. } => lo + hi - v,
+                            _ => v,
+                        };
+                        Ok(Some((v - lo) as u8))
+                    }
+                    IntCell::Int(v) => Err(("out_of_range", format!("score {v} not in {lo}–{hi}"))),
+                    IntCell::NotInteger => {
+                        Err(("not_integer", format!("score {t} is not an integer")))
+                    }
+                    IntCell::Invalid => {
+                        Err(("invalid_value", format!("score {t:?} is not a number")))
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Row statuses (SPEC 6 row accounting).
+pub const USED: u8 = 0;
+pub const BLANK: u8 = 1;
+pub const REJECTED: u8 = 2;
+pub const FILTERED: u8 = 3;
+pub const DUPLICATE: u8 = 4;
+/// Flags next to the status: the row's time was a naive local time in a DST gap / overlap.
+pub const FLAG_DST_GAP: u8 = 0x10;
+pub const FLAG_DST_AMBIGUOUS: u8 = 0x20;
+
+/// Packed time cell: `ms × 4 + note`, or one of these sentinels.
+pub const TS_BLANK: i64 = i64::MIN;
+pub const TS_BAD: i64 = i64::MIN + 1;
+pub const NO_PERIOD: i32 = i32::MIN;
+
+pub fn pack_ts(ms: i64, note: u8) -> i64 {
+    ms.saturating_mul(4) + note as i64
+}
+pub fn unpack_ts(t: i64) -> (i64, u8) {
+    (t.div_euclid(4), t.rem_euclid(4) as u8)
+}
+
+/// Parse a time cell into the packed form.
+pub fn time_cell(parser: &TimeParser, cell: Option<&str>, na: &[String]) -> i64 {
+    match cell {
+        None => TS_BLANK,
+        Some(s) if is_blank(s, na) => TS_BLANK,
+        Some(s) => match parser.parse(s) {
+            Ok((ms, note)) => pack_ts(
+                ms,
+                match note {
+                    crate::time::TsNote::None => 0,
+                    crate::time::TsNote::DstGap => 1,
+                    crate::time::TsNote::DstAmbiguous => 2,
+                },
+            ),
+            Err(()) => TS_BAD,
+        },
+    }
+}
+
+/// `--where COL=VALUE` / `COL!=VALUE`, grouped per column.
+#[derive(Clone, Debug, Default)]
+pub struct WhereCol {
+    pub name: String,
+    pub equals: Vec<String>,
+    pub not_equals: Vec<String>,
+}
+
+impl WhereCol {
+    pub fn keeps(&self, cell: Option<&str>) -> bool {
+        let t = cell.map(str::trim).unwrap_or("");
+        (self.equals.is_empty() || self.equals.iter().any(|v| v == t))
+            && !self.not_equals.iter().any(|v| v == t)
+    }
+}
+
+/// Everything needed to classify one response row; shared by the polars pass and the
+/// per-record pass that reports rejected rows, so both agree.
+#[derive(Clone, Debug)]
+pub struct RowRule {
+    pub kind: ScoreKind,
+    pub na: Vec<String>,
+    pub wheres: Vec<WhereCol>,
+    /// The metric time is required (`--period`, `--since`, `--until`).
+    pub time_needed: bool,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Rows whose time is later than this are filtered (as-of, or the run time by default).
+    pub time_limit: Option<i64>,
+    pub period: Option<(PeriodKind, Tz)>,
+}
+
+/// The outcome for one row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: u8,
+    pub value: u8,
+    pub ordinal: i32,
+    pub reject: Option<Reject>,
+}
+
+impl RowRule {
+    /// Order: a short record; a duplicate id; `--where`; the time (blank / unparseable when
+    /// needed; outside since/until/as-of); then the score.
+    pub fn classify(
+        &self,
+        short: bool,
+        dup: bool,
+        wheres: &[Option<&str>],
+        ts: Option<i64>,
+        score: Option<&str>,
+        time_col: &str,
+    ) -> Outcome {
+        let mut out = Outcome {
+            status: USED,
+            value: 0,
+            ordinal: NO_PERIOD,
+            reject: None,
+        };
+        if short {
+            out.status = REJECTED;
+            out.reject = Some(Reject {
+                column: String::new(),
+                code: "field_count",
+                detail: "the record has fewer fields than the header".into(),
+            });
+            return out;
+        }
+        if dup {
+            out.status = DUPLICATE;
+            return out;
+        }
+        if !self.wheres.iter().zip(wheres).all(|(w, c)| w.keeps(*c)) {
+            out.status = FILTERED;
+            return out;
+        }
+        let mut flags = 0u8;
+        if let Some(t) = ts {
+            match t {
+                TS_BLANK if self.time_needed => {
+                    out.status = BLANK;
+                    return out;
+                }
+                TS_BAD if self.time_needed => {
+                    out.status = REJECTED;
+                    out.reject = Some(Reject {
+                        column: time_col.to_string(),
+                        code: "bad_time",
+                        detail: "unparseable timestamp; pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y %H:%M')".into(),
+                    });
+                    return out;
+                }
+                TS_BLANK | TS_BAD => {}
+                t => {
+                    let (ms, note) = unpack_ts(t);
+                    flags = match note {
+                        1 => FLAG_DST_GAP,
+                        2 => FLAG_DST_AMBIGUOUS,
+                        _ => 0,
+                    };
+                    if self.since.is_some_and(|s| ms < s)
+                        || self.until.is_some_and(|u| ms >= u)
+                        || self.time_limit.is_some_and(|l| ms > l)
+                    {
+                        out.status = FILTERED | flags;
+                        return out;
+                    }
+                    if let Some((k, tz)) = self.period {
+                        out.ordinal = k.ordinal_of(ms, tz);
+                    }
+                }
+            }
+        }
+        match self.kind.read(score, &self.na) {
+            Ok(None) => out.status = BLANK | flags,
+            Ok(Some(v)) => {
+                out.status = USED | flags;
+                out.value = v;
+            }
+            Err((code, detail)) => {
+                out.status = REJECTED | flags;
+                out.reject = Some(Reject {
+                    column: "score".into(),
+                    code,
+                    detail,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Pack an outcome into one integer for grouping: ordinal << 16 | status << 8 | value.
+pub fn pack_outcome(o: &Outcome) -> i64 {
+    ((o.ordinal as i64) << 16) | ((o.status as i64) << 8) | o.value as i64
+}
+pub fn unpack_outcome(c: i64) -> (i32, u8, u8) {
+    ((c >> 16) as i32, ((c >> 8) & 0xFF) as u8, (c & 0xFF) as u8)
+}
+
+/// Column names in the frame the aggregation reads.
+pub struct FrameCols {
+    pub score: String,
+    pub time: Option<String>,
+    pub wheres: Vec<String>,
+    pub by: Vec<String>,
+    /// Rows flagged as duplicates (global row index → duplicate), when ids are de-duplicated.
+    pub dup_mask: Option<Arc<Vec<bool>>>,
+}
+
+fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
+    c.str()
+        .map_err(|_| polars_err!(ComputeError: "internal: column {} is not text", what))
+}
+
+/// Rows → counts: adds the packed time and outcome columns, then groups by input, outcome
+/// and the `--by` columns, counting rows and keeping the latest time.
+pub fn aggregate(
+    lf: LazyFrame,
+    rule: Arc<RowRule>,
+    parser: Arc<TimeParser>,
+    cols: &FrameCols,
+) -> LazyFrame {
+    let mut lf = lf;
+    let na = Arc::new(rule.na.clone());
+    if let Some(t) = &cols.time {
+        let (p, na) = (parser.clone(), na.clone());
+        lf = lf.with_column(
+            col(t.as_str())
+                .map(
+                    move |c: Column| {
+                        let ca = str_col(&c, "time")?;
+                        let out: Int64Chunked =
+                            ca.iter().map(|v| Some(time_cell(&p, v, &na))).collect();
+                        Ok(out.with_name("__t".into()).into_column())
+                    },
+                    |_, _| Ok(Field::new("__t".into(), DataType::Int64)),
+                )
+                .alias("__t"),
+        );
+    }
+    let mut inputs: Vec<Expr> = vec![col(cols.score.as_str()), col("__short")];
+    let has_time = cols.time.is_some();
+    if has_time {
+        inputs.push(col("__t"));
+    }
+    let has_dup = cols.dup_mask.is_some();
+    if has_dup {
+        inputs.push(col("__g"));
+    }
+    for w in &cols.wheres {
+        inputs.push(col(w.as_str()));
+    }
+    let mask = cols.dup_mask.clone();
+    let time_name = cols.time.clone().unwrap_or_default();
+    let code = map_multiple(
+        move |c: &mut [Column]| {
+            let score = str_col(&c[0], "score")?;
+            let short = c[1].bool()?;
+            let mut k = 2;
+            let ts = if has_time {
+                k += 1;
+                Some(c[k - 1].i64()?)
+            } else {
+                None
+            };
+            let g = if has_dup {
+                k += 1;
+                Some(c[k - 1].idx()?)
+            } else {
+                None
+            };
+            let wheres: Vec<&StringChunked> = c[k..]
+                .iter()
+                .map(|x| str_col(x, "where"))
+                .collect::<PolarsResult<_>>()?;
+            let n = score.len();
+            let mut out: Vec<i64> = Vec::with_capacity(n);
+            let mut score_it = score.iter();
+            let mut short_it = short.iter();
+            let mut ts_it = ts.map(|t| t.iter());
+            let mut g_it = g.map(|g| g.iter());
+            let mut w_its: Vec<_> = wheres.iter().map(|w| w.iter()).collect();
+            let mut wcells: Vec<Option<&str>> = vec![None; w_its.len()];
+            for _ in 0..n {
+                let s = score_it.next().flatten();
+                let sh = short_it.next().flatten().unwrap_or(false);
+                let t = ts_it
+                    .as_mut()
+                    .map(|it| it.next().flatten().unwrap_or(TS_BLANK));
+                let dup = match (&mut g_it, &mask) {
+                    (Some(it), Some(m)) => it
+                        .next()
+                        .flatten()
+                        .is_some_and(|i| m.get(i as usize).copied().unwrap_or(false)),
+                    _ => false,
+                };
+                for (slot, it) in wcells.iter_mut().zip(w_its.iter_mut()) {
+                    *slot = it.next().flatten();
+                }
+                let o = rule.classify(sh, dup, &wcells, t, s, &time_name);
+                out.push(pack_outcome(&o));
+            }
+            Ok(Int64Chunked::from_vec("__c".into(), out).into_column())
+        },
+        inputs,
+        |_, _| Ok(Field::new("__c".into(), DataType::Int64)),
+    )
+    .alias("__c");
+    lf = lf.with_column(code);
+    let mut keys = vec![col("__f"), col("__c")];
+    keys.extend(cols.by.iter().map(|b| col(b.as_str())));
+    let mut aggs = vec![len().alias("__n")];
+    if has_time {
+        aggs.push(col("__t").max().alias("__tmax"));
+    }
+    lf.group_by(keys).agg(aggs)
+}
+
+/// Counts of one result row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub dist: Vec<u64>,
+    pub blank: u64,
+    pub rejected: u64,
+}
+
+impl Counts {
+    pub fn new(points: usize) -> Self {
+        Counts {
+            dist: vec![0; points],
+            blank: 0,
+            rejected: 0,
+        }
+    }
+    pub fn n(&self) -> u64 {
+        self.dist.iter().sum()
+    }
+    pub fn add(&mut self, other: &Counts) {
+        for (a, b) in self.dist.iter_mut().zip(&other.dist) {
+            *a += b;
+        }
+        self.blank += other.blank;
+        self.rejected += other.rejected;
+    }
+}
+
+/// Settings of the formulas.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub z: f64,
+    pub nps_method: stats::NpsMethod,
+}
+
+fn distribution(kind: &ScoreKind, c: &Counts) -> Value {
+    let mut m = Map::new();
+    for (k, v) in kind.points().into_iter().zip(&c.dist) {
+        m.insert(k, json!(v));
+    }
+    Value::Object(m)
+}
+
+/// NPS values needed for `delta` / `p_value`: (promoters, detractors, n, nps).
+pub fn nps_parts(c: &Counts) -> (u64, u64, u64) {
+    let p = c.dist[9] + c.dist[10];
+    let d: u64 = c.dist[..=6].iter().sum();
+    (p, d, c.n())
+}
+
+/// The metric's fields from counts (without `low_n`, `delta`, `p_value`).
+pub fn fields(kind: &ScoreKind, c: &Counts, s: &Settings) -> Map<String, Value> {
+    let n = c.n();
+    let mut m = Map::new();
+    m.insert("n".into(), json!(n));
+    m.insert("blank".into(), json!(c.blank));
+    m.insert("rejected".into(), json!(c.rejected));
+    match kind {
+        ScoreKind::Nps => {
+            let (p, d, _) = nps_parts(c);
+            let pass = n - p - d;
+            m.insert("promoters".into(), json!(p));
+            m.insert("passives".into(), json!(pass));
+            m.insert("detractors".into(), json!(d));
+            m.insert("promoters_pct".into(), pct(p, n));
+            m.insert("passives_pct".into(), pct(pass, n));
+            m.insert("detractors_pct".into(), pct(d, n));
+            let nps = if n == 0 {
+                None
+            } else {
+                Some(100.0 * (p as f64 - d as f64) / n as f64)
+            };
+            m.insert("nps".into(), num(nps));
+            let iv = stats::nps_interval(p, d, n, s.nps_method, s.z);
+            m.insert("se".into(), num(iv.as_ref().map(|i| i.se)));
+            m.insert("ci_low".into(), num(iv.as_ref().map(|i| i.low)));
+            m.insert("ci_high".into(), num(iv.as_ref().map(|i| i.high)));
+            m.insert("distribution".into(), distribution(kind, c));
+        }
+        ScoreKind::Csat {
+            scale, satisfied, ..
+        } => {
+            let sat: u64 = match scale {
+                CsatScale::Binary => c.dist[1],
+                CsatScale::Points(_) => c
+                    .dist
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| (*i as i64 + 1) >= *satisfied)
+                    .map(|(_, v)| v)
+                    .sum(),
+            };
+            m.insert("satisfied".into(), json!(sat));
+            m.insert("csat".into(), pct(sat, n));
+            let mean = match scale {
+                CsatScale::Binary => None,
+                CsatScale::Points(_) => {
+                    let counts: Vec<(i64, u64)> = c
+                        .dist
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (i as i64 + 1, *v))
+                        .collect();
+                    stats::mean_sd_from_counts(&counts).0
+                }
+            };
+            m.insert("mean".into(), num(mean));
+            let w = stats::wilson(sat, n, s.z);
+            m.insert("ci_low".into(), num(w.map(|x| 100.0 * x.0)));
+            m.insert("ci_high".into(), num(w.map(|x| 100.0 * x.1)));
+            m.insert("distribution".into(), distribution(kind, c));
+        }
+        ScoreKind::Ces { scale, easy, .. } => {
+            let counts: Vec<(i64, u64)> = c
+                .dist
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as i64 + 1, *v))
+                .collect();
+            let (mean, sd) = stats::mean_sd_from_counts(&counts);
+            let difficult_max = if *scale == 7 { 3 } else { 2 };
+            let easy_n: u64 = counts
+                .iter()
+                .filter(|(v, _)| v >= easy)
+                .map(|(_, c)| c)
+                .sum();
+            let diff_n: u64 = counts
+                .iter()
+                .filter(|(v, _)| *v <= difficult_max)
+                .map(|(_, c)| c)
+                .sum();
+            m.insert("ces".into(), num(mean));
+            m.insert("easy_pct".into(), pct(easy_n, n));
+            m.insert("difficult_pct".into(), pct(diff_n, n));
+            m.insert("sd".into(), num(sd));
+            let ci = match (mean, sd) {
+                (Some(mu), Some(sd)) => Some((
+                    mu - s.z * sd / (n as f64).sqrt(),
+                    mu + s.z * sd / (n as f64).sqrt(),
+                )),
+                _ => None,
+            };
+            m.insert("ci_low".into(), num(ci.map(|x| x.0)));
+            m.insert("ci_high".into(), num(ci.map(|x| x.1)));
+            m.insert("distribution".into(), distribution(kind, c));
+        }
+        ScoreKind::Pmf { .. } => {
+            let (not, some, very) = (c.dist[0], c.dist[1], c.dist[2]);
+            m.insert("very".into(), json!(very));
+            m.insert("somewhat".into(), json!(some));
+            m.insert("not".into(), json!(not));
+            let p = if n == 0 {
+                None
+            } else {
+                Some(100.0 * very as f64 / n as f64)
+            };
+            m.insert("pmf".into(), num(p));
+            let w = stats::wilson(very, n, s.z);
+            m.insert("ci_low".into(), num(w.map(|x| 100.0 * x.0)));
+            m.insert("ci_high".into(), num(w.map(|x| 100.0 * x.1)));
+            m.insert(
+                "pmf_reached".into(),
+                p.map_or(Value::Null, |p| json!(p >= 40.0)),
+            );
+        }
+    }
+    m
+}
+
+/// Fields an `--assert` may name (numeric or boolean).
+pub fn assertable(kind: &ScoreKind, period: bool) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = match kind {
+        ScoreKind::Nps => vec![
+            "n",
+            "blank",
+            "rejected",
+            "promoters",
+            "passives",
+            "detractors",
+            "promoters_pct",
+            "passives_pct",
+            "detractors_pct",
+            "nps",
+            "se",
+            "ci_low",
+            "ci_high",
+        ],
+        ScoreKind::Csat { .. } => vec![
+            "n",
+            "blank",
+            "rejected",
+            "satisfied",
+            "csat",
+            "mean",
+            "ci_low",
+            "ci_high",
+        ],
+        ScoreKind::Ces { .. } => vec![
+            "n",
+            "blank",
+            "rejected",
+            "ces",
+            "easy_pct",
+            "difficult_pct",
+            "sd",
+            "ci_low",
+            "ci_high",
+        ],
+        ScoreKind::Pmf { .. } => vec![
+            "n",
+            "blank",
+            "rejected",
+            "very",
+            "somewhat",
+            "not",
+            "pmf",
+            "ci_low",
+            "ci_high",
+            "pmf_reached",
+        ],
+    };
+    v.push("low_n");
+    if period && matches!(kind, ScoreKind::Nps) {
+        v.extend(["delta", "p_value"]);
+    }
+    v
+}

@@ -1,0 +1,42 @@
+//! Markdown: the table's columns as a pipe table.
+
+use crate::report::Report;
+
+fn esc(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render(report: &Report, wide: bool) -> String {
+    let g = if report.rows.is_empty() {
+        super::table::field_list(report)
+    } else {
+        super::table::grid(report, wide)
+    };
+    let mut s = format!("### {}\n\n", report.metric.to_uppercase());
+    s.push_str(&format!(
+        "| {} |\n",
+        g.header
+            .iter()
+            .map(|h| esc(h))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    ));
+    s.push_str(&format!(
+        "|{}|\n",
+        g.numeric
+            .iter()
+            .map(|n| if *n { "---:" } else { "---" })
+            .collect::<Vec<_>>()
+            .join("|")
+    ));
+    for r in &g.rows {
+        s.push_str(&format!(
+            "| {} |\n",
+            r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+        ));
+    }
+    if let Some(a) = &report.as_of {
+        s.push_str(&format!("\nAs of {a}.\n"));
+    }
+    s
+}

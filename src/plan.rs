@@ -1,0 +1,210 @@
+//! Command-line values → checked settings, before any data is read: zones, time arguments,
+//! filters, thresholds, the output format, and the output file (opened now so a bad path
+//! fails fast).
+
+use anyhow::Result;
+
+use crate::assert::{self, Assertion};
+use crate::cli::CommonArgs;
+use crate::fail;
+use crate::input::mapping::ColOverrides;
+use crate::input::read::{parse_delimiter, ReadOptions};
+use crate::metrics::survey::WhereCol;
+use crate::output::sink::Sink;
+use crate::output::OutFormat;
+use crate::period::PeriodKind;
+use crate::time::{self, TimeArgKind, TimeParser, Tz};
+
+pub struct Common {
+    pub files: Vec<String>,
+    pub read: ReadOptions,
+    pub cols: ColOverrides,
+    pub tz: Tz,
+    pub tz_name: String,
+    pub parser: TimeParser,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub as_of: Option<i64>,
+    pub now_ms: i64,
+    pub wheres: Vec<WhereCol>,
+    pub by: Vec<String>,
+    pub period: Option<PeriodKind>,
+    pub last: Option<usize>,
+    pub format: OutFormat,
+    pub sink: Option<Sink>,
+    pub strict: bool,
+    pub rejects: Option<String>,
+    pub asserts: Vec<Assertion>,
+    pub min_n: Option<u64>,
+    pub na: Vec<String>,
+    pub keep_duplicates: bool,
+    pub wide: bool,
+    pub quiet: bool,
+    pub progress: bool,
+    pub confidence: f64,
+    pub args: CommonArgs,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Parse `--where` values into per-column clauses (same column: OR of `=`; `!=` excludes).
+pub fn parse_wheres(items: &[String]) -> Result<Vec<WhereCol>> {
+    let mut out: Vec<WhereCol> = Vec::new();
+    for it in items {
+        let (name, value, neg) = if let Some((c, v)) = it.split_once("!=") {
+            (c, v, true)
+        } else if let Some((c, v)) = it.split_once('=') {
+            (c, v, false)
+        } else {
+            fail!("--where {it:?}: write COL=VALUE or COL!=VALUE, e.g. --where region=EMEA");
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            fail!("--where {it:?}: no column name before the operator");
+        }
+        let value = value.trim().to_string();
+        let idx = match out.iter().position(|w| w.name == name) {
+            Some(i) => i,
+            None => {
+                out.push(WhereCol {
+                    name: name.to_string(),
+                    ..Default::default()
+                });
+                out.len() - 1
+            }
+        };
+        if neg {
+            out[idx].not_equals.push(value);
+        } else {
+            out[idx].equals.push(value);
+        }
+    }
+    Ok(out)
+}
+
+pub fn common(args: &CommonArgs, known_cols: &[&str]) -> Result<Common> {
+    let tz = time::parse_tz(&args.tz).map_err(|e| crate::error::err(format!("--tz: {e}")))?;
+    let input_tz = match &args.input_tz {
+        Some(z) => time::parse_tz(z).map_err(|e| crate::error::err(format!("--input-tz: {e}")))?,
+        None => tz,
+    };
+    let now = now_ms();
+    let targ = |v: &Option<String>, kind: TimeArgKind, flag: &str| -> Result<Option<i64>> {
+        match v {
+            None => Ok(None),
+            Some(s) => time::parse_time_arg(s, kind, tz, now)
+                .map(Some)
+                .map_err(|e| crate::error::err(format!("{flag} {s:?}: {e}"))),
+        }
+    };
+    let since = targ(&args.since, TimeArgKind::Since, "--since")?;
+    let until = targ(&args.until, TimeArgKind::Until, "--until")?;
+    let as_of = targ(&args.as_of, TimeArgKind::AsOf, "--as-of")?;
+    if let (Some(s), Some(u)) = (since, until) {
+        if s >= u {
+            fail!("--since is not before --until; nothing could match");
+        }
+    }
+    let period = match &args.period {
+        Some(p) => {
+            Some(PeriodKind::parse(p).map_err(|e| crate::error::err(format!("--period: {e}")))?)
+        }
+        None => None,
+    };
+    if args.last.is_some() && period.is_none() {
+        fail!("--last needs --period (it keeps the last N complete periods)");
+    }
+    if args.last == Some(0) {
+        fail!("--last 0 keeps nothing; give a positive number of periods");
+    }
+    if !(args.confidence > 0.0 && args.confidence < 1.0) {
+        fail!(
+            "--confidence {}: give a fraction between 0 and 1, e.g. 0.95",
+            args.confidence
+        );
+    }
+    if let Some(p) = &args.preset {
+        if p != "none" {
+            fail!("--preset {p:?}: no presets are built in yet; map columns with --col CANONICAL=SOURCE, or use --preset none");
+        }
+    }
+    for b in &args.by {
+        if b.trim().is_empty() {
+            fail!("--by: give a column name");
+        }
+    }
+    let delimiter = match &args.delimiter {
+        Some(d) => Some(parse_delimiter(d)?),
+        None => None,
+    };
+    let asserts = args
+        .assert
+        .iter()
+        .map(|a| assert::parse(a))
+        .collect::<Result<Vec<_>>>()?;
+    let format = OutFormat::resolve(args.format.as_deref(), args.output.as_deref())?;
+    let na: Vec<String> = args
+        .na_values
+        .as_deref()
+        .map(|s| {
+            s.split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let cols = ColOverrides::parse(&args.col, known_cols)?;
+    let sink = Some(Sink::open(args.output.as_deref())?);
+    if let Some(r) = &args.rejects {
+        let dir = std::path::Path::new(r)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty());
+        if let Some(d) = dir {
+            if !d.is_dir() {
+                fail!(
+                    "--rejects {r}: the directory {} does not exist",
+                    d.display()
+                );
+            }
+        }
+    }
+    use std::io::IsTerminal;
+    Ok(Common {
+        files: args.files.clone(),
+        read: ReadOptions {
+            input_format: args.input_format.clone(),
+            delimiter,
+            encoding: args.encoding.clone(),
+        },
+        cols,
+        tz,
+        tz_name: args.tz.clone(),
+        parser: TimeParser::new(input_tz, args.date_format.clone()),
+        since,
+        until,
+        as_of,
+        now_ms: now,
+        wheres: parse_wheres(&args.where_)?,
+        by: args.by.clone(),
+        period,
+        last: args.last,
+        format,
+        sink,
+        strict: args.strict,
+        rejects: args.rejects.clone(),
+        asserts,
+        min_n: args.min_n,
+        na,
+        keep_duplicates: args.keep_duplicates,
+        wide: args.wide,
+        quiet: args.quiet,
+        progress: !args.no_progress && std::io::stderr().is_terminal(),
+        confidence: args.confidence,
+        args: args.clone(),
+    })
+}
