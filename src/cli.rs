@@ -25,6 +25,12 @@ pub enum Command {
     Ces(CesArgs),
     /// Sean Ellis product-market-fit score (% "very disappointed")
     Pmf(PmfArgs),
+    /// Support tickets: first response time, time to resolution, backlog, reopens, SLA breaches
+    Tickets(crate::commands::tickets::TicketsArgs),
+    /// Subscriptions: customers, churn, MRR movements, GRR/NRR, quick ratio, ARPA, LTV per period
+    Churn(crate::commands::churn::ChurnArgs),
+    /// Cohort retention matrix (customers or revenue) and Kaplan-Meier survival
+    Retention(crate::commands::retention::RetentionArgs),
 }
 
 /// Options shared by every metric command (SPEC 2).

@@ -62,6 +62,9 @@ where
         Command::Csat(a) => commands::csat(a),
         Command::Ces(a) => commands::ces(a),
         Command::Pmf(a) => commands::pmf(a),
+        Command::Tickets(a) => commands::tickets::run(a),
+        Command::Churn(a) => commands::churn::run(a),
+        Command::Retention(a) => commands::retention::run(a),
     }
 }
 

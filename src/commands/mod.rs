@@ -1,6 +1,10 @@
 //! One thin file per subcommand: glue between the input layer, the metrics and the output.
 
+pub mod churn;
+pub mod common;
+pub mod retention;
 pub mod survey;
+pub mod tickets;
 
 use anyhow::Result;
 use serde_json::{json, Map};

@@ -1,0 +1,193 @@
+//! Glue shared by the metric commands: mapping a canonical column across every input,
+//! collecting with readable errors, group order, rejected-row files, the stderr summary and
+//! the exit code.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use polars::prelude::*;
+use serde_json::{json, Map, Value};
+
+use crate::error::{err, EXIT_ASSERT, EXIT_OK};
+use crate::fail;
+use crate::input::mapping::{self, Canon};
+use crate::input::Source;
+use crate::output;
+use crate::plan::Common;
+use crate::report::{InputCount, Report};
+
+/// Resolve an optional canonical column in every source: present in all, or in none.
+pub fn resolve_all(sources: &[Source], canon: &Canon, c: &Common) -> Result<Option<Vec<usize>>> {
+    let mut found: Vec<Option<usize>> = Vec::new();
+    for s in sources {
+        found.push(mapping::resolve(&s.display, &s.headers, canon, &c.cols)?);
+    }
+    if found.iter().all(|f| f.is_some()) {
+        Ok(Some(found.into_iter().map(|f| f.unwrap_or(0)).collect()))
+    } else if found.iter().all(|f| f.is_none()) {
+        Ok(None)
+    } else {
+        let with = sources
+            .iter()
+            .zip(&found)
+            .find(|(_, f)| f.is_some())
+            .map(|(s, _)| s.display.clone())
+            .unwrap_or_default();
+        let without = sources
+            .iter()
+            .zip(&found)
+            .find(|(_, f)| f.is_none())
+            .map(|(s, _)| s.display.clone())
+            .unwrap_or_default();
+        fail!(
+            "the inputs do not have the same columns: {with} has a {:?} column and {without} does not; give files of one export, or map it in both with --col {}=…",
+            canon.name,
+            canon.name
+        )
+    }
+}
+
+pub fn collect(lf: LazyFrame, sources: &[Source]) -> Result<DataFrame> {
+    lf.collect().map_err(|e| {
+        let msg = crate::error::render(&e.into());
+        let names: Vec<&str> = sources.iter().map(|s| s.display.as_str()).collect();
+        err(format!("{}: cannot read: {msg}", names.join(", ")))
+    })
+}
+
+/// Group keys sort in byte order, blank last.
+pub fn group_order(a: &[Option<String>], b: &[Option<String>]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = match (x, y) {
+            (Some(x), Some(y)) => x.as_bytes().cmp(y.as_bytes()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+pub fn norm_key(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A rejected row found by the per-record pass.
+pub struct Rejected {
+    pub source: usize,
+    pub loc: u64,
+    pub column: String,
+    pub reason: String,
+    pub cells: Vec<(String, Option<String>)>,
+}
+
+pub fn write_rejects(path: &str, sources: &[Source], rows: &[Rejected]) -> Result<()> {
+    let mut headers: Vec<String> = Vec::new();
+    for r in rows {
+        for (h, _) in &r.cells {
+            if !headers.contains(h) {
+                headers.push(h.clone());
+            }
+        }
+    }
+    let ndjson = path.ends_with(".ndjson") || path.ends_with(".jsonl");
+    let mut buf: Vec<u8> = Vec::new();
+    if ndjson {
+        for r in rows {
+            let mut m = Map::new();
+            for (h, v) in &r.cells {
+                m.insert(h.clone(), json!(v));
+            }
+            m.insert("cxm_file".into(), json!(sources[r.source].display));
+            m.insert("cxm_line".into(), json!(r.loc));
+            m.insert("cxm_reason".into(), json!(r.reason));
+            buf.extend(serde_json::to_vec(&Value::Object(m)).unwrap_or_default());
+            buf.push(b'\n');
+        }
+    } else {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut head: Vec<String> = headers.iter().map(|h| output::csv::neutralise(h)).collect();
+        head.extend(["cxm_file".into(), "cxm_line".into(), "cxm_reason".into()]);
+        w.write_record(&head)?;
+        for r in rows {
+            let map: HashMap<&str, Option<&str>> = r
+                .cells
+                .iter()
+                .map(|(h, v)| (h.as_str(), v.as_deref()))
+                .collect();
+            let mut rec: Vec<String> = headers
+                .iter()
+                .map(|h| {
+                    map.get(h.as_str())
+                        .copied()
+                        .flatten()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .collect();
+            rec.push(sources[r.source].display.clone());
+            rec.push(r.loc.to_string());
+            rec.push(r.reason.clone());
+            w.write_record(&rec)?;
+        }
+        buf = w.into_inner().map_err(|e| err(e.to_string()))?;
+    }
+    output::sink::Sink::open(Some(path))?.write(&buf)
+}
+
+/// `responses.csv: 10,000 rows, 9,812 used, 150 blank, 38 rejected`
+pub fn summary_line(i: &InputCount) -> String {
+    use output::table::thousands;
+    let mut s = format!(
+        "{}: {} rows, {} used, {} blank, {} rejected",
+        i.path,
+        thousands(i.rows),
+        thousands(i.used),
+        thousands(i.blank),
+        thousands(i.rejected)
+    );
+    if i.filtered > 0 {
+        s.push_str(&format!(", {} filtered", thousands(i.filtered)));
+    }
+    if i.duplicate > 0 {
+        s.push_str(&format!(", {} duplicate", thousands(i.duplicate)));
+    }
+    s
+}
+
+/// Warnings, per-input summary lines and failed checks on stderr; the exit code.
+pub fn finish(report: &Report, c: &Common) -> Result<u8> {
+    if !c.quiet {
+        for w in &report.warnings {
+            eprintln!("cxm: warning: {w}");
+        }
+        if matches!(
+            c.format,
+            output::OutFormat::Table | output::OutFormat::Markdown
+        ) {
+            for i in &report.inputs {
+                eprintln!("{}", summary_line(i));
+            }
+        }
+    }
+    for ch in &report.checks {
+        if !ch.passed {
+            let v = ch.value.map_or("null".to_string(), |v| format!("{v}"));
+            eprintln!(
+                "cxm: assert failed: {} (value {v}{})",
+                ch.assert,
+                if ch.low_n { ", low n" } else { "" }
+            );
+        }
+    }
+    Ok(if report.failed() {
+        EXIT_ASSERT
+    } else {
+        EXIT_OK
+    })
+}
