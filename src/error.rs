@@ -43,7 +43,7 @@ where
         let ck = c.trim().to_lowercase();
         let mut score = strsim::jaro_winkler(&key, &ck);
         // A candidate that contains the name (or the reverse) is a strong hint: "created" → "Created at".
-        if !key.is_empty() && (ck.contains(&key) || key.contains(&ck)) {
+        if key.len().min(ck.len()) >= 3 && (ck.contains(&key) || key.contains(&ck)) {
             score = score.max(0.9);
         }
         if best.is_none_or(|(s, _)| score > s) {

@@ -21,9 +21,17 @@ pub fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => number(n),
         Value::String(s) => neutralise(s),
         other => neutralise(&other.to_string()),
+    }
+}
+
+/// Shortest round-trip text of a number; integral floats without `.0` (`50`, not `50.0`).
+pub fn number(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(x) if n.is_f64() && x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", x as i64),
+        _ => n.to_string(),
     }
 }
 

@@ -1,0 +1,9 @@
+//! End-to-end tests: every user-visible behaviour through the `cxm` binary (stdout, stderr,
+//! exit code). One test binary, one module per command family.
+
+mod util;
+
+mod churn;
+mod readme;
+mod survey;
+mod tickets;

@@ -1,0 +1,98 @@
+//! Running the binary hermetically and reading its output.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+/// The repository root (fixtures and examples are addressed from there).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> String {
+    root()
+        .join("fixtures")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// What one run printed and returned.
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+pub fn cmd() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cxm"));
+    // Hermetic: no colour or width settings from the developer's shell.
+    c.env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env_remove("TZ")
+        .current_dir(root());
+    c
+}
+
+pub fn run(args: &[&str]) -> Out {
+    run_stdin(args, None)
+}
+
+pub fn run_stdin(args: &[&str], stdin: Option<&[u8]>) -> Out {
+    let mut c = cmd();
+    c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    let mut child = c.spawn().expect("spawn cxm");
+    if let Some(data) = stdin {
+        let mut s = child.stdin.take().expect("stdin");
+        s.write_all(data).expect("write stdin");
+    }
+    let o = child.wait_with_output().expect("wait cxm");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// A temporary file with this content and file name (the extension matters for detection).
+pub fn temp_file(name: &str, content: &[u8]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join(name);
+    std::fs::write(&p, content).expect("write temp file");
+    let s = p.to_string_lossy().into_owned();
+    (dir, s)
+}
+
+/// Run and parse JSON output, asserting the exit code.
+pub fn json_ok(args: &[&str]) -> Value {
+    let mut a = args.to_vec();
+    a.extend(["--format", "json"]);
+    let o = run(&a);
+    assert_eq!(o.code, 0, "exit code for {args:?}; stderr: {}", o.stderr);
+    o.json()
+}
+
+pub fn approx(a: &Value, b: f64) {
+    let x = a.as_f64().unwrap_or_else(|| panic!("not a number: {a}"));
+    assert!((x - b).abs() < 1e-9, "{x} != {b}");
+}
