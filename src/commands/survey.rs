@@ -244,7 +244,7 @@ fn headline(kind: &ScoreKind) -> Vec<Col> {
         ScoreKind::Nps => vec![
             c("n", "n", ColKind::Int),
             c("nps", "NPS", ColKind::Num(1)),
-            c("ci", "95% CI", ColKind::Interval),
+            c("ci", "CI", ColKind::Interval),
             c("promoters_pct", "prom.", ColKind::Pct),
             c("passives_pct", "pass.", ColKind::Pct),
             c("detractors_pct", "detr.", ColKind::Pct),
@@ -252,20 +252,20 @@ fn headline(kind: &ScoreKind) -> Vec<Col> {
         ScoreKind::Csat { .. } => vec![
             c("n", "n", ColKind::Int),
             c("csat", "CSAT", ColKind::Pct),
-            c("ci", "95% CI", ColKind::Interval),
+            c("ci", "CI", ColKind::Interval),
             c("mean", "mean", ColKind::Num(2)),
         ],
         ScoreKind::Ces { .. } => vec![
             c("n", "n", ColKind::Int),
             c("ces", "CES", ColKind::Num(2)),
-            c("ci", "95% CI", ColKind::Interval),
+            c("ci", "CI", ColKind::Interval),
             c("easy_pct", "easy", ColKind::Pct),
             c("difficult_pct", "difficult", ColKind::Pct),
         ],
         ScoreKind::Pmf { .. } => vec![
             c("n", "n", ColKind::Int),
             c("pmf", "PMF", ColKind::Pct),
-            c("ci", "95% CI", ColKind::Interval),
+            c("ci", "CI", ColKind::Interval),
             c("pmf_reached", "≥ 40%", ColKind::Num(0)),
         ],
     }

@@ -35,6 +35,9 @@ pub fn render(report: &Report, wide: bool) -> String {
             r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
         ));
     }
+    if report.rows.iter().any(|r| r.partial) {
+        s.push_str("\n\\* partial period (ends after as-of)\n");
+    }
     if let Some(a) = &report.as_of {
         s.push_str(&format!("\nAs of {a}.\n"));
     }

@@ -11,6 +11,8 @@ use crate::error::err;
 
 pub enum Sink {
     Stdout,
+    /// A device or pipe (`/dev/null`, `/dev/stdout`): written directly, no rename possible.
+    Device(std::fs::File),
     File {
         target: PathBuf,
         tmp: tempfile::NamedTempFile,
@@ -26,6 +28,15 @@ impl Sink {
             return Ok(Sink::Stdout);
         }
         let target = PathBuf::from(o);
+        if let Ok(m) = std::fs::metadata(&target) {
+            if !m.is_file() && !m.is_dir() {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .map_err(|e| err(format!("-o {o}: cannot open: {e}")))?;
+                return Ok(Sink::Device(f));
+            }
+        }
         if target.is_dir() {
             return Err(err(format!(
                 "-o {o}: is a directory; give a file name such as {o}/nps.json"
@@ -59,6 +70,11 @@ impl Sink {
                     Err(e) => Err(err(format!("cannot write to standard output: {e}"))),
                 }
             }
+            Sink::Device(mut f) => match f.write_all(bytes) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(err(format!("cannot write the output: {e}"))),
+            },
             Sink::File { target, mut tmp } => {
                 tmp.write_all(bytes)
                     .and_then(|_| tmp.flush())

@@ -222,7 +222,7 @@ pub fn field_list(report: &Report) -> Grid {
     Grid {
         header: vec!["field".into(), "value".into()],
         rows,
-        numeric: vec![false, true],
+        numeric: vec![false, false],
     }
 }
 
