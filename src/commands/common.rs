@@ -47,12 +47,19 @@ pub fn resolve_all(sources: &[Source], canon: &Canon, c: &Common) -> Result<Opti
     }
 }
 
+/// Run a query on polars' streaming engine: inputs are read in batches, so memory follows
+/// the size of the result (groups × periods), not the size of the files.
 pub fn collect(lf: LazyFrame, sources: &[Source]) -> Result<DataFrame> {
-    lf.collect().map_err(|e| {
+    let fail = |e: PolarsError| {
         let msg = crate::error::render(&e.into());
         let names: Vec<&str> = sources.iter().map(|s| s.display.as_str()).collect();
         err(format!("{}: cannot read: {msg}", names.join(", ")))
-    })
+    };
+    // One sink (this collect), so the result is a single frame.
+    Ok(lf
+        .collect_with_engine(Engine::Streaming)
+        .map_err(fail)?
+        .unwrap_single())
 }
 
 /// Group keys sort in byte order, blank last.

@@ -33,7 +33,10 @@ pub fn normalize(h: &str) -> String {
         }
     }
     // Question texts end in `?` or `:` in survey exports ("How likely are you to recommend us?").
-    out.trim_end().trim_end_matches(['?', ':', '.', '*']).trim_end().to_string()
+    out.trim_end()
+        .trim_end_matches(['?', ':', '.', '*'])
+        .trim_end()
+        .to_string()
 }
 
 /// A canonical column a command reads.
@@ -226,7 +229,10 @@ mod tests {
         assert_eq!(normalize("  Submit Date (UTC) "), "submit date");
         assert_eq!(normalize("created_at"), "created at");
         assert_eq!(normalize("First-Reply  At"), "first reply at");
-        assert_eq!(normalize("How likely are you to recommend us?"), "how likely are you to recommend us");
+        assert_eq!(
+            normalize("How likely are you to recommend us?"),
+            "how likely are you to recommend us"
+        );
     }
 
     #[test]

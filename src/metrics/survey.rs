@@ -728,3 +728,238 @@ pub fn assertable(kind: &ScoreKind, period: bool) -> Vec<&'static str> {
     }
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn settings() -> Settings {
+        Settings {
+            z: stats::z_for(0.95),
+            nps_method: stats::NpsMethod::AdjustedWald,
+        }
+    }
+
+    fn counts(dist: &[u64]) -> Counts {
+        Counts {
+            dist: dist.to_vec(),
+            blank: 0,
+            rejected: 0,
+        }
+    }
+
+    fn f(m: &Map<String, Value>, k: &str) -> Option<f64> {
+        m.get(k).and_then(|v| v.as_f64())
+    }
+
+    #[test]
+    fn nps_from_counts() {
+        // 0…10: one 0, one 6, two 7, one 8, three 9, two 10 → P 5, passives 3, D 2, n 10.
+        let c = counts(&[1, 0, 0, 0, 0, 0, 1, 2, 1, 3, 2]);
+        let m = fields(&ScoreKind::Nps, &c, &settings());
+        assert_eq!(m["promoters"], 5);
+        assert_eq!(m["passives"], 3);
+        assert_eq!(m["detractors"], 2);
+        assert_eq!(f(&m, "nps"), Some(30.0));
+        assert_eq!(f(&m, "promoters_pct"), Some(50.0));
+    }
+
+    #[test]
+    fn empty_and_single_answer() {
+        let m = fields(&ScoreKind::Nps, &Counts::new(11), &settings());
+        assert_eq!(m["n"], 0);
+        for k in ["nps", "se", "ci_low", "ci_high", "promoters_pct"] {
+            assert_eq!(m[k], Value::Null, "{k}");
+        }
+        // One promoter: NPS 100; adjusted-Wald n' = 4, p' = 1.75/4, d' = 0.75/4, centre 25.
+        let mut one = Counts::new(11);
+        one.dist[9] = 1;
+        let m = fields(&ScoreKind::Nps, &one, &settings());
+        assert_eq!(f(&m, "nps"), Some(100.0));
+        let var: f64 = (2.5 / 4.0) - 0.25f64.powi(2);
+        let se = (var / 4.0).sqrt();
+        assert!((f(&m, "se").unwrap() - 100.0 * se).abs() < 1e-9);
+        // CES with one answer: sd and interval null.
+        let ces = ScoreKind::Ces {
+            scale: 7,
+            invert: false,
+            easy: 5,
+        };
+        let mut c = Counts::new(7);
+        c.dist[6] = 1;
+        let m = fields(&ces, &c, &settings());
+        assert_eq!(f(&m, "ces"), Some(7.0));
+        assert_eq!(m["sd"], Value::Null);
+        assert_eq!(m["ci_low"], Value::Null);
+        // All blank: n 0, every ratio null.
+        let mut blank = Counts::new(5);
+        blank.blank = 4;
+        let csat = ScoreKind::Csat {
+            scale: CsatScale::Points(5),
+            invert: false,
+            satisfied: 4,
+        };
+        let m = fields(&csat, &blank, &settings());
+        assert_eq!(m["blank"], 4);
+        assert_eq!(m["csat"], Value::Null);
+        assert_eq!(m["mean"], Value::Null);
+        assert_eq!(m["ci_low"], Value::Null);
+    }
+
+    #[test]
+    fn csat_seven_and_ten_point_thresholds() {
+        // 7-point: 7, 6, 5, 2 → satisfied (≥ 6) 2 of 4 = 50 %, mean 20/4.
+        let k = ScoreKind::Csat {
+            scale: CsatScale::Points(7),
+            invert: false,
+            satisfied: 6,
+        };
+        let m = fields(&k, &counts(&[0, 1, 0, 0, 1, 1, 1]), &settings());
+        assert_eq!(f(&m, "csat"), Some(50.0));
+        assert_eq!(f(&m, "mean"), Some(5.0));
+        // 10-point: 8, 9, 10, 7, 1 → satisfied (≥ 8) 3 of 5 = 60 %.
+        let k = ScoreKind::Csat {
+            scale: CsatScale::Points(10),
+            invert: false,
+            satisfied: 8,
+        };
+        let m = fields(&k, &counts(&[1, 0, 0, 0, 0, 0, 1, 1, 1, 1]), &settings());
+        assert_eq!(f(&m, "csat"), Some(60.0));
+    }
+
+    #[test]
+    fn ces_five_point() {
+        // 5, 4, 2, 1: mean 3; easy (≥ 4) 2 of 4; difficult (≤ 2) 2 of 4.
+        let k = ScoreKind::Ces {
+            scale: 5,
+            invert: false,
+            easy: 4,
+        };
+        let m = fields(&k, &counts(&[1, 1, 0, 1, 1]), &settings());
+        assert_eq!(f(&m, "ces"), Some(3.0));
+        assert_eq!(f(&m, "easy_pct"), Some(50.0));
+        assert_eq!(f(&m, "difficult_pct"), Some(50.0));
+        // sd: deviations 2, 1, −1, −2 → 10 / 3.
+        assert!((f(&m, "sd").unwrap() - (10.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reading_scores() {
+        let nps = ScoreKind::Nps;
+        assert_eq!(nps.read(Some("10 - Extremely likely"), &[]), Ok(Some(10)));
+        assert_eq!(nps.read(Some("  "), &[]), Ok(None));
+        assert_eq!(nps.read(Some("NA"), &["NA".into()]), Ok(None));
+        assert_eq!(nps.read(Some("11"), &[]).unwrap_err().0, "out_of_range");
+        assert_eq!(nps.read(Some("-1"), &[]).unwrap_err().0, "out_of_range");
+        assert_eq!(nps.read(Some("9.5"), &[]).unwrap_err().0, "not_integer");
+        assert_eq!(nps.read(Some("n/a"), &[]).unwrap_err().0, "invalid_value");
+        let inv = ScoreKind::Csat {
+            scale: CsatScale::Points(5),
+            invert: true,
+            satisfied: 4,
+        };
+        // 5 → 1 (code 0); 1 → 5 (code 4).
+        assert_eq!(inv.read(Some("5"), &[]), Ok(Some(0)));
+        assert_eq!(inv.read(Some("1"), &[]), Ok(Some(4)));
+        assert_eq!(inv.read(Some("Not Offered"), &[]), Ok(None));
+        let bin = ScoreKind::Csat {
+            scale: CsatScale::Binary,
+            invert: false,
+            satisfied: 1,
+        };
+        assert_eq!(bin.read(Some("Good, I'm satisfied"), &[]), Ok(Some(1)));
+        assert_eq!(bin.read(Some("👎"), &[]), Ok(Some(0)));
+        assert_eq!(bin.read(Some("offered"), &[]), Ok(None));
+        let pmf = ScoreKind::Pmf { numeric: true };
+        assert_eq!(pmf.read(Some("Very disappointed"), &[]), Ok(Some(2)));
+        assert_eq!(pmf.read(Some("2"), &[]), Ok(Some(1)));
+        assert_eq!(pmf.read(Some("N/A - I no longer use it"), &[]), Ok(None));
+        assert!(pmf.read(Some("meh"), &[]).is_err());
+    }
+
+    #[test]
+    fn classification_order() {
+        let rule = RowRule {
+            kind: ScoreKind::Nps,
+            na: vec![],
+            wheres: vec![WhereCol {
+                name: "region".into(),
+                equals: vec!["EMEA".into()],
+                not_equals: vec![],
+            }],
+            time_needed: true,
+            since: Some(1000),
+            until: None,
+            time_limit: Some(10_000),
+            period: None,
+        };
+        let t = |ms| Some(pack_ts(ms, 0));
+        assert_eq!(
+            rule.classify(true, false, &[Some("EMEA")], t(2000), Some("9"), "t")
+                .status,
+            REJECTED
+        );
+        assert_eq!(
+            rule.classify(false, true, &[Some("EMEA")], t(2000), Some("9"), "t")
+                .status,
+            DUPLICATE
+        );
+        assert_eq!(
+            rule.classify(false, false, &[Some("AMER")], t(2000), Some("9"), "t")
+                .status,
+            FILTERED
+        );
+        assert_eq!(
+            rule.classify(
+                false,
+                false,
+                &[Some(" EMEA ")],
+                Some(TS_BLANK),
+                Some("9"),
+                "t"
+            )
+            .status,
+            BLANK
+        );
+        let bad = rule.classify(false, false, &[Some("EMEA")], Some(TS_BAD), Some("9"), "t");
+        assert_eq!(
+            (bad.status, bad.reject.map(|r| r.code)),
+            (REJECTED, Some("bad_time"))
+        );
+        assert_eq!(
+            rule.classify(false, false, &[Some("EMEA")], t(500), Some("9"), "t")
+                .status,
+            FILTERED
+        );
+        assert_eq!(
+            rule.classify(false, false, &[Some("EMEA")], t(20_000), Some("9"), "t")
+                .status,
+            FILTERED
+        );
+        let ok = rule.classify(false, false, &[Some("EMEA")], t(2000), Some("9"), "t");
+        assert_eq!((ok.status, ok.value), (USED, 9));
+        assert_eq!(unpack_outcome(pack_outcome(&ok)), (NO_PERIOD, USED, 9));
+        assert_eq!(unpack_ts(pack_ts(-5, 2)), (-5, 2));
+    }
+
+    proptest! {
+        /// NPS stays in [−100, 100] and, for n ≥ 2 at 95 %, its interval contains it.
+        #[test]
+        fn nps_bounds_and_interval(dist in proptest::collection::vec(0u64..50, 11)) {
+            let c = counts(&dist);
+            let m = fields(&ScoreKind::Nps, &c, &settings());
+            if c.n() == 0 {
+                prop_assert_eq!(&m["nps"], &Value::Null);
+            } else {
+                let nps = f(&m, "nps").unwrap();
+                prop_assert!((-100.0..=100.0).contains(&nps));
+                let (lo, hi) = (f(&m, "ci_low").unwrap(), f(&m, "ci_high").unwrap());
+                prop_assert!((-100.0..=100.0).contains(&lo) && (-100.0..=100.0).contains(&hi) && lo <= hi);
+                if c.n() >= 2 {
+                    prop_assert!(lo <= nps + 1e-9 && nps <= hi + 1e-9, "{} not in [{}, {}]", nps, lo, hi);
+                }
+            }
+        }
+    }
+}

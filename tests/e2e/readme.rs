@@ -43,9 +43,19 @@ fn shell_words(s: &str) -> Vec<String> {
 #[test]
 fn readme_starts_with_the_two_commands() {
     let text = readme();
-    let block = text.split("```bash\n").nth(1).expect("a bash block").split("```").next().unwrap();
+    let block = text
+        .split("```bash\n")
+        .nth(1)
+        .expect("a bash block")
+        .split("```")
+        .next()
+        .unwrap();
     let lines: Vec<&str> = block.lines().collect();
-    assert!(lines[0].starts_with("cargo run --release -- "), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("cargo run --release -- "),
+        "{}",
+        lines[0]
+    );
     assert_eq!(lines[1], "cargo test --locked");
     // The main job itself, through the built binary.
     let args = shell_words(lines[0].trim_start_matches("cargo run --release -- "));
@@ -63,7 +73,9 @@ fn readme_console_examples_match_the_binary() {
         let block = block.split("```").next().unwrap();
         let mut lines = block.lines().peekable();
         while let Some(line) = lines.next() {
-            let Some(cmdline) = line.strip_prefix("$ cxm ") else { continue };
+            let Some(cmdline) = line.strip_prefix("$ cxm ") else {
+                continue;
+            };
             let mut expected: Vec<&str> = Vec::new();
             while let Some(next) = lines.peek() {
                 if next.starts_with("$ ") {
@@ -73,7 +85,10 @@ fn readme_console_examples_match_the_binary() {
             }
             let mut code = 0;
             if let Some(last) = expected.last() {
-                if let Some(c) = last.strip_prefix("[exit ").and_then(|r| r.strip_suffix(']')) {
+                if let Some(c) = last
+                    .strip_prefix("[exit ")
+                    .and_then(|r| r.strip_suffix(']'))
+                {
                     code = c.parse().unwrap();
                     expected.pop();
                 }
@@ -81,9 +96,21 @@ fn readme_console_examples_match_the_binary() {
             let args = shell_words(cmdline);
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let o = run(&args);
-            assert_eq!(o.code, code, "exit code of `cxm {cmdline}`; stderr: {}", o.stderr);
-            let got: Vec<String> = o.stdout.trim_end_matches('\n').lines().map(|l| l.trim_end().to_string()).collect();
-            assert_eq!(got, expected, "output of `cxm {cmdline}` differs from README.md; run scripts/readme_outputs.py");
+            assert_eq!(
+                o.code, code,
+                "exit code of `cxm {cmdline}`; stderr: {}",
+                o.stderr
+            );
+            let got: Vec<String> = o
+                .stdout
+                .trim_end_matches('\n')
+                .lines()
+                .map(|l| l.trim_end().to_string())
+                .collect();
+            assert_eq!(
+                got, expected,
+                "output of `cxm {cmdline}` differs from README.md; run scripts/readme_outputs.py"
+            );
             checked += 1;
         }
     }
