@@ -722,3 +722,97 @@ fn closed_stdout_exits_zero() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn format_and_delimiter_overrides() {
+    // A .txt holding semicolon-separated CSV: detected by content, delimiter sniffed.
+    let data = std::fs::read(fixture("surveys/responses_semicolon.csv")).unwrap();
+    let (_d, p) = temp_file("export.txt", &data);
+    assert_eq!(json_ok(&["nps", &p])["total"]["n"], 10);
+    // A JSON file without a telling extension, with --input-format.
+    let data = std::fs::read(fixture("surveys/responses.json")).unwrap();
+    let (_d2, p2) = temp_file("export.data", &data);
+    assert_eq!(
+        json_ok(&["nps", &p2, "--input-format", "json"])["total"]["n"],
+        10
+    );
+    // A pipe-separated file whose header also holds commas inside quotes.
+    let (_d3, p3) = temp_file("p.csv", b"\"id, internal\"|score\n1|9\n2|10\n");
+    assert_eq!(json_ok(&["nps", &p3])["total"]["n"], 2);
+    assert_eq!(json_ok(&["nps", &p3, "--delimiter", "|"])["total"]["n"], 2);
+}
+
+#[test]
+fn na_values_are_blank_not_rejected() {
+    let (_d, p) = temp_file("na.csv", b"score\n9\nNA\nnull\n7\n");
+    let v = json_ok(&["nps", &p]);
+    assert_eq!(v["total"]["rejected"], 2);
+    let v = json_ok(&["nps", &p, "--na-values", "NA,null"]);
+    assert_eq!(v["total"]["rejected"], 0);
+    assert_eq!(v["total"]["blank"], 2);
+    assert_eq!(v["total"]["n"], 2);
+}
+
+#[test]
+fn periods_follow_tz_and_input_tz() {
+    // 2025-01-31 23:30 UTC is February 1 in Berlin (UTC+1).
+    let (_d, p) = temp_file(
+        "tz.csv",
+        b"submitted_at,score\n2025-01-31T23:30:00Z,10\n2025-01-15 12:00,0\n",
+    );
+    let v = json_ok(&["nps", &p, "--period", "month"]);
+    assert_eq!(v["rows"].as_array().unwrap().len(), 1);
+    let v = json_ok(&["nps", &p, "--period", "month", "--tz", "Europe/Berlin"]);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["period"], "2025-02");
+    assert_eq!(rows[1]["n"], 1);
+    // as_of carries the zone's offset.
+    assert_eq!(v["as_of"], "2025-02-01T00:30:00+01:00");
+    // The naive time is read in --input-tz: 2025-01-15 12:00 in Tokyo is 03:00 UTC.
+    let v = json_ok(&["nps", &p, "--period", "day", "--input-tz", "Asia/Tokyo"]);
+    assert_eq!(v["rows"][0]["period"], "2025-01-15");
+}
+
+#[test]
+fn wide_tables_and_no_progress_when_piped() {
+    let o = run(&["nps", &responses(), "--by", "region", "--wide"]);
+    assert_eq!(o.code, 0);
+    assert!(
+        o.stdout.contains("dist_10") && o.stdout.contains("ci_high"),
+        "{}",
+        o.stdout
+    );
+    // stderr is not a terminal here: no spinner, only the summary line.
+    assert!(!o.stderr.contains('\r'), "{:?}", o.stderr);
+    assert_eq!(
+        o.stderr
+            .lines()
+            .filter(|l| !l.starts_with("cxm: warning"))
+            .count(),
+        1,
+        "{}",
+        o.stderr
+    );
+    let q = run(&["nps", &responses(), "-q", "--no-progress"]);
+    assert!(q.stderr.is_empty(), "{}", q.stderr);
+}
+
+#[test]
+fn parquet_input() {
+    let v = json_ok(&[
+        "nps",
+        &fixture("surveys/responses.parquet"),
+        "--by",
+        "region",
+    ]);
+    assert_eq!(v["total"]["n"], 10);
+    approx(&v["rows"][2]["nps"], 50.0);
+    let o = run(&["nps", &fixture("surveys/responses.parquet"), "--strict"]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("responses.parquet[8]:score"),
+        "{}",
+        o.stderr
+    );
+}
