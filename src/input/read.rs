@@ -361,22 +361,71 @@ pub fn sniff_delimiter(head: &[u8]) -> u8 {
     cands[best]
 }
 
-fn csv_reader(src: &Source) -> Result<csv::Reader<BufReader<File>>> {
-    let f = File::open(&src.path)
-        .map_err(|e| err(format!("{}: cannot open: {}", src.display, io_reason(&e))))?;
-    Ok(csv::ReaderBuilder::new()
-        .delimiter(src.delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(BufReader::with_capacity(1 << 20, f)))
+/// The physical line (1-based) on which the record the csv reader placed at byte `offset`
+/// starts. The reader's own positions count from before the blank lines it skips, so the
+/// line breaks right after `offset` are skipped here too. Only called on error paths.
+fn line_of_offset(path: &Path, offset: u64) -> u64 {
+    let Ok(data) = std::fs::read(path) else {
+        return 0;
+    };
+    let end = (offset as usize).min(data.len());
+    let mut lines = 1 + data[..end].iter().filter(|&&b| b == b'\n').count() as u64;
+    lines += data[end..]
+        .iter()
+        .take_while(|&&b| b == b'\n' || b == b'\r')
+        .filter(|&&b| b == b'\n')
+        .count() as u64;
+    lines
+}
+
+/// Passes bytes through and notes whether the text holds an empty line (`\n\n` or
+/// `\n\r\n`): the csv reader skips such lines without saying so, and polars reads them as
+/// rows of nulls, so a file with them is read record by record. A blank line inside a quoted
+/// field also sets the flag; that only costs speed.
+struct BlankLineSniffer<R> {
+    inner: R,
+    last: [u8; 2],
+    found: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl<R: Read> Read for BlankLineSniffer<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if !self.found.get() {
+            let mut prev = self.last;
+            for &b in &buf[..n] {
+                if b == b'\n' && (prev[1] == b'\n' || (prev[1] == b'\r' && prev[0] == b'\n')) {
+                    self.found.set(true);
+                    break;
+                }
+                prev = [prev[1], b];
+            }
+            self.last = prev;
+        }
+        Ok(n)
+    }
 }
 
 /// Read the header, count records, and check every record's field count and UTF-8.
 /// More fields than the header is an error (SPEC 3); fewer makes the record `field_count`
-/// rejected, which needs per-record handling, so such files are read into a [`Table`].
+/// rejected. Blank lines are not records. Files with short records or blank lines need
+/// per-record handling (polars would read them as rows of nulls), so they are read into a
+/// [`Table`].
 fn check_csv(src: &mut Source) -> Result<()> {
-    let mut rdr = csv_reader(src)?;
+    let f = File::open(&src.path)
+        .map_err(|e| err(format!("{}: cannot open: {}", src.display, io_reason(&e))))?;
+    let blank_lines = std::rc::Rc::new(std::cell::Cell::new(false));
+    let sniffer = BlankLineSniffer {
+        inner: f,
+        last: [0, 0],
+        found: blank_lines.clone(),
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(src.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(BufReader::with_capacity(1 << 20, sniffer));
     let mut rec = csv::ByteRecord::new();
     let got = rdr
         .read_byte_record(&mut rec)
@@ -406,31 +455,31 @@ fn check_csv(src: &mut Source) -> Result<()> {
     }
     let width = headers.len();
     let mut rows = 0u64;
-    let mut any_short = false;
+    let mut irregular = false;
     loop {
-        let line = rdr.position().line();
+        let expected_start = rdr.position().byte();
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => fail!("{}:{}: cannot parse the CSV record: {e}", src.display, line),
+            Err(e) => fail!(
+                "{}:{}: cannot parse the CSV record: {e}",
+                src.display,
+                line_of_offset(&src.path, expected_start)
+            ),
         }
-        // A blank line (one empty field) is skipped by readers; it is not a record.
-        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) && width > 1 {
-            continue;
-        }
-        let line = rec.position().map_or(line, |p| p.line());
+        let start = rec.position().map_or(expected_start, |p| p.byte());
         rows += 1;
         if rec.len() > width {
             fail!(
                 "{}:{}: the record has {} fields but the header has {}; fix the quoting of that line or remove the extra delimiters",
                 src.display,
-                line,
+                line_of_offset(&src.path, start),
                 rec.len(),
                 width
             );
         }
         if rec.len() < width {
-            any_short = true;
+            irregular = true;
         }
         if std::str::from_utf8(rec.as_slice()).is_err() {
             let col = (0..rec.len())
@@ -440,22 +489,43 @@ fn check_csv(src: &mut Source) -> Result<()> {
             fail!(
                 "{}:{}:{}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding",
                 src.display,
-                line,
+                line_of_offset(&src.path, start),
                 col
             );
         }
     }
     src.headers = headers;
     src.rows = Some(rows);
-    if any_short {
+    if irregular || blank_lines.get() {
         src.table = Some(read_csv_table(src)?);
     }
     Ok(())
 }
 
-/// Read a whole CSV into a [`Table`] (used when records need per-record handling).
+/// Read a whole CSV into a [`Table`] (used when records need per-record handling), with the
+/// physical line on which each record starts.
 pub fn read_csv_table(src: &Source) -> Result<Table> {
-    let mut rdr = csv_reader(src)?;
+    let data = std::fs::read(&src.path)
+        .map_err(|e| err(format!("{}: cannot read: {}", src.display, io_reason(&e))))?;
+    let newlines: Vec<usize> = data
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
+    // The reader's record positions count from before the blank lines it skipped.
+    let line_at = |byte: u64| {
+        let mut b = byte as usize;
+        while b < data.len() && (data[b] == b'\n' || data[b] == b'\r') {
+            b += 1;
+        }
+        newlines.partition_point(|&nl| nl < b) as u64 + 1
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(src.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&data[..]);
     let mut rec = csv::ByteRecord::new();
     rdr.read_byte_record(&mut rec)
         .map_err(|e| err(format!("{}: {e}", src.display)))?;
@@ -465,16 +535,17 @@ pub fn read_csv_table(src: &Source) -> Result<Table> {
         ..Default::default()
     };
     loop {
-        let line = rdr.position().line();
+        let expected_start = rdr.position().byte();
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => fail!("{}:{}: cannot parse the CSV record: {e}", src.display, line),
+            Err(e) => fail!(
+                "{}:{}: cannot parse the CSV record: {e}",
+                src.display,
+                line_at(expected_start)
+            ),
         }
-        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) && width > 1 {
-            continue;
-        }
-        let line = rec.position().map_or(line, |p| p.line());
+        let start = rec.position().map_or(expected_start, |p| p.byte());
         let mut row: Vec<Option<String>> = Vec::with_capacity(width);
         for i in 0..width {
             row.push(rec.get(i).and_then(|f| {
@@ -488,7 +559,7 @@ pub fn read_csv_table(src: &Source) -> Result<Table> {
         }
         t.short.push(rec.len() < width);
         t.rows.push(row);
-        t.locs.push(line);
+        t.locs.push(line_at(start));
     }
     Ok(t)
 }

@@ -816,3 +816,23 @@ fn parquet_input() {
         o.stderr
     );
 }
+
+#[test]
+fn blank_lines_are_not_records_and_lines_are_physical() {
+    // Line 3 is empty and line 5 holds a quoted newline: the 11 starts on physical line 7.
+    let (_d, p) = temp_file(
+        "bl.csv",
+        b"id,score,c\n1,9,a\n\n2,8,\"x\ny\"\n3,7,b\n4,11,z\n",
+    );
+    let v = json_ok(&["nps", &p]);
+    assert_eq!(v["inputs"][0]["rows"], 4);
+    assert_eq!(v["total"]["blank"], 0);
+    assert_eq!(v["total"]["rejected"], 1);
+    let o = run(&["nps", &p, "--strict"]);
+    assert!(o.stderr.contains("bl.csv:7:score"), "{}", o.stderr);
+    // CRLF line ends.
+    let (_d2, p2) = temp_file("crlf.csv", b"id,score\r\n1,9\r\n\r\n2,12\r\n");
+    let o = run(&["nps", &p2, "--strict"]);
+    assert!(o.stderr.contains("crlf.csv:4:score"), "{}", o.stderr);
+    assert_eq!(json_ok(&["nps", &p2])["inputs"][0]["rows"], 2);
+}
