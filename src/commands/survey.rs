@@ -1,7 +1,7 @@
 //! `cxm nps|csat|ces|pmf`: map the columns, run the polars aggregation, turn counts into
 //! result rows (groups × periods, then the total), evaluate thresholds, write the output.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -91,37 +91,66 @@ const UPDATED_CANON: Canon = Canon {
     generic: &[],
 };
 
-/// Duplicate ids: keep the row with the latest `updated_at`, else the last in input order.
+/// Duplicate ids: the rows to count as `duplicate` (by global row index). Ids are compared
+/// as written; among rows with one id the latest `updated_at` wins, then the last in input
+/// order. A first streaming aggregation finds the ids that occur more than once (usually
+/// none, and then nothing else is read); only those rows are then collected.
 fn duplicate_mask(
     lf: LazyFrame,
     sources: &[Source],
     c: &Common,
     has_updated: bool,
-) -> Result<Vec<bool>> {
-    let mut sel = vec![col("response_id")];
+) -> Result<Option<HashSet<u32>>> {
+    let repeated = collect(
+        lf.clone()
+            .select([col("response_id")])
+            .filter(col("response_id").is_not_null())
+            .group_by([col("response_id")])
+            .agg([len().alias("__k")])
+            .filter(col("__k").gt(lit(1)))
+            .select([col("response_id")]),
+        sources,
+    )?;
+    if repeated.height() == 0 {
+        return Ok(None);
+    }
+    let mut sel = vec![col("__g"), col("response_id")];
     if has_updated {
         sel.push(col("updated_at"));
     }
-    let df = collect(lf.select(sel), sources)?;
-    let ids = df
-        .column("response_id")
-        .and_then(|c| c.str().cloned())
-        .map_err(|e| err(e.to_string()))?;
-    let upd = if has_updated {
-        Some(
-            df.column("updated_at")
-                .and_then(|c| c.str().cloned())
-                .map_err(|e| err(e.to_string()))?,
+    let df = collect(
+        lf.join(
+            repeated.lazy(),
+            [col("response_id")],
+            [col("response_id")],
+            JoinArgs::new(JoinType::Inner),
         )
+        .select(sel),
+        sources,
+    )?;
+    let text = |name: &str| -> Result<StringChunked> {
+        df.column(name)
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| err(e.to_string()))
+    };
+    let ids = text("response_id")?;
+    let upd = if has_updated {
+        Some(text("updated_at")?)
     } else {
         None
     };
-    let mut best: HashMap<&str, (i64, usize)> = HashMap::new();
-    let mut mask = vec![false; ids.len()];
+    let g = df
+        .column("__g")
+        .and_then(|c| c.cast(&DataType::UInt32))
+        .and_then(|c| c.u32().cloned())
+        .map_err(|e| err(e.to_string()))?;
+    let mut best: HashMap<&str, (i64, u32)> = HashMap::new();
+    let mut losers = HashSet::new();
     for (i, id) in ids.iter().enumerate() {
-        let Some(id) = id.map(str::trim).filter(|s| !s.is_empty()) else {
+        let Some(id) = id.filter(|s| !s.trim().is_empty()) else {
             continue;
         };
+        let row = g.get(i).unwrap_or(0);
         let u = upd
             .as_ref()
             .and_then(|u| u.get(i))
@@ -129,19 +158,19 @@ fn duplicate_mask(
             .map_or(i64::MIN, |(ms, _)| ms);
         match best.get_mut(id) {
             None => {
-                best.insert(id, (u, i));
+                best.insert(id, (u, row));
             }
             Some(prev) => {
-                if (u, i) >= *prev {
-                    mask[prev.1] = true;
-                    *prev = (u, i);
+                if (u, row) >= *prev {
+                    losers.insert(prev.1);
+                    *prev = (u, row);
                 } else {
-                    mask[i] = true;
+                    losers.insert(row);
                 }
             }
         }
     }
-    Ok(mask)
+    Ok(Some(losers))
 }
 
 /// Re-read the inputs that had rejections, record by record, with the same rule.
@@ -154,7 +183,7 @@ fn find_rejects(
     score_idx: &[usize],
     time_idx: Option<&Vec<usize>>,
     where_idx: &[Vec<usize>],
-    mask: Option<&Vec<bool>>,
+    mask: Option<&HashSet<u32>>,
     offsets: &[usize],
     time_name: &str,
     first_only: bool,
@@ -207,7 +236,7 @@ fn find_rejects(
             let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
             let ts = time_idx.map(|t| survey::time_cell(&c.parser, cell(t[si]), &c.na));
             let wh: Vec<Option<&str>> = where_idx.iter().map(|w| cell(w[si])).collect();
-            let dup = mask.is_some_and(|m| m.get(offsets[si] + k).copied().unwrap_or(false));
+            let dup = mask.is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
             let o = rule.classify(table.short[k], dup, &wh, ts, cell(score_idx[si]), time_name);
             if let Some(r) = o.reject {
                 let column = match r.column.as_str() {
@@ -364,15 +393,10 @@ pub fn run(
     }
     let mut lf = input::frame(&sources, &cols)?;
 
-    let mut mask: Option<Arc<Vec<bool>>> = None;
+    let mut mask: Option<Arc<HashSet<u32>>> = None;
     if id_idx.is_some() {
         lf = lf.with_row_index("__g", None);
-        mask = Some(Arc::new(duplicate_mask(
-            lf.clone(),
-            &sources,
-            &c,
-            upd_idx.is_some(),
-        )?));
+        mask = duplicate_mask(lf.clone(), &sources, &c, upd_idx.is_some())?.map(Arc::new);
     }
     let time_limit = c.as_of.or(Some(c.now_ms));
     let rule = Arc::new(RowRule {

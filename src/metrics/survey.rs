@@ -389,7 +389,7 @@ pub struct FrameCols {
     pub wheres: Vec<String>,
     pub by: Vec<String>,
     /// Rows flagged as duplicates (global row index → duplicate), when ids are de-duplicated.
-    pub dup_mask: Option<Arc<Vec<bool>>>,
+    pub dup_mask: Option<Arc<std::collections::HashSet<u32>>>,
 }
 
 fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
@@ -473,10 +473,7 @@ pub fn aggregate(
                     .as_mut()
                     .map(|it| it.next().flatten().unwrap_or(TS_BLANK));
                 let dup = match (&mut g_it, &mask) {
-                    (Some(it), Some(m)) => it
-                        .next()
-                        .flatten()
-                        .is_some_and(|i| m.get(i as usize).copied().unwrap_or(false)),
+                    (Some(it), Some(m)) => it.next().flatten().is_some_and(|i| m.contains(&i)),
                     _ => false,
                 };
                 for (slot, it) in wcells.iter_mut().zip(w_its.iter_mut()) {
