@@ -836,3 +836,49 @@ fn blank_lines_are_not_records_and_lines_are_physical() {
     assert!(o.stderr.contains("crlf.csv:4:score"), "{}", o.stderr);
     assert_eq!(json_ok(&["nps", &p2])["inputs"][0]["rows"], 2);
 }
+
+#[test]
+fn every_survey_command_in_every_format() {
+    let cases: [(&str, String, &[&str]); 4] = [
+        ("nps", responses(), &["--by", "region"]),
+        ("csat", fixture("surveys/csat.csv"), &["--by", "channel"]),
+        ("ces", fixture("surveys/ces.csv"), &[]),
+        (
+            "pmf",
+            fixture("surveys/pmf.csv"),
+            &["--col", "score=answer"],
+        ),
+    ];
+    for (command, file, extra) in &cases {
+        for format in ["table", "json", "csv", "markdown"] {
+            let mut args = vec![*command, file.as_str(), "--format", format];
+            args.extend(extra.iter());
+            let o = run(&args);
+            assert_eq!(o.code, 0, "{command} {format}: {}", o.stderr);
+            match format {
+                "json" => assert_eq!(o.json()["metric"], *command),
+                "csv" => {
+                    let mut r = csv::Reader::from_reader(o.stdout.as_bytes());
+                    let width = r.headers().unwrap().len();
+                    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+                    assert!(
+                        !rows.is_empty() && rows.iter().all(|x| x.len() == width),
+                        "{command} csv"
+                    );
+                    assert!(r.headers().unwrap().iter().any(|h| h == "n"));
+                }
+                "markdown" => assert!(
+                    o.stdout
+                        .contains(&format!("### {}", command.to_uppercase())),
+                    "{}",
+                    o.stdout
+                ),
+                _ => assert!(
+                    o.stdout.starts_with(&command.to_uppercase()),
+                    "{}",
+                    o.stdout
+                ),
+            }
+        }
+    }
+}
