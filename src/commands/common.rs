@@ -198,3 +198,143 @@ pub fn finish(report: &Report, c: &Common) -> Result<u8> {
         EXIT_OK
     })
 }
+
+/// Duplicate ids (SPEC 4): the global row indexes (`__g`, from `with_row_index`) to count as
+/// `duplicate`. Among rows with one id the latest `updated_at` wins, then the last in input
+/// order. A first aggregation finds the ids that occur more than once (usually none, and
+/// then nothing else is read); only those rows are collected. The generic form of the survey
+/// command's mask: `id_col` / `upd_col` name text columns of `lf`.
+pub fn duplicate_rows(
+    lf: LazyFrame,
+    sources: &[Source],
+    c: &Common,
+    id_col: &str,
+    upd_col: Option<&str>,
+) -> Result<Option<std::collections::HashSet<u32>>> {
+    let repeated = collect(
+        lf.clone()
+            .select([col(id_col)])
+            .filter(col(id_col).is_not_null())
+            .group_by([col(id_col)])
+            .agg([len().alias("__k")])
+            .filter(col("__k").gt(lit(1)))
+            .select([col(id_col)]),
+        sources,
+    )?;
+    if repeated.height() == 0 {
+        return Ok(None);
+    }
+    let mut sel = vec![col("__g"), col(id_col)];
+    if let Some(u) = upd_col {
+        sel.push(col(u));
+    }
+    let df = collect(
+        lf.join(
+            repeated.lazy(),
+            [col(id_col)],
+            [col(id_col)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .select(sel),
+        sources,
+    )?;
+    let text = |name: &str| -> Result<StringChunked> {
+        df.column(name)
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| err(e.to_string()))
+    };
+    let ids = text(id_col)?;
+    let upd = match upd_col {
+        Some(u) => Some(text(u)?),
+        None => None,
+    };
+    let g = df
+        .column("__g")
+        .and_then(|c| c.cast(&DataType::UInt32))
+        .and_then(|c| c.u32().cloned())
+        .map_err(|e| err(e.to_string()))?;
+    let mut best: HashMap<&str, (i64, u32)> = HashMap::new();
+    let mut losers = std::collections::HashSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        let Some(id) = id.map(str::trim).filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let row = g.get(i).unwrap_or(0);
+        let u = upd
+            .as_ref()
+            .and_then(|u| u.get(i))
+            .and_then(|s| c.parser.parse(s).ok())
+            .map_or(i64::MIN, |(ms, _)| ms);
+        match best.get_mut(id) {
+            None => {
+                best.insert(id, (u, row));
+            }
+            Some(prev) => {
+                if (u, row) >= *prev {
+                    losers.insert(prev.1);
+                    *prev = (u, row);
+                } else {
+                    losers.insert(row);
+                }
+            }
+        }
+    }
+    Ok(Some(losers))
+}
+
+/// Every record of one input as text cells, for the per-record pass that reports rejected
+/// rows: the in-memory table when there is one, else the CSV re-read record by record, or
+/// the Parquet file collected as text.
+pub fn source_table(src: &Source) -> Result<SourceTable<'_>> {
+    use crate::input::{self, FrameCol, Table};
+    if let Some(t) = &src.table {
+        return Ok(SourceTable::Borrowed(t));
+    }
+    if src.format != input::Format::Parquet {
+        return Ok(SourceTable::Owned(input::read::read_csv_table(src)?));
+    }
+    let cols: Vec<FrameCol> = src
+        .headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| FrameCol {
+            name: h.clone(),
+            index: vec![i],
+        })
+        .collect();
+    let one = std::slice::from_ref(src);
+    let df = collect(input::frame(one, &cols)?, one)?;
+    let mut t = Table {
+        headers: src.headers.clone(),
+        ..Default::default()
+    };
+    let cas: Vec<StringChunked> = src
+        .headers
+        .iter()
+        .map(|h| df.column(h).and_then(|c| c.str().cloned()))
+        .collect::<PolarsResult<_>>()
+        .map_err(|e| err(e.to_string()))?;
+    for r in 0..df.height() {
+        t.rows
+            .push(cas.iter().map(|ca| ca.get(r).map(str::to_string)).collect());
+        t.locs.push(r as u64);
+        t.short.push(false);
+    }
+    Ok(SourceTable::Owned(t))
+}
+
+/// A source's records: its in-memory table, or one read for the occasion.
+pub enum SourceTable<'a> {
+    Borrowed(&'a crate::input::Table),
+    Owned(crate::input::Table),
+}
+
+impl std::ops::Deref for SourceTable<'_> {
+    type Target = crate::input::Table;
+    fn deref(&self) -> &crate::input::Table {
+        match self {
+            SourceTable::Borrowed(t) => t,
+            SourceTable::Owned(t) => t,
+        }
+    }
+}

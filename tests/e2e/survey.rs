@@ -473,7 +473,7 @@ fn csv_markdown_and_table_outputs() {
         "table fits 80 columns:\n{}",
         t.stdout
     );
-    assert!(t.stdout.lines().rev().nth(0).unwrap().contains("Total"));
+    assert!(t.stdout.lines().next_back().unwrap().contains("Total"));
     assert!(
         t.stderr
             .contains("responses.csv: 12 rows, 10 used, 1 blank, 1 rejected"),
