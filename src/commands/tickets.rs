@@ -1,16 +1,913 @@
-//! `cxm tickets` (in progress).
+//! `cxm tickets`: map the ticket columns, run the polars pass (classification and durations
+//! per ticket, durations kept per group), then statistics per group × period and the total,
+//! SLA outcomes at as-of, thresholds and the output (SPEC 6.5).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::Result;
 use clap::Args;
+use polars::prelude::*;
+use serde_json::{json, Map, Value};
 
+use super::common::{
+    collect, duplicate_rows, finish, group_order, norm_key, resolve_all, source_table,
+    write_rejects, Rejected,
+};
+use crate::assert;
 use crate::cli::CommonArgs;
+use crate::error::err;
+use crate::fail;
+use crate::input::mapping::{self, Canon};
+use crate::input::{self, read, FrameCol, Source};
+use crate::metrics::business_time::{parse_holidays, Schedule};
+use crate::metrics::survey::{time_cell, BLANK, NO_PERIOD, REJECTED, USED};
+use crate::metrics::tickets::{
+    self as tk, Acc, Bucket, Cells, FrameCols, Sla, TicketRule, ANSWERED, FLAG_DST_AMBIGUOUS,
+    FLAG_DST_GAP, REOPENED, RESOLVED, SOLVED_NO_TIME,
+};
+use crate::output;
+use crate::plan::{self, Common};
+use crate::progress::Progress;
+use crate::report::{Col, ColKind, InputCount, Report, Row};
+use crate::time;
 
 #[derive(Args, Debug, Clone)]
 pub struct TicketsArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Measure in business hours: comma-separated `DAYS HH:MM-HH:MM`, e.g. "Mon-Fri 09:00-17:00"
+    #[arg(long, value_name = "SPANS")]
+    pub business_hours: Option<String>,
+    /// Holidays (lines YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, a CSV with date, or Zendesk JSON)
+    #[arg(long, value_name = "FILE")]
+    pub holidays: Option<String>,
+    /// A Zendesk schedule JSON (FILE#ID picks one of several)
+    #[arg(long, value_name = "FILE[#ID]")]
+    pub schedule: Option<String>,
+    /// First-response SLA target, e.g. 4h, 1h30m, 1d
+    #[arg(long, value_name = "D")]
+    pub sla_first_response: Option<String>,
+    /// Resolution SLA target, e.g. 24h, 2d
+    #[arg(long, value_name = "D")]
+    pub sla_resolution: Option<String>,
+    /// Which time puts a ticket into a period (and --since/--until filter)
+    #[arg(long, value_name = "created|resolved", default_value = "created")]
+    pub bucket_by: String,
+    /// How tables show durations
+    #[arg(long, value_name = "auto|minutes|hours|days", default_value = "auto")]
+    pub unit: String,
 }
 
-pub fn run(_a: &TicketsArgs) -> Result<u8> {
-    crate::fail!("cxm tickets is not available in this version")
+/// Canonical ticket columns (SPEC 4), for `--col`.
+pub const TICKET_COLUMNS: &[&str] = &[
+    "created_at",
+    "ticket_id",
+    "first_response_at",
+    "first_response_minutes",
+    "resolved_at",
+    "reopens",
+    "status",
+    "priority",
+    "channel",
+    "updated_at",
+];
+
+const CREATED: Canon = Canon {
+    name: "created_at",
+    required: true,
+    own: &[
+        "created",
+        "created time",
+        "created date",
+        "opened at",
+        "date created",
+        "created on",
+        "creation date",
+    ],
+    generic: &[],
+};
+const ID: Canon = Canon {
+    name: "ticket_id",
+    required: false,
+    own: &["id", "ticket id", "ticket number", "ticket"],
+    generic: &[],
+};
+const FIRST: Canon = Canon {
+    name: "first_response_at",
+    required: false,
+    own: &[
+        "first reply at",
+        "first responded at",
+        "first response time",
+        "first response at",
+        "initial response time",
+        "first replied at",
+    ],
+    generic: &[],
+};
+/// Zendesk's CSV export has no first-reply timestamp, only the elapsed calendar minutes.
+const FIRST_MINUTES: Canon = Canon {
+    name: "first_response_minutes",
+    required: false,
+    own: &["first reply time in minutes", "first reply time minutes"],
+    generic: &[],
+};
+const RESOLVED_C: Canon = Canon {
+    name: "resolved_at",
+    required: false,
+    own: &[
+        "solved at",
+        "solved",
+        "resolved time",
+        "resolved",
+        "closed at",
+        "resolved date",
+        "solved time",
+    ],
+    generic: &[],
+};
+const REOPENS: Canon = Canon {
+    name: "reopens",
+    required: false,
+    own: &["reopen count", "reopened count", "number of reopens"],
+    generic: &[],
+};
+const STATUS: Canon = Canon {
+    name: "status",
+    required: false,
+    own: &["ticket status", "state"],
+    generic: &[],
+};
+const PRIORITY: Canon = Canon {
+    name: "priority",
+    required: false,
+    own: &["ticket priority"],
+    generic: &[],
+};
+const CHANNEL: Canon = Canon {
+    name: "channel",
+    required: false,
+    own: &["via", "source", "ticket channel", "via channel"],
+    generic: &[],
+};
+const UPDATED: Canon = Canon {
+    name: "updated_at",
+    required: false,
+    own: &[
+        "updated",
+        "last updated",
+        "last updated time",
+        "updated time",
+    ],
+    generic: &[],
+};
+
+/// Table columns: the breach % of each SLA that was given (none without `--sla-*`).
+fn headline(sla: &Sla) -> Vec<Col> {
+    let c = |key, label, kind| Col { key, label, kind };
+    let mut v = vec![
+        c("n", "n", ColKind::Int),
+        c("open", "open", ColKind::Int),
+        c("frt_median_hours", "FRT med", ColKind::Hours),
+        c("frt_p90_hours", "FRT p90", ColKind::Hours),
+        c("ttr_median_hours", "TTR med", ColKind::Hours),
+        c("ttr_p90_hours", "TTR p90", ColKind::Hours),
+    ];
+    if sla.first_response.is_some() {
+        v.push(c("frt_breach_pct", "FRT brch", ColKind::Pct));
+    }
+    if sla.resolution.is_some() {
+        v.push(c("ttr_breach_pct", "TTR brch", ColKind::Pct));
+    }
+    v
+}
+
+/// Business-time settings from the flags: the schedule and how it was given.
+fn schedule_of(a: &TicketsArgs, c: &Common) -> Result<Option<(Schedule, Value)>> {
+    let holidays = match &a.holidays {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| err(format!("--holidays {p}: cannot read: {e}")))?;
+            Some(parse_holidays(&text).map_err(|e| err(format!("--holidays {p}: {e}")))?)
+        }
+    };
+    let sched = match (&a.business_hours, &a.schedule) {
+        (Some(_), Some(_)) => {
+            fail!("--business-hours and --schedule both give business hours; use one of them")
+        }
+        (Some(spec), None) => {
+            Schedule::parse(spec, c.tz).map_err(|e| err(format!("--business-hours: {e}")))?
+        }
+        (None, Some(s)) => {
+            // FILE#ID: the whole text is tried as a path first (a name may hold `#`).
+            let (path, id) = if std::path::Path::new(s).exists() {
+                (s.as_str(), None)
+            } else {
+                match s.rsplit_once('#') {
+                    Some((p, id)) => (p, Some(id)),
+                    None => (s.as_str(), None),
+                }
+            };
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| err(format!("--schedule {path}: cannot read: {e}")))?;
+            Schedule::from_zendesk_json(&text, id)
+                .map_err(|e| err(format!("--schedule {path}: {e}")))?
+        }
+        (None, None) => {
+            if a.holidays.is_some() {
+                fail!("--holidays needs business hours: add --business-hours SPANS or --schedule FILE");
+            }
+            return Ok(None);
+        }
+    };
+    let sched = match &holidays {
+        Some(h) => sched.with_holidays(h),
+        None => sched,
+    };
+    let desc = json!({
+        "business_hours": a.business_hours,
+        "schedule": a.schedule,
+        "holidays": a.holidays,
+        "time_zone": sched.tz().name(),
+        "weekly_minutes": sched.weekly_minutes(),
+    });
+    Ok(Some((sched, desc)))
+}
+
+fn sla_of(
+    flag: &str,
+    v: &Option<String>,
+    business: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Option<i64>> {
+    let Some(s) = v else { return Ok(None) };
+    let ms = time::parse_duration(s).map_err(|e| err(format!("{flag} {s:?}: {e}")))?;
+    if business && s.contains(['d', 'w']) {
+        warnings.push(format!(
+            "{flag} {s}: a day (d) is 24 hours of business time, not a business day; write hours (e.g. 8h) to mean one business day"
+        ));
+    }
+    Ok(Some(ms))
+}
+
+/// Re-read the inputs that had rejections, record by record, with the same rule.
+#[allow(clippy::too_many_arguments)]
+fn find_rejects(
+    sources: &[Source],
+    rejected_per_source: &[u64],
+    rule: &TicketRule,
+    c: &Common,
+    mapped: &[(String, Vec<usize>)],
+    where_idx: &[Vec<usize>],
+    mask: Option<&HashSet<u32>>,
+    offsets: &[usize],
+    first_only: bool,
+) -> Result<Vec<Rejected>> {
+    let idx = |name: &str, si: usize| mapped.iter().find(|(n, _)| n == name).map(|(_, v)| v[si]);
+    let mut out = Vec::new();
+    for (si, src) in sources.iter().enumerate() {
+        if rejected_per_source[si] == 0 {
+            continue;
+        }
+        let table = source_table(src)?;
+        for (k, row) in table.rows.iter().enumerate() {
+            let cell = |name: &str| {
+                idx(name, si)
+                    .and_then(|i| row.get(i))
+                    .and_then(|v| v.as_deref())
+            };
+            let created = time_cell(&c.parser, cell("created_at"), &c.na);
+            let first = if idx("first_response_at", si).is_some() {
+                time_cell(&c.parser, cell("first_response_at"), &c.na)
+            } else {
+                tk::first_from_minutes(created, cell("first_response_minutes"), &c.na)
+            };
+            let resolved = time_cell(&c.parser, cell("resolved_at"), &c.na);
+            let wh: Vec<Option<&str>> = where_idx
+                .iter()
+                .map(|w| row.get(w[si]).and_then(|v| v.as_deref()))
+                .collect();
+            let dup = mask.is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
+            let t = rule.classify(&Cells {
+                short: table.short[k],
+                dup,
+                wheres: &wh,
+                created,
+                first,
+                resolved,
+                reopens: cell("reopens"),
+                status: cell("status"),
+            });
+            let Some(r) = t.reject else { continue };
+            let (column, value) = match idx(&r.column, si) {
+                Some(i) => (src.headers[i].clone(), cell(&r.column)),
+                None => (String::new(), None),
+            };
+            let detail = match value {
+                Some(v) => format!("{} ({column} {v:?})", r.detail),
+                None => r.detail.clone(),
+            };
+            out.push(Rejected {
+                source: si,
+                loc: table.locs[k],
+                column,
+                reason: format!("{}: {detail}", r.code),
+                cells: table
+                    .headers
+                    .iter()
+                    .cloned()
+                    .zip(row.iter().cloned())
+                    .collect(),
+            });
+            if first_only {
+                return Ok(out);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn i64_list(s: Option<Series>) -> PolarsResult<Vec<i64>> {
+    match s {
+        None => Ok(Vec::new()),
+        Some(s) => Ok(s.i64()?.iter().flatten().collect()),
+    }
+}
+
+pub fn run(a: &TicketsArgs) -> Result<u8> {
+    let c = plan::common(&a.common, TICKET_COLUMNS)?;
+    let bucket = Bucket::parse(&a.bucket_by).map_err(|e| err(format!("--bucket-by: {e}")))?;
+    let unit = match a.unit.to_ascii_lowercase().as_str() {
+        u @ ("auto" | "minutes" | "hours" | "days") => u.to_string(),
+        other => fail!("--unit {other:?}: use auto, minutes, hours or days"),
+    };
+    let mut warnings: Vec<String> = Vec::new();
+    let sched = schedule_of(a, &c)?;
+    let business = sched.is_some();
+    let sla = Sla {
+        first_response: sla_of(
+            "--sla-first-response",
+            &a.sla_first_response,
+            business,
+            &mut warnings,
+        )?,
+        resolution: sla_of(
+            "--sla-resolution",
+            &a.sla_resolution,
+            business,
+            &mut warnings,
+        )?,
+    };
+    assert::validate(&c.asserts, tk::ASSERTABLE, c.period.is_some())?;
+    let progress = Progress::start(c.progress);
+
+    let sources = read::open_all(&c.files, &c.read)?;
+
+    // Column mapping, per source. A column given to one canonical name with --col is not
+    // also detected as another (`--col created_at=First_Response_Time` must not make the
+    // same column the first response too).
+    let claimed: Vec<HashSet<usize>> = sources
+        .iter()
+        .map(|s| {
+            c.cols
+                .0
+                .values()
+                .filter_map(|src| mapping::find_header(&s.headers, src))
+                .collect()
+        })
+        .collect();
+    let opt = |canon: &Canon| -> Result<Option<Vec<usize>>> {
+        let found = resolve_all(&sources, canon, &c)?;
+        if c.cols.0.contains_key(canon.name) {
+            return Ok(found);
+        }
+        Ok(found.filter(|v| !v.iter().zip(&claimed).any(|(i, cl)| cl.contains(i))))
+    };
+    let created_idx = resolve_all(&sources, &CREATED, &c)?
+        .ok_or_else(|| err("internal: created_at is required"))?;
+    let first_idx = opt(&FIRST)?;
+    let minutes_idx = if first_idx.is_none() {
+        opt(&FIRST_MINUTES)?
+    } else {
+        None
+    };
+    let resolved_idx = opt(&RESOLVED_C)?;
+    let reopens_idx = opt(&REOPENS)?;
+    let status_idx = opt(&STATUS)?;
+    let priority_idx = opt(&PRIORITY)?;
+    let channel_idx = opt(&CHANNEL)?;
+    let id_idx = if c.keep_duplicates { None } else { opt(&ID)? };
+    let upd_idx = if id_idx.is_some() {
+        opt(&UPDATED)?
+    } else {
+        None
+    };
+    if bucket == Bucket::Resolved && resolved_idx.is_none() {
+        fail!(
+            "{}: --bucket-by resolved needs a resolved_at column; map it with --col resolved_at=\"<column>\"",
+            sources[0].display
+        );
+    }
+    let mut mapped: Vec<(String, Vec<usize>)> = vec![("created_at".into(), created_idx.clone())];
+    for (name, idx) in [
+        ("first_response_at", &first_idx),
+        ("first_response_minutes", &minutes_idx),
+        ("resolved_at", &resolved_idx),
+        ("reopens", &reopens_idx),
+        ("status", &status_idx),
+        ("priority", &priority_idx),
+        ("channel", &channel_idx),
+        ("ticket_id", &id_idx),
+        ("updated_at", &upd_idx),
+    ] {
+        if let Some(v) = idx {
+            mapped.push((name.into(), v.clone()));
+        }
+    }
+    let user_col = |name: &str, flag: &str| -> Result<Vec<usize>> {
+        sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let m: Vec<(String, usize)> =
+                    mapped.iter().map(|(n, v)| (n.clone(), v[i])).collect();
+                mapping::resolve_user(&s.display, &s.headers, name, flag, &m)
+            })
+            .collect()
+    };
+    let by_idx: Vec<Vec<usize>> =
+        c.by.iter()
+            .map(|b| user_col(b, "--by"))
+            .collect::<Result<_>>()?;
+    let where_idx: Vec<Vec<usize>> = c
+        .wheres
+        .iter()
+        .map(|w| user_col(&w.name, "--where"))
+        .collect::<Result<_>>()?;
+
+    // Only the columns the computation reads.
+    let frame_names = [
+        "created_at",
+        "first_response_at",
+        "first_response_minutes",
+        "resolved_at",
+        "reopens",
+        "status",
+        "ticket_id",
+        "updated_at",
+    ];
+    let mut cols: Vec<FrameCol> = mapped
+        .iter()
+        .filter(|(n, _)| frame_names.contains(&n.as_str()))
+        .map(|(n, v)| FrameCol {
+            name: n.clone(),
+            index: v.clone(),
+        })
+        .collect();
+    let by_names: Vec<String> = (0..c.by.len()).map(|i| format!("__by{i}")).collect();
+    for (n, idx) in by_names.iter().zip(&by_idx) {
+        cols.push(FrameCol {
+            name: n.clone(),
+            index: idx.clone(),
+        });
+    }
+    let where_names: Vec<String> = (0..c.wheres.len()).map(|i| format!("__w{i}")).collect();
+    for (n, idx) in where_names.iter().zip(&where_idx) {
+        cols.push(FrameCol {
+            name: n.clone(),
+            index: idx.clone(),
+        });
+    }
+    let mut lf = input::frame(&sources, &cols)?;
+
+    let mut mask: Option<Arc<HashSet<u32>>> = None;
+    if id_idx.is_some() {
+        lf = lf.with_row_index("__g", None);
+        let upd = upd_idx.as_ref().map(|_| "updated_at");
+        mask = duplicate_rows(lf.clone(), &sources, &c, "ticket_id", upd)?.map(Arc::new);
+    }
+    let limit = c.as_of.unwrap_or(c.now_ms);
+    let rule = Arc::new(TicketRule {
+        na: c.na.clone(),
+        wheres: c.wheres.clone(),
+        since: c.since,
+        until: c.until,
+        limit,
+        bucket,
+        period: c.period.map(|p| (p, c.tz)),
+        first_from_minutes: first_idx.is_none() && minutes_idx.is_some(),
+    });
+    let schedule = sched.as_ref().map(|(s, _)| Arc::new(s.clone()));
+    let fc = FrameCols {
+        first: first_idx.as_ref().map(|_| "first_response_at".to_string()),
+        minutes: minutes_idx
+            .as_ref()
+            .map(|_| "first_response_minutes".to_string()),
+        resolved: resolved_idx.as_ref().map(|_| "resolved_at".to_string()),
+        reopens: reopens_idx.as_ref().map(|_| "reopens".to_string()),
+        status: status_idx.as_ref().map(|_| "status".to_string()),
+        wheres: where_names.clone(),
+        by: by_names.clone(),
+        dup_mask: mask.clone(),
+    };
+    progress.phase("computing");
+    let agg = collect(
+        tk::aggregate(
+            lf,
+            rule.clone(),
+            Arc::new(c.parser.clone()),
+            schedule.clone(),
+            &fc,
+        ),
+        &sources,
+    )?;
+
+    // Counts → per input accounting; the latest valid time (for the default as-of).
+    let pe = |e: PolarsError| err(e.to_string());
+    let fcol = agg
+        .column("__f")
+        .and_then(|x| x.u32().cloned())
+        .map_err(pe)?;
+    let ccol = agg
+        .column("__c")
+        .and_then(|x| x.i64().cloned())
+        .map_err(pe)?;
+    let ncol = agg
+        .column("__n")
+        .and_then(|x| x.cast(&DataType::UInt64))
+        .and_then(|x| x.u64().cloned())
+        .map_err(pe)?;
+    let tcol = agg
+        .column("__tmax")
+        .and_then(|x| x.i64().cloned())
+        .map_err(pe)?;
+    let frt_l = agg
+        .column("__frt")
+        .and_then(|x| x.list().cloned())
+        .map_err(pe)?;
+    let ttr_l = agg
+        .column("__ttr")
+        .and_then(|x| x.list().cloned())
+        .map_err(pe)?;
+    let open_l = agg
+        .column("__open")
+        .and_then(|x| x.list().cloned())
+        .map_err(pe)?;
+    let bcols: Vec<StringChunked> = by_names
+        .iter()
+        .map(|b| agg.column(b).and_then(|x| x.str().cloned()))
+        .collect::<PolarsResult<_>>()
+        .map_err(pe)?;
+    let mut inputs: Vec<InputCount> = sources
+        .iter()
+        .map(|s| InputCount {
+            path: s.display.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let mut latest: Option<i64> = None;
+    let (mut dst_gap, mut dst_amb, mut solved_no_time) = (0u64, 0u64, 0u64);
+    for r in 0..agg.height() {
+        let f = fcol.get(r).unwrap_or(0) as usize;
+        let (_, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
+        let n = ncol.get(r).unwrap_or(0);
+        if flags & FLAG_DST_GAP != 0 {
+            dst_gap += n;
+        }
+        if flags & FLAG_DST_AMBIGUOUS != 0 {
+            dst_amb += n;
+        }
+        let ic = &mut inputs[f];
+        ic.rows += n;
+        match status {
+            USED => ic.used += n,
+            BLANK => ic.blank += n,
+            REJECTED => ic.rejected += n,
+            crate::metrics::survey::FILTERED => ic.filtered += n,
+            _ => ic.duplicate += n,
+        }
+        if status == USED {
+            if flags & SOLVED_NO_TIME != 0 {
+                solved_no_time += n;
+            }
+            if let Some(t) = tcol.get(r) {
+                latest = Some(latest.map_or(t, |l: i64| l.max(t)));
+            }
+        }
+    }
+    let total_rows: u64 = inputs.iter().map(|i| i.rows).sum();
+    for (s, i) in sources.iter().zip(&inputs) {
+        if i.rows == 0 && sources.len() == 1 {
+            fail!(
+                "{}: no data rows (only a header); export again with the tickets included",
+                s.display
+            );
+        }
+    }
+    if total_rows == 0 {
+        fail!("the inputs have no data rows (only headers)");
+    }
+    let used: u64 = inputs.iter().map(|i| i.used).sum();
+    let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
+    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
+    if used == 0 && filtered == 0 {
+        fail!(
+            "no valid ticket in the inputs ({total_rows} rows, {rejected} rejected); check that --col created_at=… names the creation time (see --rejects FILE for the reasons)"
+        );
+    }
+
+    // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
+    if rejected > 0 && (c.strict || c.rejects.is_some()) {
+        progress.phase("finding rejected rows");
+        let rej_per: Vec<u64> = inputs.iter().map(|i| i.rejected).collect();
+        let mut offsets = Vec::new();
+        let mut acc = 0usize;
+        for i in &inputs {
+            offsets.push(acc);
+            acc += i.rows as usize;
+        }
+        let found = find_rejects(
+            &sources,
+            &rej_per,
+            &rule,
+            &c,
+            &mapped,
+            &where_idx,
+            mask.as_deref(),
+            &offsets,
+            c.strict,
+        )?;
+        if c.strict {
+            if let Some(r) = found.first() {
+                fail!(
+                    "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
+                    sources[r.source].position(r.loc),
+                    r.column,
+                    r.reason
+                );
+            }
+        }
+        if let Some(p) = &c.rejects {
+            write_rejects(p, &sources, &found)?;
+        }
+    } else if let Some(p) = &c.rejects {
+        write_rejects(p, &sources, &[])?;
+    }
+
+    // As-of: the given instant, else the latest valid time (not later than now).
+    let as_of = c.as_of.or(latest);
+    let age_at = |created: i64| -> i64 {
+        let end = as_of.unwrap_or(created);
+        tk::elapsed(created, end, schedule.as_deref())
+    };
+
+    // Groups → per (group key, period) accumulators.
+    let mut cells: BTreeMap<(Vec<Option<String>>, i32), Acc> = BTreeMap::new();
+    let mut per_file_period: BTreeMap<(usize, i32, u8), u64> = BTreeMap::new();
+    for r in 0..agg.height() {
+        let f = fcol.get(r).unwrap_or(0) as usize;
+        let (ordinal, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
+        if !matches!(status, USED | REJECTED) {
+            continue;
+        }
+        let n = ncol.get(r).unwrap_or(0);
+        *per_file_period.entry((f, ordinal, status)).or_default() += n;
+        let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
+        let cell = cells.entry((key, ordinal)).or_default();
+        if status == REJECTED {
+            cell.rejected += n;
+            continue;
+        }
+        let frt = i64_list(frt_l.get_as_series(r)).map_err(pe)?;
+        let ttr = i64_list(ttr_l.get_as_series(r)).map_err(pe)?;
+        let open = i64_list(open_l.get_as_series(r)).map_err(pe)?;
+        cell.frt.extend(frt);
+        if flags & RESOLVED != 0 {
+            cell.resolved += n;
+            if flags & REOPENED != 0 {
+                cell.reopened += n;
+            }
+            if flags & ANSWERED == 0 {
+                cell.ttr_unanswered.extend_from_slice(&ttr);
+            }
+            cell.ttr.extend(ttr);
+        } else {
+            cell.open += n;
+            let ages = open.into_iter().map(age_at);
+            if flags & ANSWERED != 0 {
+                cell.open_age_answered.extend(ages);
+            } else {
+                cell.open_age_unanswered.extend(ages);
+            }
+        }
+    }
+
+    // Period range and --last.
+    let mut ordinals: Vec<i32> = Vec::new();
+    if let Some(pk) = c.period {
+        let used_ords: Vec<i32> = cells
+            .iter()
+            .filter(|((_, o), v)| *o != NO_PERIOD && v.n() > 0)
+            .map(|((_, o), _)| *o)
+            .collect();
+        if let (Some(&lo), Some(&hi)) = (used_ords.iter().min(), used_ords.iter().max()) {
+            ordinals = (lo..=hi).collect();
+        }
+        if let Some(n) = c.last {
+            let at = as_of.unwrap_or(c.now_ms);
+            let mut last_complete = pk.ordinal_of(at, c.tz);
+            if pk.end_ms(last_complete, c.tz) > at {
+                last_complete -= 1;
+            }
+            let first = last_complete - n as i32 + 1;
+            ordinals = (first..=last_complete).collect();
+            // Tickets outside the kept periods (open tickets bucketed by resolution included)
+            // are filtered.
+            // Rejected rows without a period stay rejected.
+            let outside = |o: i32, st: u8| {
+                if o == NO_PERIOD {
+                    st == USED
+                } else {
+                    o < first || o > last_complete
+                }
+            };
+            cells.retain(|(_, o), _| *o == NO_PERIOD || !outside(*o, REJECTED));
+            for ((_, o), v) in cells.iter_mut() {
+                if *o == NO_PERIOD {
+                    *v = Acc {
+                        rejected: v.rejected,
+                        ..Default::default()
+                    };
+                }
+            }
+            for ((f, o, st), n) in &per_file_period {
+                if outside(*o, *st) {
+                    let i = &mut inputs[*f];
+                    i.filtered += n;
+                    if *st == USED {
+                        i.used -= n;
+                    } else {
+                        i.rejected -= n;
+                    }
+                }
+            }
+        }
+    }
+
+    let min_n = c.min_n;
+    let with_low_n = |mut m: Map<String, Value>, n: u64| {
+        m.insert("low_n".into(), json!(min_n.is_some_and(|k| n < k)));
+        m
+    };
+    let mut groups: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
+    groups.sort_by(|a, b| group_order(a, b));
+    groups.dedup();
+    let grouped = !c.by.is_empty();
+    let mut series: Vec<Option<Vec<Option<String>>>> = Vec::new();
+    if grouped {
+        series.extend(groups.iter().cloned().map(Some));
+    }
+    if c.period.is_some() {
+        series.push(None);
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    for g in series {
+        let pick = |o: Option<i32>| -> Acc {
+            let mut acc = Acc::default();
+            for ((k, ord), v) in &cells {
+                if g.as_ref().is_none_or(|gk| gk == k) && o.is_none_or(|o| o == *ord) {
+                    acc.add(v);
+                }
+            }
+            acc
+        };
+        match c.period {
+            None => {
+                let acc = pick(None);
+                rows.push(Row {
+                    group: g.clone(),
+                    period: None,
+                    partial: false,
+                    fields: with_low_n(tk::fields(&acc, &sla), acc.n()),
+                });
+            }
+            Some(pk) => {
+                for &o in &ordinals {
+                    let acc = pick(Some(o));
+                    rows.push(Row {
+                        group: g.clone(),
+                        period: Some(pk.label(o)),
+                        partial: as_of.is_none_or(|a| pk.end_ms(o, c.tz) > a),
+                        fields: with_low_n(tk::fields(&acc, &sla), acc.n()),
+                    });
+                }
+            }
+        }
+    }
+    let mut total = Acc::default();
+    for v in cells.values() {
+        total.add(v);
+    }
+    let tn = total.n();
+    let total_fields = with_low_n(tk::fields(&total, &sla), tn);
+
+    if tn == 0 {
+        warnings.push("no tickets left after filtering: n is 0 and the metrics are null".into());
+    }
+    if first_idx.is_none() && minutes_idx.is_none() {
+        warnings.push("no first response column (first_response_at): FRT fields are null; map one with --col first_response_at=\"<column>\"".into());
+    }
+    if resolved_idx.is_none() {
+        warnings.push("no resolution column (resolved_at): every ticket counts as open; map one with --col resolved_at=\"<column>\"".into());
+    }
+    if solved_no_time > 0 {
+        warnings.push(format!(
+            "{solved_no_time} tickets have a solved/closed status but no resolved_at; they count as open"
+        ));
+    }
+    if dst_gap > 0 {
+        warnings.push(format!("{dst_gap} tickets had a naive timestamp in a daylight-saving gap, moved forward by the gap"));
+    }
+    if dst_amb > 0 {
+        warnings.push(format!("{dst_amb} tickets had a naive timestamp that occurred twice at a daylight-saving change; the earlier instant was taken"));
+    }
+    if rejected > 0 && c.rejects.is_none() {
+        warnings.push(format!(
+            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
+        ));
+    }
+    if let Some(k) = min_n {
+        if tn < k {
+            warnings.push(format!("only {tn} tickets, fewer than --min-n {k}"));
+        }
+    }
+
+    let mut definition = Map::new();
+    definition.insert(
+        "time".into(),
+        json!(if business { "business" } else { "calendar" }),
+    );
+    definition.insert(
+        "business".into(),
+        sched.as_ref().map_or(Value::Null, |(_, d)| d.clone()),
+    );
+    definition.insert(
+        "first_response".into(),
+        json!(if first_idx.is_some() {
+            "first_response_at"
+        } else if minutes_idx.is_some() {
+            "created_at + first_response_minutes"
+        } else {
+            "none"
+        }),
+    );
+    definition.insert("sla_first_response".into(), json!(a.sla_first_response));
+    definition.insert("sla_resolution".into(), json!(a.sla_resolution));
+    definition.insert("bucket_by".into(), json!(bucket.name()));
+    definition.insert("percentiles".into(), json!("type 7 (linear)"));
+    definition.insert("tz".into(), json!(c.tz_name));
+    definition.insert("by".into(), json!(c.by));
+    definition.insert("period".into(), json!(c.period.map(|p| p.name())));
+    definition.insert(
+        "since".into(),
+        json!(c.since.map(|t| time::format_rfc3339(t, c.tz))),
+    );
+    definition.insert(
+        "until".into(),
+        json!(c.until.map(|t| time::format_rfc3339(t, c.tz))),
+    );
+    definition.insert("where".into(), json!(c.args.where_));
+    definition.insert("min_n".into(), json!(c.min_n));
+    let mut colmap = Map::new();
+    for (name, idx) in &mapped {
+        colmap.insert(name.clone(), json!(sources[0].headers[idx[0]]));
+    }
+    definition.insert("columns".into(), Value::Object(colmap));
+
+    let mut report = Report {
+        metric: "tickets".into(),
+        as_of: as_of.map(|t| time::format_rfc3339(t, c.tz)),
+        definition,
+        inputs,
+        by: c.by.clone(),
+        period: c.period.map(|p| p.name().to_string()),
+        rows,
+        total: total_fields,
+        checks: Vec::new(),
+        warnings,
+        headline: headline(&sla),
+        unit: Some(unit),
+        extra: Map::new(),
+    };
+    report.checks = assert::evaluate(&c.asserts, &report);
+    progress.phase("writing");
+    let bytes = output::render(&report, c.format, c.wide);
+    progress.finish();
+    let mut c = c;
+    if let Some(sink) = c.sink.take() {
+        sink.write(&bytes)?;
+    }
+    finish(&report, &c)
 }

@@ -3,3 +3,4 @@
 pub mod business_time;
 pub mod stats;
 pub mod survey;
+pub mod tickets;

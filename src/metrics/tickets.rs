@@ -1,0 +1,954 @@
+//! Ticket metrics (SPEC 6.5): classifying one ticket row (valid, rejected, filtered, …),
+//! its durations (calendar or business time), the polars pass that turns rows into small
+//! per-group lists of durations, and the statistics and SLA outcomes from those lists.
+//!
+//! Memory: the polars pass keeps, per valid ticket, one `i64` per duration it has (first
+//! response, resolution) and the creation time of open tickets (their age at as-of decides
+//! their SLA outcome); everything else is counted per group. Exact percentiles need the
+//! values (SPEC 8).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use polars::prelude::*;
+use serde_json::{json, Map, Value};
+
+use crate::input::values::{is_blank, parse_int, IntCell};
+use crate::metrics::business_time::Schedule;
+use crate::metrics::stats::percentile_sorted_i64;
+use crate::metrics::survey::{
+    pack_ts, time_cell, unpack_ts, Reject, WhereCol, DUPLICATE, FILTERED, NO_PERIOD, REJECTED,
+    TS_BAD, TS_BLANK, USED,
+};
+use crate::period::PeriodKind;
+use crate::report::{num, pct};
+use crate::time::{TimeParser, Tz};
+
+// Flags of a ticket, next to its status in the packed outcome.
+/// Resolved by as-of.
+pub const RESOLVED: u8 = 0x01;
+/// Has a first response by as-of.
+pub const ANSWERED: u8 = 0x02;
+/// `reopens > 0`.
+pub const REOPENED: u8 = 0x04;
+/// A solved/closed/resolved `status` without a `resolved_at` value (counted in warnings).
+pub const SOLVED_NO_TIME: u8 = 0x08;
+pub const FLAG_DST_GAP: u8 = 0x10;
+pub const FLAG_DST_AMBIGUOUS: u8 = 0x20;
+
+const MS_PER_HOUR: f64 = 3_600_000.0;
+
+/// Which time puts a ticket into a period (and is filtered by `--since/--until`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bucket {
+    Created,
+    Resolved,
+}
+
+impl Bucket {
+    pub fn parse(s: &str) -> Result<Bucket, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "created" => Ok(Bucket::Created),
+            "resolved" => Ok(Bucket::Resolved),
+            other => Err(format!("unknown value {other:?}; use created or resolved")),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Bucket::Created => "created",
+            Bucket::Resolved => "resolved",
+        }
+    }
+}
+
+/// Everything needed to classify one ticket row; shared by the polars pass and the
+/// per-record pass that reports rejected rows, so both agree.
+#[derive(Clone, Debug)]
+pub struct TicketRule {
+    pub na: Vec<String>,
+    pub wheres: Vec<WhereCol>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Events later than this have not happened (as-of, or the run time by default).
+    pub limit: i64,
+    pub bucket: Bucket,
+    pub period: Option<(PeriodKind, Tz)>,
+    /// The first response comes from a "first reply time in minutes" column.
+    pub first_from_minutes: bool,
+}
+
+/// The cells of one ticket row. Times are packed by [`time_cell`] (or [`first_from_minutes`]).
+pub struct Cells<'a> {
+    pub short: bool,
+    pub dup: bool,
+    pub wheres: &'a [Option<&'a str>],
+    pub created: i64,
+    pub first: i64,
+    pub resolved: i64,
+    pub reopens: Option<&'a str>,
+    pub status: Option<&'a str>,
+}
+
+/// The outcome for one ticket row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ticket {
+    pub status: u8,
+    pub flags: u8,
+    pub ordinal: i32,
+    pub created: i64,
+    /// First response / resolution instants, when they happened by as-of.
+    pub first: Option<i64>,
+    pub resolved: Option<i64>,
+    pub reject: Option<Reject>,
+}
+
+fn note_flag(note: u8) -> u8 {
+    match note {
+        1 => FLAG_DST_GAP,
+        2 => FLAG_DST_AMBIGUOUS,
+        _ => 0,
+    }
+}
+
+fn is_solved_word(s: &str) -> bool {
+    matches!(
+        s.trim().to_ascii_lowercase().as_str(),
+        "solved" | "closed" | "resolved"
+    )
+}
+
+/// The first response instant from a "first reply time in minutes" cell: created + minutes,
+/// packed like [`time_cell`]; blank → `TS_BLANK`, not a number → `TS_BAD`.
+pub fn first_from_minutes(created: i64, cell: Option<&str>, na: &[String]) -> i64 {
+    let Some(s) = cell.filter(|s| !is_blank(s, na)) else {
+        return TS_BLANK;
+    };
+    let Ok(m) = s.trim().parse::<f64>() else {
+        return TS_BAD;
+    };
+    if !m.is_finite() || m.abs() > 1e12 {
+        return TS_BAD;
+    }
+    if created == TS_BLANK || created == TS_BAD {
+        // The row is rejected on its creation time anyway.
+        return TS_BLANK;
+    }
+    pack_ts(unpack_ts(created).0 + (m * 60_000.0).round() as i64, 0)
+}
+
+impl TicketRule {
+    /// Order: a short record; a duplicate id; `--where`; `created_at` (missing or
+    /// unparseable → rejected; after as-of → filtered; outside since/until when bucketing by
+    /// creation → filtered); then `first_response_at`, `resolved_at` (unparseable or before
+    /// creation → rejected) and `reopens`; then, bucketing by resolution, since/until on
+    /// `resolved_at` (open tickets are filtered when either is given).
+    pub fn classify(&self, c: &Cells) -> Ticket {
+        let mut t = Ticket {
+            status: USED,
+            flags: 0,
+            ordinal: NO_PERIOD,
+            created: 0,
+            first: None,
+            resolved: None,
+            reject: None,
+        };
+        let reject = |mut t: Ticket, column: &str, code: &'static str, detail: String| {
+            t.status = REJECTED;
+            t.reject = Some(Reject {
+                column: column.to_string(),
+                code,
+                detail,
+            });
+            t
+        };
+        if c.short {
+            return reject(
+                t,
+                "",
+                "field_count",
+                "the record has fewer fields than the header".into(),
+            );
+        }
+        if c.dup {
+            t.status = DUPLICATE;
+            return t;
+        }
+        if !self.wheres.iter().zip(c.wheres).all(|(w, v)| w.keeps(*v)) {
+            t.status = FILTERED;
+            return t;
+        }
+        let hint = "pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y %H:%M')";
+        match c.created {
+            TS_BLANK => {
+                return reject(
+                    t,
+                    "created_at",
+                    "missing_time",
+                    "created_at is blank; every ticket needs its creation time".into(),
+                )
+            }
+            TS_BAD => {
+                return reject(
+                    t,
+                    "created_at",
+                    "bad_time",
+                    format!("created_at is not a timestamp; {hint}"),
+                )
+            }
+            p => {
+                let (ms, note) = unpack_ts(p);
+                t.created = ms;
+                t.flags |= note_flag(note);
+            }
+        }
+        if t.created > self.limit {
+            t.status = FILTERED;
+            return t;
+        }
+        if self.bucket == Bucket::Created {
+            if self.since.is_some_and(|s| t.created < s)
+                || self.until.is_some_and(|u| t.created >= u)
+            {
+                t.status = FILTERED;
+                return t;
+            }
+            if let Some((k, tz)) = self.period {
+                t.ordinal = k.ordinal_of(t.created, tz);
+            }
+        }
+        let event = |packed: i64, column: &str, t: &mut Ticket| -> Result<Option<i64>, Reject> {
+            match packed {
+                TS_BLANK => Ok(None),
+                TS_BAD if column == "first_response_at" && self.first_from_minutes => Err(Reject {
+                    column: "first_response_minutes".into(),
+                    code: "bad_duration",
+                    detail: "the first reply time in minutes is not a number".into(),
+                }),
+                TS_BAD => Err(Reject {
+                    column: column.into(),
+                    code: "bad_time",
+                    detail: format!("{column} is not a timestamp; {hint}"),
+                }),
+                p => {
+                    let (ms, note) = unpack_ts(p);
+                    t.flags |= note_flag(note);
+                    if ms < t.created {
+                        let col = if column == "first_response_at" && self.first_from_minutes {
+                            "first_response_minutes"
+                        } else {
+                            column
+                        };
+                        return Err(Reject {
+                            column: col.into(),
+                            code: "before_created",
+                            detail: format!("{column} is earlier than created_at"),
+                        });
+                    }
+                    Ok(Some(ms))
+                }
+            }
+        };
+        let first = match event(c.first, "first_response_at", &mut t) {
+            Ok(v) => v,
+            Err(r) => {
+                t.status = REJECTED;
+                t.reject = Some(r);
+                return t;
+            }
+        };
+        let resolved = match event(c.resolved, "resolved_at", &mut t) {
+            Ok(v) => v,
+            Err(r) => {
+                t.status = REJECTED;
+                t.reject = Some(r);
+                return t;
+            }
+        };
+        let reopens = match c.reopens.filter(|s| !is_blank(s, &self.na)) {
+            None => 0,
+            Some(s) => match parse_int(s) {
+                IntCell::Int(v) if v >= 0 => v,
+                _ => {
+                    return reject(
+                        t,
+                        "reopens",
+                        "bad_reopens",
+                        "reopens is not a non-negative integer".into(),
+                    )
+                }
+            },
+        };
+        if resolved.is_none() && c.status.is_some_and(is_solved_word) {
+            t.flags |= SOLVED_NO_TIME;
+        }
+        // Events after as-of have not happened.
+        t.first = first.filter(|&f| f <= self.limit);
+        t.resolved = resolved.filter(|&r| r <= self.limit);
+        if self.bucket == Bucket::Resolved {
+            match t.resolved {
+                Some(r) => {
+                    if self.since.is_some_and(|s| r < s) || self.until.is_some_and(|u| r >= u) {
+                        t.status = FILTERED;
+                        return t;
+                    }
+                    if let Some((k, tz)) = self.period {
+                        t.ordinal = k.ordinal_of(r, tz);
+                    }
+                }
+                None if self.since.is_some() || self.until.is_some() => {
+                    t.status = FILTERED;
+                    return t;
+                }
+                None => {}
+            }
+        }
+        if t.first.is_some() {
+            t.flags |= ANSWERED;
+        }
+        if t.resolved.is_some() {
+            t.flags |= RESOLVED;
+        }
+        if reopens > 0 {
+            t.flags |= REOPENED;
+        }
+        t
+    }
+}
+
+/// Elapsed time from `start` to `end` in ms: calendar, or business time in the schedule.
+pub fn elapsed(start: i64, end: i64, schedule: Option<&Schedule>) -> i64 {
+    match schedule {
+        Some(s) => s.business_ms(start, end),
+        None => end.saturating_sub(start).max(0),
+    }
+}
+
+/// Pack an outcome into one integer for grouping: ordinal << 16 | status << 8 | flags.
+pub fn pack_outcome(t: &Ticket) -> i64 {
+    ((t.ordinal as i64) << 16) | ((t.status as i64) << 8) | t.flags as i64
+}
+pub fn unpack_outcome(c: i64) -> (i32, u8, u8) {
+    ((c >> 16) as i32, ((c >> 8) & 0xFF) as u8, (c & 0xFF) as u8)
+}
+
+/// Column names in the frame the aggregation reads (`created_at` is always there).
+pub struct FrameCols {
+    pub first: Option<String>,
+    /// "First reply time in minutes", used when there is no `first` timestamp column.
+    pub minutes: Option<String>,
+    pub resolved: Option<String>,
+    pub reopens: Option<String>,
+    pub status: Option<String>,
+    pub wheres: Vec<String>,
+    pub by: Vec<String>,
+    pub dup_mask: Option<Arc<HashSet<u32>>>,
+}
+
+fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
+    c.str()
+        .map_err(|_| polars_err!(ComputeError: "internal: column {} is not text", what))
+}
+
+fn parse_col(name: &str, out: &str, parser: Arc<TimeParser>, na: Arc<Vec<String>>) -> Expr {
+    let out_name: PlSmallStr = out.into();
+    let out_name2 = out_name.clone();
+    col(name)
+        .map(
+            move |c: Column| {
+                let ca = str_col(&c, "time")?;
+                let v: Vec<i64> = ca.iter().map(|v| time_cell(&parser, v, &na)).collect();
+                Ok(Int64Chunked::from_vec(out_name.clone(), v).into_column())
+            },
+            move |_, _| Ok(Field::new(out_name2.clone(), DataType::Int64)),
+        )
+        .alias(out)
+}
+
+/// A per-row value from the outcome, the creation time and one more time column.
+fn derived(
+    out: &'static str,
+    other: &str,
+    f: impl Fn(u8, u8, i64, i64) -> Option<i64> + Send + Sync + 'static,
+) -> Expr {
+    map_multiple(
+        move |c: &mut [Column]| {
+            let code = c[0].i64()?;
+            let tc = c[1].i64()?;
+            let tx = c[2].i64()?;
+            let v: Int64Chunked = code
+                .iter()
+                .zip(tc.iter())
+                .zip(tx.iter())
+                .map(|((k, a), b)| {
+                    let (_, status, flags) = unpack_outcome(k.unwrap_or(0));
+                    f(status, flags, a.unwrap_or(TS_BLANK), b.unwrap_or(TS_BLANK))
+                })
+                .collect();
+            Ok(v.with_name(out.into()).into_column())
+        },
+        [col("__c"), col("__tc"), col(other)],
+        move |_, _| Ok(Field::new(out.into(), DataType::Int64)),
+    )
+    .alias(out)
+}
+
+/// Rows → groups: parses the times once, classifies each row, derives its durations (ms,
+/// calendar or business), then groups by input, outcome and `--by` columns, keeping the
+/// count, the durations as lists, the creation times of open tickets and the latest time.
+pub fn aggregate(
+    lf: LazyFrame,
+    rule: Arc<TicketRule>,
+    parser: Arc<TimeParser>,
+    schedule: Option<Arc<Schedule>>,
+    cols: &FrameCols,
+) -> LazyFrame {
+    let na = Arc::new(rule.na.clone());
+    let mut lf = lf.with_column(parse_col("created_at", "__tc", parser.clone(), na.clone()));
+    lf = match (&cols.first, &cols.minutes) {
+        (Some(f), _) => lf.with_column(parse_col(f, "__tf", parser.clone(), na.clone())),
+        (None, Some(m)) => {
+            let na = na.clone();
+            lf.with_column(
+                map_multiple(
+                    move |c: &mut [Column]| {
+                        let tc = c[0].i64()?;
+                        let mins = str_col(&c[1], "minutes")?;
+                        let v: Vec<i64> = tc
+                            .iter()
+                            .zip(mins.iter())
+                            .map(|(t, m)| first_from_minutes(t.unwrap_or(TS_BLANK), m, &na))
+                            .collect();
+                        Ok(Int64Chunked::from_vec("__tf".into(), v).into_column())
+                    },
+                    [col("__tc"), col(m.as_str())],
+                    |_, _| Ok(Field::new("__tf".into(), DataType::Int64)),
+                )
+                .alias("__tf"),
+            )
+        }
+        (None, None) => lf.with_column(lit(TS_BLANK).alias("__tf")),
+    };
+    lf = match &cols.resolved {
+        Some(r) => lf.with_column(parse_col(r, "__tr", parser.clone(), na.clone())),
+        None => lf.with_column(lit(TS_BLANK).alias("__tr")),
+    };
+
+    let mut inputs: Vec<Expr> = vec![col("__short"), col("__tc"), col("__tf"), col("__tr")];
+    let has_reopens = cols.reopens.is_some();
+    if let Some(r) = &cols.reopens {
+        inputs.push(col(r.as_str()));
+    }
+    let has_status = cols.status.is_some();
+    if let Some(s) = &cols.status {
+        inputs.push(col(s.as_str()));
+    }
+    let has_dup = cols.dup_mask.is_some();
+    if has_dup {
+        inputs.push(col("__g"));
+    }
+    for w in &cols.wheres {
+        inputs.push(col(w.as_str()));
+    }
+    let mask = cols.dup_mask.clone();
+    let code = map_multiple(
+        move |c: &mut [Column]| {
+            let short = c[0].bool()?;
+            let (tc, tf, tr) = (c[1].i64()?, c[2].i64()?, c[3].i64()?);
+            let mut k = 4;
+            let reopens = if has_reopens {
+                k += 1;
+                Some(str_col(&c[k - 1], "reopens")?)
+            } else {
+                None
+            };
+            let status = if has_status {
+                k += 1;
+                Some(str_col(&c[k - 1], "status")?)
+            } else {
+                None
+            };
+            let g = if has_dup {
+                k += 1;
+                Some(c[k - 1].idx()?)
+            } else {
+                None
+            };
+            let wheres: Vec<&StringChunked> = c[k..]
+                .iter()
+                .map(|x| str_col(x, "where"))
+                .collect::<PolarsResult<_>>()?;
+            let n = tc.len();
+            let mut out: Vec<i64> = Vec::with_capacity(n);
+            let mut short_it = short.iter();
+            let (mut tc_it, mut tf_it, mut tr_it) = (tc.iter(), tf.iter(), tr.iter());
+            let mut re_it = reopens.map(|r| r.iter());
+            let mut st_it = status.map(|s| s.iter());
+            let mut g_it = g.map(|g| g.iter());
+            let mut w_its: Vec<_> = wheres.iter().map(|w| w.iter()).collect();
+            let mut wcells: Vec<Option<&str>> = vec![None; w_its.len()];
+            for _ in 0..n {
+                let dup = match (&mut g_it, &mask) {
+                    (Some(it), Some(m)) => it.next().flatten().is_some_and(|i| m.contains(&i)),
+                    _ => false,
+                };
+                for (slot, it) in wcells.iter_mut().zip(w_its.iter_mut()) {
+                    *slot = it.next().flatten();
+                }
+                let cells = Cells {
+                    short: short_it.next().flatten().unwrap_or(false),
+                    dup,
+                    wheres: &wcells,
+                    created: tc_it.next().flatten().unwrap_or(TS_BLANK),
+                    first: tf_it.next().flatten().unwrap_or(TS_BLANK),
+                    resolved: tr_it.next().flatten().unwrap_or(TS_BLANK),
+                    reopens: re_it.as_mut().and_then(|it| it.next().flatten()),
+                    status: st_it.as_mut().and_then(|it| it.next().flatten()),
+                };
+                out.push(pack_outcome(&rule.classify(&cells)));
+            }
+            Ok(Int64Chunked::from_vec("__c".into(), out).into_column())
+        },
+        inputs,
+        |_, _| Ok(Field::new("__c".into(), DataType::Int64)),
+    )
+    .alias("__c");
+    lf = lf.with_column(code);
+
+    let created = |p: i64| unpack_ts(p).0;
+    let s1 = schedule.clone();
+    let frt = derived("__frt", "__tf", move |st, fl, tc, tf| {
+        (st == USED && fl & ANSWERED != 0).then(|| elapsed(created(tc), created(tf), s1.as_deref()))
+    });
+    let s2 = schedule;
+    let ttr = derived("__ttr", "__tr", move |st, fl, tc, tr| {
+        (st == USED && fl & RESOLVED != 0).then(|| elapsed(created(tc), created(tr), s2.as_deref()))
+    });
+    let open = derived("__open", "__tc", move |st, fl, tc, _| {
+        (st == USED && fl & RESOLVED == 0).then(|| created(tc))
+    });
+    lf = lf.with_columns([frt, ttr, open]);
+    // The latest time of a valid ticket (for the default as-of).
+    let latest = map_multiple(
+        |c: &mut [Column]| {
+            let code = c[0].i64()?;
+            let (tc, tf, tr) = (c[1].i64()?, c[2].i64()?, c[3].i64()?);
+            let v: Int64Chunked = code
+                .iter()
+                .zip(tc.iter())
+                .zip(tf.iter().zip(tr.iter()))
+                .map(|((k, a), (b, r))| {
+                    let (_, st, fl) = unpack_outcome(k.unwrap_or(0));
+                    if st != USED {
+                        return None;
+                    }
+                    let mut m = unpack_ts(a.unwrap_or(0)).0;
+                    if fl & ANSWERED != 0 {
+                        m = m.max(unpack_ts(b.unwrap_or(0)).0);
+                    }
+                    if fl & RESOLVED != 0 {
+                        m = m.max(unpack_ts(r.unwrap_or(0)).0);
+                    }
+                    Some(m)
+                })
+                .collect();
+            Ok(v.with_name("__tm".into()).into_column())
+        },
+        [col("__c"), col("__tc"), col("__tf"), col("__tr")],
+        |_, _| Ok(Field::new("__tm".into(), DataType::Int64)),
+    )
+    .alias("__tm");
+    lf = lf.with_column(latest);
+
+    let mut keys = vec![col("__f"), col("__c")];
+    keys.extend(cols.by.iter().map(|b| col(b.as_str())));
+    lf.group_by(keys).agg([
+        len().alias("__n"),
+        col("__frt").drop_nulls().alias("__frt"),
+        col("__ttr").drop_nulls().alias("__ttr"),
+        col("__open").drop_nulls().alias("__open"),
+        col("__tm").max().alias("__tmax"),
+    ])
+}
+
+/// Everything one result row is computed from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Acc {
+    pub resolved: u64,
+    pub open: u64,
+    pub rejected: u64,
+    /// Resolved tickets with `reopens > 0`.
+    pub reopened: u64,
+    /// FRT of tickets with a first response, ms.
+    pub frt: Vec<i64>,
+    /// TTR of resolved tickets, ms.
+    pub ttr: Vec<i64>,
+    /// TTR of resolved tickets without a first response: their FRT clock stopped there.
+    pub ttr_unanswered: Vec<i64>,
+    /// Age at as-of of open tickets, with / without a first response, ms.
+    pub open_age_answered: Vec<i64>,
+    pub open_age_unanswered: Vec<i64>,
+}
+
+impl Acc {
+    pub fn n(&self) -> u64 {
+        self.resolved + self.open
+    }
+    pub fn add(&mut self, o: &Acc) {
+        self.resolved += o.resolved;
+        self.open += o.open;
+        self.rejected += o.rejected;
+        self.reopened += o.reopened;
+        self.frt.extend_from_slice(&o.frt);
+        self.ttr.extend_from_slice(&o.ttr);
+        self.ttr_unanswered.extend_from_slice(&o.ttr_unanswered);
+        self.open_age_answered
+            .extend_from_slice(&o.open_age_answered);
+        self.open_age_unanswered
+            .extend_from_slice(&o.open_age_unanswered);
+    }
+}
+
+/// SLA targets in ms of the measured time (calendar or business).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sla {
+    pub first_response: Option<i64>,
+    pub resolution: Option<i64>,
+}
+
+/// Median, mean, p90, p95 of durations in ms, as hours (type-7 percentiles; the mean from
+/// the integer sum). Sorts `v`.
+pub fn duration_stats(v: &mut [i64]) -> [Option<f64>; 4] {
+    if v.is_empty() {
+        return [None; 4];
+    }
+    v.sort_unstable();
+    let sum: i128 = v.iter().map(|&x| x as i128).sum();
+    let mean = sum as f64 / v.len() as f64;
+    let h = |x: Option<f64>| x.map(|x| x / MS_PER_HOUR);
+    [
+        h(percentile_sorted_i64(v, 0.5)),
+        h(Some(mean)),
+        h(percentile_sorted_i64(v, 0.9)),
+        h(percentile_sorted_i64(v, 0.95)),
+    ]
+}
+
+/// SLA outcome counts: (breached, known).
+pub fn sla_outcomes(a: &Acc, target: i64) -> ((u64, u64), (u64, u64)) {
+    let over = |v: &[i64]| v.iter().filter(|&&x| x > target).count() as u64;
+    // FRT: answered, or resolved without an answer (clock stopped at resolution), or
+    // unanswered and already older than the target at as-of.
+    let open_late_unanswered = over(&a.open_age_unanswered);
+    let frt = (
+        over(&a.frt) + over(&a.ttr_unanswered) + open_late_unanswered,
+        (a.frt.len() + a.ttr_unanswered.len()) as u64 + open_late_unanswered,
+    );
+    let open_late = open_late_unanswered + over(&a.open_age_answered);
+    let ttr = (over(&a.ttr) + open_late, a.ttr.len() as u64 + open_late);
+    (frt, ttr)
+}
+
+/// The ticket fields of one result row (without `low_n`), in the SPEC 6.5 order.
+pub fn fields(a: &Acc, sla: &Sla) -> Map<String, Value> {
+    let n = a.n();
+    let mut m = Map::new();
+    m.insert("tickets".into(), json!(n));
+    m.insert("n".into(), json!(n));
+    m.insert("resolved".into(), json!(a.resolved));
+    m.insert("open".into(), json!(a.open));
+    m.insert("rejected".into(), json!(a.rejected));
+    m.insert("reopened".into(), json!(a.reopened));
+    m.insert("reopen_rate".into(), pct(a.reopened, a.resolved));
+    let mut frt = a.frt.clone();
+    let mut ttr = a.ttr.clone();
+    for (prefix, v) in [("frt", &mut frt), ("ttr", &mut ttr)] {
+        let [med, mean, p90, p95] = duration_stats(v);
+        m.insert(format!("{prefix}_median_hours"), num(med));
+        m.insert(format!("{prefix}_mean_hours"), num(mean));
+        m.insert(format!("{prefix}_p90_hours"), num(p90));
+        m.insert(format!("{prefix}_p95_hours"), num(p95));
+    }
+    let (frt_o, ttr_o) = (
+        sla.first_response.map(|t| sla_outcomes(a, t).0),
+        sla.resolution.map(|t| sla_outcomes(a, t).1),
+    );
+    for (prefix, o) in [("frt", frt_o), ("ttr", ttr_o)] {
+        match o {
+            Some((breached, known)) => {
+                m.insert(format!("{prefix}_breached"), json!(breached));
+                m.insert(format!("{prefix}_breach_pct"), pct(breached, known));
+            }
+            None => {
+                m.insert(format!("{prefix}_breached"), Value::Null);
+                m.insert(format!("{prefix}_breach_pct"), Value::Null);
+            }
+        }
+    }
+    m
+}
+
+/// Fields an `--assert` may name.
+pub const ASSERTABLE: &[&str] = &[
+    "tickets",
+    "n",
+    "resolved",
+    "open",
+    "rejected",
+    "reopened",
+    "reopen_rate",
+    "frt_median_hours",
+    "frt_mean_hours",
+    "frt_p90_hours",
+    "frt_p95_hours",
+    "ttr_median_hours",
+    "ttr_mean_hours",
+    "ttr_p90_hours",
+    "ttr_p95_hours",
+    "frt_breached",
+    "frt_breach_pct",
+    "ttr_breached",
+    "ttr_breach_pct",
+    "low_n",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+
+    fn close(a: Option<f64>, b: f64) {
+        let a = a.expect("a value");
+        assert!((a - b).abs() < 1e-9, "{a} != {b}");
+    }
+
+    fn rule() -> TicketRule {
+        TicketRule {
+            na: vec![],
+            wheres: vec![],
+            since: None,
+            until: None,
+            limit: 100 * H,
+            bucket: Bucket::Created,
+            period: None,
+            first_from_minutes: false,
+        }
+    }
+
+    fn cells<'a>(created: i64, first: i64, resolved: i64, reopens: Option<&'a str>) -> Cells<'a> {
+        Cells {
+            short: false,
+            dup: false,
+            wheres: &[],
+            created,
+            first,
+            resolved,
+            reopens,
+            status: None,
+        }
+    }
+
+    fn ts(h: i64) -> i64 {
+        pack_ts(h * H, 0)
+    }
+
+    #[test]
+    fn percentiles_type7_odd_even_single() {
+        // Odd: 1,2,3,4,10 h → median = 3 h; p90 at position 0.9·4 = 3.6 → 4 + 0.6·6 = 7.6 h;
+        // p95 at 3.8 → 4 + 0.8·6 = 8.8 h; mean = 20/5 = 4 h.
+        let mut v = vec![10 * H, 2 * H, 4 * H, H, 3 * H];
+        let [med, mean, p90, p95] = duration_stats(&mut v);
+        close(med, 3.0);
+        close(mean, 4.0);
+        close(p90, 7.6);
+        close(p95, 8.8);
+        // Even: 1,2,3,4 h → median 2.5 h; p90 at 2.7 → 3.7 h; p95 at 2.85 → 3.85 h; mean 2.5.
+        let mut v = vec![4 * H, 3 * H, 2 * H, H];
+        let [med, mean, p90, p95] = duration_stats(&mut v);
+        close(med, 2.5);
+        close(mean, 2.5);
+        close(p90, 3.7);
+        close(p95, 3.85);
+        // Single: every statistic is the value; 90 minutes = 1.5 h.
+        let mut v = vec![90 * 60_000];
+        assert_eq!(duration_stats(&mut v), [Some(1.5); 4]);
+        assert_eq!(duration_stats(&mut []), [None; 4]);
+    }
+
+    #[test]
+    fn classify_valid_open_and_future_events() {
+        let r = rule();
+        // Created 10 h, answered 12 h, resolved 20 h: resolved, answered.
+        let t = r.classify(&cells(ts(10), ts(12), ts(20), Some("2")));
+        assert_eq!(t.status, USED);
+        assert_eq!(t.flags, RESOLVED | ANSWERED | REOPENED);
+        assert_eq!((t.first, t.resolved), (Some(12 * H), Some(20 * H)));
+        // Resolution after as-of (100 h) has not happened: open, still answered.
+        let t = r.classify(&cells(ts(10), ts(12), ts(150), None));
+        assert_eq!(t.flags, ANSWERED);
+        assert_eq!(t.resolved, None);
+        // Created after as-of: filtered.
+        assert_eq!(
+            r.classify(&cells(ts(101), TS_BLANK, TS_BLANK, None)).status,
+            FILTERED
+        );
+    }
+
+    #[test]
+    fn classify_rejections() {
+        let r = rule();
+        let code = |c: Cells| r.classify(&c).reject.map(|x| (x.code, x.column));
+        assert_eq!(
+            code(cells(TS_BLANK, TS_BLANK, TS_BLANK, None)),
+            Some(("missing_time", "created_at".into()))
+        );
+        assert_eq!(
+            code(cells(TS_BAD, TS_BLANK, TS_BLANK, None)),
+            Some(("bad_time", "created_at".into()))
+        );
+        assert_eq!(
+            code(cells(ts(10), ts(9), TS_BLANK, None)),
+            Some(("before_created", "first_response_at".into()))
+        );
+        assert_eq!(
+            code(cells(ts(10), TS_BLANK, ts(9), None)),
+            Some(("before_created", "resolved_at".into()))
+        );
+        assert_eq!(
+            code(cells(ts(10), TS_BLANK, TS_BAD, None)),
+            Some(("bad_time", "resolved_at".into()))
+        );
+        for bad in ["-1", "1.5", "many"] {
+            assert_eq!(
+                code(cells(ts(10), TS_BLANK, TS_BLANK, Some(bad))),
+                Some(("bad_reopens", "reopens".into())),
+                "{bad}"
+            );
+        }
+        // Blank reopens = 0; equal times are not "earlier".
+        let t = r.classify(&cells(ts(10), ts(10), ts(10), Some(" ")));
+        assert_eq!((t.status, t.flags), (USED, RESOLVED | ANSWERED));
+    }
+
+    #[test]
+    fn classify_bucket_resolved_filters_on_resolution() {
+        let mut r = rule();
+        r.bucket = Bucket::Resolved;
+        r.since = Some(15 * H);
+        // Resolved at 20 h ≥ since: kept although created before since.
+        assert_eq!(
+            r.classify(&cells(ts(10), TS_BLANK, ts(20), None)).status,
+            USED
+        );
+        // Resolved at 12 h: filtered; open: filtered when since/until is given.
+        assert_eq!(
+            r.classify(&cells(ts(10), TS_BLANK, ts(12), None)).status,
+            FILTERED
+        );
+        assert_eq!(
+            r.classify(&cells(ts(10), TS_BLANK, TS_BLANK, None)).status,
+            FILTERED
+        );
+    }
+
+    #[test]
+    fn minutes_give_the_first_response_instant() {
+        let na: Vec<String> = vec![];
+        assert_eq!(
+            first_from_minutes(ts(1), Some("90"), &na),
+            pack_ts(H + 90 * 60_000, 0)
+        );
+        assert_eq!(first_from_minutes(ts(1), Some(" "), &na), TS_BLANK);
+        assert_eq!(first_from_minutes(ts(1), Some("soon"), &na), TS_BAD);
+        let mut r = rule();
+        r.first_from_minutes = true;
+        let t = r.classify(&cells(ts(10), TS_BAD, TS_BLANK, None));
+        assert_eq!(t.reject.map(|x| x.code), Some("bad_duration"));
+    }
+
+    #[test]
+    fn sla_outcomes_with_open_tickets_past_target() {
+        // Target 4 h for both.
+        // FRT: answered 1 h, 5 h (breach); resolved-unanswered with TTR 6 h (breach: the
+        // clock stopped at 6 h); open unanswered ages 3 h (unknown yet) and 10 h (breach).
+        // → breached 3, known 4 (1, 5, 6, 10), 75 %.
+        // TTR: resolved 2 h, 6 h, 6 h(unanswered) → 2 breaches of 3; open ages: answered
+        // 8 h (breach), unanswered 3 h (unknown), 10 h (breach) → breached 4, known 5, 80 %.
+        let a = Acc {
+            resolved: 3,
+            open: 3,
+            rejected: 1,
+            reopened: 1,
+            frt: vec![H, 5 * H],
+            ttr: vec![2 * H, 6 * H, 6 * H],
+            ttr_unanswered: vec![6 * H],
+            open_age_answered: vec![8 * H],
+            open_age_unanswered: vec![3 * H, 10 * H],
+        };
+        assert_eq!(sla_outcomes(&a, 4 * H), ((3, 4), (4, 5)));
+        // Exactly at the target is not a breach ("exceeding means >").
+        assert_eq!(sla_outcomes(&a, 5 * H).0, (2, 4));
+        let f = fields(
+            &a,
+            &Sla {
+                first_response: Some(4 * H),
+                resolution: Some(4 * H),
+            },
+        );
+        assert_eq!(f["tickets"], 6);
+        assert_eq!(f["n"], 6);
+        assert_eq!(f["open"], 3);
+        assert_eq!(f["frt_breached"], 3);
+        close(f["frt_breach_pct"].as_f64(), 75.0);
+        assert_eq!(f["ttr_breached"], 4);
+        close(f["ttr_breach_pct"].as_f64(), 80.0);
+        // Reopen rate: 1 of 3 resolved.
+        close(f["reopen_rate"].as_f64(), 100.0 / 3.0);
+        // FRT median of [1, 5] h = 3 h; TTR median of [2, 6, 6] = 6 h, mean 14/3.
+        close(f["frt_median_hours"].as_f64(), 3.0);
+        close(f["ttr_median_hours"].as_f64(), 6.0);
+        close(f["ttr_mean_hours"].as_f64(), 14.0 / 3.0);
+    }
+
+    #[test]
+    fn zero_denominators_are_null() {
+        let f = fields(&Acc::default(), &Sla::default());
+        assert_eq!(f["n"], 0);
+        for k in [
+            "reopen_rate",
+            "frt_median_hours",
+            "ttr_p95_hours",
+            "frt_breached",
+            "ttr_breach_pct",
+        ] {
+            assert_eq!(f[k], Value::Null, "{k}");
+        }
+        // SLA set, but nothing known yet (one open ticket younger than the target): 0 of 0.
+        let a = Acc {
+            open: 1,
+            open_age_unanswered: vec![H],
+            ..Default::default()
+        };
+        let f = fields(
+            &a,
+            &Sla {
+                first_response: Some(2 * H),
+                resolution: Some(2 * H),
+            },
+        );
+        assert_eq!(f["frt_breached"], 0);
+        assert_eq!(f["frt_breach_pct"], Value::Null);
+        assert_eq!(f["ttr_breach_pct"], Value::Null);
+        assert_eq!(f["reopen_rate"], Value::Null);
+    }
+
+    #[test]
+    fn business_elapsed_uses_the_schedule() {
+        // Mon-Fri 09:00-17:00 UTC. 2025-01-03 is a Friday: Fri 16:00 → Mon 10:00 = 2 h.
+        let s = Schedule::parse("Mon-Fri 09:00-17:00", chrono_tz::UTC).unwrap();
+        let fri16 = 1_735_920_000_000; // 2025-01-03T16:00:00Z
+        let mon10 = fri16 + 66 * H;
+        assert_eq!(elapsed(fri16, mon10, Some(&s)), 2 * H);
+        assert_eq!(elapsed(fri16, mon10, None), 66 * H);
+    }
+}
