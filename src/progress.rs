@@ -76,3 +76,28 @@ impl Drop for Progress {
         self.finish();
     }
 }
+
+/// Phase timings on standard error when `CXM_TIMINGS` is set (for benchmarking).
+pub struct Timer {
+    start: Option<std::time::Instant>,
+}
+
+impl Timer {
+    pub fn new() -> Timer {
+        Timer {
+            start: std::env::var_os("CXM_TIMINGS").map(|_| std::time::Instant::now()),
+        }
+    }
+
+    pub fn mark(&self, what: &str) {
+        if let Some(s) = self.start {
+            eprintln!("cxm: timing: {what}: {:.3}s", s.elapsed().as_secs_f64());
+        }
+    }
+}
+
+impl Default for Timer {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,16 +1,1013 @@
-//! `cxm churn` (in progress).
+//! `cxm churn`: map the subscription columns, read them with polars (only the needed
+//! columns, as text), classify and parse every row in Rust, then sweep the subscriptions per
+//! customer into per-period movements (SPEC 6.6). The loader here is shared with
+//! `cxm retention`.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use anyhow::Result;
 use clap::Args;
+use polars::prelude::*;
+use serde_json::{json, Map, Value};
 
+use super::common::{
+    collect, duplicate_rows, finish, group_order, norm_key, resolve_all, source_table,
+    write_rejects, Rejected,
+};
+use crate::assert;
 use crate::cli::CommonArgs;
+use crate::error::err;
+use crate::fail;
+use crate::input::mapping::{self, Canon};
+use crate::input::{self, read, FrameCol, Source};
+use crate::metrics::subscriptions::{self as subs, Acc, Cells, Money, RowRule, Sub};
+use crate::metrics::survey::time_cell;
+use crate::output;
+use crate::period::PeriodKind;
+use crate::plan::{self, Common};
+use crate::progress::Progress;
+use crate::report::{Col, ColKind, InputCount, Report, Row};
+use crate::time;
 
 #[derive(Args, Debug, Clone)]
 pub struct ChurnArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Add the current, incomplete period (its end is as-of), marked partial
+    #[arg(long)]
+    pub include_partial: bool,
+    /// Count churned customers by the cancel reason of their last subscription
+    #[arg(long)]
+    pub reasons: bool,
+    /// Drop subscriptions whose MRR is 0 (free plans)
+    #[arg(long)]
+    pub exclude_free: bool,
 }
 
-pub fn run(_a: &ChurnArgs) -> Result<u8> {
-    crate::fail!("cxm churn is not available in this version")
+/// Canonical subscription columns (SPEC 4), for `--col`.
+pub const SUB_COLUMNS: &[&str] = &[
+    "customer_id",
+    "started_at",
+    "ended_at",
+    "mrr",
+    "amount",
+    "interval",
+    "interval_count",
+    "quantity",
+    "plan",
+    "status",
+    "currency",
+    "cancel_reason",
+    "subscription_id",
+    "canceled_at",
+    "trial_end",
+    "current_period_end",
+    "tenure",
+    "churned",
+];
+
+const fn canon(name: &'static str, required: bool, own: &'static [&'static str]) -> Canon {
+    Canon {
+        name,
+        required,
+        own,
+        generic: &[],
+    }
+}
+
+const CUSTOMER: Canon = canon(
+    "customer_id",
+    true,
+    &[
+        "customer",
+        "customer uuid",
+        "account code",
+        "account id",
+        "client id",
+        "customer external id",
+    ],
+);
+const STARTED: Canon = Canon {
+    name: "started_at",
+    required: true,
+    own: &[
+        "start date",
+        "start",
+        "started",
+        "start time",
+        "started on",
+        "activated at",
+        "subscription start",
+        "subscription start date",
+    ],
+    generic: &["created", "created at", "created date"],
+};
+const ENDED: Canon = canon(
+    "ended_at",
+    false,
+    &[
+        "ended",
+        "end date",
+        "end",
+        "ended on",
+        "ended date",
+        "expires at",
+        "expired at",
+        "subscription end",
+        "subscription end date",
+    ],
+);
+const MRR: Canon = canon(
+    "mrr",
+    false,
+    &["monthly recurring revenue", "mrr amount", "monthly amount"],
+);
+const AMOUNT: Canon = canon(
+    "amount",
+    false,
+    &[
+        "price",
+        "unit amount",
+        "plan amount",
+        "plan unit price",
+        "unit price",
+    ],
+);
+const INTERVAL: Canon = canon(
+    "interval",
+    false,
+    &[
+        "billing interval",
+        "billing period unit",
+        "interval unit",
+        "plan interval",
+        "recurring interval",
+    ],
+);
+const INTERVAL_COUNT: Canon = canon(
+    "interval_count",
+    false,
+    &[
+        "billing period",
+        "plan interval count",
+        "recurring interval count",
+    ],
+);
+const QUANTITY: Canon = canon("quantity", false, &["qty", "plan quantity", "seats"]);
+const PLAN: Canon = canon(
+    "plan",
+    false,
+    &["plan name", "plan id", "plan nickname", "price id"],
+);
+const STATUS: Canon = canon(
+    "status",
+    false,
+    &["subscription status", "state", "subscription state"],
+);
+const CURRENCY: Canon = canon(
+    "currency",
+    false,
+    &["currency code", "billing currency", "plan currency"],
+);
+const REASON: Canon = canon(
+    "cancel_reason",
+    false,
+    &[
+        "cancellation reason",
+        "cancel reason",
+        "cancel reason code",
+        "churn reason",
+        "cancellation details reason",
+        "cancellation reason code",
+    ],
+);
+const SUB_ID: Canon = canon(
+    "subscription_id",
+    false,
+    &["id", "subscription", "uuid", "subscription uuid"],
+);
+const CANCELED: Canon = canon(
+    "canceled_at",
+    false,
+    &[
+        "cancelled at",
+        "canceled",
+        "cancelled",
+        "cancellation date",
+        "canceled date",
+    ],
+);
+const TRIAL_END: Canon = canon(
+    "trial_end",
+    false,
+    &[
+        "trial end",
+        "trial ends at",
+        "trial end date",
+        "trial ended at",
+    ],
+);
+const PERIOD_END: Canon = canon(
+    "current_period_end",
+    false,
+    &["current period end", "current term end", "period end"],
+);
+
+/// What the loader needs beyond the common settings.
+pub(crate) struct LoadOpts {
+    pub exclude_free: bool,
+    pub reasons: bool,
+}
+
+/// Used subscriptions and everything known about them.
+pub(crate) struct Loaded {
+    pub inputs: Vec<InputCount>,
+    pub subs: Vec<Sub>,
+    /// Group keys by group number (one empty key without `--by`).
+    pub groups: Vec<Vec<Option<String>>>,
+    /// Cancel reasons by number.
+    pub reasons: Vec<String>,
+    pub has_money: bool,
+    pub as_of: i64,
+    pub warnings: Vec<String>,
+    pub columns: Map<String, Value>,
+    pub currencies: BTreeSet<String>,
+}
+
+/// Column slots of the frame, in this order.
+const SLOTS: &[&str] = &[
+    "customer_id",
+    "started_at",
+    "ended_at",
+    "canceled_at",
+    "trial_end",
+    "current_period_end",
+    "status",
+    "mrr",
+    "amount",
+    "interval",
+    "interval_count",
+    "quantity",
+    "currency",
+    "cancel_reason",
+    "subscription_id",
+];
+
+/// The cells of one record, by slot.
+fn row_cells<'a>(
+    rule: &RowRule,
+    c: &Common,
+    short: bool,
+    dup: bool,
+    wheres: &'a [Option<&'a str>],
+    get: &dyn Fn(&str) -> Option<Option<&'a str>>,
+) -> Cells<'a> {
+    let t = |name: &str| get(name).map(|v| time_cell(&c.parser, v, &rule.na));
+    let s = |name: &str| get(name).flatten();
+    Cells {
+        short,
+        dup,
+        wheres,
+        customer: s("customer_id"),
+        started: t("started_at").unwrap_or(crate::metrics::survey::TS_BLANK),
+        ended: t("ended_at"),
+        canceled: t("canceled_at"),
+        trial_end: t("trial_end"),
+        period_end: t("current_period_end"),
+        status: s("status"),
+        mrr: s("mrr"),
+        amount: s("amount"),
+        interval: s("interval"),
+        interval_count: s("interval_count"),
+        quantity: s("quantity"),
+    }
+}
+
+/// Map, read and classify the subscription rows; the as-of; rejected rows (`--strict`,
+/// `--rejects`).
+pub(crate) fn load(
+    c: &Common,
+    o: &LoadOpts,
+    progress: &Progress,
+    opened: Option<Vec<Source>>,
+) -> Result<Loaded> {
+    let sources = match opened {
+        Some(s) => s,
+        None => read::open_all(&c.files, &c.read)?,
+    };
+    // A column given to one canonical name with --col is not also detected as another.
+    let claimed: Vec<HashSet<usize>> = sources
+        .iter()
+        .map(|s| {
+            c.cols
+                .0
+                .values()
+                .filter_map(|src| mapping::find_header(&s.headers, src))
+                .collect()
+        })
+        .collect();
+    let opt = |canon: &Canon| -> Result<Option<Vec<usize>>> {
+        let found = resolve_all(&sources, canon, c)?;
+        if c.cols.0.contains_key(canon.name) {
+            return Ok(found);
+        }
+        Ok(found.filter(|v| !v.iter().zip(&claimed).any(|(i, cl)| cl.contains(i))))
+    };
+    let mut mapped: Vec<(String, Vec<usize>)> = Vec::new();
+    for canon in [&CUSTOMER, &STARTED] {
+        let v = resolve_all(&sources, canon, c)?
+            .ok_or_else(|| err(format!("internal: {} is required", canon.name)))?;
+        mapped.push((canon.name.into(), v));
+    }
+    let mrr = opt(&MRR)?;
+    let amount = if mrr.is_none() { opt(&AMOUNT)? } else { None };
+    let money = if mrr.is_some() {
+        Money::Mrr
+    } else if amount.is_some() {
+        Money::Amount
+    } else {
+        Money::None
+    };
+    let mut optional: Vec<(&str, Option<Vec<usize>>)> = vec![("mrr", mrr), ("amount", amount)];
+    for canon in [
+        &ENDED,
+        &CANCELED,
+        &TRIAL_END,
+        &PERIOD_END,
+        &STATUS,
+        &CURRENCY,
+        &REASON,
+        &PLAN,
+    ] {
+        optional.push((canon.name, opt(canon)?));
+    }
+    if money == Money::Amount {
+        for canon in [&INTERVAL, &INTERVAL_COUNT, &QUANTITY] {
+            optional.push((canon.name, opt(canon)?));
+        }
+    }
+    if !c.keep_duplicates || !c.by.is_empty() {
+        optional.push(("subscription_id", opt(&SUB_ID)?));
+    }
+    for (name, v) in optional {
+        if let Some(v) = v {
+            mapped.push((name.into(), v));
+        }
+    }
+    let idx_of = |name: &str| mapped.iter().position(|(n, _)| n == name);
+    let user_col = |name: &str, flag: &str| -> Result<Vec<usize>> {
+        sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let m: Vec<(String, usize)> =
+                    mapped.iter().map(|(n, v)| (n.clone(), v[i])).collect();
+                mapping::resolve_user(&s.display, &s.headers, name, flag, &m)
+            })
+            .collect()
+    };
+    let by_idx: Vec<Vec<usize>> =
+        c.by.iter()
+            .map(|b| user_col(b, "--by"))
+            .collect::<Result<_>>()?;
+    let where_idx: Vec<Vec<usize>> = c
+        .wheres
+        .iter()
+        .map(|w| user_col(&w.name, "--where"))
+        .collect::<Result<_>>()?;
+
+    let mut cols: Vec<FrameCol> = SLOTS
+        .iter()
+        .filter(|s| **s != "cancel_reason" || o.reasons)
+        .filter_map(|s| {
+            idx_of(s).map(|i| FrameCol {
+                name: s.to_string(),
+                index: mapped[i].1.clone(),
+            })
+        })
+        .collect();
+    let by_names: Vec<String> = (0..c.by.len()).map(|i| format!("__by{i}")).collect();
+    for (n, idx) in by_names.iter().zip(&by_idx) {
+        cols.push(FrameCol {
+            name: n.clone(),
+            index: idx.clone(),
+        });
+    }
+    let where_names: Vec<String> = (0..c.wheres.len()).map(|i| format!("__w{i}")).collect();
+    for (n, idx) in where_names.iter().zip(&where_idx) {
+        cols.push(FrameCol {
+            name: n.clone(),
+            index: idx.clone(),
+        });
+    }
+    let present: Vec<String> = cols.iter().map(|f| f.name.clone()).collect();
+    let lf = input::frame(&sources, &cols)?.with_row_index("__g", None);
+    let has_id = present.iter().any(|n| n == "subscription_id");
+    let mask = if has_id && !c.keep_duplicates {
+        duplicate_rows(lf.clone(), &sources, c, "subscription_id", None)?
+    } else {
+        None
+    };
+    progress.phase("reading");
+    let df = collect(lf, &sources)?;
+    progress.phase("computing");
+    let pe = |e: PolarsError| err(e.to_string());
+    let text: HashMap<String, StringChunked> = present
+        .iter()
+        .map(|n| {
+            df.column(n)
+                .and_then(|x| x.str().cloned())
+                .map(|ca| (n.clone(), ca))
+        })
+        .collect::<PolarsResult<_>>()
+        .map_err(pe)?;
+    let fcol = df
+        .column("__f")
+        .and_then(|x| x.u32().cloned())
+        .map_err(pe)?;
+    let short = df
+        .column("__short")
+        .and_then(|x| x.bool().cloned())
+        .map_err(pe)?;
+    let gcol = df
+        .column("__g")
+        .and_then(|x| x.cast(&DataType::UInt32))
+        .and_then(|x| x.u32().cloned())
+        .map_err(pe)?;
+    let rule = RowRule {
+        na: c.na.clone(),
+        wheres: c.wheres.clone(),
+        money,
+        decimal_comma: c.args.decimal_comma,
+        exclude_free: o.exclude_free,
+    };
+    let mut inputs: Vec<InputCount> = sources
+        .iter()
+        .map(|s| InputCount {
+            path: s.display.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let mut customers: HashMap<String, u32> = HashMap::new();
+    let mut group_ids: HashMap<Vec<Option<String>>, u32> = HashMap::new();
+    let mut groups: Vec<Vec<Option<String>>> = Vec::new();
+    let mut reason_ids: HashMap<String, u32> = HashMap::new();
+    let mut reasons: Vec<String> = Vec::new();
+    let mut currencies: BTreeSet<String> = BTreeSet::new();
+    let mut out: Vec<Sub> = Vec::new();
+    // Per used sub: its source (to move it to `filtered` after as-of) and id (tie-break).
+    let mut sub_src: Vec<u32> = Vec::new();
+    let mut sub_ids: Vec<Option<String>> = Vec::new();
+    let mut latest: Option<i64> = None;
+    let (mut notes_gap, mut notes_amb) = (0u64, 0u64);
+    let by_cols: Vec<&StringChunked> = by_names.iter().map(|n| &text[n]).collect();
+    let where_cols: Vec<&StringChunked> = where_names.iter().map(|n| &text[n]).collect();
+    let mut wh: Vec<Option<&str>> = Vec::with_capacity(where_cols.len());
+    for r in 0..df.height() {
+        let f = fcol.get(r).unwrap_or(0) as usize;
+        let g = gcol.get(r).unwrap_or(0);
+        let dup = mask.as_ref().is_some_and(|m| m.contains(&g));
+        wh.clear();
+        wh.extend(where_cols.iter().map(|w| w.get(r)));
+        let get = |name: &str| text.get(name).map(|ca| ca.get(r));
+        let cells = row_cells(&rule, c, short.get(r).unwrap_or(false), dup, &wh, &get);
+        let p = rule.classify(&cells);
+        let ic = &mut inputs[f];
+        ic.rows += 1;
+        match p.status {
+            subs::USED => ic.used += 1,
+            subs::BLANK => {
+                ic.blank += 1;
+                continue;
+            }
+            subs::REJECTED => {
+                ic.rejected += 1;
+                continue;
+            }
+            subs::FILTERED => {
+                ic.filtered += 1;
+                continue;
+            }
+            _ => {
+                ic.duplicate += 1;
+                continue;
+            }
+        }
+        if p.notes & 1 != 0 {
+            notes_gap += 1;
+        }
+        if p.notes & 2 != 0 {
+            notes_amb += 1;
+        }
+        for t in std::iter::once(p.start).chain(p.end) {
+            if t <= c.now_ms {
+                latest = Some(latest.map_or(t, |l: i64| l.max(t)));
+            }
+        }
+        let cust = cells.customer.unwrap_or("").trim();
+        let next = customers.len() as u32;
+        let customer = match customers.get(cust) {
+            Some(&id) => id,
+            None => {
+                customers.insert(cust.to_string(), next);
+                next
+            }
+        };
+        let key: Vec<Option<String>> = by_cols.iter().map(|b| norm_key(b.get(r))).collect();
+        let group = match group_ids.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = groups.len() as u32;
+                group_ids.insert(key.clone(), id);
+                groups.push(key);
+                id
+            }
+        };
+        let reason = match text.get("cancel_reason").and_then(|ca| norm_key(ca.get(r))) {
+            None => u32::MAX,
+            Some(s) => match reason_ids.get(&s) {
+                Some(&id) => id,
+                None => {
+                    let id = reasons.len() as u32;
+                    reason_ids.insert(s.clone(), id);
+                    reasons.push(s);
+                    id
+                }
+            },
+        };
+        if let Some(cur) = text.get("currency").and_then(|ca| norm_key(ca.get(r))) {
+            if currencies.len() < 64 {
+                currencies.insert(cur.to_uppercase());
+            }
+        }
+        if !c.by.is_empty() {
+            sub_ids.push(
+                text.get("subscription_id")
+                    .and_then(|ca| ca.get(r))
+                    .map(|s| s.trim().to_string()),
+            );
+        }
+        sub_src.push(f as u32);
+        out.push(Sub {
+            customer,
+            start: p.start,
+            end: p.end,
+            mrr: p.mrr,
+            group,
+            tie: u64::from(g),
+            reason,
+        });
+    }
+    if groups.is_empty() {
+        groups.push(vec![None; c.by.len()]);
+    }
+    let total_rows: u64 = inputs.iter().map(|i| i.rows).sum();
+    for (s, i) in sources.iter().zip(&inputs) {
+        if i.rows == 0 && sources.len() == 1 {
+            fail!(
+                "{}: no data rows (only a header); export again with the subscriptions included",
+                s.display
+            );
+        }
+    }
+    if total_rows == 0 {
+        fail!("the inputs have no data rows (only headers)");
+    }
+    let used: u64 = inputs.iter().map(|i| i.used).sum();
+    let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
+    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
+    let blank: u64 = inputs.iter().map(|i| i.blank).sum();
+    if used == 0 && filtered == 0 {
+        fail!(
+            "no valid subscription in the inputs ({total_rows} rows: {blank} blank, {rejected} rejected); check that --col customer_id=… and --col started_at=… name the right columns (see --rejects FILE for the reasons)"
+        );
+    }
+
+    // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
+    if rejected > 0 && (c.strict || c.rejects.is_some()) {
+        progress.phase("finding rejected rows");
+        let mut offsets = Vec::new();
+        let mut acc = 0usize;
+        for i in &inputs {
+            offsets.push(acc);
+            acc += i.rows as usize;
+        }
+        let mut found: Vec<Rejected> = Vec::new();
+        'outer: for (si, src) in sources.iter().enumerate() {
+            if inputs[si].rejected == 0 {
+                continue;
+            }
+            let table = source_table(src)?;
+            let col_of = |name: &str| -> Option<usize> {
+                if let Some(k) = name.strip_prefix("__w") {
+                    return k.parse::<usize>().ok().map(|k| where_idx[k][si]);
+                }
+                idx_of(name).map(|i| mapped[i].1[si])
+            };
+            let slot_idx: HashMap<&str, usize> = present
+                .iter()
+                .filter_map(|n| col_of(n).map(|i| (n.as_str(), i)))
+                .collect();
+            for (k, row) in table.rows.iter().enumerate() {
+                let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
+                let wh: Vec<Option<&str>> = where_names
+                    .iter()
+                    .map(|n| cell(slot_idx[n.as_str()]))
+                    .collect();
+                let dup = mask
+                    .as_ref()
+                    .is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
+                let get = |name: &str| slot_idx.get(name).map(|&i| cell(i));
+                let cells = row_cells(&rule, c, table.short[k], dup, &wh, &get);
+                let Some(r) = rule.classify(&cells).reject else {
+                    continue;
+                };
+                let (column, value) = match slot_idx.get(r.column) {
+                    Some(&i) => (src.headers[i].clone(), cell(i)),
+                    None => (String::new(), None),
+                };
+                let detail = match value {
+                    Some(v) if !r.detail.contains('"') => format!("{} ({column} {v:?})", r.detail),
+                    _ => r.detail.clone(),
+                };
+                found.push(Rejected {
+                    source: si,
+                    loc: table.locs[k],
+                    column,
+                    reason: format!("{}: {detail}", r.code),
+                    cells: table
+                        .headers
+                        .iter()
+                        .cloned()
+                        .zip(row.iter().cloned())
+                        .collect(),
+                });
+                if c.strict {
+                    break 'outer;
+                }
+            }
+        }
+        if c.strict {
+            if let Some(r) = found.first() {
+                fail!(
+                    "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
+                    sources[r.source].position(r.loc),
+                    r.column,
+                    r.reason
+                );
+            }
+        }
+        if let Some(p) = &c.rejects {
+            write_rejects(p, &sources, &found)?;
+        }
+    } else if let Some(p) = &c.rejects {
+        write_rejects(p, &sources, &[])?;
+    }
+
+    // As-of: the given instant, else the latest start or end (not later than now).
+    let mut warnings = Vec::new();
+    let as_of = match c.as_of.or(latest) {
+        Some(t) => t,
+        None => {
+            warnings.push(
+                "no subscription left after filtering (or none starts before now): the figures are empty"
+                    .to_string(),
+            );
+            c.now_ms
+        }
+    };
+    // Starts after as-of have not happened (filtered); ends after it leave the subscription active.
+    let mut kept = Vec::with_capacity(out.len());
+    let mut kept_ids = Vec::new();
+    for (i, mut s) in out.into_iter().enumerate() {
+        if s.start > as_of {
+            let ic = &mut inputs[sub_src[i] as usize];
+            ic.used -= 1;
+            ic.filtered += 1;
+            continue;
+        }
+        if s.end.is_some_and(|e| e > as_of) {
+            s.end = None;
+        }
+        if !sub_ids.is_empty() {
+            kept_ids.push(sub_ids[i].take());
+        }
+        kept.push(s);
+    }
+    // Ties between subscriptions of one customer: the greatest subscription id (as text),
+    // then the input order.
+    if !kept_ids.is_empty() && has_id {
+        let mut order: Vec<usize> = (0..kept.len()).collect();
+        order.sort_by(|&a, &b| kept_ids[a].cmp(&kept_ids[b]).then(a.cmp(&b)));
+        for (rank, i) in order.into_iter().enumerate() {
+            kept[i].tie = rank as u64;
+        }
+    }
+
+    if money == Money::None {
+        warnings.push("no mrr or amount column: MRR fields are null; map one with --col mrr=\"<column>\" or --col amount=\"<column>\"".to_string());
+    }
+    if o.reasons && idx_of("cancel_reason").is_none() {
+        warnings.push("--reasons: no cancel_reason column, so every reason is \"(none)\"; map one with --col cancel_reason=\"<column>\"".to_string());
+    }
+    if notes_gap > 0 {
+        warnings.push(format!("{notes_gap} subscriptions had a naive timestamp in a daylight-saving gap, moved forward by the gap"));
+    }
+    if notes_amb > 0 {
+        warnings.push(format!("{notes_amb} subscriptions had a naive timestamp that occurred twice at a daylight-saving change; the earlier instant was taken"));
+    }
+    if rejected > 0 && c.rejects.is_none() {
+        warnings.push(format!(
+            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
+        ));
+    }
+    let mut columns = Map::new();
+    for (name, idx) in &mapped {
+        columns.insert(name.clone(), json!(sources[0].headers[idx[0]]));
+    }
+    Ok(Loaded {
+        inputs,
+        subs: kept,
+        groups,
+        reasons,
+        has_money: money != Money::None,
+        as_of,
+        warnings,
+        columns,
+        currencies,
+    })
+}
+
+/// Settings common to churn and retention: `--period` defaults to month.
+pub(crate) fn common_with_month(args: &CommonArgs) -> Result<Common> {
+    let mut a = args.clone();
+    if a.period.is_none() {
+        a.period = Some("month".into());
+    }
+    plan::common(&a, SUB_COLUMNS)
+}
+
+/// Several currencies are an error unless the rows are grouped by currency.
+pub(crate) fn check_currencies(l: &Loaded, c: &Common) -> Result<()> {
+    if l.currencies.len() > 1 {
+        let by_currency = c.by.iter().any(|b| {
+            b == "currency" || l.columns.get("currency").and_then(|v| v.as_str()) == Some(b)
+        });
+        if !by_currency {
+            let list: Vec<&str> = l.currencies.iter().map(|s| s.as_str()).collect();
+            fail!(
+                "the subscriptions are in several currencies ({}); MRR cannot be summed across them: add --by currency, or keep one with --where currency=…",
+                list.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The basic definition members.
+pub(crate) fn base_definition(c: &Common, columns: &Map<String, Value>) -> Map<String, Value> {
+    let mut d = Map::new();
+    d.insert("tz".into(), json!(c.tz_name));
+    d.insert("by".into(), json!(c.by));
+    d.insert("period".into(), json!(c.period.map(|p| p.name())));
+    d.insert(
+        "since".into(),
+        json!(c.since.map(|t| time::format_rfc3339(t, c.tz))),
+    );
+    d.insert(
+        "until".into(),
+        json!(c.until.map(|t| time::format_rfc3339(t, c.tz))),
+    );
+    d.insert("where".into(), json!(c.args.where_));
+    d.insert("min_n".into(), json!(c.min_n));
+    d.insert("columns".into(), Value::Object(columns.clone()));
+    d
+}
+
+fn headline() -> Vec<Col> {
+    let c = |key, label, kind| Col { key, label, kind };
+    vec![
+        c("n", "n", ColKind::Int),
+        c("new", "new", ColKind::Int),
+        c("reactivated", "react", ColKind::Int),
+        c("churned", "churned", ColKind::Int),
+        c("churn_rate", "churn", ColKind::Pct),
+        c("mrr_end", "MRR", ColKind::Num(2)),
+        c("grr", "GRR", ColKind::Pct),
+        c("nrr", "NRR", ColKind::Pct),
+    ]
+}
+
+/// Fields an `--assert` may name.
+fn assertable() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = subs::FIELDS.to_vec();
+    v.push("periods");
+    v.push("low_n");
+    v
+}
+
+pub fn run(a: &ChurnArgs) -> Result<u8> {
+    let c = common_with_month(&a.common)?;
+    assert::validate(&c.asserts, &assertable(), true)?;
+    let pk = c.period.unwrap_or(PeriodKind::Month);
+    let progress = Progress::start(c.progress);
+    let mut l = load(
+        &c,
+        &LoadOpts {
+            exclude_free: a.exclude_free,
+            reasons: a.reasons,
+        },
+        &progress,
+        None,
+    )?;
+    check_currencies(&l, &c)?;
+    let as_of = l.as_of;
+
+    // Periods: from the one holding the earliest start to the last that ends at or before
+    // as-of; with --include-partial the current one, ending at as-of + 1 ms.
+    let mut ordinals: Vec<i32> = Vec::new();
+    let mut bounds: Vec<i64> = Vec::new();
+    let mut partial_ordinal = None;
+    if let Some(first) = l.subs.iter().map(|s| s.start).min() {
+        let lo = pk.ordinal_of(first, c.tz);
+        let mut hi = pk.ordinal_of(as_of, c.tz);
+        if pk.end_ms(hi, c.tz) > as_of {
+            hi -= 1;
+        }
+        ordinals = (lo..=hi).collect();
+        bounds = (lo..=hi.max(lo - 1) + 1)
+            .map(|o| pk.start_ms(o, c.tz))
+            .collect();
+        if a.include_partial && as_of + 1 > *bounds.last().unwrap_or(&i64::MIN) {
+            partial_ordinal = Some(hi + 1);
+            bounds.push(as_of + 1);
+        }
+    }
+    let cells = subs::movements(&mut l.subs, l.groups.len(), &bounds);
+    let n_complete = ordinals.len();
+    let mut all_ordinals = ordinals.clone();
+    all_ordinals.extend(partial_ordinal);
+
+    // Which periods are reported: --since/--until select periods by their start; --last N
+    // the last N complete ones (and the partial one).
+    let mut keep: Vec<usize> = (0..all_ordinals.len())
+        .filter(|&k| {
+            let s = bounds[k];
+            c.since.is_none_or(|t| s >= t) && c.until.is_none_or(|t| s < t)
+        })
+        .collect();
+    if let Some(n) = c.last {
+        let complete: Vec<usize> = keep.iter().copied().filter(|&k| k < n_complete).collect();
+        let cut = complete.len().saturating_sub(n);
+        let drop: HashSet<usize> = complete[..cut].iter().copied().collect();
+        keep.retain(|k| !drop.contains(k));
+    }
+
+    let reasons = if a.reasons {
+        Some(l.reasons.as_slice())
+    } else {
+        None
+    };
+    // Every reason that occurs is a member of every row (0 where none churned for it).
+    let all_reasons: std::collections::BTreeSet<u32> = cells
+        .iter()
+        .flatten()
+        .flat_map(|a| a.reasons.keys().copied())
+        .collect();
+    let min_n = c.min_n;
+    let row_fields = |acc: &Acc, k: Option<usize>| -> Map<String, Value> {
+        let mut acc = acc.clone();
+        if a.reasons {
+            for r in &all_reasons {
+                acc.reasons.entry(*r).or_insert(0);
+            }
+        }
+        let acc = &acc;
+        let mut m = Map::new();
+        let (ps, pe) = match k {
+            Some(k) => (
+                json!(time::format_rfc3339(bounds[k], c.tz)),
+                json!(time::format_rfc3339(
+                    if Some(all_ordinals[k]) == partial_ordinal {
+                        as_of
+                    } else {
+                        bounds[k + 1]
+                    },
+                    c.tz
+                )),
+            ),
+            None => (Value::Null, Value::Null),
+        };
+        m.insert("period_start".into(), ps);
+        m.insert("period_end".into(), pe);
+        m.extend(subs::fields(acc, l.has_money, reasons));
+        m.insert(
+            "low_n".into(),
+            json!(min_n.is_some_and(|n| acc.customers_start < n)),
+        );
+        m
+    };
+    let mut order: Vec<usize> = (0..l.groups.len()).collect();
+    order.sort_by(|&x, &y| group_order(&l.groups[x], &l.groups[y]));
+    // A group none of whose customers ever counted in it (e.g. an add-on plan that was never
+    // a customer's largest subscription) has no rows.
+    order.retain(|&g| cells[g].iter().any(|acc| *acc != Acc::default()));
+    let grouped = !c.by.is_empty();
+    let mut rows: Vec<Row> = Vec::new();
+    let row = |group: Option<Vec<Option<String>>>, k: usize, acc: &Acc| Row {
+        group,
+        period: Some(pk.label(all_ordinals[k])),
+        partial: Some(all_ordinals[k]) == partial_ordinal,
+        fields: row_fields(acc, Some(k)),
+    };
+    if grouped {
+        for &g in &order {
+            for &k in &keep {
+                rows.push(row(Some(l.groups[g].clone()), k, &cells[g][k]));
+            }
+        }
+    }
+    let mut totals: Vec<Acc> = vec![Acc::default(); all_ordinals.len()];
+    for g in &cells {
+        for (k, acc) in g.iter().enumerate() {
+            totals[k].add(acc);
+        }
+    }
+    for &k in &keep {
+        rows.push(row(None, k, &totals[k]));
+    }
+    let complete_kept: Vec<usize> = keep.iter().copied().filter(|&k| k < n_complete).collect();
+    let mut total = match complete_kept.last() {
+        Some(&k) => row_fields(&totals[k], Some(k)),
+        None => row_fields(&Acc::default(), None),
+    };
+    let mut t2 = Map::new();
+    for (k, v) in total.iter_mut() {
+        t2.insert(k.clone(), v.take());
+        if k == "period_end" {
+            t2.insert("periods".into(), json!(complete_kept.len()));
+        }
+    }
+    let total = t2;
+
+    let mut warnings = std::mem::take(&mut l.warnings);
+    if complete_kept.is_empty() {
+        warnings.push(
+            "no complete period before as-of: the total is empty; add --include-partial to see the current period"
+                .into(),
+        );
+    }
+    if let Some(n) = min_n {
+        if total.get("n").and_then(|v| v.as_u64()).unwrap_or(0) < n {
+            warnings.push(format!(
+                "the latest complete period has fewer customers than --min-n {n}"
+            ));
+        }
+    }
+    let mut definition = Map::new();
+    definition.insert(
+        "active".into(),
+        json!("started_at < b <= ended_at, at each period boundary b"),
+    );
+    definition.insert(
+        "mrr".into(),
+        json!(if l.has_money {
+            "amount × quantity × f / interval_count, monthly; summed in minor units"
+        } else {
+            "none"
+        }),
+    );
+    definition.insert("include_partial".into(), json!(a.include_partial));
+    definition.insert("exclude_free".into(), json!(a.exclude_free));
+    definition.insert("reasons".into(), json!(a.reasons));
+    definition.insert(
+        "quick_ratio".into(),
+        json!("(new + reactivation + expansion) / (churned + contraction)"),
+    );
+    definition.extend(base_definition(&c, &l.columns));
+
+    let mut report = Report {
+        metric: "churn".into(),
+        as_of: Some(time::format_rfc3339(as_of, c.tz)),
+        definition,
+        inputs: l.inputs,
+        by: c.by.clone(),
+        period: Some(pk.name().to_string()),
+        rows,
+        total,
+        checks: Vec::new(),
+        warnings,
+        headline: headline(),
+        unit: None,
+        extra: Map::new(),
+    };
+    report.checks = assert::evaluate(&c.asserts, &report);
+    progress.phase("writing");
+    let bytes = output::render(&report, c.format, c.wide);
+    progress.finish();
+    let mut c = c;
+    if let Some(sink) = c.sink.take() {
+        sink.write(&bytes)?;
+    }
+    finish(&report, &c)
 }

@@ -1,16 +1,783 @@
-//! `cxm retention` (in progress).
+//! `cxm retention`: the cohort retention matrix (customers or MRR) and Kaplan–Meier survival
+//! over subscriptions or tenure snapshots (SPEC 6.7). Subscriptions are read by the churn
+//! loader.
 
 use anyhow::Result;
 use clap::Args;
+use polars::prelude::*;
+use serde_json::{json, Map, Value};
 
+use super::churn::{base_definition, check_currencies, common_with_month, load, LoadOpts};
+use super::common::{collect, finish, resolve_all, source_table, write_rejects, Rejected};
+use crate::assert;
 use crate::cli::CommonArgs;
+use crate::error::err;
+use crate::fail;
+use crate::input::mapping::{self, Canon};
+use crate::input::values::is_blank;
+use crate::input::{self, read, FrameCol, Source};
+use crate::metrics::stats::KaplanMeier;
+use crate::metrics::subscriptions::{self as subs, parse_churned};
+use crate::output::{self, OutFormat};
+use crate::period::PeriodKind;
+use crate::plan::Common;
+use crate::progress::Progress;
+use crate::report::{num, InputCount, Report};
+use crate::time;
 
 #[derive(Args, Debug, Clone)]
 pub struct RetentionArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Retain MRR instead of customers (net revenue retention per cohort)
+    #[arg(long)]
+    pub revenue: bool,
+    /// Kaplan–Meier survival over customers (or tenure snapshots) instead of the matrix
+    #[arg(long)]
+    pub survival: bool,
+    /// Survival time points, comma-separated (default 30,90,180,365 days; 1,3,6,12,24 months of tenure)
+    #[arg(long, value_name = "LIST")]
+    pub at: Option<String>,
+    /// A gap up to this long between subscriptions continues the active span, e.g. 7d
+    #[arg(long, value_name = "DURATION")]
+    pub gap: Option<String>,
+    /// Unit of the tenure column of snapshots
+    #[arg(long, value_name = "days|weeks|months|years", default_value = "months")]
+    pub tenure_unit: String,
 }
 
-pub fn run(_a: &RetentionArgs) -> Result<u8> {
-    crate::fail!("cxm retention is not available in this version")
+const TENURE: Canon = Canon {
+    name: "tenure",
+    required: false,
+    own: &[
+        "tenure months",
+        "tenure in months",
+        "months active",
+        "lifetime months",
+    ],
+    generic: &[],
+};
+const CHURNED: Canon = Canon {
+    name: "churned",
+    required: true,
+    own: &[
+        "churn",
+        "is churned",
+        "has churned",
+        "exited",
+        "attrition",
+        "attrited",
+    ],
+    generic: &[],
+};
+
+fn parse_at(s: &str) -> Result<Vec<f64>> {
+    let mut v = Vec::new();
+    for p in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match p.parse::<f64>() {
+            Ok(x) if x.is_finite() && x >= 0.0 => v.push(x),
+            _ => fail!("--at {s:?}: {p:?} is not a number ≥ 0; give a list such as 30,90,180,365"),
+        }
+    }
+    if v.is_empty() {
+        fail!("--at {s:?}: give at least one time point, e.g. --at 30,90,180");
+    }
+    Ok(v)
+}
+
+/// The total of a survival run.
+fn survival_total(
+    km: &KaplanMeier,
+    at: &[f64],
+    unit: &str,
+    min_n: Option<u64>,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("n".into(), json!(km.n()));
+    m.insert("events".into(), json!(km.events()));
+    m.insert("censored".into(), json!(km.censored()));
+    m.insert("median".into(), num(km.median()));
+    m.insert("unit".into(), json!(unit));
+    let pts: Vec<Value> = at
+        .iter()
+        .map(|&t| {
+            let (s, se) = match km.at(t) {
+                Some((s, se)) => (num(Some(s)), num(Some(se))),
+                None => (Value::Null, Value::Null),
+            };
+            json!({"t": num(Some(t)), "s": s, "se": se})
+        })
+        .collect();
+    m.insert("survival".into(), Value::Array(pts));
+    m.insert(
+        "low_n".into(),
+        json!(min_n.is_some_and(|k| (km.n() as u64) < k)),
+    );
+    m
+}
+
+/// One tenure row: `Ok(Some(obs))` used, `Ok(None)` blank, `Err((code, column, detail))`
+/// rejected.
+type TenureRow = std::result::Result<Option<(f64, bool)>, (&'static str, &'static str, String)>;
+
+/// Observations, row accounting, the mapping and warnings of a tenure-snapshot input.
+type Tenure = (
+    Vec<(f64, bool)>,
+    Vec<InputCount>,
+    Map<String, Value>,
+    Vec<String>,
+);
+
+/// Tenure snapshots: `(tenure, churned)` per row, with the row accounting.
+fn load_tenure(
+    c: &Common,
+    progress: &Progress,
+) -> Result<std::result::Result<Tenure, Vec<Source>>> {
+    let sources = read::open_all(&c.files, &c.read)?;
+    let Some(tenure_idx) = resolve_all(&sources, &TENURE, c)? else {
+        return Ok(Err(sources));
+    };
+    let churned_idx =
+        resolve_all(&sources, &CHURNED, c)?.ok_or_else(|| err("internal: churned is required"))?;
+    let user_col = |name: &str| -> Result<Vec<usize>> {
+        sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let m = vec![
+                    ("tenure".to_string(), tenure_idx[i]),
+                    ("churned".to_string(), churned_idx[i]),
+                ];
+                mapping::resolve_user(&s.display, &s.headers, name, "--where", &m)
+            })
+            .collect()
+    };
+    let where_idx: Vec<Vec<usize>> = c
+        .wheres
+        .iter()
+        .map(|w| user_col(&w.name))
+        .collect::<Result<_>>()?;
+    let mut cols = vec![
+        FrameCol {
+            name: "tenure".into(),
+            index: tenure_idx.clone(),
+        },
+        FrameCol {
+            name: "churned".into(),
+            index: churned_idx.clone(),
+        },
+    ];
+    for (i, w) in where_idx.iter().enumerate() {
+        cols.push(FrameCol {
+            name: format!("__w{i}"),
+            index: w.clone(),
+        });
+    }
+    progress.phase("reading");
+    let df = collect(input::frame(&sources, &cols)?, &sources)?;
+    let pe = |e: PolarsError| err(e.to_string());
+    let s = |n: &str| df.column(n).and_then(|x| x.str().cloned()).map_err(pe);
+    let (tcol, ccol) = (s("tenure")?, s("churned")?);
+    let wcols: Vec<StringChunked> = (0..where_idx.len())
+        .map(|i| s(&format!("__w{i}")))
+        .collect::<Result<_>>()?;
+    let fcol = df
+        .column("__f")
+        .and_then(|x| x.u32().cloned())
+        .map_err(pe)?;
+    let short = df
+        .column("__short")
+        .and_then(|x| x.bool().cloned())
+        .map_err(pe)?;
+    let mut inputs: Vec<InputCount> = sources
+        .iter()
+        .map(|s| InputCount {
+            path: s.display.clone(),
+            ..Default::default()
+        })
+        .collect();
+    // Classification shared with the rejects pass: Ok(Some(obs)) used, Ok(None) blank,
+    // Err((code, column, detail)) rejected; filtered is decided before.
+    let classify = |short: bool, t: Option<&str>, ch: Option<&str>| -> TenureRow {
+        if short {
+            return Err((
+                "field_count",
+                "",
+                "the record has fewer fields than the header".into(),
+            ));
+        }
+        let (Some(t), Some(ch)) = (
+            t.filter(|x| !is_blank(x, &c.na)),
+            ch.filter(|x| !is_blank(x, &c.na)),
+        ) else {
+            return Ok(None);
+        };
+        let tv = match crate::input::values::parse_amount(t, c.args.decimal_comma) {
+            Some(x) if x.is_finite() && x >= 0.0 && !t.trim().starts_with('-') => x,
+            _ => {
+                return Err((
+                    "bad_tenure",
+                    "tenure",
+                    format!("tenure {:?} is not a number ≥ 0", t.trim()),
+                ))
+            }
+        };
+        match parse_churned(ch) {
+            Some(b) => Ok(Some((tv, b))),
+            None => Err((
+                "bad_churned",
+                "churned",
+                format!("churned {:?} is not yes/no/true/false/1/0", ch.trim()),
+            )),
+        }
+    };
+    let mut obs = Vec::new();
+    for r in 0..df.height() {
+        let f = fcol.get(r).unwrap_or(0) as usize;
+        let ic = &mut inputs[f];
+        ic.rows += 1;
+        if !c
+            .wheres
+            .iter()
+            .zip(&wcols)
+            .all(|(w, col)| w.keeps(col.get(r)))
+        {
+            ic.filtered += 1;
+            continue;
+        }
+        match classify(short.get(r).unwrap_or(false), tcol.get(r), ccol.get(r)) {
+            Ok(Some(o)) => {
+                ic.used += 1;
+                obs.push(o);
+            }
+            Ok(None) => ic.blank += 1,
+            Err(_) => ic.rejected += 1,
+        }
+    }
+    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
+    let total_rows: u64 = inputs.iter().map(|i| i.rows).sum();
+    if total_rows == 0 {
+        fail!("the inputs have no data rows (only headers)");
+    }
+    if obs.is_empty() && inputs.iter().all(|i| i.filtered == 0) {
+        fail!("no valid tenure snapshot in the inputs ({total_rows} rows, {rejected} rejected); check --col tenure=… and --col churned=… (see --rejects FILE for the reasons)");
+    }
+    if rejected > 0 && (c.strict || c.rejects.is_some()) {
+        progress.phase("finding rejected rows");
+        let mut found = Vec::new();
+        'outer: for (si, src) in sources.iter().enumerate() {
+            if inputs[si].rejected == 0 {
+                continue;
+            }
+            let table = source_table(src)?;
+            for (k, row) in table.rows.iter().enumerate() {
+                let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
+                if !c
+                    .wheres
+                    .iter()
+                    .zip(&where_idx)
+                    .all(|(w, idx)| w.keeps(cell(idx[si])))
+                {
+                    continue;
+                }
+                let Err((code, column, detail)) =
+                    classify(table.short[k], cell(tenure_idx[si]), cell(churned_idx[si]))
+                else {
+                    continue;
+                };
+                let column = match column {
+                    "tenure" => src.headers[tenure_idx[si]].clone(),
+                    "churned" => src.headers[churned_idx[si]].clone(),
+                    _ => String::new(),
+                };
+                found.push(Rejected {
+                    source: si,
+                    loc: table.locs[k],
+                    column,
+                    reason: format!("{code}: {detail}"),
+                    cells: table
+                        .headers
+                        .iter()
+                        .cloned()
+                        .zip(row.iter().cloned())
+                        .collect(),
+                });
+                if c.strict {
+                    break 'outer;
+                }
+            }
+        }
+        if c.strict {
+            if let Some(r) = found.first() {
+                fail!(
+                    "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
+                    sources[r.source].position(r.loc),
+                    r.column,
+                    r.reason
+                );
+            }
+        }
+        if let Some(p) = &c.rejects {
+            write_rejects(p, &sources, &found)?;
+        }
+    } else if let Some(p) = &c.rejects {
+        write_rejects(p, &sources, &[])?;
+    }
+    let mut warnings = Vec::new();
+    if rejected > 0 && c.rejects.is_none() {
+        warnings.push(format!(
+            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
+        ));
+    }
+    let mut columns = Map::new();
+    columns.insert("tenure".into(), json!(sources[0].headers[tenure_idx[0]]));
+    columns.insert("churned".into(), json!(sources[0].headers[churned_idx[0]]));
+    Ok(Ok((obs, inputs, columns, warnings)))
+}
+
+/// CSV of a survival result: `t, s, se`.
+fn survival_csv(total: &Map<String, Value>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["t", "s", "se"]);
+    if let Some(Value::Array(pts)) = total.get("survival") {
+        for p in pts {
+            let cell = |k: &str| output::csv::cell(p.get(k).unwrap_or(&Value::Null));
+            let _ = w.write_record([cell("t"), cell("s"), cell("se")]);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+fn pad(rows: &[Vec<String>], header: &[String], markdown: bool) -> String {
+    let mut out = String::new();
+    if markdown {
+        out.push_str(&format!("| {} |\n", header.join(" | ")));
+        out.push_str(&format!(
+            "|{}|\n",
+            header
+                .iter()
+                .enumerate()
+                .map(|(i, _)| if i == 0 { "---" } else { "---:" })
+                .collect::<Vec<_>>()
+                .join("|")
+        ));
+        for r in rows {
+            out.push_str(&format!("| {} |\n", r.join(" | ")));
+        }
+        return out;
+    }
+    let n = header.len();
+    let mut width = vec![0usize; n];
+    for r in std::iter::once(header).chain(rows.iter().map(|r| r.as_slice())) {
+        for (i, cell) in r.iter().enumerate() {
+            width[i] = width[i].max(cell.chars().count());
+        }
+    }
+    let line = |r: &[String]| -> String {
+        let cells: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let padn = width[i] - cell.chars().count();
+                if i == 0 {
+                    format!("{cell}{}", " ".repeat(padn))
+                } else {
+                    format!("{}{cell}", " ".repeat(padn))
+                }
+            })
+            .collect();
+        format!("{}\n", cells.join("  ").trim_end())
+    };
+    out.push_str(&line(header));
+    let total: usize = width.iter().sum::<usize>() + 2 * n.saturating_sub(1);
+    out.push_str(&"─".repeat(total));
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r));
+    }
+    out
+}
+
+fn fmt(v: Option<f64>, d: usize) -> String {
+    v.map_or("–".into(), |x| format!("{x:.d$}"))
+}
+
+fn survival_text(total: &Map<String, Value>, markdown: bool) -> String {
+    let g = |k: &str| total.get(k).cloned().unwrap_or(Value::Null);
+    let mut s = if markdown {
+        "### RETENTION (survival)\n\n".to_string()
+    } else {
+        "RETENTION (survival)\n".to_string()
+    };
+    let unit = g("unit").as_str().unwrap_or("days").to_string();
+    s.push_str(&format!(
+        "n {}, events {}, censored {}, median {}\n\n",
+        g("n"),
+        g("events"),
+        g("censored"),
+        g("median")
+            .as_f64()
+            .map_or("not reached".to_string(), |m| format!("{m:.2} {unit}"))
+    ));
+    let header = vec![format!("t ({unit})"), "S(t)".into(), "se".into()];
+    let rows: Vec<Vec<String>> = match g("survival") {
+        Value::Array(pts) => pts
+            .iter()
+            .map(|p| {
+                let f = |k: &str| p.get(k).and_then(|v| v.as_f64());
+                vec![
+                    f("t").map_or("–".into(), |t| format!("{t}")),
+                    fmt(f("s"), 4),
+                    fmt(f("se"), 4),
+                ]
+            })
+            .collect(),
+        _ => vec![],
+    };
+    s.push_str(&pad(&rows, &header, markdown));
+    s
+}
+
+/// CSV of the matrix: `cohort, offset, size, retained, pct`, the `all` rows last.
+fn matrix_csv(cohorts: &[Value], all: &Value) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["cohort", "offset", "size", "retained", "pct"]);
+    for co in cohorts {
+        let label = co["cohort"].as_str().unwrap_or("").to_string();
+        let size = output::csv::cell(&co["size"]);
+        if let (Some(r), Some(p)) = (co["retained"].as_array(), co["pct"].as_array()) {
+            for (k, (rv, pv)) in r.iter().zip(p).enumerate() {
+                let _ = w.write_record([
+                    label.clone(),
+                    k.to_string(),
+                    size.clone(),
+                    output::csv::cell(rv),
+                    output::csv::cell(pv),
+                ]);
+            }
+        }
+    }
+    if let (Some(r), Some(p), Some(sz)) = (
+        all["retained"].as_array(),
+        all["pct"].as_array(),
+        all["size"].as_array(),
+    ) {
+        for (k, ((rv, pv), sv)) in r.iter().zip(p).zip(sz).enumerate() {
+            let _ = w.write_record([
+                "all".to_string(),
+                k.to_string(),
+                output::csv::cell(sv),
+                output::csv::cell(rv),
+                output::csv::cell(pv),
+            ]);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+fn matrix_text(cohorts: &[Value], all: &Value, revenue: bool, markdown: bool) -> String {
+    let width = all["pct"].as_array().map_or(0, |a| a.len());
+    let mut header = vec![
+        "cohort".to_string(),
+        if revenue { "MRR".into() } else { "size".into() },
+    ];
+    header.extend((0..width).map(|k| format!("+{k}")));
+    let pct = |v: &Value| v.as_f64().map_or("–".into(), |x| format!("{x:.1}%"));
+    let mut rows = Vec::new();
+    for co in cohorts {
+        let mut r = vec![
+            co["cohort"].as_str().unwrap_or("").to_string(),
+            if revenue {
+                co["mrr"].as_f64().map_or("–".into(), |x| format!("{x:.2}"))
+            } else {
+                co["size"].to_string()
+            },
+        ];
+        let p = co["pct"].as_array().cloned().unwrap_or_default();
+        for k in 0..width {
+            r.push(p.get(k).map_or("–".into(), pct));
+        }
+        rows.push(r);
+    }
+    let mut r = vec!["all".to_string(), String::new()];
+    for v in all["pct"].as_array().cloned().unwrap_or_default() {
+        r.push(pct(&v));
+    }
+    rows.push(r);
+    let title = if revenue {
+        "RETENTION (revenue, % of the cohort's MRR at the end of its first period)"
+    } else {
+        "RETENTION (customers, % of the cohort)"
+    };
+    let mut s = if markdown {
+        format!("### {title}\n\n")
+    } else {
+        format!("{title}\n")
+    };
+    s.push_str(&pad(&rows, &header, markdown));
+    s
+}
+
+fn emit(report: &Report, c: Common, bytes: Vec<u8>) -> Result<u8> {
+    let mut c = c;
+    if let Some(sink) = c.sink.take() {
+        sink.write(&bytes)?;
+    }
+    finish(report, &c)
+}
+
+pub fn run(a: &RetentionArgs) -> Result<u8> {
+    let c = common_with_month(&a.common)?;
+    if !c.by.is_empty() {
+        fail!("--by does not apply to cxm retention (a cohort is the period of the first start); use --where to keep one segment");
+    }
+    let fields: &[&str] = if a.survival {
+        &["n", "events", "censored", "median", "low_n"]
+    } else {
+        &["n", "cohorts", "low_n"]
+    };
+    assert::validate(&c.asserts, fields, false)?;
+    let pk = c.period.unwrap_or(PeriodKind::Month);
+    let gap_ms = match &a.gap {
+        None => 0,
+        Some(g) => time::parse_duration(g).map_err(|e| err(format!("--gap: {e}")))?,
+    };
+    let unit = match a.tenure_unit.to_ascii_lowercase().as_str() {
+        u @ ("days" | "weeks" | "months" | "years") => u.to_string(),
+        other => fail!("--tenure-unit {other:?}: use days, weeks, months or years"),
+    };
+    let progress = Progress::start(c.progress);
+
+    let mut opened = None;
+    if a.survival {
+        let found = load_tenure(&c, &progress)?;
+        if let Err(sources) = found {
+            opened = Some(sources);
+        } else if let Ok((obs, inputs, columns, warnings)) = found {
+            let at = match &a.at {
+                Some(s) => parse_at(s)?,
+                None => match unit.as_str() {
+                    "days" => vec![30.0, 90.0, 180.0, 365.0],
+                    "weeks" => vec![4.0, 13.0, 26.0, 52.0],
+                    "years" => vec![1.0, 2.0, 3.0, 5.0],
+                    _ => vec![1.0, 3.0, 6.0, 12.0, 24.0],
+                },
+            };
+            let km = KaplanMeier::fit(&obs);
+            let total = survival_total(&km, &at, &unit, c.min_n);
+            let mut d = Map::new();
+            d.insert("estimator".into(), json!("kaplan-meier, greenwood se"));
+            d.insert("input".into(), json!("tenure snapshots"));
+            d.insert("tenure_unit".into(), json!(unit));
+            d.insert("at".into(), json!(at));
+            d.insert("where".into(), json!(c.args.where_));
+            d.insert("columns".into(), Value::Object(columns));
+            let mut report = Report {
+                metric: "retention".into(),
+                as_of: None,
+                definition: d,
+                inputs,
+                total,
+                warnings,
+                ..Default::default()
+            };
+            report.checks = assert::evaluate(&c.asserts, &report);
+            let bytes = render_survival(&report, c.format);
+            progress.finish();
+            return emit(&report, c, bytes);
+        }
+    }
+
+    let mut l = load(
+        &c,
+        &LoadOpts {
+            exclude_free: false,
+            reasons: false,
+        },
+        &progress,
+        opened,
+    )?;
+    check_currencies(&l, &c)?;
+    let as_of = l.as_of;
+    let mut definition = base_definition(&c, &l.columns);
+    definition.remove("by");
+    let mut warnings = std::mem::take(&mut l.warnings);
+
+    if a.survival {
+        let at = match &a.at {
+            Some(s) => parse_at(s)?,
+            None => vec![30.0, 90.0, 180.0, 365.0],
+        };
+        let obs = subs::survival_input(&mut l.subs, gap_ms, as_of);
+        let km = KaplanMeier::fit(&obs);
+        let total = survival_total(&km, &at, "days", c.min_n);
+        definition.insert("estimator".into(), json!("kaplan-meier, greenwood se"));
+        definition.insert("input".into(), json!("subscriptions"));
+        definition.insert(
+            "duration".into(),
+            json!("first start to the end of the first continuous active span, in days"),
+        );
+        definition.insert("gap".into(), json!(a.gap));
+        definition.insert("at".into(), json!(at));
+        definition.remove("period");
+        let mut report = Report {
+            metric: "retention".into(),
+            as_of: Some(time::format_rfc3339(as_of, c.tz)),
+            definition,
+            inputs: l.inputs,
+            total,
+            warnings,
+            ..Default::default()
+        };
+        report.checks = assert::evaluate(&c.asserts, &report);
+        let bytes = render_survival(&report, c.format);
+        progress.finish();
+        return emit(&report, c, bytes);
+    }
+
+    if a.revenue && !l.has_money {
+        fail!("--revenue needs an mrr or amount column; map one with --col mrr=\"<column>\" or --col amount=\"<column>\"");
+    }
+    // Cohorts: from the period of the earliest first start to that of the latest; cells up to
+    // the last boundary at or before as-of.
+    let first = l.subs.iter().map(|s| s.start).min().unwrap_or(as_of);
+    let last_first = {
+        // The latest first start over customers.
+        let mut firsts: std::collections::HashMap<u32, i64> = std::collections::HashMap::new();
+        for s in &l.subs {
+            let e = firsts.entry(s.customer).or_insert(s.start);
+            *e = (*e).min(s.start);
+        }
+        firsts.values().copied().max().unwrap_or(first)
+    };
+    let lo = pk.ordinal_of(first, c.tz);
+    let hi_cohort = pk.ordinal_of(last_first, c.tz);
+    let hi_bound = pk.ordinal_of(as_of, c.tz).max(hi_cohort) + 1;
+    let bounds: Vec<i64> = (lo..=hi_bound).map(|o| pk.start_ms(o, c.tz)).collect();
+    let known = bounds.iter().rposition(|&b| b <= as_of).unwrap_or(0);
+    let n_cohorts = if l.subs.is_empty() {
+        0
+    } else {
+        (hi_cohort - lo + 1) as usize
+    };
+    let matrix = subs::cohort_matrix(&mut l.subs, &bounds, n_cohorts, known);
+    let width = known; // offsets of the first cohort
+    let mut cohorts_json = Vec::new();
+    let mut all_num = vec![0i64; width];
+    let mut all_den = vec![0i64; width];
+    let mut all_size = vec![0u64; width];
+    let mut customers = 0u64;
+    for (ci, co) in matrix.iter().enumerate() {
+        customers += co.size;
+        let mrr0 = co.mrr.first().copied();
+        let mut retained = Vec::with_capacity(width);
+        let mut pct = Vec::with_capacity(width);
+        for k in 0..width {
+            match (co.retained.get(k), co.mrr.get(k)) {
+                (Some(&n), Some(&m)) => {
+                    if a.revenue {
+                        retained.push(subs::major(m));
+                        let base = mrr0.unwrap_or(0);
+                        pct.push(if base == 0 {
+                            Value::Null
+                        } else {
+                            num(Some(100.0 * m as f64 / base as f64))
+                        });
+                        if base > 0 {
+                            all_num[k] += m;
+                            all_den[k] += base;
+                            all_size[k] += co.size;
+                        }
+                    } else {
+                        retained.push(json!(n));
+                        pct.push(crate::report::pct(n, co.size));
+                        all_num[k] += n as i64;
+                        all_den[k] += co.size as i64;
+                        all_size[k] += co.size;
+                    }
+                }
+                _ => {
+                    retained.push(Value::Null);
+                    pct.push(Value::Null);
+                }
+            }
+        }
+        cohorts_json.push(json!({
+            "cohort": pk.label(lo + ci as i32),
+            "size": co.size,
+            "mrr": if l.has_money { mrr0.map_or(Value::Null, subs::major) } else { Value::Null },
+            "retained": retained,
+            "pct": pct,
+        }));
+    }
+    let all_pct: Vec<Value> = (0..width)
+        .map(|k| {
+            if all_den[k] == 0 {
+                Value::Null
+            } else {
+                num(Some(100.0 * all_num[k] as f64 / all_den[k] as f64))
+            }
+        })
+        .collect();
+    let all_retained: Vec<Value> = (0..width)
+        .map(|k| {
+            if a.revenue {
+                subs::major(all_num[k])
+            } else {
+                json!(all_num[k])
+            }
+        })
+        .collect();
+    let all = json!({"pct": all_pct, "retained": all_retained, "size": all_size});
+    if c.last.is_some() || c.since.is_some() || c.until.is_some() {
+        warnings.push("--last, --since and --until do not apply to the retention matrix; every cohort is shown".into());
+    }
+    definition.insert(
+        "measure".into(),
+        json!(if a.revenue { "mrr" } else { "customers" }),
+    );
+    definition.insert(
+        "cell".into(),
+        json!("cohort members active at the boundary ending period cohort + offset"),
+    );
+    let mut total = Map::new();
+    total.insert("n".into(), json!(customers));
+    total.insert("cohorts".into(), json!(matrix.len()));
+    total.insert(
+        "low_n".into(),
+        json!(c.min_n.is_some_and(|k| customers < k)),
+    );
+    let mut extra = Map::new();
+    extra.insert("cohorts".into(), Value::Array(cohorts_json.clone()));
+    extra.insert("all".into(), all.clone());
+    let mut report = Report {
+        metric: "retention".into(),
+        as_of: Some(time::format_rfc3339(as_of, c.tz)),
+        definition,
+        inputs: l.inputs,
+        period: Some(pk.name().to_string()),
+        total,
+        warnings,
+        extra,
+        ..Default::default()
+    };
+    report.checks = assert::evaluate(&c.asserts, &report);
+    progress.phase("writing");
+    let bytes = match c.format {
+        OutFormat::Json => output::render(&report, c.format, c.wide),
+        OutFormat::Csv => matrix_csv(&cohorts_json, &all),
+        OutFormat::Table => matrix_text(&cohorts_json, &all, a.revenue, false).into_bytes(),
+        OutFormat::Markdown => matrix_text(&cohorts_json, &all, a.revenue, true).into_bytes(),
+    };
+    progress.finish();
+    emit(&report, c, bytes)
+}
+
+fn render_survival(report: &Report, format: OutFormat) -> Vec<u8> {
+    match format {
+        OutFormat::Json => output::render(report, format, false),
+        OutFormat::Csv => survival_csv(&report.total),
+        OutFormat::Table => survival_text(&report.total, false).into_bytes(),
+        OutFormat::Markdown => survival_text(&report.total, true).into_bytes(),
+    }
 }

@@ -93,41 +93,38 @@ const UPDATED_CANON: Canon = Canon {
 
 /// Duplicate ids: the rows to count as `duplicate` (by global row index). Ids are compared
 /// as written; among rows with one id the latest `updated_at` wins, then the last in input
-/// order. A first streaming aggregation finds the ids that occur more than once (usually
-/// none, and then nothing else is read); only those rows are then collected.
+/// order.
 fn duplicate_mask(
     lf: LazyFrame,
     sources: &[Source],
     c: &Common,
     has_updated: bool,
-) -> Result<Option<HashSet<u32>>> {
-    let repeated = collect(
-        lf.clone()
-            .select([col("response_id")])
-            .filter(col("response_id").is_not_null())
-            .group_by([col("response_id")])
-            .agg([len().alias("__k")])
-            .filter(col("__k").gt(lit(1)))
-            .select([col("response_id")]),
-        sources,
-    )?;
-    if repeated.height() == 0 {
-        return Ok(None);
-    }
+    repeated: HashSet<u64>,
+) -> Result<HashSet<u32>> {
+    // Pass 2: only the rows whose id hash repeats; ids are then compared exactly.
+    let repeated = Arc::new(repeated);
+    let lf = lf
+        .with_row_index("__g", None)
+        .filter(col("response_id").map(
+            move |c: Column| {
+                let ca = c.str()?;
+                let out: BooleanChunked = ca
+                    .iter()
+                    .map(|v| {
+                        Some(v.is_some_and(|s| {
+                            !s.trim().is_empty() && repeated.contains(&survey::id_hash(s))
+                        }))
+                    })
+                    .collect();
+                Ok(out.into_column())
+            },
+            |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+        ));
     let mut sel = vec![col("__g"), col("response_id")];
     if has_updated {
         sel.push(col("updated_at"));
     }
-    let df = collect(
-        lf.join(
-            repeated.lazy(),
-            [col("response_id")],
-            [col("response_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select(sel),
-        sources,
-    )?;
+    let df = collect(lf.select(sel), sources)?;
     let text = |name: &str| -> Result<StringChunked> {
         df.column(name)
             .and_then(|c| c.str().cloned())
@@ -170,7 +167,7 @@ fn duplicate_mask(
             }
         }
     }
-    Ok(Some(losers))
+    Ok(losers)
 }
 
 /// Re-read the inputs that had rejections, record by record, with the same rule.
@@ -310,7 +307,9 @@ pub fn run(
     let asserts_fields = survey::assertable(&kind, c.period.is_some());
     assert::validate(&c.asserts, &asserts_fields, c.period.is_some())?;
 
+    let timer = crate::progress::Timer::new();
     let sources = read::open_all(&c.files, &c.read)?;
+    timer.mark("open and check inputs");
     let time_needed = c.period.is_some() || c.since.is_some() || c.until.is_some();
 
     // Column mapping, per source.
@@ -393,11 +392,6 @@ pub fn run(
     }
     let mut lf = input::frame(&sources, &cols)?;
 
-    let mut mask: Option<Arc<HashSet<u32>>> = None;
-    if id_idx.is_some() {
-        lf = lf.with_row_index("__g", None);
-        mask = duplicate_mask(lf.clone(), &sources, &c, upd_idx.is_some())?.map(Arc::new);
-    }
     let time_limit = c.as_of.or(Some(c.now_ms));
     let rule = Arc::new(RowRule {
         kind: kind.clone(),
@@ -410,15 +404,60 @@ pub fn run(
         period: c.period.map(|p| (p, c.tz)),
     });
     let parser = Arc::new(c.parser.clone());
-    let fc = FrameCols {
+    let mut fc = FrameCols {
         score: "score".into(),
         time: time_idx.as_ref().map(|_| "submitted_at".to_string()),
         wheres: where_names.clone(),
         by: by_names.clone(),
-        dup_mask: mask.clone(),
+        dup_mask: None,
+        id_hashes: None,
     };
+    // Duplicate ids: the counting pass also hashes every id. Only when a hash repeats (rare)
+    // are the repeated rows read to pick the survivors, and the counts taken again.
+    let hashes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    if id_idx.is_some() {
+        fc.id_hashes = Some(("response_id".to_string(), hashes.clone()));
+    }
     progress.phase("computing");
-    let agg = collect(survey::aggregate(lf, rule.clone(), parser, &fc), &sources)?;
+    let mut latest_used = Arc::new(survey::Latest::default());
+    let mut agg = collect(
+        survey::aggregate(
+            lf.clone(),
+            rule.clone(),
+            parser.clone(),
+            &fc,
+            latest_used.clone(),
+        ),
+        &sources,
+    )?;
+    timer.mark("aggregate");
+    let mut mask: Option<Arc<HashSet<u32>>> = None;
+    if id_idx.is_some() {
+        let mut hv = std::mem::take(&mut *hashes.lock().map_err(|_| err("internal: hash lock"))?);
+        hv.sort_unstable();
+        let repeated: HashSet<u64> = hv
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        drop(hv);
+        if !repeated.is_empty() {
+            let losers = duplicate_mask(lf.clone(), &sources, &c, upd_idx.is_some(), repeated)?;
+            if !losers.is_empty() {
+                let m = Arc::new(losers);
+                mask = Some(m.clone());
+                fc.dup_mask = Some(m);
+                fc.id_hashes = None;
+                lf = lf.with_row_index("__g", None);
+                latest_used = Arc::new(survey::Latest::default());
+                agg = collect(
+                    survey::aggregate(lf, rule.clone(), parser, &fc, latest_used.clone()),
+                    &sources,
+                )?;
+            }
+        }
+        timer.mark("duplicate ids");
+    }
 
     // Counts → per input accounting and per (group, period) cells.
     let points = kind.points().len();
@@ -432,7 +471,7 @@ pub fn run(
     let mut cells: BTreeMap<(Vec<Option<String>>, i32), Counts> = BTreeMap::new();
     // used + blank + rejected rows per (input, period), so `--last` can move them to filtered.
     let mut per_file_period: BTreeMap<(usize, i32, u8), u64> = BTreeMap::new();
-    let mut latest: Option<i64> = None;
+    let latest = latest_used.get();
     let (mut dst_gap, mut dst_amb) = (0u64, 0u64);
     let fcol = agg
         .column("__f")
@@ -447,15 +486,6 @@ pub fn run(
         .and_then(|x| x.cast(&DataType::UInt64))
         .and_then(|x| x.u64().cloned())
         .map_err(|e| err(e.to_string()))?;
-    let tcol = if time_idx.is_some() {
-        Some(
-            agg.column("__tmax")
-                .and_then(|x| x.i64().cloned())
-                .map_err(|e| err(e.to_string()))?,
-        )
-    } else {
-        None
-    };
     let bcols: Vec<StringChunked> = by_names
         .iter()
         .map(|b| agg.column(b).and_then(|x| x.str().cloned()))
@@ -480,14 +510,6 @@ pub fn run(
             survey::REJECTED => ic.rejected += n,
             survey::FILTERED => ic.filtered += n,
             _ => ic.duplicate += n,
-        }
-        if status == survey::USED {
-            if let Some(t) = tcol.as_ref().and_then(|t| t.get(r)) {
-                if t != survey::TS_BLANK && t != survey::TS_BAD {
-                    let ms = survey::unpack_ts(t).0;
-                    latest = Some(latest.map_or(ms, |l: i64| l.max(ms)));
-                }
-            }
         }
         if matches!(status, survey::USED | survey::BLANK | survey::REJECTED) {
             *per_file_period.entry((f, ordinal, status)).or_default() += n;

@@ -282,7 +282,16 @@ fn open_one(given: &str, opts: &ReadOptions) -> Result<Source> {
         Format::Csv => {
             let head = read_head(&src.path, &src.display)?;
             src.delimiter = delim.unwrap_or_else(|| sniff_delimiter(&head));
-            check_csv(&mut src)?;
+            // A fast byte scan settles the common case (every record has the header's field
+            // count, no blank line, valid UTF-8); anything else gets the careful per-record
+            // check, which names lines and keeps short records apart.
+            match quick_scan(&src.path, src.delimiter) {
+                Some(scan) => {
+                    src.headers = scan.headers;
+                    src.rows = Some(scan.rows);
+                }
+                None => check_csv(&mut src)?,
+            }
         }
         Format::Json | Format::Ndjson => {
             let table = read_json(&src.path, &src.display, format)?;
@@ -359,6 +368,131 @@ pub fn sniff_delimiter(head: &[u8]) -> u8 {
         }
     }
     cands[best]
+}
+
+/// What the fast scan learned about a regular CSV file.
+struct QuickScan {
+    headers: Vec<String>,
+    rows: u64,
+}
+
+/// One pass over the bytes with a quote-aware delimiter count: `Some` when every record has
+/// exactly the header's number of fields, no line is blank and the text is UTF-8; `None`
+/// when anything is unusual (the careful check then finds out what). A quote toggles the
+/// quoted state, which also handles doubled quotes inside quoted fields.
+fn quick_scan(path: &Path, delim: u8) -> Option<QuickScan> {
+    let mut f = File::open(path).ok()?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut in_q = false;
+    let mut fields: u64 = 1;
+    let mut width: Option<u64> = None;
+    let mut offset: u64 = 0;
+    let mut line_start: u64 = 0;
+    let mut last_byte: u8 = b'\n';
+    let mut records: u64 = 0;
+    let mut header_bytes: Vec<u8> = Vec::new();
+    // Incomplete UTF-8 sequence carried over a buffer boundary.
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        // UTF-8: validate with the carried bytes; keep a trailing incomplete sequence.
+        let mut joined;
+        let text: &[u8] = if carry.is_empty() {
+            chunk
+        } else {
+            joined = std::mem::take(&mut carry);
+            joined.extend_from_slice(chunk);
+            &joined[..]
+        };
+        match std::str::from_utf8(text) {
+            Ok(_) => {}
+            Err(e) if e.error_len().is_none() => carry = text[e.valid_up_to()..].to_vec(),
+            Err(_) => return None,
+        }
+        if width.is_none() {
+            let take = chunk.len().min((1 << 20) - header_bytes.len().min(1 << 20));
+            header_bytes.extend_from_slice(&chunk[..take]);
+        }
+        // Jump from one interesting byte to the next; field contents are skipped by memchr.
+        let mut pos = 0usize;
+        while pos < chunk.len() {
+            let i = if in_q {
+                match memchr::memchr(b'"', &chunk[pos..]) {
+                    Some(i) => pos + i,
+                    None => break,
+                }
+            } else {
+                match memchr::memchr3(delim, b'"', b'\n', &chunk[pos..]) {
+                    Some(i) => pos + i,
+                    None => break,
+                }
+            };
+            let b = chunk[i];
+            let abs = offset + i as u64;
+            if b == b'"' {
+                in_q = !in_q;
+            } else if b == delim {
+                fields += 1;
+            } else {
+                // A line that is empty, or holds only `\r`, is not a record.
+                let blank = abs == line_start
+                    || (abs == line_start + 1 && prev_byte(chunk, i, last_byte) == b'\r');
+                if blank && fields == 1 {
+                    return None;
+                }
+                match width {
+                    None => width = Some(fields),
+                    Some(w) if w == fields => records += 1,
+                    Some(_) => return None,
+                }
+                fields = 1;
+                line_start = abs + 1;
+            }
+            pos = i + 1;
+        }
+        last_byte = chunk[chunk.len() - 1];
+        offset += chunk.len() as u64;
+    }
+    let line_len = offset - line_start;
+    if !carry.is_empty() || in_q {
+        return None;
+    }
+    if line_len > 0 {
+        match width {
+            None => width = Some(fields),
+            Some(w) if w == fields => records += 1,
+            Some(_) => return None,
+        }
+    }
+    let w = width? as usize;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(false)
+        .from_reader(strip_bom(&header_bytes));
+    let mut rec = csv::StringRecord::new();
+    if !rdr.read_record(&mut rec).ok()? || rec.len() != w {
+        return None;
+    }
+    let headers: Vec<String> = rec.iter().map(str::to_string).collect();
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return None;
+    }
+    Some(QuickScan {
+        headers,
+        rows: records,
+    })
+}
+
+fn prev_byte(chunk: &[u8], i: usize, last_of_previous_chunk: u8) -> u8 {
+    if i == 0 {
+        last_of_previous_chunk
+    } else {
+        chunk[i - 1]
+    }
 }
 
 /// The physical line (1-based) on which the record the csv reader placed at byte `offset`

@@ -2,5 +2,6 @@
 
 pub mod business_time;
 pub mod stats;
+pub mod subscriptions;
 pub mod survey;
 pub mod tickets;

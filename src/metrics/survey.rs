@@ -390,6 +390,16 @@ pub struct FrameCols {
     pub by: Vec<String>,
     /// Rows flagged as duplicates (global row index → duplicate), when ids are de-duplicated.
     pub dup_mask: Option<Arc<std::collections::HashSet<u32>>>,
+    /// The id column: while classifying, a 64-bit hash of every non-blank id is collected
+    /// here, so one pass both counts and finds out whether any id repeats.
+    pub id_hashes: Option<(String, Arc<std::sync::Mutex<Vec<u64>>>)>,
+}
+
+/// FNV-1a: a fast 64-bit hash of an id; a collision only costs an exact comparison later.
+pub fn id_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
@@ -397,40 +407,48 @@ fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
         .map_err(|_| polars_err!(ComputeError: "internal: column {} is not text", what))
 }
 
-/// Rows → counts: adds the packed time and outcome columns, then groups by input, outcome
-/// and the `--by` columns, counting rows and keeping the latest time.
+/// The latest metric time among used rows, gathered while the rows are classified (the
+/// default as-of), so no time column has to be carried to the aggregation.
+#[derive(Debug)]
+pub struct Latest(std::sync::atomic::AtomicI64);
+
+impl Default for Latest {
+    fn default() -> Self {
+        Latest(std::sync::atomic::AtomicI64::new(i64::MIN))
+    }
+}
+
+impl Latest {
+    pub fn offer(&self, ms: i64) {
+        self.0.fetch_max(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+    pub fn get(&self) -> Option<i64> {
+        let v = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        (v != i64::MIN).then_some(v)
+    }
+}
+
+/// Rows → counts: one elementwise UDF parses the time, applies the row rule and packs the
+/// outcome; then rows are grouped by input, outcome and the `--by` columns and counted.
 pub fn aggregate(
     lf: LazyFrame,
     rule: Arc<RowRule>,
     parser: Arc<TimeParser>,
     cols: &FrameCols,
+    latest: Arc<Latest>,
 ) -> LazyFrame {
-    let mut lf = lf;
-    let na = Arc::new(rule.na.clone());
-    if let Some(t) = &cols.time {
-        let (p, na) = (parser.clone(), na.clone());
-        lf = lf.with_column(
-            col(t.as_str())
-                .map(
-                    move |c: Column| {
-                        let ca = str_col(&c, "time")?;
-                        let out: Int64Chunked =
-                            ca.iter().map(|v| Some(time_cell(&p, v, &na))).collect();
-                        Ok(out.with_name("__t".into()).into_column())
-                    },
-                    |_, _| Ok(Field::new("__t".into(), DataType::Int64)),
-                )
-                .alias("__t"),
-        );
-    }
     let mut inputs: Vec<Expr> = vec![col(cols.score.as_str()), col("__short")];
     let has_time = cols.time.is_some();
-    if has_time {
-        inputs.push(col("__t"));
+    if let Some(t) = &cols.time {
+        inputs.push(col(t.as_str()));
     }
     let has_dup = cols.dup_mask.is_some();
     if has_dup {
         inputs.push(col("__g"));
+    }
+    let hashes = cols.id_hashes.as_ref().map(|(_, h)| h.clone());
+    if let Some((id, _)) = &cols.id_hashes {
+        inputs.push(col(id.as_str()));
     }
     for w in &cols.wheres {
         inputs.push(col(w.as_str()));
@@ -444,7 +462,7 @@ pub fn aggregate(
             let mut k = 2;
             let ts = if has_time {
                 k += 1;
-                Some(c[k - 1].i64()?)
+                Some(str_col(&c[k - 1], "time")?)
             } else {
                 None
             };
@@ -454,6 +472,19 @@ pub fn aggregate(
             } else {
                 None
             };
+            if let Some(h) = &hashes {
+                let ids = str_col(&c[k], "id")?;
+                k += 1;
+                let local: Vec<u64> = ids
+                    .iter()
+                    .flatten()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(id_hash)
+                    .collect();
+                if let Ok(mut all) = h.lock() {
+                    all.extend_from_slice(&local);
+                }
+            }
             let wheres: Vec<&StringChunked> = c[k..]
                 .iter()
                 .map(|x| str_col(x, "where"))
@@ -466,12 +497,13 @@ pub fn aggregate(
             let mut g_it = g.map(|g| g.iter());
             let mut w_its: Vec<_> = wheres.iter().map(|w| w.iter()).collect();
             let mut wcells: Vec<Option<&str>> = vec![None; w_its.len()];
+            let mut max_used = i64::MIN;
             for _ in 0..n {
                 let s = score_it.next().flatten();
                 let sh = short_it.next().flatten().unwrap_or(false);
                 let t = ts_it
                     .as_mut()
-                    .map(|it| it.next().flatten().unwrap_or(TS_BLANK));
+                    .map(|it| time_cell(&parser, it.next().flatten(), &rule.na));
                 let dup = match (&mut g_it, &mask) {
                     (Some(it), Some(m)) => it.next().flatten().is_some_and(|i| m.contains(&i)),
                     _ => false,
@@ -480,22 +512,25 @@ pub fn aggregate(
                     *slot = it.next().flatten();
                 }
                 let o = rule.classify(sh, dup, &wcells, t, s, &time_name);
+                if let Some(t) = t {
+                    if o.status & 0x0F == USED && t != TS_BLANK && t != TS_BAD {
+                        max_used = max_used.max(unpack_ts(t).0);
+                    }
+                }
                 out.push(pack_outcome(&o));
             }
+            latest.offer(max_used);
             Ok(Int64Chunked::from_vec("__c".into(), out).into_column())
         },
         inputs,
         |_, _| Ok(Field::new("__c".into(), DataType::Int64)),
     )
     .alias("__c");
-    lf = lf.with_column(code);
+    // A plain column as the key: polars parallelises with_column UDFs, not key expressions.
+    let lf = lf.with_column(code);
     let mut keys = vec![col("__f"), col("__c")];
     keys.extend(cols.by.iter().map(|b| col(b.as_str())));
-    let mut aggs = vec![len().alias("__n")];
-    if has_time {
-        aggs.push(col("__t").max().alias("__tmax"));
-    }
-    lf.group_by(keys).agg(aggs)
+    lf.group_by(keys).agg([len().alias("__n")])
 }
 
 /// Counts of one result row.
