@@ -235,10 +235,22 @@ pub fn render(report: &Report, wide: bool) -> String {
     let mut t = Table::new();
     // Only a rule under the header: dense enough for 80 columns, easy to scan.
     t.load_preset(presets::NOTHING);
+    // No vertical borders at all (NOTHING draws them as spaces): columns are separated by
+    // their padding alone, which keeps a ticket table with both SLAs inside 80 columns.
+    for c in [
+        TableComponent::LeftBorder,
+        TableComponent::RightBorder,
+        TableComponent::VerticalLines,
+        TableComponent::LeftHeaderIntersection,
+        TableComponent::RightHeaderIntersection,
+        TableComponent::MiddleHeaderIntersections,
+        TableComponent::LeftBorderIntersections,
+        TableComponent::RightBorderIntersections,
+        TableComponent::MiddleIntersections,
+    ] {
+        t.remove_style(c);
+    }
     t.set_style(TableComponent::HeaderLines, '─');
-    t.set_style(TableComponent::MiddleHeaderIntersections, '─');
-    t.set_style(TableComponent::LeftHeaderIntersection, '─');
-    t.set_style(TableComponent::RightHeaderIntersection, '─');
     t.set_content_arrangement(ContentArrangement::Disabled);
     t.set_header(g.header.clone());
     for r in &g.rows {
