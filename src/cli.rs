@@ -31,6 +31,16 @@ pub enum Command {
     Churn(crate::commands::churn::ChurnArgs),
     /// Cohort retention matrix (customers or revenue) and Kaplan-Meier survival
     Retention(crate::commands::retention::RetentionArgs),
+    /// Every configured metric, written as a set of report files
+    Report(crate::commands::report::ReportArgs),
+    /// Only the configured checks: PASS/FAIL per check
+    Check(crate::commands::check::CheckArgs),
+    /// How cxm reads an export: columns, types, nulls, samples, preset, mapping
+    Inspect(crate::commands::inspect::InspectArgs),
+    /// Shell completions generated from the command-line definition
+    Completions(crate::commands::shell::CompletionsArgs),
+    /// The man page, generated from the command-line definition
+    Man(crate::commands::shell::ManArgs),
 }
 
 /// Options shared by every metric command (SPEC 2).

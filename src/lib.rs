@@ -65,6 +65,11 @@ where
         Command::Tickets(a) => commands::tickets::run(a),
         Command::Churn(a) => commands::churn::run(a),
         Command::Retention(a) => commands::retention::run(a),
+        Command::Report(a) => commands::report::run(a),
+        Command::Check(a) => commands::check::run(a),
+        Command::Inspect(a) => commands::inspect::run(a),
+        Command::Completions(a) => commands::shell::completions(a),
+        Command::Man(a) => commands::shell::man(a),
     }
 }
 

@@ -1,8 +1,12 @@
 //! One thin file per subcommand: glue between the input layer, the metrics and the output.
 
+pub mod check;
 pub mod churn;
 pub mod common;
+pub mod inspect;
+pub mod report;
 pub mod retention;
+pub mod shell;
 pub mod survey;
 pub mod tickets;
 
