@@ -822,3 +822,65 @@ fn parquet_headers(src: &Source) -> Result<Vec<String>> {
     })?;
     Ok(schema.iter_names().map(|n| n.to_string()).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(bytes: &[u8]) -> Option<(Vec<String>, u64)> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, bytes).unwrap();
+        quick_scan(&p, b',').map(|s| (s.headers, s.rows))
+    }
+
+    #[test]
+    fn quick_scan_accepts_regular_files() {
+        assert_eq!(
+            scan(b"a,b\n1,2\n3,4\n"),
+            Some((vec!["a".into(), "b".into()], 2))
+        );
+        // No final line break; CRLF; quoted delimiters, quotes and newlines.
+        assert_eq!(scan(b"a,b\n1,2\n3,4").map(|x| x.1), Some(2));
+        assert_eq!(scan(b"a,b\r\n1,2\r\n").map(|x| x.1), Some(1));
+        assert_eq!(
+            scan(b"a,b\n\"x,y\",\"say \"\"hi\"\"\nthere\"\n").map(|x| x.1),
+            Some(1)
+        );
+        // A BOM is not part of the first header.
+        assert_eq!(
+            scan(b"\xef\xbb\xbfa,b\n1,2\n").map(|x| x.0[0].clone()),
+            Some("a".into())
+        );
+    }
+
+    #[test]
+    fn quick_scan_defers_anything_unusual() {
+        assert_eq!(scan(b"a,b\n1,2\n\n3,4\n"), None, "blank line");
+        assert_eq!(scan(b"a,b\r\n1,2\r\n\r\n3,4\r\n"), None, "blank CRLF line");
+        assert_eq!(scan(b"a,b\n1\n"), None, "short record");
+        assert_eq!(scan(b"a,b\n1,2,3\n"), None, "long record");
+        assert_eq!(scan(b"a,b\n1,\"open\n"), None, "unclosed quote");
+        assert_eq!(scan(b"a,b\n1,\xff\n"), None, "invalid UTF-8");
+        assert_eq!(scan(b""), None, "empty");
+    }
+
+    #[test]
+    fn sniffs_delimiters_outside_quotes() {
+        assert_eq!(sniff_delimiter(b"a;b;c\n1;2;3\n"), b';');
+        assert_eq!(sniff_delimiter(b"a\tb\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"\"x,y,z\"|b\n"), b'|');
+        assert_eq!(sniff_delimiter(b"only\n"), b',');
+    }
+
+    #[test]
+    fn json_cells_keep_their_text() {
+        assert_eq!(json_cell(&serde_json::json!(9)), Some("9".into()));
+        assert_eq!(json_cell(&serde_json::json!(null)), None);
+        assert_eq!(json_cell(&serde_json::json!(true)), Some("true".into()));
+        assert_eq!(
+            json_cell(&serde_json::json!({"a": 1})),
+            Some("{\"a\":1}".into())
+        );
+    }
+}
