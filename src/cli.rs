@@ -99,7 +99,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N")]
     pub last: Option<usize>,
     /// Output format (default: from -o's extension, else table)
-    #[arg(long, value_name = "table|json|csv|markdown")]
+    #[arg(long, value_name = "table|json|csv|markdown|html")]
     pub format: Option<String>,
     /// Write to FILE (atomically) instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]

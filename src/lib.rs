@@ -13,6 +13,7 @@
 pub mod assert;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod error;
 pub mod input;
 pub mod metrics;

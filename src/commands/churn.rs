@@ -11,8 +11,8 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    collect, duplicate_rows, finish, group_order, norm_key, resolve_all, source_table,
-    write_rejects, Rejected,
+    collect, duplicate_rows, group_order, norm_key, resolve_all, source_table, write_rejects,
+    Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
@@ -22,7 +22,6 @@ use crate::input::mapping::{self, Canon};
 use crate::input::{self, read, FrameCol, Source};
 use crate::metrics::subscriptions::{self as subs, Acc, Cells, Money, RowRule, Sub};
 use crate::metrics::survey::time_cell;
-use crate::output;
 use crate::period::PeriodKind;
 use crate::plan::{self, Common};
 use crate::progress::Progress;
@@ -212,6 +211,29 @@ const PERIOD_END: Canon = canon(
     false,
     &["current period end", "current term end", "period end"],
 );
+
+/// The subscription columns `cxm churn` maps, for `cxm inspect` (`amount` is used only
+/// without `mrr`; `interval`, `interval_count` and `quantity` only with `amount`).
+pub fn inspect_canons() -> Vec<Canon> {
+    vec![
+        CUSTOMER,
+        STARTED,
+        ENDED,
+        MRR,
+        AMOUNT,
+        INTERVAL,
+        INTERVAL_COUNT,
+        QUANTITY,
+        PLAN,
+        STATUS,
+        CURRENCY,
+        REASON,
+        SUB_ID,
+        CANCELED,
+        TRIAL_END,
+        PERIOD_END,
+    ]
+}
 
 /// What the loader needs beyond the common settings.
 pub(crate) struct LoadOpts {
@@ -807,6 +829,12 @@ fn assertable() -> Vec<&'static str> {
 }
 
 pub fn run(a: &ChurnArgs) -> Result<u8> {
+    let (report, c) = compute(a)?;
+    super::emit(&report, c)
+}
+
+/// Compute the churn report without printing or writing anything.
+pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
     let c = common_with_month(&a.common)?;
     assert::validate(&c.asserts, &assertable(), true)?;
     let pk = c.period.unwrap_or(PeriodKind::Month);
@@ -1002,12 +1030,6 @@ pub fn run(a: &ChurnArgs) -> Result<u8> {
         extra: Map::new(),
     };
     report.checks = assert::evaluate(&c.asserts, &report);
-    progress.phase("writing");
-    let bytes = output::render(&report, c.format, c.wide);
     progress.finish();
-    let mut c = c;
-    if let Some(sink) = c.sink.take() {
-        sink.write(&bytes)?;
-    }
-    finish(&report, &c)
+    Ok((report, c))
 }

@@ -1,15 +1,836 @@
-//! `cxm inspect` (in progress).
+//! `cxm inspect FILE`: how cxm reads an export — per column the inferred type, blank cells and
+//! sample values; the column mapping each dataset kind (surveys, tickets, subscriptions) would
+//! use; and warnings about things that change results (repeated ids, timestamps cxm cannot
+//! read, a BOM, a delimiter other than a comma, ambiguous mappings).
+//!
+//! Cells are read as text: CSV and Parquet through polars (`input::frame`, every column as
+//! text), JSON/NDJSON (and irregular CSV) from the in-memory table. A column's type is the
+//! type of most of its non-blank values (see [`ColStats::kind`]).
+
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 use clap::Args;
+use polars::prelude::*;
+use serde_json::{json, Map, Value};
+
+use super::common::collect;
+use crate::error::{err, EXIT_OK};
+use crate::fail;
+use crate::input::mapping::{self, Canon, ColOverrides};
+use crate::input::values::{is_blank, parse_amount, parse_int, IntCell};
+use crate::input::{self, read, Format, FrameCol, ReadOptions, Source};
+use crate::output::sink::Sink;
+use crate::time::{self, TimeParser, Tz};
 
 #[derive(Args, Debug, Clone)]
 pub struct InspectArgs {
-    /// Input
+    /// The export to inspect (`-` for standard input)
     #[arg(value_name = "FILE")]
     pub path: String,
+    /// Output format
+    #[arg(long, value_name = "table|json", default_value = "table")]
+    pub format: String,
+    /// Read only the first N data rows (default: the whole file)
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Override format detection
+    #[arg(long, value_name = "csv|tsv|json|ndjson|parquet")]
+    pub input_format: Option<String>,
+    /// CSV delimiter: one character or `tab` (default: detected among , ; tab |)
+    #[arg(long, value_name = "C")]
+    pub delimiter: Option<String>,
+    /// Input text encoding when not UTF-8
+    #[arg(long, value_name = "latin1|cp1252")]
+    pub encoding: Option<String>,
+    /// Extra strftime format for timestamps, tried in order (repeatable)
+    #[arg(long = "date-format", value_name = "FMT")]
+    pub date_format: Vec<String>,
+    /// Write to FILE (atomically) instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<String>,
+    /// No warnings on standard error (with --format json)
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
-pub fn run(_a: &InspectArgs) -> Result<u8> {
-    crate::fail!("cxm inspect is not available in this version")
+/// The inferred type of a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Integer,
+    Decimal,
+    Boolean,
+    Date,
+    Datetime,
+    Text,
+    Empty,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Integer => "integer",
+            Kind::Decimal => "decimal",
+            Kind::Boolean => "boolean",
+            Kind::Date => "date",
+            Kind::Datetime => "datetime",
+            Kind::Text => "text",
+            Kind::Empty => "empty",
+        }
+    }
+}
+
+/// What one non-blank cell reads as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Int,
+    Dec,
+    Bool,
+    Date,
+    DateTime,
+    /// Looks like a date (`03/04/2025`, `4.3.2025`) but no accepted shape reads it.
+    DateLike,
+    Text,
+}
+const CLASSES: usize = 7;
+
+fn class_index(c: Class) -> usize {
+    c as usize
+}
+
+/// `d/m/y`-like: three digit groups joined by one repeated `/`, `.` or `-` before any time.
+fn looks_like_date(t: &str) -> bool {
+    let head = t.split([' ', 'T']).next().unwrap_or("");
+    let Some(sep) = head.chars().find(|c| matches!(c, '/' | '.' | '-')) else {
+        return false;
+    };
+    let parts: Vec<&str> = head.split(sep).collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn classify(t: &str, parser: &TimeParser) -> Class {
+    if let IntCell::Int(_) = parse_int(t) {
+        return Class::Int;
+    }
+    if !t.chars().any(char::is_alphabetic)
+        && t.chars().any(|c| c.is_ascii_digit())
+        && parse_amount(t, false).is_some()
+        && !looks_like_date(t)
+    {
+        return Class::Dec;
+    }
+    if matches!(
+        t.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no"
+    ) {
+        return Class::Bool;
+    }
+    if parser.parse(t).is_ok() {
+        return if t.contains(':') {
+            Class::DateTime
+        } else {
+            Class::Date
+        };
+    }
+    if looks_like_date(t) {
+        return Class::DateLike;
+    }
+    Class::Text
+}
+
+/// Per-column counts gathered in one pass.
+#[derive(Default)]
+struct ColStats {
+    nulls: u64,
+    samples: Vec<String>,
+    sample_set: HashSet<String>,
+    counts: [u64; CLASSES],
+    /// Up to three distinct example values per class.
+    examples: [Vec<String>; CLASSES],
+    /// Numbers written with a decimal comma (`29,90`, `1.234,5`), and examples.
+    comma_decimals: u64,
+    comma_examples: Vec<String>,
+}
+
+/// `29,90` or `1.234,50`: digits, a comma and one or two digits at the end, no other comma.
+fn has_decimal_comma(t: &str) -> bool {
+    let Some((int, frac)) = t.rsplit_once(',') else {
+        return false;
+    };
+    let int = int.trim_start_matches(['-', '+']);
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && int.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        && (1..=2).contains(&frac.len())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl ColStats {
+    fn add(&mut self, v: Option<&str>, parser: &TimeParser) {
+        let Some(s) = v.filter(|s| !is_blank(s, &[])) else {
+            self.nulls += 1;
+            return;
+        };
+        if self.samples.len() < 5 && !self.sample_set.contains(s) {
+            self.sample_set.insert(s.to_string());
+            self.samples.push(s.to_string());
+        }
+        let t = s.trim();
+        if has_decimal_comma(t) {
+            self.comma_decimals += 1;
+            if self.comma_examples.len() < 3 && !self.comma_examples.iter().any(|e| e == s) {
+                self.comma_examples.push(s.to_string());
+            }
+        }
+        let c = class_index(classify(t, parser));
+        self.counts[c] += 1;
+        let ex = &mut self.examples[c];
+        if ex.len() < 3 && !ex.iter().any(|e| e == s) {
+            ex.push(s.to_string());
+        }
+    }
+
+    fn non_blank(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The type of the column: the most specific type that reads every non-blank value,
+    /// else the type that reads most of them (more than half), else text. A decimal column
+    /// may hold integers, a datetime column dates. Also returns how many values the type
+    /// does not read, with examples.
+    fn kind(&self) -> (Kind, u64, Vec<String>) {
+        let n = self.non_blank();
+        if n == 0 {
+            return (Kind::Empty, 0, Vec::new());
+        }
+        let c = |k: Class| self.counts[class_index(k)];
+        let candidates: [(Kind, &[Class]); 5] = [
+            (Kind::Integer, &[Class::Int]),
+            (Kind::Decimal, &[Class::Int, Class::Dec]),
+            (Kind::Boolean, &[Class::Bool]),
+            (Kind::Date, &[Class::Date]),
+            (Kind::Datetime, &[Class::Date, Class::DateTime]),
+        ];
+        let mut best: Option<(Kind, &[Class], u64)> = None;
+        for (k, classes) in candidates {
+            let cover: u64 = classes.iter().map(|&x| c(x)).sum();
+            if best.is_none_or(|(_, _, b)| cover > b) {
+                best = Some((k, classes, cover));
+            }
+        }
+        let Some((k, classes, cover)) = best else {
+            return (Kind::Text, 0, Vec::new());
+        };
+        if cover * 2 <= n {
+            return (Kind::Text, 0, Vec::new());
+        }
+        let all = [
+            Class::Int,
+            Class::Dec,
+            Class::Bool,
+            Class::Date,
+            Class::DateTime,
+            Class::DateLike,
+            Class::Text,
+        ];
+        let mut examples = Vec::new();
+        for x in all {
+            if !classes.contains(&x) {
+                for e in &self.examples[class_index(x)] {
+                    if examples.len() < 3 {
+                        examples.push(e.clone());
+                    }
+                }
+            }
+        }
+        (k, n - cover, examples)
+    }
+}
+
+fn quoted_list(v: &[String]) -> String {
+    v.iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// Warnings about one column's values.
+fn value_warnings(name: &str, st: &ColStats, kind: Kind, bad: u64, ex: &[String]) -> Vec<String> {
+    let mut w = Vec::new();
+    let n = st.non_blank();
+    if bad > 0 {
+        let what = match kind {
+            Kind::Date | Kind::Datetime => "a timestamp cxm reads",
+            Kind::Integer => "an integer",
+            Kind::Decimal => "a number",
+            Kind::Boolean => "a boolean",
+            _ => "of that type",
+        };
+        let hint = match kind {
+            Kind::Date | Kind::Datetime => {
+                "; mixed date formats: accepted are ISO 8601 / RFC 3339, YYYY-MM-DD [H:MM[:SS]] and Unix time, others need --date-format FMT (day and month order is never guessed)"
+            }
+            _ => "; a metric reading this column rejects those rows",
+        };
+        w.push(format!(
+            "column {name:?} ({}): {bad} of {n} non-blank values {} not {what} (e.g. {}){hint}",
+            kind.name(),
+            if bad == 1 { "is" } else { "are" },
+            quoted_list(ex)
+        ));
+    }
+    if st.comma_decimals > 0 && matches!(kind, Kind::Decimal | Kind::Integer | Kind::Text) {
+        w.push(format!(
+            "column {name:?}: {} a decimal comma (e.g. {}); amounts read as written unless --decimal-comma is given",
+            plural(st.comma_decimals, "value has", "values have"),
+            quoted_list(&st.comma_examples)
+        ));
+    }
+    let datelike = st.counts[class_index(Class::DateLike)];
+    if datelike > 0 && !matches!(kind, Kind::Date | Kind::Datetime) {
+        w.push(format!(
+            "column {name:?}: {} (e.g. {}) that cxm does not read without --date-format (e.g. --date-format \"%d/%m/%Y\"); day and month order is never guessed",
+            plural(datelike, "value looks like a date", "values look like dates"),
+            quoted_list(&st.examples[class_index(Class::DateLike)])
+        ));
+    }
+    w
+}
+
+/// Resolve one canonical column for inspection: never an error (required columns that are
+/// missing are `None`; an ambiguity is `None` plus a warning).
+fn resolve_one(
+    src: &Source,
+    canon: &Canon,
+    kind: &str,
+    warnings: &mut Vec<String>,
+) -> Option<usize> {
+    let mut c = canon.clone();
+    c.required = false;
+    match mapping::resolve(&src.display, &src.headers, &c, &ColOverrides::default()) {
+        Ok(i) => i,
+        Err(e) => {
+            let msg = format!("{kind} mapping: {}", crate::error::render(&e));
+            if !warnings.contains(&msg) {
+                warnings.push(msg);
+            }
+            None
+        }
+    }
+}
+
+/// The mapping of one dataset kind: (canonical, header index) in the command's order.
+type KindMapping = Vec<(&'static str, Option<usize>)>;
+
+fn map_surveys(src: &Source, warnings: &mut Vec<String>) -> KindMapping {
+    let (scores, rest) = super::survey::inspect_canons();
+    let per_metric: Vec<(&str, Option<usize>)> = scores
+        .iter()
+        .map(|(m, c)| (*m, resolve_one(src, c, "surveys", warnings)))
+        .collect();
+    let score = per_metric.iter().find_map(|(_, i)| *i);
+    let distinct: HashSet<usize> = per_metric.iter().filter_map(|(_, i)| *i).collect();
+    if distinct.len() > 1 {
+        let parts: Vec<String> = per_metric
+            .iter()
+            .map(|(m, i)| match i {
+                Some(i) => format!("{m} reads {:?}", src.headers[*i]),
+                None => format!("{m} finds none"),
+            })
+            .collect();
+        warnings.push(format!(
+            "surveys mapping: the score column depends on the metric ({}); choose one with --col score=\"<column>\"",
+            parts.join(", ")
+        ));
+    }
+    let mut out = vec![("score", score)];
+    for c in &rest {
+        out.push((c.name, resolve_one(src, c, "surveys", warnings)));
+    }
+    // `updated_at` only decides between rows with one `response_id`.
+    if get(&out, "response_id").is_none() {
+        clear(&mut out, "updated_at");
+    }
+    out
+}
+
+fn map_list(src: &Source, canons: &[Canon], kind: &str, warnings: &mut Vec<String>) -> KindMapping {
+    canons
+        .iter()
+        .map(|c| (c.name, resolve_one(src, c, kind, warnings)))
+        .collect()
+}
+
+fn get(m: &KindMapping, name: &str) -> Option<usize> {
+    m.iter().find(|(n, _)| *n == name).and_then(|(_, i)| *i)
+}
+
+fn clear(m: &mut KindMapping, name: &str) {
+    if let Some(e) = m.iter_mut().find(|(n, _)| *n == name) {
+        e.1 = None;
+    }
+}
+
+/// Every dataset kind's mapping, with the commands' own precedence: `updated_at` is read only
+/// with an id column (surveys, tickets); tickets read
+/// `first_response_minutes` only without `first_response_at`; churn reads `amount` only
+/// without `mrr`, and `interval`, `interval_count`, `quantity` only with `amount`.
+fn mappings(src: &Source, warnings: &mut Vec<String>) -> Vec<(&'static str, KindMapping)> {
+    let surveys = map_surveys(src, warnings);
+    let mut tickets = map_list(src, &super::tickets::inspect_canons(), "tickets", warnings);
+    if get(&tickets, "first_response_at").is_some() {
+        clear(&mut tickets, "first_response_minutes");
+    }
+    if get(&tickets, "ticket_id").is_none() {
+        clear(&mut tickets, "updated_at");
+    }
+    let mut subs = map_list(
+        src,
+        &super::churn::inspect_canons(),
+        "subscriptions",
+        warnings,
+    );
+    if get(&subs, "mrr").is_some() {
+        clear(&mut subs, "amount");
+    }
+    if get(&subs, "amount").is_none() {
+        for n in ["interval", "interval_count", "quantity"] {
+            clear(&mut subs, n);
+        }
+    }
+    vec![
+        ("surveys", surveys),
+        ("tickets", tickets),
+        ("subscriptions", subs),
+    ]
+}
+
+/// Reads every column of the source as text and feeds each cell to `f(column, cell)`.
+/// Returns the number of data rows read.
+fn scan(src: Source, sample: Option<usize>, mut f: impl FnMut(usize, Option<&str>)) -> Result<u64> {
+    if let Some(t) = &src.table {
+        let n = sample.unwrap_or(usize::MAX).min(t.rows.len());
+        for row in &t.rows[..n] {
+            for i in 0..src.headers.len() {
+                f(i, row.get(i).and_then(|v| v.as_deref()));
+            }
+        }
+        return Ok(n as u64);
+    }
+    let cols: Vec<FrameCol> = (0..src.headers.len())
+        .map(|i| FrameCol {
+            name: format!("__c{i}"),
+            index: vec![i],
+        })
+        .collect();
+    let sources = [src];
+    let mut lf = input::frame(&sources, &cols)?;
+    if let Some(n) = sample {
+        lf = lf.limit(n as IdxSize);
+    }
+    let df = collect(lf, &sources)?;
+    for (i, c) in cols.iter().enumerate() {
+        let s = df
+            .column(&c.name)
+            .and_then(|s| s.cast(&DataType::String))
+            .map_err(|e| err(format!("{}: cannot read: {e}", sources[0].display)))?;
+        let ca = s
+            .str()
+            .map_err(|e| err(format!("{}: cannot read: {e}", sources[0].display)))?;
+        for v in ca.iter() {
+            f(i, v);
+        }
+    }
+    Ok(df.height() as u64)
+}
+
+fn delimiter_text(d: u8) -> String {
+    if d == b'\t' {
+        "\t".to_string()
+    } else {
+        (d as char).to_string()
+    }
+}
+
+fn delimiter_shown(d: u8) -> String {
+    if d == b'\t' {
+        "tab".to_string()
+    } else {
+        format!("\"{}\"", d as char)
+    }
+}
+
+pub fn run(a: &InspectArgs) -> Result<u8> {
+    let as_json = match a.format.to_ascii_lowercase().as_str() {
+        "table" => false,
+        "json" => true,
+        other => fail!("--format {other:?}: cxm inspect writes table or json"),
+    };
+    for f in &a.date_format {
+        time::check_date_format(f).map_err(|e| err(format!("--date-format {f:?}: {e}")))?;
+    }
+    let delimiter = a
+        .delimiter
+        .as_deref()
+        .map(read::parse_delimiter)
+        .transpose()?;
+    let opts = ReadOptions {
+        input_format: a.input_format.clone(),
+        delimiter,
+        encoding: a.encoding.clone(),
+    };
+    let sink = Sink::open(a.output.as_deref())?;
+    let mut sources = read::open_all(std::slice::from_ref(&a.path), &opts)?;
+    let mut src = sources.pop().ok_or_else(|| err("internal: no input"))?;
+
+    let mut warnings: Vec<String> = Vec::new();
+    // A repeated column name: polars would rename the copies, so such a CSV is read record
+    // by record; `--col`, `--by` and `--where` would pick the first of the columns.
+    let mut seen: HashSet<&str> = HashSet::new();
+    let repeated: Vec<String> = src
+        .headers
+        .iter()
+        .filter(|h| !seen.insert(h.as_str()))
+        .cloned()
+        .collect();
+    if !repeated.is_empty() {
+        warnings.push(format!(
+            "the header repeats column names ({}); --col, --by and --where use the first column of that name",
+            quoted_list(&repeated)
+        ));
+        if src.table.is_none() && src.format == Format::Csv {
+            src.table = Some(read::read_csv_table(&src)?);
+        }
+    }
+    let maps = mappings(&src, &mut warnings);
+
+    // Id columns: the columns mapped as response_id / ticket_id / subscription_id.
+    let mut id_cols: Vec<(usize, Vec<&str>)> = Vec::new();
+    for (_, m) in &maps {
+        for (canon, idx) in m {
+            if let (true, Some(i)) = (canon.ends_with("_id") && *canon != "customer_id", idx) {
+                match id_cols.iter_mut().find(|(c, _)| c == i) {
+                    Some((_, names)) => names.push(canon),
+                    None => id_cols.push((*i, vec![canon])),
+                }
+            }
+        }
+    }
+
+    let parser = TimeParser::new(Tz::UTC, a.date_format.clone());
+    let headers = src.headers.clone();
+    let display = src.display.clone();
+    let (format, delim, encoding) = (src.format, src.delimiter, src.encoding);
+    let mut stats: Vec<ColStats> = (0..headers.len()).map(|_| ColStats::default()).collect();
+    let mut id_counts: Vec<HashMap<String, u64>> = vec![HashMap::new(); id_cols.len()];
+    let rows = scan(src, a.sample, |i, v| {
+        stats[i].add(v, &parser);
+        if let Some(k) = id_cols.iter().position(|(c, _)| *c == i) {
+            if let Some(s) = v.filter(|s| !is_blank(s, &[])) {
+                *id_counts[k].entry(s.to_string()).or_insert(0) += 1;
+            }
+        }
+    })?;
+
+    // File-level warnings first, then columns, then ids.
+    let mut file_warnings: Vec<String> = Vec::new();
+    match encoding {
+        "utf-8-bom" => file_warnings.push(
+            "the file starts with a UTF-8 byte-order mark (BOM); cxm drops it, but some tools read it as part of the first column's name".into(),
+        ),
+        "utf-16le" | "utf-16be" => file_warnings.push(format!(
+            "the file is {} (byte-order mark); cxm transcodes it to UTF-8",
+            encoding.to_uppercase()
+        )),
+        _ => {}
+    }
+    if format == Format::Csv && delim != b',' {
+        let lower = a.path.to_lowercase();
+        let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
+        let how = if delimiter.is_some() {
+            "as given with --delimiter"
+        } else if lower.ends_with(".tsv")
+            || lower.ends_with(".tab")
+            || a.input_format
+                .as_deref()
+                .is_some_and(|f| f.eq_ignore_ascii_case("tsv"))
+        {
+            "a TSV file"
+        } else {
+            "detected; the metric commands detect it too, or pass --delimiter"
+        };
+        file_warnings.push(format!(
+            "the delimiter is {}, not a comma ({how})",
+            delimiter_shown(delim)
+        ));
+    }
+    let mut columns = Vec::new();
+    let mut col_warnings = Vec::new();
+    for (name, st) in headers.iter().zip(&stats) {
+        let (kind, bad, ex) = st.kind();
+        col_warnings.extend(value_warnings(name, st, kind, bad, &ex));
+        columns.push(json!({
+            "name": name,
+            "type": kind.name(),
+            "nulls": st.nulls,
+            "samples": st.samples,
+        }));
+    }
+    for ((i, canons), counts) in id_cols.iter().zip(&id_counts) {
+        let mut repeated: Vec<(&String, &u64)> = counts.iter().filter(|(_, &n)| n > 1).collect();
+        if repeated.is_empty() {
+            continue;
+        }
+        repeated.sort_by(|x, y| y.1.cmp(x.1).then(x.0.cmp(y.0)));
+        let extra: u64 = repeated.iter().map(|(_, &n)| n - 1).sum();
+        let ex: Vec<String> = repeated
+            .iter()
+            .take(3)
+            .map(|(id, n)| format!("{id:?} ×{n}"))
+            .collect();
+        col_warnings.push(format!(
+            "column {:?} ({}): {} more than once (e.g. {}); the metric commands keep one row per id and count {} as duplicate (--keep-duplicates keeps them all)",
+            headers[*i],
+            canons.join(", "),
+            plural(repeated.len() as u64, "id occurs", "ids occur"),
+            ex.join(", "),
+            plural(extra, "extra row", "extra rows"),
+        ));
+    }
+    let mut all_warnings = file_warnings;
+    all_warnings.extend(col_warnings);
+    all_warnings.extend(warnings);
+
+    let mut mapping = Map::new();
+    for (kind, m) in &maps {
+        let mut o = Map::new();
+        for (canon, idx) in m {
+            o.insert(
+                canon.to_string(),
+                idx.map_or(Value::Null, |i| Value::String(headers[i].clone())),
+            );
+        }
+        mapping.insert(kind.to_string(), Value::Object(o));
+    }
+    let is_text = format == Format::Csv;
+    let doc = json!({
+        "path": display,
+        "format": format.name(),
+        "delimiter": if is_text { Value::String(delimiter_text(delim)) } else { Value::Null },
+        "encoding": if format == Format::Parquet { Value::Null } else { Value::String(encoding.into()) },
+        "header_rows": if is_text { 1 } else { 0 },
+        "rows": rows,
+        "columns": columns,
+        "preset": Value::Null,
+        "mapping": mapping,
+        "warnings": all_warnings,
+    });
+
+    let bytes = if as_json {
+        if !a.quiet {
+            for w in &all_warnings {
+                eprintln!("cxm: warning: {w}");
+            }
+        }
+        let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+        out.push(b'\n');
+        out
+    } else {
+        render_table(&doc, &maps, &headers, a.sample).into_bytes()
+    };
+    sink.write(&bytes)?;
+    Ok(EXIT_OK)
+}
+
+const WIDTH: usize = 80;
+
+/// Cut `s` to at most `max` characters, ending in `…` when cut.
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// One line per cell text: newlines and tabs inside values shown as spaces.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Words joined with `sep`, wrapped at [`WIDTH`] with `indent` before continuation lines.
+fn wrap(first: &str, items: &[String], sep: &str, indent: usize) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    for (k, it) in items.iter().enumerate() {
+        let piece = if k + 1 < items.len() {
+            format!("{it}{sep}")
+        } else {
+            it.clone()
+        };
+        if line.chars().count() + piece.chars().count() > WIDTH && line.chars().count() > indent {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = " ".repeat(indent);
+        }
+        line.push_str(&piece);
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+fn render_table(
+    doc: &Value,
+    maps: &[(&str, KindMapping)],
+    headers: &[String],
+    sample: Option<usize>,
+) -> String {
+    use comfy_table::{presets, CellAlignment, ContentArrangement, Table, TableComponent};
+
+    let mut s = String::new();
+    s.push_str(&format!("{}\n", doc["path"].as_str().unwrap_or("")));
+    let mut facts = vec![format!("format {}", doc["format"].as_str().unwrap_or(""))];
+    if let Some(d) = doc["delimiter"].as_str() {
+        let shown = if d == "\t" {
+            "tab".to_string()
+        } else {
+            format!("\"{d}\"")
+        };
+        facts.push(format!("delimiter {shown}"));
+    }
+    if let Some(e) = doc["encoding"].as_str() {
+        facts.push(format!("encoding {e}"));
+    }
+    facts.push(format!("header rows {}", doc["header_rows"]));
+    let rows = doc["rows"].as_u64().unwrap_or(0);
+    facts.push(
+        format!(
+            "{} {}",
+            plural(rows, "row", "rows"),
+            if sample.is_some() {
+                "read (--sample)"
+            } else {
+                ""
+            }
+        )
+        .trim_end()
+        .to_string(),
+    );
+    s.push_str(&wrap("", &facts, " · ", 0));
+    s.push_str("preset: none (vendor presets are not implemented yet)\n\n");
+
+    // Columns: name, type, nulls, samples (cut to fit 80 columns).
+    let cols = doc["columns"].as_array().cloned().unwrap_or_default();
+    let name_w = cols
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or("").chars().count())
+        .max()
+        .unwrap_or(6)
+        .clamp(6, 28);
+    let nulls_w = cols
+        .iter()
+        .map(|c| c["nulls"].to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(5);
+    // Padding: one space each side of every cell (comfy-table), no vertical lines.
+    let samples_w = WIDTH.saturating_sub(name_w + 8 + nulls_w + 4 * 2).max(20);
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    for c in [
+        TableComponent::LeftBorder,
+        TableComponent::RightBorder,
+        TableComponent::VerticalLines,
+        TableComponent::LeftHeaderIntersection,
+        TableComponent::RightHeaderIntersection,
+        TableComponent::MiddleHeaderIntersections,
+        TableComponent::LeftBorderIntersections,
+        TableComponent::RightBorderIntersections,
+        TableComponent::MiddleIntersections,
+    ] {
+        t.remove_style(c);
+    }
+    t.set_style(TableComponent::HeaderLines, '─');
+    t.set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(vec!["column", "type", "nulls", "samples"]);
+    for c in &cols {
+        let samples: Vec<String> = c["samples"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|v| one_line(v.as_str().unwrap_or("")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        t.add_row(vec![
+            truncate(&one_line(c["name"].as_str().unwrap_or("")), name_w),
+            c["type"].as_str().unwrap_or("").to_string(),
+            c["nulls"].to_string(),
+            truncate(&samples.join(", "), samples_w),
+        ]);
+    }
+    if let Some(c) = t.column_mut(2) {
+        c.set_cell_alignment(CellAlignment::Right);
+    }
+    s.push_str(&t.to_string());
+    s.push_str("\n\n");
+
+    // Mapping: the canonical columns each dataset kind would read.
+    s.push_str("mapping (canonical ← column):\n");
+    for (kind, m) in maps {
+        let required: &[&str] = match *kind {
+            "surveys" => &["score"],
+            "tickets" => &["created_at"],
+            _ => &["customer_id", "started_at"],
+        };
+        let mut items: Vec<String> = m
+            .iter()
+            .filter_map(|(canon, idx)| {
+                idx.map(|i| format!("{canon} ← \"{}\"", one_line(&headers[i])))
+            })
+            .collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|r| get(m, r).is_none())
+            .collect();
+        if !missing.is_empty() {
+            items.push(format!("missing required: {}", missing.join(", ")));
+        }
+        if items.is_empty() {
+            items.push("nothing".into());
+        }
+        let first = format!("  {kind:<14}");
+        s.push_str(&wrap(&first, &items, ", ", 16));
+    }
+
+    let warnings = doc["warnings"].as_array().cloned().unwrap_or_default();
+    if !warnings.is_empty() {
+        s.push_str("\nwarnings:\n");
+        for w in &warnings {
+            let words: Vec<String> = w
+                .as_str()
+                .unwrap_or("")
+                .split(' ')
+                .map(str::to_string)
+                .collect();
+            s.push_str(&wrap("  - ", &words, " ", 4));
+        }
+    }
+    s
 }

@@ -17,7 +17,19 @@ use crate::cli::{CesArgs, CsatArgs, NpsArgs, PmfArgs};
 use crate::fail;
 use crate::metrics::stats::{self, NpsMethod};
 use crate::metrics::survey::{CsatScale, ScoreKind, Settings};
-use crate::plan;
+use crate::plan::{self, Common};
+use crate::report::Report;
+
+/// Render a computed report in its command's format, write it (stdout or `-o`), print the
+/// warnings and return the exit code.
+pub fn emit(report: &Report, c: Common) -> Result<u8> {
+    let bytes = crate::output::render(report, c.format, c.wide);
+    let mut c = c;
+    if let Some(sink) = c.sink.take() {
+        sink.write(&bytes)?;
+    }
+    common::finish(report, &c)
+}
 
 fn settings(confidence: f64, method: NpsMethod) -> Settings {
     Settings {
@@ -27,6 +39,12 @@ fn settings(confidence: f64, method: NpsMethod) -> Settings {
 }
 
 pub fn nps(a: &NpsArgs) -> Result<u8> {
+    let (r, c) = nps_compute(a)?;
+    emit(&r, c)
+}
+
+/// The NPS report, computed without printing or writing.
+pub fn nps_compute(a: &NpsArgs) -> Result<(Report, Common)> {
     let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
     let method = match a.ci.as_str() {
         "adjusted-wald" => NpsMethod::AdjustedWald,
@@ -41,10 +59,16 @@ pub fn nps(a: &NpsArgs) -> Result<u8> {
     d.insert("ci".into(), json!(a.ci));
     d.insert("confidence".into(), json!(c.confidence));
     let s = settings(c.confidence, method);
-    survey::run(ScoreKind::Nps, c, s, d)
+    survey::compute(ScoreKind::Nps, c, s, d)
 }
 
 pub fn csat(a: &CsatArgs) -> Result<u8> {
+    let (r, c) = csat_compute(a)?;
+    emit(&r, c)
+}
+
+/// The CSAT report, computed without printing or writing.
+pub fn csat_compute(a: &CsatArgs) -> Result<(Report, Common)> {
     let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
     let (scale, default_sat) = match a.scale.to_lowercase().as_str() {
         "2" => (CsatScale::Points(2), 2),
@@ -77,7 +101,7 @@ pub fn csat(a: &CsatArgs) -> Result<u8> {
     d.insert("interval".into(), json!("wilson"));
     d.insert("confidence".into(), json!(c.confidence));
     let s = settings(c.confidence, NpsMethod::AdjustedWald);
-    survey::run(
+    survey::compute(
         ScoreKind::Csat {
             scale,
             invert: a.invert,
@@ -90,6 +114,12 @@ pub fn csat(a: &CsatArgs) -> Result<u8> {
 }
 
 pub fn ces(a: &CesArgs) -> Result<u8> {
+    let (r, c) = ces_compute(a)?;
+    emit(&r, c)
+}
+
+/// The CES report, computed without printing or writing.
+pub fn ces_compute(a: &CesArgs) -> Result<(Report, Common)> {
     let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
     let scale: i64 = match a.scale.as_str() {
         "5" => 5,
@@ -110,7 +140,7 @@ pub fn ces(a: &CesArgs) -> Result<u8> {
     d.insert("invert".into(), json!(a.invert));
     d.insert("confidence".into(), json!(c.confidence));
     let s = settings(c.confidence, NpsMethod::AdjustedWald);
-    survey::run(
+    survey::compute(
         ScoreKind::Ces {
             scale,
             invert: a.invert,
@@ -123,6 +153,12 @@ pub fn ces(a: &CesArgs) -> Result<u8> {
 }
 
 pub fn pmf(a: &PmfArgs) -> Result<u8> {
+    let (r, c) = pmf_compute(a)?;
+    emit(&r, c)
+}
+
+/// The PMF report, computed without printing or writing.
+pub fn pmf_compute(a: &PmfArgs) -> Result<(Report, Common)> {
     let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
     let numeric = match a.scale.as_deref() {
         None => false,
@@ -141,5 +177,5 @@ pub fn pmf(a: &PmfArgs) -> Result<u8> {
     d.insert("threshold".into(), json!(40));
     d.insert("confidence".into(), json!(c.confidence));
     let s = settings(c.confidence, NpsMethod::AdjustedWald);
-    survey::run(ScoreKind::Pmf { numeric }, c, s, d)
+    survey::compute(ScoreKind::Pmf { numeric }, c, s, d)
 }

@@ -518,15 +518,37 @@ fn matrix_text(cohorts: &[Value], all: &Value, revenue: bool, markdown: bool) ->
     s
 }
 
-fn emit(report: &Report, c: Common, bytes: Vec<u8>) -> Result<u8> {
+pub fn run(a: &RetentionArgs) -> Result<u8> {
+    let (report, c) = compute(a)?;
+    let bytes = render(&report, c.format);
     let mut c = c;
     if let Some(sink) = c.sink.take() {
         sink.write(&bytes)?;
     }
-    finish(report, &c)
+    finish(&report, &c)
 }
 
-pub fn run(a: &RetentionArgs) -> Result<u8> {
+/// The retention report in a format: the matrix or the survival curve as text, Markdown
+/// or CSV; the JSON envelope; the HTML page.
+pub fn render(report: &Report, format: OutFormat) -> Vec<u8> {
+    if matches!(format, OutFormat::Json | OutFormat::Html) {
+        return output::render(report, format, false);
+    }
+    match (report.extra.get("cohorts"), report.extra.get("all")) {
+        (Some(Value::Array(cohorts)), Some(all)) => {
+            let revenue = report.definition.get("measure").and_then(|v| v.as_str()) == Some("mrr");
+            match format {
+                OutFormat::Csv => matrix_csv(cohorts, all),
+                OutFormat::Markdown => matrix_text(cohorts, all, revenue, true).into_bytes(),
+                _ => matrix_text(cohorts, all, revenue, false).into_bytes(),
+            }
+        }
+        _ => render_survival(report, format),
+    }
+}
+
+/// Compute the retention report without printing or writing anything.
+pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
     let c = common_with_month(&a.common)?;
     if !c.by.is_empty() {
         fail!("--by does not apply to cxm retention (a cohort is the period of the first start); use --where to keep one segment");
@@ -582,9 +604,8 @@ pub fn run(a: &RetentionArgs) -> Result<u8> {
                 ..Default::default()
             };
             report.checks = assert::evaluate(&c.asserts, &report);
-            let bytes = render_survival(&report, c.format);
             progress.finish();
-            return emit(&report, c, bytes);
+            return Ok((report, c));
         }
     }
 
@@ -630,9 +651,8 @@ pub fn run(a: &RetentionArgs) -> Result<u8> {
             ..Default::default()
         };
         report.checks = assert::evaluate(&c.asserts, &report);
-        let bytes = render_survival(&report, c.format);
         progress.finish();
-        return emit(&report, c, bytes);
+        return Ok((report, c));
     }
 
     if a.revenue && !l.has_money {
@@ -762,20 +782,13 @@ pub fn run(a: &RetentionArgs) -> Result<u8> {
         ..Default::default()
     };
     report.checks = assert::evaluate(&c.asserts, &report);
-    progress.phase("writing");
-    let bytes = match c.format {
-        OutFormat::Json => output::render(&report, c.format, c.wide),
-        OutFormat::Csv => matrix_csv(&cohorts_json, &all),
-        OutFormat::Table => matrix_text(&cohorts_json, &all, a.revenue, false).into_bytes(),
-        OutFormat::Markdown => matrix_text(&cohorts_json, &all, a.revenue, true).into_bytes(),
-    };
     progress.finish();
-    emit(&report, c, bytes)
+    Ok((report, c))
 }
 
 fn render_survival(report: &Report, format: OutFormat) -> Vec<u8> {
     match format {
-        OutFormat::Json => output::render(report, format, false),
+        OutFormat::Json | OutFormat::Html => output::render(report, format, false),
         OutFormat::Csv => survival_csv(&report.total),
         OutFormat::Table => survival_text(&report.total, false).into_bytes(),
         OutFormat::Markdown => survival_text(&report.total, true).into_bytes(),

@@ -8,7 +8,7 @@ use anyhow::Result;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::{collect, finish, group_order, norm_key, resolve_all, write_rejects, Rejected};
+use super::common::{collect, group_order, norm_key, resolve_all, write_rejects, Rejected};
 use crate::assert;
 use crate::error::err;
 use crate::fail;
@@ -16,7 +16,6 @@ use crate::input::mapping::{self, Canon};
 use crate::input::{self, read, FrameCol, Source};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
-use crate::output;
 use crate::plan::Common;
 use crate::progress::Progress;
 use crate::report::{Col, ColKind, InputCount, Report, Row};
@@ -90,6 +89,28 @@ const UPDATED_CANON: Canon = Canon {
     own: &["updated", "last updated", "modified at"],
     generic: &[],
 };
+
+/// The survey columns as the metric commands map them, for `cxm inspect`: the score as each
+/// metric (nps, csat, ces, pmf) maps it, then `submitted_at`, `response_id`, `updated_at`.
+pub fn inspect_canons() -> (Vec<(&'static str, Canon)>, Vec<Canon>) {
+    let csat = ScoreKind::Csat {
+        scale: survey::CsatScale::Points(5),
+        invert: false,
+        satisfied: 4,
+    };
+    let ces = ScoreKind::Ces {
+        scale: 7,
+        invert: false,
+        easy: 5,
+    };
+    let scores = vec![
+        ("nps", score_canon(&ScoreKind::Nps)),
+        ("csat", score_canon(&csat)),
+        ("ces", score_canon(&ces)),
+        ("pmf", score_canon(&ScoreKind::Pmf { numeric: false })),
+    ];
+    (scores, vec![time_canon(false), ID_CANON, UPDATED_CANON])
+}
 
 /// Duplicate ids: the rows to count as `duplicate` (by global row index). Ids are compared
 /// as written; among rows with one id the latest `updated_at` wins, then the last in input
@@ -297,12 +318,13 @@ fn headline(kind: &ScoreKind) -> Vec<Col> {
     }
 }
 
-pub fn run(
+/// Compute a survey metric's report without printing or writing anything.
+pub fn compute(
     kind: ScoreKind,
     c: Common,
     settings: Settings,
     mut definition: Map<String, Value>,
-) -> Result<u8> {
+) -> Result<(Report, Common)> {
     let progress = Progress::start(c.progress);
     let asserts_fields = survey::assertable(&kind, c.period.is_some());
     assert::validate(&c.asserts, &asserts_fields, c.period.is_some())?;
@@ -769,12 +791,6 @@ pub fn run(
         extra: Map::new(),
     };
     report.checks = assert::evaluate(&c.asserts, &report);
-    progress.phase("writing");
-    let bytes = output::render(&report, c.format, c.wide);
     progress.finish();
-    let mut c = c;
-    if let Some(sink) = c.sink.take() {
-        sink.write(&bytes)?;
-    }
-    finish(&report, &c)
+    Ok((report, c))
 }

@@ -11,8 +11,8 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    collect, duplicate_rows, finish, group_order, norm_key, resolve_all, source_table,
-    write_rejects, Rejected,
+    collect, duplicate_rows, group_order, norm_key, resolve_all, source_table, write_rejects,
+    Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
@@ -26,7 +26,6 @@ use crate::metrics::tickets::{
     self as tk, Acc, Bucket, Cells, FrameCols, Sla, TicketRule, ANSWERED, FLAG_DST_AMBIGUOUS,
     FLAG_DST_GAP, REOPENED, RESOLVED, SOLVED_NO_TIME,
 };
-use crate::output;
 use crate::plan::{self, Common};
 use crate::progress::Progress;
 use crate::report::{Col, ColKind, InputCount, Report, Row};
@@ -162,6 +161,23 @@ const UPDATED: Canon = Canon {
     ],
     generic: &[],
 };
+
+/// The ticket columns in the order `cxm tickets` maps them, for `cxm inspect`
+/// (`first_response_minutes` is used only without `first_response_at`).
+pub fn inspect_canons() -> Vec<Canon> {
+    vec![
+        CREATED,
+        ID,
+        FIRST,
+        FIRST_MINUTES,
+        RESOLVED_C,
+        REOPENS,
+        STATUS,
+        PRIORITY,
+        CHANNEL,
+        UPDATED,
+    ]
+}
 
 /// Table columns: the breach % of each SLA that was given (none without `--sla-*`).
 fn headline(sla: &Sla) -> Vec<Col> {
@@ -337,6 +353,12 @@ fn i64_list(s: Option<Series>) -> PolarsResult<Vec<i64>> {
 }
 
 pub fn run(a: &TicketsArgs) -> Result<u8> {
+    let (report, c) = compute(a)?;
+    super::emit(&report, c)
+}
+
+/// Compute the ticket report without printing or writing anything.
+pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let c = plan::common(&a.common, TICKET_COLUMNS)?;
     let bucket = Bucket::parse(&a.bucket_by).map_err(|e| err(format!("--bucket-by: {e}")))?;
     let unit = match a.unit.to_ascii_lowercase().as_str() {
@@ -902,12 +924,6 @@ pub fn run(a: &TicketsArgs) -> Result<u8> {
         extra: Map::new(),
     };
     report.checks = assert::evaluate(&c.asserts, &report);
-    progress.phase("writing");
-    let bytes = output::render(&report, c.format, c.wide);
     progress.finish();
-    let mut c = c;
-    if let Some(sink) = c.sink.take() {
-        sink.write(&bytes)?;
-    }
-    finish(&report, &c)
+    Ok((report, c))
 }

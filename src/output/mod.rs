@@ -1,9 +1,11 @@
 //! Renderers: each turns a [`Report`] into bytes. The sink writes them (stdout or an atomic file).
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sink;
+pub mod svg;
 pub mod table;
 
 use anyhow::Result;
@@ -18,6 +20,8 @@ pub enum OutFormat {
     Json,
     Csv,
     Markdown,
+    /// The one-metric report page (the `cxm report` renderer).
+    Html,
 }
 
 impl OutFormat {
@@ -27,8 +31,8 @@ impl OutFormat {
             "json" => OutFormat::Json,
             "csv" => OutFormat::Csv,
             "markdown" | "md" => OutFormat::Markdown,
-            "html" => fail!("--format html: the HTML report page is not available in this version; use table, json, csv or markdown"),
-            other => fail!("--format {other:?}: use table, json, csv or markdown"),
+            "html" | "htm" => OutFormat::Html,
+            other => fail!("--format {other:?}: use table, json, csv, markdown or html"),
         })
     }
 
@@ -50,8 +54,8 @@ impl OutFormat {
             "csv" => OutFormat::Csv,
             "md" | "markdown" => OutFormat::Markdown,
             "txt" => OutFormat::Table,
-            "html" | "htm" => Self::parse("html")?,
-            _ => fail!("-o {o:?}: cannot tell the format from the extension; add --format table|json|csv|markdown"),
+            "html" | "htm" => OutFormat::Html,
+            _ => fail!("-o {o:?}: cannot tell the format from the extension; add --format table|json|csv|markdown|html"),
         })
     }
 }
@@ -62,6 +66,7 @@ pub fn render(report: &Report, format: OutFormat, wide: bool) -> Vec<u8> {
         OutFormat::Json => json::render(report),
         OutFormat::Csv => csv::render(report),
         OutFormat::Markdown => markdown::render(report, wide).into_bytes(),
+        OutFormat::Html => html::page_one(report).into_bytes(),
     }
 }
 

@@ -81,7 +81,7 @@ pub fn display_value(v: &Value) -> String {
     }
 }
 
-fn headline_cell(
+pub fn headline_cell(
     fields: &Map<String, Value>,
     key: &str,
     kind: ColKind,

@@ -4,6 +4,8 @@
 mod util;
 
 mod churn;
+mod inspect;
 mod readme;
+mod report;
 mod survey;
 mod tickets;

@@ -58,7 +58,24 @@ fn readme_starts_with_the_two_commands() {
     );
     assert_eq!(lines[1], "cargo test --locked");
     // The main job itself, through the built binary.
-    let args = shell_words(lines[0].trim_start_matches("cargo run --release -- "));
+    let mut args = shell_words(lines[0].trim_start_matches("cargo run --release -- "));
+    if args[0] == "report" {
+        // `cxm report CONFIG -o DIR`: write into a temporary directory instead of DIR.
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("report");
+        let i = args
+            .iter()
+            .position(|a| a == "-o" || a == "--output")
+            .expect("report -o DIR");
+        args[i + 1] = out.to_string_lossy().into_owned();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run(&args);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        for f in ["summary.json", "summary.md", "report.html"] {
+            assert!(out.join(f).is_file(), "{f} not written");
+        }
+        return;
+    }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let o = run(&args);
     assert_eq!(o.code, 0, "{}", o.stderr);
