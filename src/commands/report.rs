@@ -192,10 +192,45 @@ fn parent_of(dir: &Path) -> PathBuf {
     }
 }
 
-/// Swap the complete temporary directory into place (rename-aside: the old DIR moves to a
-/// hidden sibling, the new one takes its name, the old one is deleted).
+/// Exchange two paths in one atomic step (Linux `renameat2` with `RENAME_EXCHANGE`).
+/// `false` when the system or file system does not support it.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (Ok(ca), Ok(cb)) = (
+        std::ffi::CString::new(a.as_os_str().as_bytes()),
+        std::ffi::CString::new(b.as_os_str().as_bytes()),
+    ) else {
+        return false;
+    };
+    // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    rc == 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> bool {
+    false
+}
+
+/// Swap the complete temporary directory into place: on Linux one atomic exchange (the old
+/// report then sits at the temporary name and is deleted); elsewhere, or where the file
+/// system refuses, rename-aside (the old DIR moves to a hidden sibling, the new one takes
+/// its name, the old one is deleted).
 fn swap_into_place(tmp: PathBuf, dir: &Path, shown: &str) -> Result<()> {
     let exists = check_target(dir, shown)?;
+    if exists && exchange(&tmp, dir) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Ok(());
+    }
     if !exists {
         return std::fs::rename(&tmp, dir).map_err(|e| {
             let _ = std::fs::remove_dir_all(&tmp);
