@@ -11,7 +11,7 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    collect, duplicate_rows, group_order, norm_key, resolve_all, source_table, write_rejects,
+    collect, duplicate_rows, group_order, handle_rejects, norm_key, resolve_all, source_table,
     Rejected,
 };
 use crate::assert;
@@ -669,21 +669,9 @@ pub(crate) fn load(
                 }
             }
         }
-        if c.strict {
-            if let Some(r) = found.first() {
-                fail!(
-                    "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
-                    sources[r.source].position(r.loc),
-                    r.column,
-                    r.reason
-                );
-            }
-        }
-        if let Some(p) = &c.rejects {
-            write_rejects(p, &sources, &found)?;
-        }
-    } else if let Some(p) = &c.rejects {
-        write_rejects(p, &sources, &[])?;
+        handle_rejects(&found, &sources, c)?;
+    } else {
+        handle_rejects(&[], &sources, c)?;
     }
 
     // As-of: the given instant, else the latest start or end (not later than now).

@@ -93,6 +93,26 @@ pub struct Rejected {
     pub cells: Vec<(String, Option<String>)>,
 }
 
+/// What every metric command does with the rejected rows it found: under `--strict` the
+/// first is an error naming `FILE:LINE:COLUMN`; with `--rejects FILE` all are written
+/// (an empty file when there are none, so a cron job always finds it).
+pub fn handle_rejects(found: &[Rejected], sources: &[Source], c: &Common) -> Result<()> {
+    if c.strict {
+        if let Some(r) = found.first() {
+            fail!(
+                "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
+                sources[r.source].position(r.loc),
+                r.column,
+                r.reason
+            );
+        }
+    }
+    if let Some(p) = &c.rejects {
+        write_rejects(p, sources, found)?;
+    }
+    Ok(())
+}
+
 pub fn write_rejects(path: &str, sources: &[Source], rows: &[Rejected]) -> Result<()> {
     let mut headers: Vec<String> = Vec::new();
     for r in rows {

@@ -8,7 +8,7 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::churn::{base_definition, check_currencies, common_with_month, load, LoadOpts};
-use super::common::{collect, finish, resolve_all, source_table, write_rejects, Rejected};
+use super::common::{collect, finish, handle_rejects, resolve_all, source_table, Rejected};
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
@@ -307,21 +307,9 @@ fn load_tenure(
                 }
             }
         }
-        if c.strict {
-            if let Some(r) = found.first() {
-                fail!(
-                    "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
-                    sources[r.source].position(r.loc),
-                    r.column,
-                    r.reason
-                );
-            }
-        }
-        if let Some(p) = &c.rejects {
-            write_rejects(p, &sources, &found)?;
-        }
-    } else if let Some(p) = &c.rejects {
-        write_rejects(p, &sources, &[])?;
+        handle_rejects(&found, &sources, c)?;
+    } else {
+        handle_rejects(&[], &sources, c)?;
     }
     let mut warnings = Vec::new();
     if rejected > 0 && c.rejects.is_none() {

@@ -8,7 +8,7 @@ use anyhow::Result;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::{collect, group_order, norm_key, resolve_all, write_rejects, Rejected};
+use super::common::{collect, group_order, handle_rejects, norm_key, resolve_all, Rejected};
 use crate::assert;
 use crate::error::err;
 use crate::fail;
@@ -596,21 +596,9 @@ pub fn compute(
             time_name,
             c.strict,
         )?;
-        if c.strict {
-            if let Some(r) = found.first() {
-                fail!(
-                    "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
-                    sources[r.source].position(r.loc),
-                    r.column,
-                    r.reason
-                );
-            }
-        }
-        if let Some(p) = &c.rejects {
-            write_rejects(p, &sources, &found)?;
-        }
-    } else if let Some(p) = &c.rejects {
-        write_rejects(p, &sources, &[])?;
+        handle_rejects(&found, &sources, &c)?;
+    } else {
+        handle_rejects(&[], &sources, &c)?;
     }
 
     // As-of: the given instant, else the latest valid time (not later than now).
