@@ -2,7 +2,8 @@
 //! collecting with readable errors, group order, rejected-row files, the stderr summary and
 //! the exit code.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::Result;
 use polars::prelude::*;
@@ -12,6 +13,7 @@ use crate::error::{err, EXIT_ASSERT, EXIT_OK};
 use crate::fail;
 use crate::input::mapping::{self, Canon};
 use crate::input::Source;
+use crate::metrics::survey::id_hash;
 use crate::output;
 use crate::plan::Common;
 use crate::report::{InputCount, Report};
@@ -219,45 +221,87 @@ pub fn finish(report: &Report, c: &Common) -> Result<u8> {
     })
 }
 
-/// Duplicate ids (SPEC 4): the global row indexes (`__g`, from `with_row_index`) to count as
-/// `duplicate`. Among rows with one id the latest `updated_at` wins, then the last in input
-/// order. A first aggregation finds the ids that occur more than once (usually none, and
-/// then nothing else is read); only those rows are collected. The generic form of the survey
-/// command's mask: `id_col` / `upd_col` name text columns of `lf`.
+/// The id hashes that occur more than once.
+pub fn repeated_hashes(mut hashes: Vec<u64>) -> HashSet<u64> {
+    hashes.sort_unstable();
+    hashes
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect()
+}
+
+/// Duplicate ids (SPEC 4): the global row indexes (`__g`, from `with_row_index`, which `lf`
+/// must carry) to count as `duplicate`. Ids are compared as written (blank ids never
+/// repeat); among rows with one id the latest `updated_at` wins, then the last in input
+/// order. One pass reads only the id column and hashes it; usually no hash repeats and
+/// nothing else is read. Otherwise only the rows whose hash repeats are collected and
+/// compared exactly.
 pub fn duplicate_rows(
     lf: LazyFrame,
     sources: &[Source],
     c: &Common,
     id_col: &str,
     upd_col: Option<&str>,
-) -> Result<Option<std::collections::HashSet<u32>>> {
-    let repeated = collect(
-        lf.clone()
-            .select([col(id_col)])
-            .filter(col(id_col).is_not_null())
-            .group_by([col(id_col)])
-            .agg([len().alias("__k")])
-            .filter(col("__k").gt(lit(1)))
-            .select([col(id_col)]),
+) -> Result<Option<HashSet<u32>>> {
+    let hashes = collect(
+        lf.clone().select([col(id_col)
+            .map(
+                |c: Column| {
+                    let out: UInt64Chunked = c
+                        .str()?
+                        .iter()
+                        .map(|v| v.filter(|s| !s.trim().is_empty()).map(id_hash))
+                        .collect();
+                    Ok(out.into_column())
+                },
+                |_, f| Ok(Field::new(f.name().clone(), DataType::UInt64)),
+            )
+            .alias("__h")]),
         sources,
     )?;
-    if repeated.height() == 0 {
+    let hv: Vec<u64> = hashes
+        .column("__h")
+        .and_then(|c| c.u64().cloned())
+        .map_err(|e| err(e.to_string()))?
+        .iter()
+        .flatten()
+        .collect();
+    let repeated = repeated_hashes(hv);
+    if repeated.is_empty() {
         return Ok(None);
     }
+    duplicate_losers(lf, sources, c, id_col, upd_col, repeated).map(Some)
+}
+
+/// The `duplicate` rows among those whose id hash is in `repeated` (see [`duplicate_rows`]).
+pub fn duplicate_losers(
+    lf: LazyFrame,
+    sources: &[Source],
+    c: &Common,
+    id_col: &str,
+    upd_col: Option<&str>,
+    repeated: HashSet<u64>,
+) -> Result<HashSet<u32>> {
+    let repeated = Arc::new(repeated);
+    let lf = lf.filter(col(id_col).map(
+        move |c: Column| {
+            let out: BooleanChunked = c
+                .str()?
+                .iter()
+                .map(|v| {
+                    Some(v.is_some_and(|s| !s.trim().is_empty() && repeated.contains(&id_hash(s))))
+                })
+                .collect();
+            Ok(out.into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    ));
     let mut sel = vec![col("__g"), col(id_col)];
     if let Some(u) = upd_col {
         sel.push(col(u));
     }
-    let df = collect(
-        lf.join(
-            repeated.lazy(),
-            [col(id_col)],
-            [col(id_col)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select(sel),
-        sources,
-    )?;
+    let df = collect(lf.select(sel), sources)?;
     let text = |name: &str| -> Result<StringChunked> {
         df.column(name)
             .and_then(|c| c.str().cloned())
@@ -274,9 +318,9 @@ pub fn duplicate_rows(
         .and_then(|c| c.u32().cloned())
         .map_err(|e| err(e.to_string()))?;
     let mut best: HashMap<&str, (i64, u32)> = HashMap::new();
-    let mut losers = std::collections::HashSet::new();
+    let mut losers = HashSet::new();
     for (i, id) in ids.iter().enumerate() {
-        let Some(id) = id.map(str::trim).filter(|s| !s.is_empty()) else {
+        let Some(id) = id.filter(|s| !s.trim().is_empty()) else {
             continue;
         };
         let row = g.get(i).unwrap_or(0);
@@ -299,7 +343,7 @@ pub fn duplicate_rows(
             }
         }
     }
-    Ok(Some(losers))
+    Ok(losers)
 }
 
 /// Every record of one input as text cells, for the per-record pass that reports rejected

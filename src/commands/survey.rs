@@ -1,14 +1,17 @@
 //! `cxm nps|csat|ces|pmf`: map the columns, run the polars aggregation, turn counts into
 //! result rows (groups × periods, then the total), evaluate thresholds, write the output.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Result;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::{collect, group_order, handle_rejects, norm_key, resolve_all, Rejected};
+use super::common::{
+    collect, duplicate_losers, group_order, handle_rejects, norm_key, repeated_hashes, resolve_all,
+    Rejected,
+};
 use crate::assert;
 use crate::error::err;
 use crate::fail;
@@ -110,85 +113,6 @@ pub fn inspect_canons() -> (Vec<(&'static str, Canon)>, Vec<Canon>) {
         ("pmf", score_canon(&ScoreKind::Pmf { numeric: false })),
     ];
     (scores, vec![time_canon(false), ID_CANON, UPDATED_CANON])
-}
-
-/// Duplicate ids: the rows to count as `duplicate` (by global row index). Ids are compared
-/// as written; among rows with one id the latest `updated_at` wins, then the last in input
-/// order.
-fn duplicate_mask(
-    lf: LazyFrame,
-    sources: &[Source],
-    c: &Common,
-    has_updated: bool,
-    repeated: HashSet<u64>,
-) -> Result<HashSet<u32>> {
-    // Pass 2: only the rows whose id hash repeats; ids are then compared exactly.
-    let repeated = Arc::new(repeated);
-    let lf = lf
-        .with_row_index("__g", None)
-        .filter(col("response_id").map(
-            move |c: Column| {
-                let ca = c.str()?;
-                let out: BooleanChunked = ca
-                    .iter()
-                    .map(|v| {
-                        Some(v.is_some_and(|s| {
-                            !s.trim().is_empty() && repeated.contains(&survey::id_hash(s))
-                        }))
-                    })
-                    .collect();
-                Ok(out.into_column())
-            },
-            |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
-        ));
-    let mut sel = vec![col("__g"), col("response_id")];
-    if has_updated {
-        sel.push(col("updated_at"));
-    }
-    let df = collect(lf.select(sel), sources)?;
-    let text = |name: &str| -> Result<StringChunked> {
-        df.column(name)
-            .and_then(|c| c.str().cloned())
-            .map_err(|e| err(e.to_string()))
-    };
-    let ids = text("response_id")?;
-    let upd = if has_updated {
-        Some(text("updated_at")?)
-    } else {
-        None
-    };
-    let g = df
-        .column("__g")
-        .and_then(|c| c.cast(&DataType::UInt32))
-        .and_then(|c| c.u32().cloned())
-        .map_err(|e| err(e.to_string()))?;
-    let mut best: HashMap<&str, (i64, u32)> = HashMap::new();
-    let mut losers = HashSet::new();
-    for (i, id) in ids.iter().enumerate() {
-        let Some(id) = id.filter(|s| !s.trim().is_empty()) else {
-            continue;
-        };
-        let row = g.get(i).unwrap_or(0);
-        let u = upd
-            .as_ref()
-            .and_then(|u| u.get(i))
-            .and_then(|s| c.parser.parse(s).ok())
-            .map_or(i64::MIN, |(ms, _)| ms);
-        match best.get_mut(id) {
-            None => {
-                best.insert(id, (u, row));
-            }
-            Some(prev) => {
-                if (u, row) >= *prev {
-                    losers.insert(prev.1);
-                    *prev = (u, row);
-                } else {
-                    losers.insert(row);
-                }
-            }
-        }
-    }
-    Ok(losers)
 }
 
 /// Re-read the inputs that had rejections, record by record, with the same rule.
@@ -455,16 +379,17 @@ pub fn compute(
     timer.mark("aggregate");
     let mut mask: Option<Arc<HashSet<u32>>> = None;
     if id_idx.is_some() {
-        let mut hv = std::mem::take(&mut *hashes.lock().map_err(|_| err("internal: hash lock"))?);
-        hv.sort_unstable();
-        let repeated: HashSet<u64> = hv
-            .windows(2)
-            .filter(|w| w[0] == w[1])
-            .map(|w| w[0])
-            .collect();
-        drop(hv);
+        let hv = std::mem::take(&mut *hashes.lock().map_err(|_| err("internal: hash lock"))?);
+        let repeated = repeated_hashes(hv);
         if !repeated.is_empty() {
-            let losers = duplicate_mask(lf.clone(), &sources, &c, upd_idx.is_some(), repeated)?;
+            let losers = duplicate_losers(
+                lf.clone().with_row_index("__g", None),
+                &sources,
+                &c,
+                "response_id",
+                upd_idx.as_ref().map(|_| "updated_at"),
+                repeated,
+            )?;
             if !losers.is_empty() {
                 let m = Arc::new(losers);
                 mask = Some(m.clone());
