@@ -130,7 +130,10 @@ pub fn common(args: &CommonArgs, known_cols: &[&str]) -> Result<Common> {
     }
     if let Some(p) = &args.preset {
         if p != "none" {
-            fail!("--preset {p:?}: no presets are built in yet; map columns with --col CANONICAL=SOURCE, or use --preset none");
+            if !known_cols.contains(&"score") {
+                fail!("--preset {p:?}: the built-in presets read survey exports (nps, csat, ces, pmf); map columns with --col CANONICAL=SOURCE, or use --preset none");
+            }
+            crate::input::presets::check_name(p)?;
         }
     }
     for b in &args.by {

@@ -67,6 +67,21 @@ impl TimeParser {
         TimeParser { input_tz, extra }
     }
 
+    /// The same parser with a preset's declared zone for naive times (when it declares one)
+    /// and its date formats tried after the user's `--date-format`s.
+    pub fn with_preset(&self, zone: Option<Tz>, formats: &[&str]) -> TimeParser {
+        let mut extra = self.extra.clone();
+        extra.extend(
+            formats
+                .iter()
+                .filter_map(|f| StrftimeItems::new(f).parse_to_owned().ok()),
+        );
+        TimeParser {
+            input_tz: zone.unwrap_or(self.input_tz),
+            extra,
+        }
+    }
+
     /// The zone naive timestamps are read in by [`TimeParser::parse`].
     pub fn input_tz(&self) -> Tz {
         self.input_tz

@@ -19,7 +19,7 @@ use crate::error::{err, EXIT_OK};
 use crate::fail;
 use crate::input::mapping::{self, Canon, ColOverrides};
 use crate::input::values::{is_blank, parse_amount, parse_int, IntCell};
-use crate::input::{self, read, Format, FrameCol, ReadOptions, Source};
+use crate::input::{self, presets, read, Format, FrameCol, ReadOptions, Source};
 use crate::output::sink::Sink;
 use crate::time::{self, TimeParser, Tz};
 
@@ -492,6 +492,9 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
     };
     let sink = Sink::open(a.output.as_deref())?;
     let mut sources = read::open_all(std::slice::from_ref(&a.path), &opts)?;
+    // A vendor preset: multi-row headers become one row of names; its survey mapping
+    // (the NPS question for the score) replaces the automatic one below.
+    let preset = presets::prepare(&mut sources, None, "nps")?;
     let mut src = sources.pop().ok_or_else(|| err("internal: no input"))?;
 
     let mut warnings: Vec<String> = Vec::new();
@@ -513,7 +516,19 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
             src.table = Some(read::read_csv_table(&src)?);
         }
     }
-    let maps = mappings(&src, &mut warnings);
+    let mut maps = mappings(&src, &mut warnings);
+    if let Some(p) = &preset {
+        if let Some((_, m)) = maps.iter_mut().find(|(k, _)| *k == "surveys") {
+            for (canon, idx) in m.iter_mut() {
+                if let Some(h) = p.cols.get(*canon) {
+                    if let Some(i) = src.headers.iter().position(|x| x == h) {
+                        *idx = Some(i);
+                    }
+                }
+            }
+        }
+        warnings.extend(p.notes.iter().cloned());
+    }
 
     // Id columns: the columns mapped as response_id / ticket_id / subscription_id.
     let mut id_cols: Vec<(usize, Vec<&str>)> = Vec::new();
@@ -629,10 +644,10 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
         "format": format.name(),
         "delimiter": if is_text { Value::String(delimiter_text(delim)) } else { Value::Null },
         "encoding": if format == Format::Parquet { Value::Null } else { Value::String(encoding.into()) },
-        "header_rows": if is_text { 1 } else { 0 },
+        "header_rows": if is_text { preset.as_ref().map_or(1, |p| p.header_rows) } else { 0 },
         "rows": rows,
         "columns": columns,
-        "preset": Value::Null,
+        "preset": preset.as_ref().map_or(Value::Null, |p| Value::String(p.name.into())),
         "mapping": mapping,
         "warnings": all_warnings,
     });
@@ -732,7 +747,14 @@ fn render_table(
         .to_string(),
     );
     s.push_str(&wrap("", &facts, " · ", 0));
-    s.push_str("preset: none (vendor presets are not implemented yet)\n\n");
+    match doc["preset"].as_str() {
+        Some(p) => s.push_str(&format!(
+            "preset: {p} (detected from the headers; the metric commands use it unless --preset none)\n\n"
+        )),
+        // Kept word for word while README.md's inspect example shows it (tests/e2e/readme.rs);
+        // once README is regenerated this can say just "preset: none".
+        None => s.push_str("preset: none detected\n\n"),
+    }
 
     // Columns: name, type, nulls, samples (cut to fit 80 columns).
     let cols = doc["columns"].as_array().cloned().unwrap_or_default();

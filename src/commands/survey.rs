@@ -16,6 +16,7 @@ use crate::assert;
 use crate::error::err;
 use crate::fail;
 use crate::input::mapping::{self, Canon};
+use crate::input::presets;
 use crate::input::{self, read, FrameCol, Source};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
@@ -245,7 +246,7 @@ fn headline(kind: &ScoreKind) -> Vec<Col> {
 /// Compute a survey metric's report without printing or writing anything.
 pub fn compute(
     kind: ScoreKind,
-    c: Common,
+    mut c: Common,
     settings: Settings,
     mut definition: Map<String, Value>,
 ) -> Result<(Report, Common)> {
@@ -254,7 +255,32 @@ pub fn compute(
     assert::validate(&c.asserts, &asserts_fields, c.period.is_some())?;
 
     let timer = crate::progress::Timer::new();
-    let sources = read::open_all(&c.files, &c.read)?;
+    let mut sources = read::open_all(&c.files, &c.read)?;
+    // A vendor preset (SPEC 5): its mapping fills what --col left open; its zone and date
+    // formats apply to the time columns; its filters make rows `filtered`.
+    let preset = presets::prepare(&mut sources, c.args.preset.as_deref(), kind.name())?;
+    if let Some(p) = &preset {
+        if !c.quiet {
+            if p.detected {
+                eprintln!(
+                    "cxm: note: detected the {} export format (use --preset none to turn this off)",
+                    p.name
+                );
+            }
+            for n in &p.notes {
+                eprintln!("cxm: note: {n}");
+            }
+        }
+        for (canon, header) in &p.cols {
+            c.cols
+                .0
+                .entry(canon.clone())
+                .or_insert_with(|| header.clone());
+        }
+        c.parser = c.parser.with_preset(p.zone, &p.date_formats);
+        c.wheres.extend(p.filters.iter().cloned());
+        definition.insert("preset".into(), json!(p.name));
+    }
     timer.mark("open and check inputs");
     let time_needed = c.period.is_some() || c.since.is_some() || c.until.is_some();
 

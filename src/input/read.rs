@@ -639,6 +639,16 @@ fn check_csv(src: &mut Source) -> Result<()> {
 /// Read a whole CSV into a [`Table`] (used when records need per-record handling), with the
 /// physical line on which each record starts.
 pub fn read_csv_table(src: &Source) -> Result<Table> {
+    Ok(read_csv_table_with_headers(src, 1)?.1)
+}
+
+/// Like [`read_csv_table`] for exports with `header_rows` header rows (Qualtrics has three,
+/// SurveyMonkey two): returns the header rows' cells and the data rows, whose positions stay
+/// physical lines. The width is the first header row's.
+pub fn read_csv_table_with_headers(
+    src: &Source,
+    header_rows: usize,
+) -> Result<(Vec<Vec<String>>, Table)> {
     let data = std::fs::read(&src.path)
         .map_err(|e| err(format!("{}: cannot read: {}", src.display, io_reason(&e))))?;
     let newlines: Vec<usize> = data
@@ -661,8 +671,27 @@ pub fn read_csv_table(src: &Source) -> Result<Table> {
         .flexible(true)
         .from_reader(&data[..]);
     let mut rec = csv::ByteRecord::new();
-    rdr.read_byte_record(&mut rec)
-        .map_err(|e| err(format!("{}: {e}", src.display)))?;
+    let mut header_cells: Vec<Vec<String>> = Vec::with_capacity(header_rows);
+    for k in 0..header_rows.max(1) {
+        let got = rdr
+            .read_byte_record(&mut rec)
+            .map_err(|e| err(format!("{}: {e}", src.display)))?;
+        if !got {
+            fail!(
+                "{}: the export should have {header_rows} header rows but has {k}; export it again with the responses included",
+                src.display
+            );
+        }
+        header_cells.push(
+            rec.iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let f = if i == 0 && k == 0 { strip_bom(f) } else { f };
+                    String::from_utf8_lossy(f).into_owned()
+                })
+                .collect(),
+        );
+    }
     let width = src.headers.len();
     let mut t = Table {
         headers: src.headers.clone(),
@@ -695,7 +724,7 @@ pub fn read_csv_table(src: &Source) -> Result<Table> {
         t.rows.push(row);
         t.locs.push(line_at(start));
     }
-    Ok(t)
+    Ok((header_cells, t))
 }
 
 /// Text of a JSON value as a cell: strings as they are, numbers and booleans as written,

@@ -5,6 +5,7 @@ mod util;
 
 mod churn;
 mod inspect;
+mod presets;
 mod readme;
 mod report;
 mod survey;

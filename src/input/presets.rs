@@ -1,0 +1,377 @@
+//! Vendor presets for survey exports (SPEC 5, docs/presets.md): detection from headers,
+//! extra header rows, the column mapping, the zone of naive timestamps and row filters.
+//!
+//! A preset's mapping sits between `--col` and the automatic aliases: it only fills the
+//! canonical columns the user did not map with `--col`.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+
+use crate::error::did_you_mean;
+use crate::fail;
+use crate::input::mapping::normalize;
+use crate::input::read::{self, Format, Source};
+use crate::metrics::survey::WhereCol;
+use crate::time::{self, Tz};
+
+/// The built-in preset names, in detection order.
+pub const NAMES: &[&str] = &[
+    "qualtrics",
+    "surveymonkey",
+    "typeform",
+    "delighted",
+    "zendesk",
+];
+
+/// Checks a `--preset` value: `none` or a known name (else an error with did-you-mean).
+pub fn check_name(name: &str) -> Result<()> {
+    if name == "none" || NAMES.contains(&name) {
+        return Ok(());
+    }
+    let hint = did_you_mean(name, NAMES.iter().copied())
+        .map(|h| format!(" Did you mean {h:?}?"))
+        .unwrap_or_default();
+    fail!(
+        "--preset {name:?}: unknown preset; known: {}, or none.{hint}",
+        NAMES.join(", ")
+    )
+}
+
+/// What a preset contributes to one run of a survey command.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    pub name: &'static str,
+    /// The preset was detected from the headers (not forced with `--preset`).
+    pub detected: bool,
+    pub header_rows: usize,
+    /// Canonical column → header (exact text of a header in the first input).
+    pub cols: BTreeMap<String, String>,
+    /// Zone of naive timestamps (beats `--input-tz`; an offset in the value beats it).
+    pub zone: Option<Tz>,
+    pub date_formats: Vec<&'static str>,
+    /// Rows these filters drop are `filtered`.
+    pub filters: Vec<WhereCol>,
+    /// Notes for stderr (e.g. an unknown zone in a Qualtrics header).
+    pub notes: Vec<String>,
+}
+
+fn has(headers: &[String], name: &str) -> bool {
+    let k = normalize(name);
+    headers.iter().any(|h| normalize(h) == k)
+}
+
+fn find<'a>(headers: &'a [String], names: &[&str]) -> Option<&'a String> {
+    names.iter().find_map(|n| {
+        let k = normalize(n);
+        headers.iter().find(|h| normalize(h) == k)
+    })
+}
+
+/// Which preset the (first-row) headers look like, if any.
+pub fn detect(src: &Source) -> Option<&'static str> {
+    let h = &src.headers;
+    let csv = src.format == Format::Csv;
+    let all = |names: &[&str]| names.iter().all(|n| has(h, n));
+    if csv && all(&["StartDate", "EndDate", "Status", "Finished", "ResponseId"]) {
+        return Some("qualtrics");
+    }
+    if csv
+        && all(&["Respondent ID", "Collector ID"])
+        && (has(h, "End Date") || has(h, "Date Created"))
+    {
+        return Some("surveymonkey");
+    }
+    if h.iter().any(|x| x.trim() == "Submit Date (UTC)")
+        && (has(h, "Network ID") || h.iter().any(|x| x.trim() == "#"))
+    {
+        return Some("typeform");
+    }
+    if all(&["score", "permalink"]) && (has(h, "created at") || has(h, "created")) {
+        return Some("delighted");
+    }
+    if all(&["score", "ticket id", "created at"])
+        && (has(h, "requester id") || has(h, "assignee id"))
+    {
+        return Some("zendesk");
+    }
+    None
+}
+
+/// The NPS question by its wording ("how likely … recommend").
+fn is_recommend(text: &str) -> bool {
+    let t = text.to_lowercase();
+    t.contains("recommend") && t.contains("likely")
+}
+
+/// Decide the preset for a survey run (`choice` is `--preset`), rewrite multi-row headers,
+/// and return the preset's contribution. `metric` is nps, csat, ces or pmf.
+pub fn prepare(
+    sources: &mut [Source],
+    choice: Option<&str>,
+    metric: &str,
+) -> Result<Option<Applied>> {
+    let (name, detected) = match choice {
+        Some("none") => return Ok(None),
+        Some(n) => {
+            check_name(n)?;
+            (
+                NAMES.iter().copied().find(|x| *x == n).unwrap_or("none"),
+                false,
+            )
+        }
+        None => {
+            let found: Vec<Option<&'static str>> = sources.iter().map(detect).collect();
+            let Some(first) = found[0] else {
+                return Ok(None);
+            };
+            if let Some((i, other)) = found.iter().enumerate().find(|(_, f)| **f != Some(first)) {
+                fail!(
+                    "{} looks like a {first} export but {} is {}; give files of one export, or pass --preset none",
+                    sources[0].display,
+                    sources[i].display,
+                    other.map_or("not one".to_string(), |o| format!("a {o} export"))
+                );
+            }
+            (first, true)
+        }
+    };
+    let mut a = Applied {
+        name,
+        detected,
+        header_rows: 1,
+        ..Default::default()
+    };
+    match name {
+        "qualtrics" => qualtrics(sources, metric, &mut a)?,
+        "surveymonkey" => surveymonkey(sources, metric, &mut a)?,
+        "typeform" => {
+            let h = &sources[0].headers;
+            if metric == "nps" {
+                if let Some(q) = h.iter().find(|x| is_recommend(x)) {
+                    a.cols.insert("score".into(), q.clone());
+                }
+            }
+            if let Some(t) = h.iter().find(|x| x.trim() == "Submit Date (UTC)") {
+                a.cols.insert("submitted_at".into(), t.clone());
+            }
+            if let Some(t) = find(h, &["Response ID", "#"]) {
+                a.cols.insert("response_id".into(), t.clone());
+            }
+            a.zone = Some(Tz::UTC);
+        }
+        "delighted" => {
+            let h = &sources[0].headers;
+            for (canon, names) in [
+                ("score", &["score"][..]),
+                ("submitted_at", &["created at", "created"][..]),
+                ("response_id", &["response id", "id"][..]),
+                ("updated_at", &["updated at"][..]),
+                ("comment", &["comment"][..]),
+            ] {
+                if let Some(t) = find(h, names) {
+                    a.cols.insert(canon.into(), t.clone());
+                }
+            }
+            a.zone = Some(Tz::UTC);
+        }
+        _ => {
+            // zendesk satisfaction ratings: good / bad / offered / unoffered.
+            let h = &sources[0].headers;
+            for (canon, names) in [
+                ("score", &["score"][..]),
+                ("submitted_at", &["created at"][..]),
+                ("response_id", &["id"][..]),
+                ("updated_at", &["updated at"][..]),
+                ("comment", &["comment"][..]),
+            ] {
+                if let Some(t) = find(h, names) {
+                    a.cols.insert(canon.into(), t.clone());
+                }
+            }
+        }
+    }
+    Ok(Some(a))
+}
+
+/// Re-read every input with `rows` header rows; `merge` turns the header rows into names.
+/// Returns the first input's header rows.
+fn reread(
+    sources: &mut [Source],
+    rows: usize,
+    name: &str,
+    merge: impl Fn(&[Vec<String>]) -> Vec<String>,
+) -> Result<Vec<Vec<String>>> {
+    let mut first = Vec::new();
+    for (i, src) in sources.iter_mut().enumerate() {
+        if src.format != Format::Csv {
+            fail!(
+                "{}: the {name} preset reads CSV exports; pass the CSV download, or --preset none",
+                src.display
+            );
+        }
+        let (hdr, mut t) = read::read_csv_table_with_headers(src, rows)?;
+        let names = merge(&hdr);
+        t.headers = names.clone();
+        src.headers = names;
+        src.rows = Some(t.rows.len() as u64);
+        src.table = Some(t);
+        if i == 0 {
+            first = hdr;
+        }
+    }
+    Ok(first)
+}
+
+fn qualtrics(sources: &mut [Source], metric: &str, a: &mut Applied) -> Result<()> {
+    a.header_rows = 3;
+    let hdr = reread(sources, 3, "qualtrics", |h| h[0].clone())?;
+    let names = &sources[0].headers;
+    let texts = hdr.get(1).cloned().unwrap_or_default();
+    let import = hdr.get(2).cloned().unwrap_or_default();
+    if metric == "nps" {
+        if let Some(i) = texts.iter().position(|t| is_recommend(t)) {
+            a.cols.insert("score".into(), names[i].clone());
+        }
+    }
+    let time_col = names
+        .iter()
+        .position(|h| h == "RecordedDate")
+        .or_else(|| names.iter().position(|h| h == "EndDate"));
+    if let Some(i) = time_col {
+        a.cols.insert("submitted_at".into(), names[i].clone());
+    }
+    if let Some(r) = find(names, &["ResponseId"]) {
+        a.cols.insert("response_id".into(), r.clone());
+    }
+    // The zone: the time column's ImportId JSON, else any column's.
+    let zone_of = |cell: &str| -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(cell.trim()).ok()?;
+        v.get("timeZone")?.as_str().map(str::to_string)
+    };
+    let zone = time_col
+        .and_then(|i| import.get(i))
+        .and_then(|c| zone_of(c))
+        .or_else(|| import.iter().find_map(|c| zone_of(c)));
+    if let Some(z) = zone {
+        match time::parse_tz(&z) {
+            Ok(tz) => a.zone = Some(tz),
+            Err(_) => a.notes.push(format!(
+                "the qualtrics time zone {z:?} in the third header row is not a known zone; naive times are read in --input-tz (or --tz)"
+            )),
+        }
+    }
+    if let Some(f) = find(names, &["Finished"]) {
+        a.filters.push(WhereCol {
+            name: f.clone(),
+            equals: Vec::new(),
+            not_equals: ["False", "false", "FALSE", "0"].map(String::from).to_vec(),
+        });
+    }
+    if let Some(s) = find(names, &["Status"]) {
+        a.filters.push(WhereCol {
+            name: s.clone(),
+            equals: Vec::new(),
+            not_equals: [
+                "Survey Preview",
+                "Survey Test",
+                "Spam",
+                "preview",
+                "Preview",
+                "spam",
+                "1",
+                "2",
+                "8",
+            ]
+            .map(String::from)
+            .to_vec(),
+        });
+    }
+    Ok(())
+}
+
+/// SurveyMonkey column names: the first row's text forward-filled, then ` - ` and the
+/// second row's text when it is not empty (SPEC 5).
+pub fn surveymonkey_names(h: &[Vec<String>]) -> Vec<String> {
+    let mut last = String::new();
+    let second = h.get(1);
+    h[0].iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if !t.trim().is_empty() {
+                last = t.trim().to_string();
+            }
+            match second.and_then(|s| s.get(i)).map(|s| s.trim()) {
+                Some(s) if !s.is_empty() => format!("{last} - {s}"),
+                _ => last.clone(),
+            }
+        })
+        .collect()
+}
+
+fn surveymonkey(sources: &mut [Source], metric: &str, a: &mut Applied) -> Result<()> {
+    a.header_rows = 2;
+    let hdr = reread(sources, 2, "surveymonkey", surveymonkey_names)?;
+    let names = &sources[0].headers;
+    if metric == "nps" {
+        // The question text is in the first row, forward-filled over its columns.
+        let mut last = String::new();
+        for (i, t) in hdr[0].iter().enumerate() {
+            if !t.trim().is_empty() {
+                last = t.clone();
+            }
+            if is_recommend(&last) {
+                a.cols.insert("score".into(), names[i].clone());
+                break;
+            }
+        }
+    }
+    if let Some(t) = find(names, &["End Date", "Date Created"]) {
+        a.cols.insert("submitted_at".into(), t.clone());
+    }
+    if let Some(t) = find(names, &["Respondent ID"]) {
+        a.cols.insert("response_id".into(), t.clone());
+    }
+    a.date_formats = vec![
+        "%m/%d/%Y %I:%M:%S %p",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y %H:%M",
+    ];
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_did_you_mean() {
+        assert!(check_name("none").is_ok());
+        assert!(check_name("qualtrics").is_ok());
+        let e = check_name("typefrom").unwrap_err().to_string();
+        assert!(
+            e.contains("Did you mean \"typeform\"") && e.contains("known:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn surveymonkey_headers_forward_fill() {
+        let h = vec![
+            vec!["Respondent ID".to_string(), "Q1".into(), "".into()],
+            vec!["".to_string(), "Response".into(), "Other".into()],
+        ];
+        assert_eq!(
+            surveymonkey_names(&h),
+            vec!["Respondent ID", "Q1 - Response", "Q1 - Other"]
+        );
+    }
+
+    #[test]
+    fn recommend_wording() {
+        assert!(is_recommend(
+            "How <strong>likely</strong> are you to recommend us?"
+        ));
+        assert!(!is_recommend("Why did you give that score?"));
+    }
+}
