@@ -1,49 +1,247 @@
 """Generate the benchmark files with DuckDB and time cxm against the same query in DuckDB.
 
-Each timing is the median of 3 runs; memory is the peak RSS of the process (cxm) or of a
-fresh Python process running the DuckDB query. DuckDB's query validates like cxm: scores
-read with TRY_CAST, blank and rejected counted, timestamps parsed with TRY_CAST."""
-import os, statistics, subprocess, sys, time
+Usage: python3 scripts/bench.py [ROWS] [surveys|tickets|churn|all] [--runs N]
+       (CXM=path/to/cxm in the environment times that binary instead of target/release/cxm)
 
-ROWS = int(sys.argv[1])
+ROWS (default 10,000,000) is the number of survey responses; the ticket file has ROWS / 2
+tickets and the subscription file ROWS / 10 customers (about 1.5 subscriptions each), so
+the default run is 10M responses, 5M tickets and 1M customers. The part defaults to `all`.
+
+Each timing is the median of N runs (default 3); memory is the peak RSS of the process (cxm)
+or of a fresh Python process running the DuckDB query. The DuckDB queries validate like cxm:
+numbers and timestamps read with TRY_CAST, rejected rows excluded. After the first run of
+each case the outputs of both are compared (cxm's JSON against DuckDB's rows) and the
+differences, if any, are printed to standard error."""
+import json, math, os, statistics, subprocess, sys, time
+
+ARGS, RUNS, PREPARE = [], 3, False
+_argv = sys.argv[1:]
+while _argv:
+    a = _argv.pop(0)
+    if a == "--runs":
+        RUNS = int(_argv.pop(0))
+    elif a == "--prepare":  # internal: generate the files in a child process (see main)
+        PREPARE = True
+    else:
+        ARGS.append(a)
+ROWS = int(ARGS[0]) if ARGS else 10_000_000
+PART = ARGS[1] if len(ARGS) > 1 else "all"
+if PART not in ("surveys", "tickets", "churn", "all"):
+    sys.exit(f"unknown part {PART!r}: use surveys, tickets, churn or all")
+TICKETS = ROWS // 2
+CUSTOMERS = ROWS // 10
 DATA = "bench-data"
-CXM = "target/release/cxm"
+OUT = f"{DATA}/out"
+CXM = os.environ.get("CXM", "target/release/cxm")  # CXM=path times another build
 surveys = f"{DATA}/surveys-{ROWS}.csv"
+tickets = f"{DATA}/tickets-{TICKETS}.csv"
+subscriptions = f"{DATA}/subscriptions-{CUSTOMERS}.csv"
+holidays = f"{DATA}/holidays.txt"
+TS = "'%Y-%m-%dT%H:%M:%SZ'"
 
-def gen():
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def copy(path, select):
     import duckdb
-    if os.path.exists(surveys):
+    if os.path.exists(path):
         return
     t = time.perf_counter()
-    duckdb.sql(f"""
-      COPY (
+    tmp = path + ".tmp"
+    duckdb.sql(f"COPY ({select}) TO '{tmp}' (HEADER, DELIMITER ',')")
+    os.replace(tmp, path)
+    log(f"generated {path} ({os.path.getsize(path)/1e6:.0f} MB) in {time.perf_counter()-t:.1f}s")
+
+
+# ---------------------------------------------------------------------------------------
+# Data
+
+
+def gen_surveys():
+    copy(surveys, f"""
         SELECT 'R' || i AS response_id,
-               strftime(TIMESTAMP '2024-01-01' + to_seconds(CAST(hash(i, 1) % (730 * 86400) AS BIGINT)), '%Y-%m-%dT%H:%M:%SZ') AS submitted_at,
+               strftime(TIMESTAMP '2024-01-01' + to_seconds(CAST(hash(i, 1) % (730 * 86400) AS BIGINT)), {TS}) AS submitted_at,
                CASE WHEN i % 97 = 0 THEN ''
                     WHEN i % 1009 = 0 THEN 'n/a'
                     ELSE CAST(hash(i, 2) % 11 AS VARCHAR) END AS score,
                ['EMEA','AMER','APAC','LATAM','ANZ'][1 + CAST(hash(i, 3) % 5 AS INTEGER)] AS region,
                'comment ' || (i % 1000) AS comment
-        FROM range({ROWS}) t(i)
-      ) TO '{surveys}' (HEADER, DELIMITER ',')""")
-    print(f"generated {surveys} ({os.path.getsize(surveys)/1e6:.0f} MB) in {time.perf_counter()-t:.1f}s", file=sys.stderr)
+        FROM range({ROWS}) t(i)""")
 
-def run(argv):
-    """Wall seconds and peak RSS (MB) of one process."""
+
+# Planted junk in the ticket file (each rejected by cxm, excluded by the DuckDB query):
+#   i % 10007 = 3: resolved_at one day before created_at
+#   i % 10009 = 5: first_response_at one hour before created_at
+#   i % 20011 = 9: created_at is not a timestamp ("not a date")
+TICKET_JUNK = "(i % 10007 = 3) OR (i % 10009 = 5) OR (i % 20011 = 9)"
+
+
+def gen_tickets():
+    copy(tickets, f"""
+        WITH b AS (
+          SELECT i,
+                 TIMESTAMP '2024-01-01' + to_seconds(CAST(hash(i, 1) % (730 * 86400) AS BIGINT)) AS c,
+                 -- first response: 2 minutes to ~3 days later (skewed to short), 5% never
+                 CASE WHEN hash(i, 2) % 20 = 0 THEN NULL
+                      ELSE 120 + CAST(pow(CAST(hash(i, 3) % 1000 AS DOUBLE), 3) / 1000000000.0 * 259200 AS BIGINT) END AS fr_s,
+                 -- resolution: 85% resolved, 0 to ~14 days after the first response
+                 CASE WHEN hash(i, 4) % 100 < 85
+                      THEN 600 + CAST(pow(CAST(hash(i, 5) % 1000 AS DOUBLE), 2) / 1000000.0 * 1209600 AS BIGINT) END AS res_s,
+                 CAST(hash(i, 6) % 10 AS INTEGER) AS ro
+          FROM range({TICKETS}) t(i))
+        SELECT 'T' || i AS ticket_id,
+               CASE WHEN i % 20011 = 9 THEN 'not a date' ELSE strftime(c, {TS}) END AS created_at,
+               CASE WHEN i % 10009 = 5 THEN strftime(c - INTERVAL 1 HOUR, {TS})
+                    WHEN fr_s IS NULL THEN NULL
+                    ELSE strftime(c + to_seconds(fr_s), {TS}) END AS first_response_at,
+               CASE WHEN i % 10007 = 3 THEN strftime(c - INTERVAL 1 DAY, {TS})
+                    WHEN res_s IS NULL THEN NULL
+                    ELSE strftime(c + to_seconds(coalesce(fr_s, 0) + res_s), {TS}) END AS resolved_at,
+               CASE WHEN ro < 7 THEN 0 WHEN ro < 9 THEN 1 ELSE 2 END AS reopens,
+               CASE WHEN res_s IS NULL AND i % 10007 <> 3 THEN (CASE WHEN hash(i, 7) % 3 = 0 THEN 'pending' ELSE 'open' END)
+                    ELSE 'solved' END AS status,
+               ['low','normal','high','urgent'][1 + CAST(hash(i, 8) % 4 AS INTEGER)] AS priority,
+               ['email','chat','phone','web'][1 + CAST(hash(i, 9) % 4 AS INTEGER)] AS channel
+        FROM b""")
+    if not os.path.exists(holidays):
+        days = ["2024-01-01", "2024-03-29", "2024-04-01", "2024-05-01", "2024-05-09",
+                "2024-05-20", "2024-10-03", "2024-12-24", "2024-12-25", "2024-12-26",
+                "2024-12-31", "2025-01-01", "2025-04-18", "2025-04-21", "2025-05-01",
+                "2025-05-29", "2025-06-09", "2025-10-03", "2025-12-25", "2025-12-26"]
+        with open(holidays, "w") as f:
+            f.write("".join(d + "\n" for d in days))
+
+
+# Subscriptions: customer c has 1 (40%), 2 (30%) or 3 (30%) subscriptions in a chain. Each
+# later one is an upgrade (starts the instant the previous ends, one plan up) or a win-back
+# (starts 30-119 days after the previous ends, random plan). The first starts uniformly over
+# 2024-2025; each lasts 30-359 days; the last one of a chain ends with probability 1/16.
+# Everything after 2025-12-31 has not happened: such starts are dropped and such ends blank
+# (status active). Planted junk: customers with c % 5003 = 7 have their first subscription's
+# ended_at one day before its started_at (rejected by cxm as end_before_start).
+SUB_JUNK = "c % 5003 = 7"
+PLANS = "['basic','pro','business','enterprise']"
+PRICES = "[19.0, 49.0, 99.0, 299.0]"
+
+
+def gen_subscriptions():
+    copy(subscriptions, f"""
+        WITH cu AS (
+          SELECT c,
+                 CASE WHEN hash(c, 1) % 100 < 40 THEN 1 WHEN hash(c, 1) % 100 < 70 THEN 2 ELSE 3 END AS k,
+                 TIMESTAMP '2024-01-01' + to_seconds(CAST(hash(c, 2) % (730 * 86400) AS BIGINT)) AS s0,
+                 to_days(CAST(30 + hash(c, 3) % 330 AS INTEGER)) AS d0,
+                 to_days(CAST(30 + hash(c, 4) % 330 AS INTEGER)) AS d1,
+                 to_days(CAST(30 + hash(c, 5) % 330 AS INTEGER)) AS d2,
+                 hash(c, 6) % 2 = 0 AS up1, hash(c, 7) % 2 = 0 AS up2,
+                 to_days(CAST(30 + hash(c, 8) % 90 AS INTEGER)) AS g1,
+                 to_days(CAST(30 + hash(c, 9) % 90 AS INTEGER)) AS g2,
+                 CAST(hash(c, 10) % 4 AS INTEGER) AS p0,
+                 CAST(hash(c, 11) % 4 AS INTEGER) AS q1,
+                 CAST(hash(c, 12) % 4 AS INTEGER) AS q2,
+                 hash(c, 13) % 16 = 0 AS last_ends
+          FROM range({CUSTOMERS}) t(c)),
+        ch AS (
+          SELECT *, s0 + d0 AS e0,
+                 s0 + d0 + CASE WHEN up1 THEN INTERVAL 0 DAY ELSE g1 END AS s1,
+                 CASE WHEN up1 THEN least(p0 + 1, 3) ELSE q1 END AS p1
+          FROM cu),
+        ch2 AS (
+          SELECT *, s1 + d1 AS e1,
+                 s1 + d1 + CASE WHEN up2 THEN INTERVAL 0 DAY ELSE g2 END AS s2,
+                 CASE WHEN up2 THEN least(p1 + 1, 3) ELSE q2 END AS p2,
+                 s1 + d1 + CASE WHEN up2 THEN INTERVAL 0 DAY ELSE g2 END + d2 AS e2
+          FROM ch),
+        subs AS (
+          SELECT c, j,
+                 [s0, s1, s2][j + 1] AS s,
+                 CASE WHEN j + 1 < k OR last_ends THEN [e0, e1, e2][j + 1] END AS e,
+                 [p0, p1, p2][j + 1] AS p
+          FROM (SELECT *, unnest(range(k)) AS j FROM ch2))
+        SELECT 'S' || c || '-' || j AS subscription_id,
+               'C' || c AS customer_id,
+               strftime(s, {TS}) AS started_at,
+               CASE WHEN {SUB_JUNK} AND j = 0 THEN strftime(s - INTERVAL 1 DAY, {TS})
+                    WHEN e < TIMESTAMP '2026-01-01' THEN strftime(e, {TS}) END AS ended_at,
+               printf('%.2f', {PRICES}[p + 1]) AS mrr,
+               CASE WHEN ({SUB_JUNK} AND j = 0) OR e < TIMESTAMP '2026-01-01' THEN 'canceled' ELSE 'active' END AS status,
+               {PLANS}[p + 1] AS plan
+        FROM subs
+        WHERE s < TIMESTAMP '2026-01-01'
+        ORDER BY c, j""")
+
+
+# ---------------------------------------------------------------------------------------
+# Running
+
+
+def busy_seconds():
+    """CPU seconds spent by the whole machine so far (all cores, not idle or iowait)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+OTHER = []  # CPU seconds used by other processes during each timed run
+
+
+def run(argv, out=None):
+    """Wall seconds and peak RSS (MB) of one process; its standard output goes to `out`.
+    Also records how much CPU the rest of the machine used meanwhile (in OTHER)."""
+    sink = open(out, "wb") if out else subprocess.DEVNULL
+    b0 = busy_seconds()
     t = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE)
+    err = p.stderr.read().decode()
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
-    err = p.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
+    OTHER.append(max(0.0, busy_seconds() - b0 - ru.ru_utime - ru.ru_stime))
+    if out:
+        sink.close()
+    # cxm exits 1 when an --assert fails (none here); anything else is a failure.
+    if os.waitstatus_to_exitcode(status) not in ((0, 1) if argv[0] == CXM else (0,)):
         sys.exit(f"failed: {' '.join(argv)}\n{err}")
     return wall, ru.ru_maxrss / 1024
 
+
 def duck(sql):
-    code = f"import duckdb; duckdb.sql('''{sql}''').fetchall()"
+    """A fresh Python process running the query; prints the rows as JSON (column → value)."""
+    code = (
+        "import duckdb, json\n"
+        "duckdb.sql('SET enable_progress_bar = false')\n"
+        f"r = duckdb.sql('''{sql}''')\n"
+        "cols = r.columns\n"
+        "print(json.dumps([dict(zip(cols, row)) for row in r.fetchall()], default=str))\n"
+    )
     return [sys.executable, "-c", code]
 
-VALID = """
+
+def close(a, b, tol=1e-6):
+    if a is None or b is None:
+        return a is None and b is None
+    a, b = float(a), float(b)
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+def compare(name, pairs):
+    """pairs: (label, cxm value, DuckDB value). Prints every pair on a small run, else the
+    mismatches; returns the number of mismatches."""
+    bad = [p for p in pairs if not close(p[1], p[2])]
+    log(f"  check {name}: {len(pairs)} values compared, {len(bad)} differ")
+    if ROWS <= 100_000:  # a small run: show values side by side (the first ones and the last)
+        show = pairs if len(pairs) <= 40 else pairs[:26] + pairs[-1:] + [p for p in bad if p not in pairs[:26]][:20]
+    else:
+        show = bad[:20]
+    for label, a, b in show:
+        log(f"    {'  ' if close(a, b) else '!!'} {label}: cxm {a}  duckdb {b}")
+    return len(bad)
+
+
+# --- surveys
+
+SURVEY_VALID = """
   WITH r AS (SELECT region, TRY_CAST(submitted_at AS TIMESTAMP) AS ts,
                     TRY_CAST(trim(score) AS INTEGER) AS s,
                     (score IS NULL OR trim(score) = '') AS blank
@@ -55,26 +253,252 @@ NPS = """count(*) FILTER (WHERE s BETWEEN 0 AND 10) AS n,
   100.0 * (count(*) FILTER (WHERE s BETWEEN 9 AND 10) - count(*) FILTER (WHERE s BETWEEN 0 AND 6))
         / nullif(count(*) FILTER (WHERE s BETWEEN 0 AND 10), 0) AS nps"""
 
-def cases():
+
+def check_nps_total(c, d):
+    t, r = c["total"], d[0]
+    return [(k, t.get(k), r[k]) for k in ("n", "nps")]
+
+
+def check_nps_grouped(c, d):
+    rows = {(x["group"]["region"] if isinstance(x.get("group"), dict) else None, x.get("period")): x
+            for x in c["rows"]}
+    pairs = []
+    for r in d:
+        key = (r["region"], r["m"][:7])
+        x = rows.get(key)
+        pairs += [(f"{key} {k}", x and x.get(k), r[k]) for k in ("n", "nps")]
+    return pairs
+
+
+def survey_cases():
     f = surveys
     return [
         ("nps total", [CXM, "nps", f, "--format", "json", "-q", "--no-progress"],
-         duck(VALID.format(f=f) + f"SELECT {NPS} FROM r")),
+         duck(SURVEY_VALID.format(f=f) + f"SELECT {NPS} FROM r"), check_nps_total),
         ("nps --by region --period month", [CXM, "nps", f, "--by", "region", "--period", "month", "--format", "json", "-q", "--no-progress"],
-         duck(VALID.format(f=f) + f"SELECT region, date_trunc('month', ts) AS m, {NPS} FROM r WHERE ts IS NOT NULL GROUP BY ALL ORDER BY ALL")),
+         duck(SURVEY_VALID.format(f=f) + f"SELECT region, strftime(date_trunc('month', ts), '%Y-%m') AS m, {NPS} FROM r WHERE ts IS NOT NULL GROUP BY ALL ORDER BY ALL"),
+         check_nps_grouped),
     ]
 
-def main():
-    gen()
-    size = os.path.getsize(surveys) / 1e6
-    print(f"\n{ROWS:,} rows, {size:.0f} MB CSV, {os.cpu_count()} cores\n")
+
+# --- tickets
+
+TICKET_VALID = """
+  WITH t AS (SELECT priority, TRY_CAST(created_at AS TIMESTAMP) AS c,
+                    TRY_CAST(first_response_at AS TIMESTAMP) AS f,
+                    TRY_CAST(resolved_at AS TIMESTAMP) AS r
+             FROM read_csv('{f}', all_varchar = true, header = true)),
+       v AS (SELECT priority, c,
+                    (epoch_ms(f) - epoch_ms(c)) / 3600000.0 AS frt,
+                    (epoch_ms(r) - epoch_ms(c)) / 3600000.0 AS ttr
+             FROM t
+             WHERE c IS NOT NULL AND (f IS NULL OR f >= c) AND (r IS NULL OR r >= c))
+"""
+TSTATS = """count(*) AS n, count(ttr) AS resolved, count(*) - count(ttr) AS open,
+  median(frt) AS frt_median_hours, avg(frt) AS frt_mean_hours,
+  quantile_cont(frt, 0.9) AS frt_p90_hours, quantile_cont(frt, 0.95) AS frt_p95_hours,
+  median(ttr) AS ttr_median_hours, avg(ttr) AS ttr_mean_hours,
+  quantile_cont(ttr, 0.9) AS ttr_p90_hours, quantile_cont(ttr, 0.95) AS ttr_p95_hours"""
+TKEYS = ["n", "resolved", "open", "frt_median_hours", "frt_mean_hours", "frt_p90_hours",
+         "frt_p95_hours", "ttr_median_hours", "ttr_mean_hours", "ttr_p90_hours", "ttr_p95_hours"]
+
+
+def check_tickets_total(c, d):
+    t, r = c["total"], d[0]
+    pairs = [(k, t.get(k), r[k]) for k in TKEYS]
+    rej = sum(i.get("rejected", 0) for i in c.get("inputs", []))
+    pairs.append(("rejected rows (cxm) vs planted junk", rej, JUNK["tickets"]))
+    return pairs
+
+
+def check_tickets_grouped(c, d):
+    rows = {((x.get("group") or {}).get("priority"), x.get("period")): x for x in c["rows"]}
+    pairs = []
+    for r in d:
+        key = (r["priority"], r["m"])
+        x = rows.get(key)
+        pairs += [(f"{key} {k}", x and x.get(k), r[k]) for k in TKEYS]
+    return pairs
+
+
+def ticket_cases():
+    f = tickets
+    base = [CXM, "tickets", f, "--format", "json", "-q", "--no-progress"]
+    bh = ["--business-hours", "Mon-Fri 09:00-17:00", "--tz", "Europe/Berlin", "--holidays", holidays]
+    return [
+        ("tickets total (calendar hours)", base,
+         duck(TICKET_VALID.format(f=f) + f"SELECT {TSTATS} FROM v"), check_tickets_total),
+        ("tickets total, business hours + holidays", base + bh, None, None),
+        ("tickets --by priority --period month", base + ["--by", "priority", "--period", "month"],
+         duck(TICKET_VALID.format(f=f) + f"SELECT priority, strftime(date_trunc('month', c), '%Y-%m') AS m, {TSTATS} FROM v GROUP BY ALL ORDER BY ALL"),
+         check_tickets_grouped),
+    ]
+
+
+# --- churn
+
+# The monthly churn table of `cxm churn` in SQL: subscriptions validated like cxm (bad or
+# blank times and money excluded, ended before started rejected, zero-length never active);
+# as-of is the latest start or end; ends after as-of do not count. A customer is active at
+# boundary b when one of its subscriptions has started_at < b <= ended_at (or no end); its
+# MRR there is the sum over those. Periods are the calendar months (UTC) from the one holding
+# the earliest start to the last one ending at or before as-of.
+CHURN_SQL = """
+  WITH s AS (SELECT trim(customer_id) AS cust,
+                    TRY_CAST(started_at AS TIMESTAMP) AS st,
+                    TRY_CAST(ended_at AS TIMESTAMP) AS en,
+                    TRY_CAST(mrr AS DECIMAL(18, 2)) AS m
+             FROM read_csv('{f}', all_varchar = true, header = true)),
+       v0 AS (SELECT * FROM s
+              WHERE cust IS NOT NULL AND cust <> '' AND st IS NOT NULL AND m IS NOT NULL AND m >= 0
+                AND (en IS NULL OR en > st)),
+       lim AS (SELECT greatest(max(st), max(en)) AS a FROM v0),
+       v AS (SELECT cust, st, CASE WHEN en <= (SELECT a FROM lim) THEN en END AS en, m
+             FROM v0 WHERE st <= (SELECT a FROM lim)),
+       bounds AS (SELECT unnest(generate_series(date_trunc('month', (SELECT min(st) FROM v)),
+                                                (SELECT a FROM lim), INTERVAL 1 MONTH)) AS b),
+       periods AS (SELECT b AS ps, b + INTERVAL 1 MONTH AS pe FROM bounds
+                   WHERE b + INTERVAL 1 MONTH <= (SELECT a FROM lim)),
+       act AS (SELECT bounds.b, v.cust, sum(v.m) AS mrr
+               FROM bounds JOIN v ON v.st < bounds.b AND (v.en IS NULL OR bounds.b <= v.en)
+               GROUP BY ALL),
+       firsts AS (SELECT cust, min(st) AS fs FROM v GROUP BY cust),
+       pc AS (SELECT ps, cust, max(m0) AS m0, max(m1) AS m1
+              FROM (SELECT p.ps, a.cust, a.mrr AS m0, NULL AS m1 FROM periods p JOIN act a ON a.b = p.ps
+                    UNION ALL
+                    SELECT p.ps, a.cust, NULL, a.mrr FROM periods p JOIN act a ON a.b = p.pe)
+              GROUP BY ALL)
+  SELECT strftime(ps, '%Y-%m') AS period,
+         count(m0) AS customers_start, count(m1) AS customers_end,
+         count(*) FILTER (WHERE m0 IS NULL AND fs >= ps) AS new,
+         count(*) FILTER (WHERE m0 IS NULL AND fs < ps) AS reactivated,
+         count(*) FILTER (WHERE m1 IS NULL) AS churned,
+         100.0 * count(*) FILTER (WHERE m1 IS NULL) / nullif(count(m0), 0) AS churn_rate,
+         coalesce(sum(m0), 0) AS mrr_start, coalesce(sum(m1), 0) AS mrr_end,
+         coalesce(sum(m1) FILTER (WHERE m0 IS NULL AND fs >= ps), 0) AS new_mrr,
+         coalesce(sum(m1) FILTER (WHERE m0 IS NULL AND fs < ps), 0) AS reactivation_mrr,
+         coalesce(sum(greatest(m1 - m0, 0)), 0) AS expansion_mrr,
+         coalesce(sum(greatest(m0 - m1, 0)), 0) AS contraction_mrr,
+         coalesce(sum(m0) FILTER (WHERE m1 IS NULL), 0) AS churned_mrr
+  FROM pc JOIN firsts USING (cust)
+  GROUP BY ps ORDER BY ps
+"""
+CKEYS = ["customers_start", "customers_end", "new", "reactivated", "churned", "churn_rate",
+         "mrr_start", "mrr_end", "new_mrr", "reactivation_mrr", "expansion_mrr",
+         "contraction_mrr", "churned_mrr"]
+
+
+def check_churn(c, d):
+    rows = {x.get("period"): x for x in c["rows"] if not x.get("group")}
+    pairs = []
+    if len(rows) != len(d):
+        pairs.append(("number of periods", len(rows), len(d)))
+    for r in d:
+        x = rows.get(r["period"])
+        pairs += [(f"{r['period']} {k}", x and x.get(k), r[k]) for k in CKEYS]
+    rej = sum(i.get("rejected", 0) for i in c.get("inputs", []))
+    pairs.append(("rejected rows (cxm) vs planted junk", rej, JUNK["churn"]))
+    return pairs
+
+
+def churn_cases():
+    f = subscriptions
+    return [
+        ("churn (monthly)", [CXM, "churn", f, "--format", "json", "-q", "--no-progress"],
+         duck(CHURN_SQL.format(f=f)), check_churn),
+        ("retention (cohort matrix)", [CXM, "retention", f, "--format", "json", "-q", "--no-progress"], None, None),
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+
+JUNK = {}
+
+
+def count_junk():
+    import duckdb
+    if PART in ("tickets", "all"):
+        JUNK["tickets"] = duckdb.sql(f"SELECT count(*) FROM range({TICKETS}) t(i) WHERE {TICKET_JUNK}").fetchall()[0][0]
+    if PART in ("churn", "all"):
+        JUNK["churn"] = duckdb.sql(
+            f"SELECT count(*) FROM read_csv('{subscriptions}', all_varchar = true) "
+            "WHERE TRY_CAST(ended_at AS TIMESTAMP) < TRY_CAST(started_at AS TIMESTAMP)").fetchall()[0][0]
+
+
+def describe():
+    import duckdb
+    if PART in ("tickets", "all"):
+        r = duckdb.sql(f"""SELECT count(*), count(resolved_at), count(first_response_at)
+                           FROM read_csv('{tickets}', all_varchar = true)""").fetchall()[0]
+        log(f"{tickets}: {r[0]:,} tickets, {r[1]:,} with resolved_at ({100*r[1]/r[0]:.1f}%), "
+            f"{r[2]:,} with first_response_at; {JUNK['tickets']} planted junk rows")
+    if PART in ("churn", "all"):
+        r = duckdb.sql(f"""SELECT count(*), count(DISTINCT customer_id), count(ended_at)
+                           FROM read_csv('{subscriptions}', all_varchar = true)""").fetchall()[0]
+        log(f"{subscriptions}: {r[0]:,} subscriptions of {r[1]:,} customers, {r[2]:,} ended "
+            f"({100*r[2]/r[0]:.1f}%); {JUNK['churn']} planted junk rows")
+
+
+def table(title, path, cases):
+    size = os.path.getsize(path) / 1e6
+    print(f"\n### {title}: {path} ({size:.0f} MB), {os.cpu_count()} cores, median of {RUNS} runs\n")
     print("| query | cxm (s) | DuckDB (s) | ratio | cxm peak RSS (MB) | DuckDB peak RSS (MB) |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, c, d in cases():
-        cr = [run(c) for _ in range(3)]
-        dr = [run(d) for _ in range(3)]
+    times = {}
+    for i, (name, c, d, check) in enumerate(cases):
+        tag = f"{os.path.basename(path)}.{i}"
+        OTHER.clear()
+        cr = [run(c, f"{OUT}/{tag}.cxm.json" if k == 0 else None) for k in range(RUNS)]
         ct = statistics.median(x[0] for x in cr)
+        times[name] = ct
+        if d is None:
+            print(f"| {name} | {ct:.2f} | – | – | {max(x[1] for x in cr):.0f} | – |", flush=True)
+            log(f"  {name}: cxm runs {', '.join(f'{x[0]:.2f}' for x in cr)} s; "
+                f"other processes used {max(OTHER):.1f} CPU s at most during one run")
+            continue
+        dr = [run(d, f"{OUT}/{tag}.duckdb.json" if k == 0 else None) for k in range(RUNS)]
         dt = statistics.median(x[0] for x in dr)
-        print(f"| {name} | {ct:.2f} | {dt:.2f} | {ct/dt:.2f} | {max(x[1] for x in cr):.0f} | {max(x[1] for x in dr):.0f} |")
+        print(f"| {name} | {ct:.2f} | {dt:.2f} | {ct/dt:.2f} | {max(x[1] for x in cr):.0f} | {max(x[1] for x in dr):.0f} |", flush=True)
+        log(f"  {name}: cxm runs {', '.join(f'{x[0]:.2f}' for x in cr)} s; DuckDB runs {', '.join(f'{x[0]:.2f}' for x in dr)} s; "
+            f"other processes used {max(OTHER):.1f} CPU s at most during one run")
+        with open(f"{OUT}/{tag}.cxm.json") as fc, open(f"{OUT}/{tag}.duckdb.json") as fd:
+            compare(name, check(json.load(fc), json.load(fd)))
+    return times
+
+
+def prepare():
+    import duckdb
+    duckdb.sql("SET enable_progress_bar = false")
+    if PART in ("surveys", "all"):
+        gen_surveys()
+    if PART in ("tickets", "all"):
+        gen_tickets()
+    if PART in ("churn", "all"):
+        gen_subscriptions()
+    count_junk()
+    describe()
+    with open(f"{OUT}/junk.json", "w") as f:
+        json.dump(JUNK, f)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    if PREPARE:
+        return prepare()
+    # DuckDB runs in a child process so that this one stays small: a child's peak RSS
+    # (ru_maxrss) starts at its parent's RSS when it was spawned (vfork/fork, then exec), so
+    # a parent that had read the big files with DuckDB would inflate every measurement.
+    subprocess.run([sys.executable, __file__, str(ROWS), PART, "--prepare"], check=True)
+    with open(f"{OUT}/junk.json") as f:
+        JUNK.update(json.load(f))
+    if PART in ("surveys", "all"):
+        table(f"Surveys ({ROWS:,} responses)", surveys, survey_cases())
+    if PART in ("tickets", "all"):
+        t = table(f"Tickets ({TICKETS:,} tickets)", tickets, ticket_cases())
+        b = t["tickets total, business hours + holidays"] / t["tickets total (calendar hours)"]
+        print(f"\ncxm business hours / calendar hours: {b:.2f}x")
+    if PART in ("churn", "all"):
+        table(f"Subscriptions ({CUSTOMERS:,} customers)", subscriptions, churn_cases())
+
 
 main()
