@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::common::{
     collect, duplicate_losers, group_order, handle_rejects, norm_key, repeated_hashes, resolve_all,
-    Rejected,
+    source_table, Rejected,
 };
 use crate::assert;
 use crate::error::err;
@@ -136,45 +136,7 @@ fn find_rejects(
         if rejected_per_source[si] == 0 {
             continue;
         }
-        let owned;
-        let table: &input::Table = match &src.table {
-            Some(t) => t,
-            None if src.format == input::Format::Parquet => {
-                let cols: Vec<FrameCol> = src
-                    .headers
-                    .iter()
-                    .enumerate()
-                    .map(|(i, h)| FrameCol {
-                        name: h.clone(),
-                        index: vec![i],
-                    })
-                    .collect();
-                let one = std::slice::from_ref(src);
-                let df = collect(input::frame(one, &cols)?, one)?;
-                let mut t = input::Table {
-                    headers: src.headers.clone(),
-                    ..Default::default()
-                };
-                let cas: Vec<StringChunked> = src
-                    .headers
-                    .iter()
-                    .map(|h| df.column(h).and_then(|c| c.str().cloned()))
-                    .collect::<PolarsResult<_>>()
-                    .map_err(|e| err(e.to_string()))?;
-                for r in 0..df.height() {
-                    t.rows
-                        .push(cas.iter().map(|ca| ca.get(r).map(str::to_string)).collect());
-                    t.locs.push(r as u64);
-                    t.short.push(false);
-                }
-                owned = t;
-                &owned
-            }
-            None => {
-                owned = read::read_csv_table(src)?;
-                &owned
-            }
-        };
+        let table = source_table(src)?;
         for (k, row) in table.rows.iter().enumerate() {
             let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
             let ts = time_idx.map(|t| survey::time_cell(&c.parser, cell(t[si]), &c.na));
