@@ -11,8 +11,8 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    collect, duplicate_rows, group_order, handle_rejects, norm_key, resolve_all, source_table,
-    Rejected,
+    collect, data_rows, duplicate_rows, group_order, handle_rejects, norm_key, resolve_all,
+    row_offsets, source_table, user_columns, Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
@@ -377,26 +377,7 @@ pub(crate) fn load(
         }
     }
     let idx_of = |name: &str| mapped.iter().position(|(n, _)| n == name);
-    let user_col = |name: &str, flag: &str| -> Result<Vec<usize>> {
-        sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let m: Vec<(String, usize)> =
-                    mapped.iter().map(|(n, v)| (n.clone(), v[i])).collect();
-                mapping::resolve_user(&s.display, &s.headers, name, flag, &m)
-            })
-            .collect()
-    };
-    let by_idx: Vec<Vec<usize>> =
-        c.by.iter()
-            .map(|b| user_col(b, "--by"))
-            .collect::<Result<_>>()?;
-    let where_idx: Vec<Vec<usize>> = c
-        .wheres
-        .iter()
-        .map(|w| user_col(&w.name, "--where"))
-        .collect::<Result<_>>()?;
+    let (by_idx, where_idx) = user_columns(&sources, c, &mapped)?;
 
     let mut cols: Vec<FrameCol> = SLOTS
         .iter()
@@ -583,18 +564,7 @@ pub(crate) fn load(
     if groups.is_empty() {
         groups.push(vec![None; c.by.len()]);
     }
-    let total_rows: u64 = inputs.iter().map(|i| i.rows).sum();
-    for (s, i) in sources.iter().zip(&inputs) {
-        if i.rows == 0 && sources.len() == 1 {
-            fail!(
-                "{}: no data rows (only a header); export again with the subscriptions included",
-                s.display
-            );
-        }
-    }
-    if total_rows == 0 {
-        fail!("the inputs have no data rows (only headers)");
-    }
+    let total_rows = data_rows(&sources, &inputs, "subscriptions")?;
     let used: u64 = inputs.iter().map(|i| i.used).sum();
     let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
     let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
@@ -608,12 +578,7 @@ pub(crate) fn load(
     // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
     if rejected > 0 && (c.strict || c.rejects.is_some()) {
         progress.phase("finding rejected rows");
-        let mut offsets = Vec::new();
-        let mut acc = 0usize;
-        for i in &inputs {
-            offsets.push(acc);
-            acc += i.rows as usize;
-        }
+        let offsets = row_offsets(&inputs);
         let mut found: Vec<Rejected> = Vec::new();
         'outer: for (si, src) in sources.iter().enumerate() {
             if inputs[si].rejected == 0 {

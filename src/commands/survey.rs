@@ -9,8 +9,8 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    collect, duplicate_losers, group_order, handle_rejects, norm_key, repeated_hashes, resolve_all,
-    source_table, Rejected,
+    collect, data_rows, duplicate_losers, group_order, handle_rejects, norm_key, repeated_hashes,
+    resolve_all, row_offsets, source_table, user_columns, Rejected,
 };
 use crate::assert;
 use crate::error::err;
@@ -267,26 +267,7 @@ pub fn compute(
     if let Some(t) = &time_idx {
         mapped.push(("submitted_at".into(), t.clone()));
     }
-    let user_col = |name: &str, flag: &str| -> Result<Vec<usize>> {
-        sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let m: Vec<(String, usize)> =
-                    mapped.iter().map(|(n, v)| (n.clone(), v[i])).collect();
-                mapping::resolve_user(&s.display, &s.headers, name, flag, &m)
-            })
-            .collect()
-    };
-    let by_idx: Vec<Vec<usize>> =
-        c.by.iter()
-            .map(|b| user_col(b, "--by"))
-            .collect::<Result<_>>()?;
-    let where_idx: Vec<Vec<usize>> = c
-        .wheres
-        .iter()
-        .map(|w| user_col(&w.name, "--where"))
-        .collect::<Result<_>>()?;
+    let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
 
     let mut cols = vec![FrameCol {
         name: "score".into(),
@@ -459,18 +440,7 @@ pub fn compute(
             }
         }
     }
-    let total_rows: u64 = inputs.iter().map(|i| i.rows).sum();
-    for (s, i) in sources.iter().zip(&inputs) {
-        if i.rows == 0 && sources.len() == 1 {
-            fail!(
-                "{}: no data rows (only a header); export again with the responses included",
-                s.display
-            );
-        }
-    }
-    if total_rows == 0 {
-        fail!("the inputs have no data rows (only headers)");
-    }
+    let total_rows = data_rows(&sources, &inputs, "responses")?;
     let used: u64 = inputs.iter().map(|i| i.used).sum();
     let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
     let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
@@ -489,12 +459,7 @@ pub fn compute(
     if rejected > 0 && (c.strict || c.rejects.is_some()) {
         progress.phase("finding rejected rows");
         let rej_per: Vec<u64> = inputs.iter().map(|i| i.rejected).collect();
-        let mut offsets = Vec::new();
-        let mut acc = 0usize;
-        for i in &inputs {
-            offsets.push(acc);
-            acc += i.rows as usize;
-        }
+        let offsets = row_offsets(&inputs);
         let time_name = time_idx.as_ref().map(|_| "submitted_at").unwrap_or("");
         let found = find_rejects(
             &sources,

@@ -11,8 +11,8 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    collect, duplicate_rows, group_order, handle_rejects, norm_key, resolve_all, source_table,
-    Rejected,
+    collect, data_rows, duplicate_rows, group_order, handle_rejects, norm_key, resolve_all,
+    row_offsets, source_table, user_columns, Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
@@ -448,26 +448,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             mapped.push((name.into(), v.clone()));
         }
     }
-    let user_col = |name: &str, flag: &str| -> Result<Vec<usize>> {
-        sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let m: Vec<(String, usize)> =
-                    mapped.iter().map(|(n, v)| (n.clone(), v[i])).collect();
-                mapping::resolve_user(&s.display, &s.headers, name, flag, &m)
-            })
-            .collect()
-    };
-    let by_idx: Vec<Vec<usize>> =
-        c.by.iter()
-            .map(|b| user_col(b, "--by"))
-            .collect::<Result<_>>()?;
-    let where_idx: Vec<Vec<usize>> = c
-        .wheres
-        .iter()
-        .map(|w| user_col(&w.name, "--where"))
-        .collect::<Result<_>>()?;
+    let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
 
     // Only the columns the computation reads.
     let frame_names = [
@@ -619,18 +600,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             }
         }
     }
-    let total_rows: u64 = inputs.iter().map(|i| i.rows).sum();
-    for (s, i) in sources.iter().zip(&inputs) {
-        if i.rows == 0 && sources.len() == 1 {
-            fail!(
-                "{}: no data rows (only a header); export again with the tickets included",
-                s.display
-            );
-        }
-    }
-    if total_rows == 0 {
-        fail!("the inputs have no data rows (only headers)");
-    }
+    let total_rows = data_rows(&sources, &inputs, "tickets")?;
     let used: u64 = inputs.iter().map(|i| i.used).sum();
     let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
     let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
@@ -644,12 +614,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     if rejected > 0 && (c.strict || c.rejects.is_some()) {
         progress.phase("finding rejected rows");
         let rej_per: Vec<u64> = inputs.iter().map(|i| i.rejected).collect();
-        let mut offsets = Vec::new();
-        let mut acc = 0usize;
-        for i in &inputs {
-            offsets.push(acc);
-            acc += i.rows as usize;
-        }
+        let offsets = row_offsets(&inputs);
         let found = find_rejects(
             &sources,
             &rej_per,
