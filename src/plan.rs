@@ -129,12 +129,15 @@ pub fn common(args: &CommonArgs, known_cols: &[&str]) -> Result<Common> {
         );
     }
     if let Some(p) = &args.preset {
-        if p != "none" {
-            if !known_cols.contains(&"score") {
-                fail!("--preset {p:?}: the built-in presets read survey exports (nps, csat, ces, pmf); map columns with --col CANONICAL=SOURCE, or use --preset none");
-            }
-            crate::input::presets::check_name(p)?;
-        }
+        use crate::input::presets::{check_name, Kind};
+        let kind = if known_cols.contains(&"score") {
+            Kind::Survey
+        } else if known_cols.contains(&"created_at") {
+            Kind::Tickets
+        } else {
+            Kind::Subscriptions
+        };
+        check_name(p, kind)?;
     }
     for b in &args.by {
         if b.trim().is_empty() {

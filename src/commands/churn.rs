@@ -11,14 +11,15 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    collect, data_rows, duplicate_rows, group_order, handle_rejects, norm_key, resolve_all,
-    row_offsets, source_table, user_columns, Rejected,
+    apply_preset, collect, data_rows, duplicate_rows, group_order, handle_rejects, norm_key,
+    resolve_all, row_offsets, source_table, user_columns, Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
 use crate::input::mapping::{self, Canon};
+use crate::input::presets::Kind;
 use crate::input::{self, read, FrameCol, Source};
 use crate::metrics::subscriptions::{self as subs, Acc, Cells, Money, RowRule, Sub};
 use crate::metrics::survey::time_cell;
@@ -254,6 +255,8 @@ pub(crate) struct Loaded {
     pub warnings: Vec<String>,
     pub columns: Map<String, Value>,
     pub currencies: BTreeSet<String>,
+    /// The vendor preset applied (SPEC 5).
+    pub preset: Option<&'static str>,
 }
 
 /// Column slots of the frame, in this order.
@@ -308,15 +311,17 @@ fn row_cells<'a>(
 /// Map, read and classify the subscription rows; the as-of; rejected rows (`--strict`,
 /// `--rejects`).
 pub(crate) fn load(
-    c: &Common,
+    c: &mut Common,
     o: &LoadOpts,
     progress: &Progress,
     opened: Option<Vec<Source>>,
 ) -> Result<Loaded> {
-    let sources = match opened {
+    let mut sources = match opened {
         Some(s) => s,
         None => read::open_all(&c.files, &c.read)?,
     };
+    let preset = apply_preset(c, &mut sources, Kind::Subscriptions, "churn")?.map(|p| p.name);
+    let c: &Common = c;
     // A column given to one canonical name with --col is not also detected as another.
     let claimed: Vec<HashSet<usize>> = sources
         .iter()
@@ -710,6 +715,7 @@ pub(crate) fn load(
         warnings,
         columns,
         currencies,
+        preset,
     })
 }
 
@@ -740,8 +746,12 @@ pub(crate) fn check_currencies(l: &Loaded, c: &Common) -> Result<()> {
 }
 
 /// The basic definition members.
-pub(crate) fn base_definition(c: &Common, columns: &Map<String, Value>) -> Map<String, Value> {
+pub(crate) fn base_definition(c: &Common, l: &Loaded) -> Map<String, Value> {
+    let columns = &l.columns;
     let mut d = Map::new();
+    if let Some(p) = l.preset {
+        d.insert("preset".into(), json!(p));
+    }
     d.insert("tz".into(), json!(c.tz_name));
     d.insert("by".into(), json!(c.by));
     d.insert("period".into(), json!(c.period.map(|p| p.name())));
@@ -788,12 +798,12 @@ pub fn run(a: &ChurnArgs) -> Result<u8> {
 
 /// Compute the churn report without printing or writing anything.
 pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
-    let c = common_with_month(&a.common)?;
+    let mut c = common_with_month(&a.common)?;
     assert::validate(&c.asserts, &assertable(), true)?;
     let pk = c.period.unwrap_or(PeriodKind::Month);
     let progress = Progress::start(c.progress);
     let mut l = load(
-        &c,
+        &mut c,
         &LoadOpts {
             exclude_free: a.exclude_free,
             reasons: a.reasons,
@@ -965,7 +975,7 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
         "quick_ratio".into(),
         json!("(new + reactivation + expansion) / (churned + contraction)"),
     );
-    definition.extend(base_definition(&c, &l.columns));
+    definition.extend(base_definition(&c, &l));
 
     let mut report = Report {
         metric: "churn".into(),

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::error::{err, EXIT_ASSERT, EXIT_OK};
 use crate::fail;
 use crate::input::mapping::{self, Canon};
+use crate::input::presets::{self, Applied, Kind};
 use crate::input::Source;
 use crate::metrics::survey::id_hash;
 use crate::output;
@@ -465,4 +466,38 @@ impl std::ops::Deref for SourceTable<'_> {
             SourceTable::Owned(t) => t,
         }
     }
+}
+
+/// Decide and apply the vendor preset of a run (SPEC 5): its mapping fills what `--col` left
+/// open, its zone and date formats apply to the time columns, its filters make rows
+/// `filtered`. Prints the detection note and the preset's notes on stderr (not with `-q`).
+pub fn apply_preset(
+    c: &mut Common,
+    sources: &mut [Source],
+    kind: Kind,
+    metric: &str,
+) -> Result<Option<Applied>> {
+    let Some(p) = presets::prepare(sources, c.args.preset.as_deref(), Some(kind), metric)? else {
+        return Ok(None);
+    };
+    if !c.quiet {
+        if p.detected {
+            eprintln!(
+                "cxm: note: detected the {} export format (use --preset none to turn this off)",
+                p.name
+            );
+        }
+        for n in &p.notes {
+            eprintln!("cxm: note: {n}");
+        }
+    }
+    for (canon, header) in &p.cols {
+        c.cols
+            .0
+            .entry(canon.clone())
+            .or_insert_with(|| header.clone());
+    }
+    c.parser = c.parser.with_preset(p.zone, &p.date_formats);
+    c.wheres.extend(p.filters.iter().cloned());
+    Ok(Some(p))
 }

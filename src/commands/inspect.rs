@@ -492,9 +492,9 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
     };
     let sink = Sink::open(a.output.as_deref())?;
     let mut sources = read::open_all(std::slice::from_ref(&a.path), &opts)?;
-    // A vendor preset: multi-row headers become one row of names; its survey mapping
-    // (the NPS question for the score) replaces the automatic one below.
-    let preset = presets::prepare(&mut sources, None, "nps")?;
+    // A vendor preset of any kind: multi-row headers become one row of names; its mapping
+    // (e.g. the NPS question for the score) replaces the automatic one of its kind below.
+    let preset = presets::prepare(&mut sources, None, None, "nps")?;
     let mut src = sources.pop().ok_or_else(|| err("internal: no input"))?;
 
     let mut warnings: Vec<String> = Vec::new();
@@ -518,7 +518,7 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
     }
     let mut maps = mappings(&src, &mut warnings);
     if let Some(p) = &preset {
-        if let Some((_, m)) = maps.iter_mut().find(|(k, _)| *k == "surveys") {
+        if let Some((_, m)) = maps.iter_mut().find(|(k, _)| *k == p.kind.inspect_key()) {
             for (canon, idx) in m.iter_mut() {
                 if let Some(h) = p.cols.get(*canon) {
                     if let Some(i) = src.headers.iter().position(|x| x == h) {

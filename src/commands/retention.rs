@@ -537,7 +537,7 @@ pub fn render(report: &Report, format: OutFormat) -> Vec<u8> {
 
 /// Compute the retention report without printing or writing anything.
 pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
-    let c = common_with_month(&a.common)?;
+    let mut c = common_with_month(&a.common)?;
     if !c.by.is_empty() {
         fail!("--by does not apply to cxm retention (a cohort is the period of the first start); use --where to keep one segment");
     }
@@ -598,7 +598,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
     }
 
     let mut l = load(
-        &c,
+        &mut c,
         &LoadOpts {
             exclude_free: false,
             reasons: false,
@@ -608,7 +608,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
     )?;
     check_currencies(&l, &c)?;
     let as_of = l.as_of;
-    let mut definition = base_definition(&c, &l.columns);
+    let mut definition = base_definition(&c, &l);
     definition.remove("by");
     let mut warnings = std::mem::take(&mut l.warnings);
 

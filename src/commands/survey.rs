@@ -9,14 +9,14 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    collect, data_rows, duplicate_losers, group_order, handle_rejects, norm_key, repeated_hashes,
-    resolve_all, row_offsets, source_table, user_columns, Rejected,
+    apply_preset, collect, data_rows, duplicate_losers, group_order, handle_rejects, norm_key,
+    repeated_hashes, resolve_all, row_offsets, source_table, user_columns, Rejected,
 };
 use crate::assert;
 use crate::error::err;
 use crate::fail;
 use crate::input::mapping::{self, Canon};
-use crate::input::presets;
+use crate::input::presets::Kind;
 use crate::input::{self, read, FrameCol, Source};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
@@ -220,27 +220,7 @@ pub fn compute(
     let mut sources = read::open_all(&c.files, &c.read)?;
     // A vendor preset (SPEC 5): its mapping fills what --col left open; its zone and date
     // formats apply to the time columns; its filters make rows `filtered`.
-    let preset = presets::prepare(&mut sources, c.args.preset.as_deref(), kind.name())?;
-    if let Some(p) = &preset {
-        if !c.quiet {
-            if p.detected {
-                eprintln!(
-                    "cxm: note: detected the {} export format (use --preset none to turn this off)",
-                    p.name
-                );
-            }
-            for n in &p.notes {
-                eprintln!("cxm: note: {n}");
-            }
-        }
-        for (canon, header) in &p.cols {
-            c.cols
-                .0
-                .entry(canon.clone())
-                .or_insert_with(|| header.clone());
-        }
-        c.parser = c.parser.with_preset(p.zone, &p.date_formats);
-        c.wheres.extend(p.filters.iter().cloned());
+    if let Some(p) = apply_preset(&mut c, &mut sources, Kind::Survey, kind.name())? {
         definition.insert("preset".into(), json!(p.name));
     }
     timer.mark("open and check inputs");

@@ -11,14 +11,15 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    collect, data_rows, duplicate_rows, group_order, handle_rejects, norm_key, resolve_all,
-    row_offsets, source_table, user_columns, Rejected,
+    apply_preset, collect, data_rows, duplicate_rows, group_order, handle_rejects, norm_key,
+    resolve_all, row_offsets, source_table, user_columns, Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
 use crate::input::mapping::{self, Canon};
+use crate::input::presets::Kind;
 use crate::input::{self, read, FrameCol, Source};
 use crate::metrics::business_time::{parse_holidays, Schedule};
 use crate::metrics::survey::{time_cell, BLANK, NO_PERIOD, REJECTED, USED};
@@ -359,7 +360,7 @@ pub fn run(a: &TicketsArgs) -> Result<u8> {
 
 /// Compute the ticket report without printing or writing anything.
 pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, TICKET_COLUMNS)?;
+    let mut c = plan::common(&a.common, TICKET_COLUMNS)?;
     let bucket = Bucket::parse(&a.bucket_by).map_err(|e| err(format!("--bucket-by: {e}")))?;
     let unit = match a.unit.to_ascii_lowercase().as_str() {
         u @ ("auto" | "minutes" | "hours" | "days") => u.to_string(),
@@ -385,7 +386,8 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     assert::validate(&c.asserts, tk::ASSERTABLE, c.period.is_some())?;
     let progress = Progress::start(c.progress);
 
-    let sources = read::open_all(&c.files, &c.read)?;
+    let mut sources = read::open_all(&c.files, &c.read)?;
+    let preset = apply_preset(&mut c, &mut sources, Kind::Tickets, "tickets")?;
 
     // Column mapping, per source. A column given to one canonical name with --col is not
     // also detected as another (`--col created_at=First_Response_Time` must not make the
@@ -843,6 +845,9 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     definition.insert("bucket_by".into(), json!(bucket.name()));
     definition.insert("percentiles".into(), json!("type 7 (linear)"));
     definition.insert("tz".into(), json!(c.tz_name));
+    if let Some(p) = &preset {
+        definition.insert("preset".into(), json!(p.name));
+    }
     definition.insert("by".into(), json!(c.by));
     definition.insert("period".into(), json!(c.period.map(|p| p.name())));
     definition.insert(

@@ -294,12 +294,8 @@ fn open_one(given: &str, opts: &ReadOptions) -> Result<Source> {
             }
         }
         Format::Json | Format::Ndjson => {
-            let table = read_json(&src.path, &src.display, format)?;
-            src.loc_kind = if format == Format::Json {
-                LocKind::Index
-            } else {
-                LocKind::Line
-            };
+            let (table, loc_kind) = read_json(&src.path, &src.display, format)?;
+            src.loc_kind = loc_kind;
             src.headers = table.headers.clone();
             src.rows = Some(table.rows.len() as u64);
             src.table = Some(table);
@@ -762,7 +758,132 @@ fn table_from_objects(objs: Vec<(u64, serde_json::Map<String, Value>)>) -> Table
     t
 }
 
-fn read_json(path: &Path, display: &str, format: Format) -> Result<Table> {
+/// Keys of an API response object that hold its records, in order of preference (Zendesk
+/// `tickets` / `satisfaction_ratings`, Intercom `conversations`, Stripe `data`, Chargebee
+/// `list`, Delighted and others).
+const ENVELOPES: &[&str] = &[
+    "tickets",
+    "conversations",
+    "subscriptions",
+    "satisfaction_ratings",
+    "survey_responses",
+    "responses",
+    "data",
+    "list",
+    "results",
+    "items",
+    "records",
+];
+
+/// Keys that wrap one record: `{"ticket": {…}}` (Zendesk full JSON export),
+/// `{"subscription": {…}, "customer": {…}}` (Chargebee list entries).
+const WRAPPERS: &[&str] = &["ticket", "subscription", "conversation", "survey_response"];
+
+fn is_object_array(v: &Value) -> bool {
+    matches!(v, Value::Array(a) if a.iter().all(Value::is_object))
+}
+
+/// Keys that surely hold a page of records, also on an NDJSON line.
+const PAGE_KEYS: &[&str] = &[
+    "tickets",
+    "conversations",
+    "subscriptions",
+    "satisfaction_ratings",
+    "survey_responses",
+];
+
+/// The key holding the records of an object that is an API response (`{"tickets": […]}`,
+/// `{"object": "list", "data": […]}`). `loose` (a whole JSON file) also accepts the other
+/// [`ENVELOPES`] names.
+fn envelope_key(o: &serde_json::Map<String, Value>, loose: bool) -> Option<String> {
+    let holds = |k: &str| o.get(k).is_some_and(is_object_array);
+    if let Some(k) = PAGE_KEYS.iter().find(|k| holds(k)) {
+        return Some(k.to_string());
+    }
+    let stripe_list = o.get("object").and_then(Value::as_str) == Some("list");
+    if (stripe_list || loose) && holds("data") {
+        return Some("data".into());
+    }
+    if !loose {
+        return None;
+    }
+    ENVELOPES.iter().find(|k| holds(k)).map(|k| k.to_string())
+}
+
+/// Take the records out of an API response object (see [`envelope_key`]); Zendesk's
+/// side-loaded `metric_sets` are attached to their tickets as `metric_set`.
+fn envelope_records(o: &mut serde_json::Map<String, Value>, loose: bool) -> Option<Vec<Value>> {
+    let key = envelope_key(o, loose)?;
+    let Some(Value::Array(mut records)) = o.remove(&key) else {
+        return None;
+    };
+    if key == "tickets" {
+        if let Some(Value::Array(sets)) = o.remove("metric_sets") {
+            let mut by_ticket: std::collections::HashMap<String, Value> = sets
+                .into_iter()
+                .filter_map(|m| Some((json_cell(m.get("ticket_id")?)?, m)))
+                .collect();
+            for r in records.iter_mut() {
+                if let Value::Object(t) = r {
+                    let id = t.get("id").and_then(json_cell);
+                    if let Some(m) = id.and_then(|id| by_ticket.remove(&id)) {
+                        t.entry("metric_set").or_insert(m);
+                    }
+                }
+            }
+        }
+    }
+    Some(records)
+}
+
+/// Nested objects become dotted names (`via.channel`, `statistics.first_admin_reply_at`);
+/// arrays stay compact JSON text.
+fn flatten_into(
+    prefix: &str,
+    o: serde_json::Map<String, Value>,
+    out: &mut serde_json::Map<String, Value>,
+) {
+    for (k, v) in o {
+        let name = if prefix.is_empty() {
+            k
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Object(inner) if !inner.is_empty() => flatten_into(&name, inner, out),
+            other => {
+                out.insert(name, other);
+            }
+        }
+    }
+}
+
+/// One record as flat cells: a wrapped record (`{"ticket": {…}}`) is unwrapped (its other
+/// keys keep their name as a prefix), and nested objects are flattened.
+fn flat_record(mut o: serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    let wrapper = WRAPPERS
+        .iter()
+        .find(|k| matches!(o.get(**k), Some(Value::Object(_))));
+    if let Some(w) = wrapper {
+        if let Some(Value::Object(inner)) = o.remove(*w) {
+            flatten_into("", inner, &mut out);
+        }
+        for (k, v) in o {
+            match v {
+                Value::Object(inner) => flatten_into(&k, inner, &mut out),
+                other => {
+                    out.entry(k).or_insert(other);
+                }
+            }
+        }
+        return out;
+    }
+    flatten_into("", o, &mut out);
+    out
+}
+
+fn read_json(path: &Path, display: &str, format: Format) -> Result<(Table, LocKind)> {
     let raw = std::fs::read(path)
         .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
     let text = match std::str::from_utf8(strip_bom(&raw)) {
@@ -777,18 +898,27 @@ fn read_json(path: &Path, display: &str, format: Format) -> Result<Table> {
         }
     };
     let mut objs = Vec::new();
+    let mut loc_kind = LocKind::Line;
     if format == Format::Json {
+        loc_kind = LocKind::Index;
         let v: Value = serde_json::from_str(text).map_err(|e| {
             err(format!("{display}:{}: invalid JSON: {e}; a JSON input must be an array of objects (or use NDJSON, one object per line)", e.line()))
         })?;
         let arr = match v {
             Value::Array(a) => a,
-            Value::Object(_) => fail!("{display}: the JSON is an object, not an array of objects; pass an array like [{{\"score\": 9}}, …] or NDJSON (one object per line)"),
+            Value::Object(mut o) => match envelope_records(&mut o, true) {
+                Some(a) => a,
+                // One wrapped record, e.g. {"ticket": {…}} from a single-ticket API call.
+                None if WRAPPERS.iter().any(|k| matches!(o.get(*k), Some(Value::Object(_)))) => {
+                    vec![Value::Object(o)]
+                }
+                None => fail!("{display}: the JSON is an object, not an array of objects; pass an array like [{{\"score\": 9}}, …], an API response holding one (e.g. {{\"tickets\": […]}}), or NDJSON (one object per line)"),
+            },
             _ => fail!("{display}: the JSON is not an array of objects; pass an array like [{{\"score\": 9}}, …]"),
         };
         for (i, item) in arr.into_iter().enumerate() {
             match item {
-                Value::Object(o) => objs.push((i as u64, o)),
+                Value::Object(o) => objs.push((i as u64, flat_record(o))),
                 other => fail!(
                     "{display}[{i}]: expected an object, found {}; a JSON input must be an array of objects",
                     json_kind(&other)
@@ -808,7 +938,17 @@ fn read_json(path: &Path, display: &str, format: Format) -> Result<Table> {
                 ))
             })?;
             match v {
-                Value::Object(o) => objs.push(((i + 1) as u64, o)),
+                // A line holding a whole API page (`{"tickets": […]}`) gives all its records.
+                Value::Object(mut o) => match envelope_records(&mut o, false) {
+                    Some(records) => {
+                        for r in records {
+                            if let Value::Object(ro) = r {
+                                objs.push(((i + 1) as u64, flat_record(ro)));
+                            }
+                        }
+                    }
+                    None => objs.push(((i + 1) as u64, flat_record(o))),
+                },
                 other => fail!(
                     "{display}:{}: expected a JSON object, found {}",
                     i + 1,
@@ -817,7 +957,10 @@ fn read_json(path: &Path, display: &str, format: Format) -> Result<Table> {
             }
         }
     }
-    Ok(table_from_objects(objs))
+    if objs.is_empty() {
+        fail!("{display}: the JSON holds no records; export some rows (an empty array or API page has nothing to compute)");
+    }
+    Ok((table_from_objects(objs), loc_kind))
 }
 
 fn json_kind(v: &Value) -> &'static str {

@@ -641,9 +641,40 @@ fn mixed_columns_across_files() {
 }
 
 #[test]
+fn json_api_pages_and_nested_objects() {
+    // An API page: the records are under "survey_responses"; nested objects become dotted
+    // names usable with --by. 9, 10 → promoters 2; 3 → detractor 1: NPS = 100 × (2 − 1) / 3.
+    let (_d, p) = temp_file(
+        "page.json",
+        br#"{"survey_responses": [
+  {"score": 9, "person": {"plan": "pro"}},
+  {"score": "10 - Extremely likely", "person": {"plan": "pro"}},
+  {"score": 3, "person": {"plan": "basic"}}], "next_page": null}"#,
+    );
+    let o = run(&["nps", &p, "--by", "person.plan", "--format", "json"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let d: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    approx(&d["total"]["nps"], 100.0 / 3.0);
+    assert_eq!(d["rows"][0]["group"]["person.plan"], "basic");
+    approx(&d["rows"][0]["nps"], -100.0);
+    // NDJSON lines that wrap one record each ({"survey_response": {…}}).
+    let (_d2, p2) = temp_file(
+        "wrapped.ndjson",
+        b"{\"survey_response\": {\"score\": 10}}\n{\"survey_response\": {\"score\": 0}}\n",
+    );
+    let o = run(&["nps", &p2, "--format", "json"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let d: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    approx(&d["total"]["nps"], 0.0);
+    assert_eq!(d["total"]["n"], 2);
+}
+
+#[test]
 fn json_that_is_not_an_array_of_objects() {
-    let (_d, p) = temp_file("o.json", br#"{"responses": []}"#);
+    let (_d, p) = temp_file("o.json", br#"{"score": 9}"#);
     assert!(err_of(&["nps", &p]).contains("not an array of objects"));
+    let (_d1, p1) = temp_file("e.json", br#"{"responses": []}"#);
+    assert!(err_of(&["nps", &p1]).contains("e.json: the JSON holds no records"));
     let (_d2, p2) = temp_file("n.json", b"[1, 2]");
     assert!(err_of(&["nps", &p2]).contains("n.json[0]: expected an object"));
     let (_d3, p3) = temp_file("bad.json", b"[{\"score\": 9},");

@@ -1,21 +1,14 @@
-//! Vendor presets for survey exports (SPEC 5, docs/presets.md): detection from headers,
-//! extra header rows, the column mapping, the zone of naive timestamps and row filters.
-//!
-//! A preset's mapping sits between `--col` and the automatic aliases: it only fills the
-//! canonical columns the user did not map with `--col`.
-
-use std::collections::BTreeMap;
+//! Survey presets (SPEC 5, docs/presets.md): Qualtrics, SurveyMonkey, Typeform, Delighted
+//! and Zendesk satisfaction ratings.
 
 use anyhow::Result;
 
-use crate::error::did_you_mean;
-use crate::fail;
-use crate::input::mapping::normalize;
-use crate::input::read::{self, Format, Source};
+use super::{find, has, reread, Applied};
+use crate::input::read::{Format, Source};
 use crate::metrics::survey::WhereCol;
 use crate::time::{self, Tz};
 
-/// The built-in preset names, in detection order.
+/// The survey presets, in detection order.
 pub const NAMES: &[&str] = &[
     "qualtrics",
     "surveymonkey",
@@ -24,51 +17,7 @@ pub const NAMES: &[&str] = &[
     "zendesk",
 ];
 
-/// Checks a `--preset` value: `none` or a known name (else an error with did-you-mean).
-pub fn check_name(name: &str) -> Result<()> {
-    if name == "none" || NAMES.contains(&name) {
-        return Ok(());
-    }
-    let hint = did_you_mean(name, NAMES.iter().copied())
-        .map(|h| format!(" Did you mean {h:?}?"))
-        .unwrap_or_default();
-    fail!(
-        "--preset {name:?}: unknown preset; known: {}, or none.{hint}",
-        NAMES.join(", ")
-    )
-}
-
-/// What a preset contributes to one run of a survey command.
-#[derive(Clone, Debug, Default)]
-pub struct Applied {
-    pub name: &'static str,
-    /// The preset was detected from the headers (not forced with `--preset`).
-    pub detected: bool,
-    pub header_rows: usize,
-    /// Canonical column → header (exact text of a header in the first input).
-    pub cols: BTreeMap<String, String>,
-    /// Zone of naive timestamps (beats `--input-tz`; an offset in the value beats it).
-    pub zone: Option<Tz>,
-    pub date_formats: Vec<&'static str>,
-    /// Rows these filters drop are `filtered`.
-    pub filters: Vec<WhereCol>,
-    /// Notes for stderr (e.g. an unknown zone in a Qualtrics header).
-    pub notes: Vec<String>,
-}
-
-fn has(headers: &[String], name: &str) -> bool {
-    let k = normalize(name);
-    headers.iter().any(|h| normalize(h) == k)
-}
-
-fn find<'a>(headers: &'a [String], names: &[&str]) -> Option<&'a String> {
-    names.iter().find_map(|n| {
-        let k = normalize(n);
-        headers.iter().find(|h| normalize(h) == k)
-    })
-}
-
-/// Which preset the (first-row) headers look like, if any.
+/// Which survey preset the (first-row) headers look like, if any.
 pub fn detect(src: &Source) -> Option<&'static str> {
     let h = &src.headers;
     let csv = src.format == Format::Csv;
@@ -104,47 +53,12 @@ fn is_recommend(text: &str) -> bool {
     t.contains("recommend") && t.contains("likely")
 }
 
-/// Decide the preset for a survey run (`choice` is `--preset`), rewrite multi-row headers,
-/// and return the preset's contribution. `metric` is nps, csat, ces or pmf.
-pub fn prepare(
-    sources: &mut [Source],
-    choice: Option<&str>,
-    metric: &str,
-) -> Result<Option<Applied>> {
-    let (name, detected) = match choice {
-        Some("none") => return Ok(None),
-        Some(n) => {
-            check_name(n)?;
-            (
-                NAMES.iter().copied().find(|x| *x == n).unwrap_or("none"),
-                false,
-            )
-        }
-        None => {
-            let found: Vec<Option<&'static str>> = sources.iter().map(detect).collect();
-            let Some(first) = found[0] else {
-                return Ok(None);
-            };
-            if let Some((i, other)) = found.iter().enumerate().find(|(_, f)| **f != Some(first)) {
-                fail!(
-                    "{} looks like a {first} export but {} is {}; give files of one export, or pass --preset none",
-                    sources[0].display,
-                    sources[i].display,
-                    other.map_or("not one".to_string(), |o| format!("a {o} export"))
-                );
-            }
-            (first, true)
-        }
-    };
-    let mut a = Applied {
-        name,
-        detected,
-        header_rows: 1,
-        ..Default::default()
-    };
+/// Apply survey preset `name` (rewriting multi-row headers); `metric` is nps, csat, ces or
+/// pmf.
+pub fn apply(sources: &mut [Source], name: &str, metric: &str, a: &mut Applied) -> Result<()> {
     match name {
-        "qualtrics" => qualtrics(sources, metric, &mut a)?,
-        "surveymonkey" => surveymonkey(sources, metric, &mut a)?,
+        "qualtrics" => qualtrics(sources, metric, a)?,
+        "surveymonkey" => surveymonkey(sources, metric, a)?,
         "typeform" => {
             let h = &sources[0].headers;
             if metric == "nps" {
@@ -191,36 +105,7 @@ pub fn prepare(
             }
         }
     }
-    Ok(Some(a))
-}
-
-/// Re-read every input with `rows` header rows; `merge` turns the header rows into names.
-/// Returns the first input's header rows.
-fn reread(
-    sources: &mut [Source],
-    rows: usize,
-    name: &str,
-    merge: impl Fn(&[Vec<String>]) -> Vec<String>,
-) -> Result<Vec<Vec<String>>> {
-    let mut first = Vec::new();
-    for (i, src) in sources.iter_mut().enumerate() {
-        if src.format != Format::Csv {
-            fail!(
-                "{}: the {name} preset reads CSV exports; pass the CSV download, or --preset none",
-                src.display
-            );
-        }
-        let (hdr, mut t) = read::read_csv_table_with_headers(src, rows)?;
-        let names = merge(&hdr);
-        t.headers = names.clone();
-        src.headers = names;
-        src.rows = Some(t.rows.len() as u64);
-        src.table = Some(t);
-        if i == 0 {
-            first = hdr;
-        }
-    }
-    Ok(first)
+    Ok(())
 }
 
 fn qualtrics(sources: &mut [Source], metric: &str, a: &mut Applied) -> Result<()> {
@@ -343,17 +228,6 @@ fn surveymonkey(sources: &mut [Source], metric: &str, a: &mut Applied) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_and_did_you_mean() {
-        assert!(check_name("none").is_ok());
-        assert!(check_name("qualtrics").is_ok());
-        let e = check_name("typefrom").unwrap_err().to_string();
-        assert!(
-            e.contains("Did you mean \"typeform\"") && e.contains("known:"),
-            "{e}"
-        );
-    }
 
     #[test]
     fn surveymonkey_headers_forward_fill() {
