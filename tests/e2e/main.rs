@@ -8,5 +8,7 @@ mod inspect;
 mod presets;
 mod readme;
 mod report;
+mod subscription_presets;
 mod survey;
+mod ticket_presets;
 mod tickets;
