@@ -287,13 +287,35 @@ pub fn finish(report: &Report, c: &Common) -> Result<u8> {
 }
 
 /// The id hashes that occur more than once.
-pub fn repeated_hashes(mut hashes: Vec<u64>) -> HashSet<u64> {
-    hashes.sort_unstable();
-    hashes
-        .windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0])
-        .collect()
+pub fn repeated_hashes(hashes: Vec<u64>) -> HashSet<u64> {
+    fn repeats(mut part: Vec<u64>) -> Vec<u64> {
+        part.sort_unstable();
+        part.windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect()
+    }
+    // Equal hashes share their top bits, so the parts are sorted on their own threads.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || hashes.len() < 1 << 16 {
+        return repeats(hashes).into_iter().collect();
+    }
+    let bits = usize::BITS - (threads - 1).leading_zeros();
+    let mut parts: Vec<Vec<u64>> = (0..1usize << bits)
+        .map(|_| Vec::with_capacity((hashes.len() >> bits) + 1024))
+        .collect();
+    for h in hashes {
+        parts[(h >> (64 - bits)) as usize].push(h);
+    }
+    std::thread::scope(|s| {
+        let jobs: Vec<_> = parts
+            .into_iter()
+            .map(|p| s.spawn(move || repeats(p)))
+            .collect();
+        jobs.into_iter()
+            .flat_map(|j| j.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// Duplicate ids (SPEC 4): the global row indexes (`__g`, from `with_row_index`, which `lf`
@@ -500,4 +522,25 @@ pub fn apply_preset(
     c.parser = c.parser.with_preset(p.zone, &p.date_formats);
     c.wheres.extend(p.filters.iter().cloned());
     Ok(Some(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_hashes_finds_every_repeat_across_parts() {
+        // 200,000 distinct hashes spread over the whole u64 range, plus three repeated ones
+        // (one with the top bit set, one without, one three times).
+        let mut v: Vec<u64> = (0..200_000u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        let (a, b, c) = (v[10], v[20], v[30]);
+        assert!(a >> 63 != b >> 63 || a >> 63 != c >> 63);
+        v.extend([a, b, c, c]);
+        let r = repeated_hashes(v);
+        assert_eq!(r, HashSet::from([a, b, c]));
+        assert!(repeated_hashes(vec![1, 2, 3]).is_empty());
+        assert_eq!(repeated_hashes(vec![5, 1, 5]), HashSet::from([5]));
+    }
 }
