@@ -59,10 +59,11 @@ pub fn detect(src: &Source) -> Option<&'static str> {
         return Some("stripe");
     }
     // Stripe API subscription objects: `items` list and `start_date`.
-    if has(h, "customer") || has(h, "customer.id") {
-        if has(h, "start_date") && (has(h, "items.data") || has(h, "items.object")) {
-            return Some("stripe");
-        }
+    if (has(h, "customer") || has(h, "customer.id"))
+        && has(h, "start_date")
+        && (has(h, "items.data") || has(h, "items.object"))
+    {
+        return Some("stripe");
     }
     if cb(h, "customer_id")
         && (cb(h, "billing_period_unit") || cb(h, "subscription_items"))
