@@ -235,6 +235,55 @@ pub(crate) fn reread(
     Ok(first)
 }
 
+/// Load a CSV source into memory (small exports) so derived columns can be added.
+pub(crate) fn ensure_table(src: &mut Source) -> Result<()> {
+    if src.table.is_none() && src.format == Format::Csv {
+        let t = read::read_csv_table(src)?;
+        src.rows = Some(t.rows.len() as u64);
+        src.table = Some(t);
+    }
+    Ok(())
+}
+
+/// Adds (or fills, when a column of that name exists) a column computed per row from the
+/// row's cells; `f` gets a lookup by header name. No-op for sources without a table.
+pub(crate) fn derive(
+    src: &mut Source,
+    name: &str,
+    f: impl Fn(&dyn Fn(&str) -> Option<String>) -> Option<String>,
+) {
+    let Some(t) = src.table.as_mut() else {
+        return;
+    };
+    let existing = t.headers.iter().position(|h| h == name);
+    let idx = existing.unwrap_or(t.headers.len());
+    let headers = t.headers.clone();
+    for row in t.rows.iter_mut() {
+        let get = |n: &str| -> Option<String> {
+            headers
+                .iter()
+                .position(|h| h == n)
+                .and_then(|i| row.get(i).cloned().flatten())
+                .filter(|v| !v.trim().is_empty())
+        };
+        let v = if existing.is_some() {
+            get(name).or_else(|| f(&get))
+        } else {
+            f(&get)
+        };
+        if idx < row.len() {
+            row[idx] = v;
+        } else {
+            row.resize(idx, None);
+            row.push(v);
+        }
+    }
+    if existing.is_none() {
+        t.headers.push(name.to_string());
+        src.headers.push(name.to_string());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

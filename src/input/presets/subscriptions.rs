@@ -8,9 +8,9 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::{find, has, Applied};
+use super::{derive, ensure_table, find, has, Applied};
 use crate::input::mapping::normalize;
-use crate::input::read::{self, Format, Source};
+use crate::input::read::{Format, Source};
 use crate::time::Tz;
 
 /// The subscription presets, in detection order.
@@ -102,55 +102,6 @@ pub fn apply(sources: &mut [Source], name: &str, a: &mut Applied) -> Result<()> 
 fn map(a: &mut Applied, h: &[String], canon: &str, names: &[&str]) {
     if let Some(x) = find(h, names) {
         a.cols.insert(canon.into(), x.clone());
-    }
-}
-
-/// Load a CSV source into memory (small exports) so derived columns can be added.
-fn ensure_table(src: &mut Source) -> Result<()> {
-    if src.table.is_none() && src.format == Format::Csv {
-        let t = read::read_csv_table(src)?;
-        src.rows = Some(t.rows.len() as u64);
-        src.table = Some(t);
-    }
-    Ok(())
-}
-
-/// Adds (or fills, when a column of that name exists) a column computed per row from the
-/// row's cells; `f` gets a lookup by header name. No-op for sources without a table.
-fn derive(
-    src: &mut Source,
-    name: &str,
-    f: impl Fn(&dyn Fn(&str) -> Option<String>) -> Option<String>,
-) {
-    let Some(t) = src.table.as_mut() else {
-        return;
-    };
-    let existing = t.headers.iter().position(|h| h == name);
-    let idx = existing.unwrap_or(t.headers.len());
-    let headers = t.headers.clone();
-    for row in t.rows.iter_mut() {
-        let get = |n: &str| -> Option<String> {
-            headers
-                .iter()
-                .position(|h| h == n)
-                .and_then(|i| row.get(i).cloned().flatten())
-                .filter(|v| !v.trim().is_empty())
-        };
-        let v = if existing.is_some() {
-            get(name).or_else(|| f(&get))
-        } else {
-            f(&get)
-        };
-        if idx < row.len() {
-            row[idx] = v;
-        } else {
-            row.resize(idx, None);
-            row.push(v);
-        }
-    }
-    if existing.is_none() {
-        t.headers.push(name.to_string());
-        src.headers.push(name.to_string());
     }
 }
 
