@@ -57,6 +57,10 @@ pub struct TicketsArgs {
     /// How tables show durations
     #[arg(long, value_name = "auto|minutes|hours|days", default_value = "auto")]
     pub unit: String,
+    /// Take the first reply and full resolution minutes the export carries (Zendesk; the
+    /// business-hours ones with --business-hours/--schedule) instead of recomputing them
+    #[arg(long)]
+    pub use_exported_durations: bool,
 }
 
 /// Canonical ticket columns (SPEC 4), for `--col`.
@@ -65,6 +69,9 @@ pub const TICKET_COLUMNS: &[&str] = &[
     "ticket_id",
     "first_response_at",
     "first_response_minutes",
+    "first_response_business_minutes",
+    "resolution_minutes",
+    "resolution_business_minutes",
     "resolved_at",
     "reopens",
     "status",
@@ -111,6 +118,25 @@ const FIRST_MINUTES: Canon = Canon {
     name: "first_response_minutes",
     required: false,
     own: &["first reply time in minutes", "first reply time minutes"],
+    generic: &[],
+};
+/// Exported durations (`--use-exported-durations`), in minutes.
+const FIRST_BUSINESS_MINUTES: Canon = Canon {
+    name: "first_response_business_minutes",
+    required: false,
+    own: &["first reply time in minutes within business hours"],
+    generic: &[],
+};
+const RES_MINUTES: Canon = Canon {
+    name: "resolution_minutes",
+    required: false,
+    own: &["full resolution time in minutes"],
+    generic: &[],
+};
+const RES_BUSINESS_MINUTES: Canon = Canon {
+    name: "resolution_business_minutes",
+    required: false,
+    own: &["full resolution time in minutes within business hours"],
     generic: &[],
 };
 const RESOLVED_C: Canon = Canon {
@@ -171,6 +197,9 @@ pub fn inspect_canons() -> Vec<Canon> {
         ID,
         FIRST,
         FIRST_MINUTES,
+        FIRST_BUSINESS_MINUTES,
+        RES_MINUTES,
+        RES_BUSINESS_MINUTES,
         RESOLVED_C,
         REOPENS,
         STATUS,
@@ -428,6 +457,37 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     } else {
         None
     };
+    // Exported durations: the calendar columns, or the business-hours ones with business
+    // hours.
+    let (xfrt_idx, xttr_idx) = if a.use_exported_durations {
+        let (fc, tc) = if business {
+            (&FIRST_BUSINESS_MINUTES, &RES_BUSINESS_MINUTES)
+        } else {
+            (&FIRST_MINUTES, &RES_MINUTES)
+        };
+        let x = (opt(fc)?, opt(tc)?);
+        if x.0.is_none() && x.1.is_none() {
+            fail!(
+                "{}: --use-exported-durations found no exported {} columns ({} or {}); map them with --col {}=\"<column>\", or leave the flag out to compute the durations from the timestamps",
+                sources[0].display,
+                if business { "business-hours" } else { "calendar" },
+                fc.name,
+                tc.name,
+                fc.name
+            );
+        }
+        for (v, canon, what) in [(&x.0, fc, "first reply"), (&x.1, tc, "resolution")] {
+            if v.is_none() {
+                warnings.push(format!(
+                    "--use-exported-durations: no {} column; {what} times are computed from the timestamps",
+                    canon.name
+                ));
+            }
+        }
+        x
+    } else {
+        (None, None)
+    };
     if bucket == Bucket::Resolved && resolved_idx.is_none() {
         fail!(
             "{}: --bucket-by resolved needs a resolved_at column; map it with --col resolved_at=\"<column>\"",
@@ -445,6 +505,8 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         ("channel", &channel_idx),
         ("ticket_id", &id_idx),
         ("updated_at", &upd_idx),
+        ("__xfrt", &xfrt_idx),
+        ("__xttr", &xttr_idx),
     ] {
         if let Some(v) = idx {
             mapped.push((name.into(), v.clone()));
@@ -462,6 +524,8 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         "status",
         "ticket_id",
         "updated_at",
+        "__xfrt",
+        "__xttr",
     ];
     let mut cols: Vec<FrameCol> = mapped
         .iter()
@@ -516,6 +580,8 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         wheres: where_names.clone(),
         by: by_names.clone(),
         dup_mask: mask.clone(),
+        exported_frt: xfrt_idx.as_ref().map(|_| "__xfrt".to_string()),
+        exported_ttr: xttr_idx.as_ref().map(|_| "__xttr".to_string()),
     };
     progress.phase("computing");
     let agg = collect(
@@ -556,6 +622,12 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         .column("__ttr")
         .and_then(|x| x.list().cloned())
         .map_err(pe)?;
+    let xmiss = agg
+        .column("__xmiss")
+        .and_then(|x| x.cast(&DataType::Int64))
+        .and_then(|x| x.i64().cloned())
+        .map_err(pe)?;
+    let lacking: i64 = xmiss.iter().flatten().sum();
     let open_l = agg
         .column("__open")
         .and_then(|x| x.list().cloned())
@@ -844,6 +916,15 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     definition.insert("sla_resolution".into(), json!(a.sla_resolution));
     definition.insert("bucket_by".into(), json!(bucket.name()));
     definition.insert("percentiles".into(), json!("type 7 (linear)"));
+    definition.insert(
+        "use_exported_durations".into(),
+        json!(a.use_exported_durations),
+    );
+    if a.use_exported_durations && lacking > 0 {
+        warnings.push(format!(
+            "--use-exported-durations: {lacking} tickets lack exported durations; theirs are computed from the timestamps"
+        ));
+    }
     definition.insert("tz".into(), json!(c.tz_name));
     if let Some(p) = &preset {
         definition.insert("preset".into(), json!(p.name));
@@ -862,7 +943,14 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     definition.insert("min_n".into(), json!(c.min_n));
     let mut colmap = Map::new();
     for (name, idx) in &mapped {
-        colmap.insert(name.clone(), json!(sources[0].headers[idx[0]]));
+        let name = match name.as_str() {
+            "__xfrt" if business => "first_response_business_minutes",
+            "__xfrt" => "first_response_minutes",
+            "__xttr" if business => "resolution_business_minutes",
+            "__xttr" => "resolution_minutes",
+            n => n,
+        };
+        colmap.insert(name.to_string(), json!(sources[0].headers[idx[0]]));
     }
     definition.insert("columns".into(), Value::Object(colmap));
 

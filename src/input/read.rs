@@ -819,14 +819,26 @@ fn envelope_records(o: &mut serde_json::Map<String, Value>, loose: bool) -> Opti
     };
     if key == "tickets" {
         if let Some(Value::Array(sets)) = o.remove("metric_sets") {
-            let mut by_ticket: std::collections::HashMap<String, Value> = sets
-                .into_iter()
-                .filter_map(|m| Some((json_cell(m.get("ticket_id")?)?, m)))
-                .collect();
+            // The k-th copy of a ticket (time-based exports repeat tickets) gets the k-th
+            // metric set of that ticket, else the last one.
+            let mut by_ticket: std::collections::HashMap<String, Vec<Value>> =
+                std::collections::HashMap::new();
+            for m in sets {
+                if let Some(id) = m.get("ticket_id").and_then(json_cell) {
+                    by_ticket.entry(id).or_default().push(m);
+                }
+            }
+            let mut taken: std::collections::HashMap<String, usize> =
+                std::collections::HashMap::new();
             for r in records.iter_mut() {
                 if let Value::Object(t) = r {
-                    let id = t.get("id").and_then(json_cell);
-                    if let Some(m) = id.and_then(|id| by_ticket.remove(&id)) {
+                    let Some(id) = t.get("id").and_then(json_cell) else {
+                        continue;
+                    };
+                    if let Some(list) = by_ticket.get(&id) {
+                        let k = taken.entry(id).or_insert(0);
+                        let m = list[(*k).min(list.len() - 1)].clone();
+                        *k += 1;
                         t.entry("metric_set").or_insert(m);
                     }
                 }

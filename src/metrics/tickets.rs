@@ -342,6 +342,48 @@ pub struct FrameCols {
     pub wheres: Vec<String>,
     pub by: Vec<String>,
     pub dup_mask: Option<Arc<HashSet<u32>>>,
+    /// `--use-exported-durations`: the columns of exported first reply / resolution
+    /// minutes that replace the computed durations where a ticket has them.
+    pub exported_frt: Option<String>,
+    pub exported_ttr: Option<String>,
+}
+
+/// Minutes of an exported duration cell (a non-negative number) as milliseconds.
+pub fn exported_ms(cell: Option<&str>) -> Option<i64> {
+    let m: f64 = cell?.trim().parse().ok()?;
+    (m.is_finite() && (0.0..1e12).contains(&m)).then(|| (m * 60_000.0).round() as i64)
+}
+
+/// Replaces the computed duration `dur` by the exported minutes in `exported` where the
+/// ticket has a duration and the cell is a number; `__xm<dur>` is 1 where it had to keep
+/// the computed one.
+fn exported(dur: &'static str, exported: &str) -> [Expr; 2] {
+    let miss: &'static str = if dur == "__frt" { "__xmfrt" } else { "__xmttr" };
+    let take = |want_miss: bool, out: &'static str| {
+        map_multiple(
+            move |c: &mut [Column]| {
+                let d = c[0].i64()?;
+                let x = str_col(&c[1], "exported")?;
+                let v: Int64Chunked = d
+                    .iter()
+                    .zip(x.iter())
+                    .map(|(d, x)| {
+                        let e = d.and(exported_ms(x));
+                        if want_miss {
+                            Some(i64::from(d.is_some() && e.is_none()))
+                        } else {
+                            e.or(d)
+                        }
+                    })
+                    .collect();
+                Ok(v.with_name(out.into()).into_column())
+            },
+            [col(dur), col(exported)],
+            move |_, _| Ok(Field::new(out.into(), DataType::Int64)),
+        )
+        .alias(out)
+    };
+    [take(true, miss), take(false, dur)]
 }
 
 fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
@@ -527,6 +569,29 @@ pub fn aggregate(
         (st == USED && fl & RESOLVED == 0).then(|| created(tc))
     });
     lf = lf.with_columns([frt, ttr, open]);
+    // Exported durations (`--use-exported-durations`), and which tickets lacked them.
+    let mut misses: Vec<Expr> = Vec::new();
+    for (dur, x, miss) in [
+        ("__frt", &cols.exported_frt, "__xmfrt"),
+        ("__ttr", &cols.exported_ttr, "__xmttr"),
+    ] {
+        match x {
+            Some(x) => {
+                let [m, d] = exported(dur, x);
+                lf = lf.with_column(m).with_column(d);
+            }
+            None => lf = lf.with_column(lit(0i64).alias(miss)),
+        }
+        misses.push(col(miss));
+    }
+    lf = lf.with_column(
+        (misses[0]
+            .clone()
+            .gt(lit(0i64))
+            .or(misses[1].clone().gt(lit(0i64))))
+        .cast(DataType::Int64)
+        .alias("__xmiss"),
+    );
     // The latest time of a valid ticket (for the default as-of).
     let latest = map_multiple(
         |c: &mut [Column]| {
@@ -567,6 +632,7 @@ pub fn aggregate(
         col("__ttr").drop_nulls().alias("__ttr"),
         col("__open").drop_nulls().alias("__open"),
         col("__tm").max().alias("__tmax"),
+        col("__xmiss").sum().alias("__xmiss"),
     ])
 }
 

@@ -283,14 +283,23 @@ fn asserts_exit_codes() {
 fn strict_and_rejects() {
     let o = run(&["churn", &stripe(), "--strict"]);
     assert_eq!(o.code, 2);
+    // The detected preset's note comes first; the error is one line.
+    assert!(o
+        .stderr
+        .starts_with("cxm: note: detected the stripe export format"));
+    let errors: Vec<&str> = o
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("cxm: note:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", o.stderr);
     assert!(
-        o.stderr.starts_with("cxm: error: ")
+        errors[0].starts_with("cxm: error: ")
             && o.stderr.contains("stripe.csv:16:Amount")
             && o.stderr.contains("negative_mrr"),
         "{}",
         o.stderr
     );
-    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
     let dir = tempfile::tempdir().unwrap();
     let rej = dir.path().join("rejects.csv");
     let o = run(&["churn", &stripe(), "--rejects", rej.to_str().unwrap(), "-q"]);

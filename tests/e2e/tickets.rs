@@ -294,7 +294,11 @@ fn strict_names_file_line_column() {
         "{}",
         o.stderr
     );
-    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    // One error line after the note naming the detected preset.
+    let lines: Vec<&str> = o.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", o.stderr);
+    assert!(lines[0].starts_with("cxm: note: detected the zendesk export format"));
+    assert!(lines[1].starts_with("cxm: error: "));
 }
 
 #[test]
