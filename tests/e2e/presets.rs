@@ -219,6 +219,31 @@ fn zendesk_satisfaction_ratings_are_detected() {
 }
 
 #[test]
+fn zendesk_satisfaction_ratings_api_page() {
+    // The API response {"satisfaction_ratings": […], "next_page": …}: good, good, bad →
+    // CSAT = 2 / 3.
+    let (_d, f) = temp_file(
+        "ratings_page.json",
+        br#"{"satisfaction_ratings":[
+{"id":1,"ticket_id":10,"requester_id":5,"assignee_id":7,"score":"good","created_at":"2025-01-01T10:00:00Z","updated_at":"2025-01-01T10:00:00Z"},
+{"id":2,"ticket_id":11,"requester_id":5,"assignee_id":7,"score":"good","created_at":"2025-01-02T10:00:00Z","updated_at":"2025-01-02T10:00:00Z"},
+{"id":3,"ticket_id":12,"requester_id":6,"assignee_id":7,"score":"bad","created_at":"2025-01-03T10:00:00Z","updated_at":"2025-01-03T10:00:00Z"}],
+"next_page":null,"previous_page":null,"count":3}"#,
+    );
+    let o = run(&["csat", &f, "--scale", "binary", "--format", "json"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!("detected the zendesk {NOTE}")),
+        "{}",
+        o.stderr
+    );
+    let d = o.json();
+    assert_eq!(d["total"]["n"], 3);
+    approx(&d["total"]["csat"], 2.0 / 3.0 * 100.0);
+    assert_eq!(d["definition"]["preset"], "zendesk");
+}
+
+#[test]
 fn inspect_reports_the_preset() {
     let d = json_ok(&["inspect", &fixture("presets/qualtrics.csv"), "-q"]);
     assert_eq!(d["preset"], "qualtrics");
