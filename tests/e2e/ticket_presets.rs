@@ -7,8 +7,6 @@ use serde_json::Value;
 
 use crate::util::*;
 
-const NOTE: &str = "export format (use --preset none to turn this off)";
-
 fn tickets(file: &str, extra: &[&str]) -> (Value, String) {
     let mut args = vec!["tickets", file, "--format", "json"];
     if !extra.contains(&"--as-of") {
@@ -21,13 +19,11 @@ fn tickets(file: &str, extra: &[&str]) -> (Value, String) {
 }
 
 fn detected(stderr: &str, name: &str) -> bool {
-    stderr.contains(&format!("detected the {name} {NOTE}"))
+    preset_detected(stderr, name)
 }
 
 fn inspect(file: &str) -> Value {
-    let o = run(&["inspect", file, "--format", "json"]);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    serde_json::from_str(&o.stdout).unwrap()
+    json_ok(&["inspect", file])
 }
 
 const H: f64 = 1.0;

@@ -96,3 +96,15 @@ pub fn approx(a: &Value, b: f64) {
     let x = a.as_f64().unwrap_or_else(|| panic!("not a number: {a}"));
     assert!((x - b).abs() < 1e-9, "{x} != {b}");
 }
+
+/// Whether stderr holds the note a metric command prints for a detected preset.
+pub fn preset_detected(stderr: &str, name: &str) -> bool {
+    stderr.contains(&format!(
+        "cxm: note: detected the {name} export format (use --preset none to turn this off)"
+    ))
+}
+
+/// The preset `cxm inspect FILE` reports (null when none).
+pub fn inspected_preset(file: &str) -> Value {
+    json_ok(&["inspect", file])["preset"].clone()
+}

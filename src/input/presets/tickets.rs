@@ -129,74 +129,42 @@ fn zendesk(sources: &mut [Source], a: &mut Applied) -> Result<()> {
                 });
             }
         }
-        let h = &sources[0].headers;
-        map(a, h, "ticket_id", &["id"]);
-        map(a, h, "created_at", &["created_at"]);
-        map(a, h, "updated_at", &["updated_at"]);
-        map(a, h, "status", &["status"]);
-        map(a, h, "priority", &["priority"]);
-        map(a, h, "channel", &["via.channel"]);
-        map(a, h, "resolved_at", &["cxm_resolved_at"]);
-        map(a, h, "reopens", &["metric_set.reopens"]);
-        map(
-            a,
-            h,
+    }
+    // Canonical column, API / JSON export field, admin CSV header.
+    const COLS: &[(&str, &str, &str)] = &[
+        ("ticket_id", "id", "Id"),
+        ("created_at", "created_at", "Created at"),
+        ("updated_at", "updated_at", "Updated at"),
+        ("status", "status", "Status"),
+        ("priority", "priority", "Priority"),
+        ("channel", "via.channel", "Via"),
+        ("resolved_at", "cxm_resolved_at", "Solved at"),
+        ("reopens", "metric_set.reopens", "Reopens"),
+        (
             "first_response_minutes",
-            &["metric_set.reply_time_in_minutes.calendar"],
-        );
-        map(
-            a,
-            h,
+            "metric_set.reply_time_in_minutes.calendar",
+            "First reply time in minutes",
+        ),
+        (
             "first_response_business_minutes",
-            &["metric_set.reply_time_in_minutes.business"],
-        );
-        map(
-            a,
-            h,
+            "metric_set.reply_time_in_minutes.business",
+            "First reply time in minutes within business hours",
+        ),
+        (
             "resolution_minutes",
-            &["metric_set.full_resolution_time_in_minutes.calendar"],
-        );
-        map(
-            a,
-            h,
+            "metric_set.full_resolution_time_in_minutes.calendar",
+            "Full resolution time in minutes",
+        ),
+        (
             "resolution_business_minutes",
-            &["metric_set.full_resolution_time_in_minutes.business"],
-        );
-    } else {
-        // Admin CSV export: dates in the account's time zone (naive → --input-tz / --tz).
-        let h = &sources[0].headers;
-        map(a, h, "ticket_id", &["Id"]);
-        map(a, h, "created_at", &["Created at"]);
-        map(a, h, "updated_at", &["Updated at"]);
-        map(a, h, "resolved_at", &["Solved at"]);
-        map(a, h, "status", &["Status"]);
-        map(a, h, "priority", &["Priority"]);
-        map(a, h, "channel", &["Via"]);
-        map(a, h, "reopens", &["Reopens"]);
-        map(
-            a,
-            h,
-            "first_response_minutes",
-            &["First reply time in minutes"],
-        );
-        map(
-            a,
-            h,
-            "first_response_business_minutes",
-            &["First reply time in minutes within business hours"],
-        );
-        map(
-            a,
-            h,
-            "resolution_minutes",
-            &["Full resolution time in minutes"],
-        );
-        map(
-            a,
-            h,
-            "resolution_business_minutes",
-            &["Full resolution time in minutes within business hours"],
-        );
+            "metric_set.full_resolution_time_in_minutes.business",
+            "Full resolution time in minutes within business hours",
+        ),
+    ];
+    // The admin CSV writes dates in the account's time zone (naive → --input-tz / --tz).
+    let h = &sources[0].headers;
+    for (canon, field, header) in COLS {
+        map(a, h, canon, &[if json { field } else { header }]);
     }
     Ok(())
 }
