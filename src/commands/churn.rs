@@ -346,7 +346,10 @@ pub(crate) fn load(
             .ok_or_else(|| err(format!("internal: {} is required", canon.name)))?;
         mapped.push((canon.name.into(), v));
     }
-    let mrr = opt(&MRR)?;
+    // An `amount` mapped with --col or by a preset beats an `mrr` column found only by
+    // the automatic aliases (Chargebee's often-zero `mrr` next to `plan_amount`).
+    let explicit_amount = c.cols.0.contains_key("amount") && !c.cols.0.contains_key("mrr");
+    let mrr = if explicit_amount { None } else { opt(&MRR)? };
     let amount = if mrr.is_none() { opt(&AMOUNT)? } else { None };
     let money = if mrr.is_some() {
         Money::Mrr

@@ -67,23 +67,49 @@ pub fn major(minor: i64) -> Value {
     num(Some(minor as f64 / 100.0))
 }
 
-/// Status words (compared trimmed, case-insensitive) of subscriptions that never make a
-/// customer active: trials and unpaid first invoices (Stripe), Chargebee `in_trial` and
-/// `future`.
+/// Whether status cell `s` is one of `words` (lower-case, `_`-separated): compared trimmed
+/// and case-insensitive, with spaces and `-` read as `_` ("Incomplete Expired" and
+/// `incomplete-expired` are `incomplete_expired`). No allocation: this runs on every row.
+fn status_is(s: &str, words: &[&str]) -> bool {
+    let s = s.trim().as_bytes();
+    words.iter().any(|w| {
+        w.len() == s.len()
+            && s.iter().zip(w.as_bytes()).all(|(c, w)| {
+                let c = match c {
+                    b' ' | b'-' => b'_',
+                    c => c.to_ascii_lowercase(),
+                };
+                c == *w
+            })
+    })
+}
+
+/// Status words of subscriptions that never make a customer active: trials and unpaid
+/// first invoices (Stripe `trialing`, `incomplete`, `incomplete_expired`), Chargebee
+/// `in_trial`, `future` and `transferred` (the subscription lives on, under a new id, in
+/// the business entity it was moved to), Recurly `future`, `pending` and `failed` (a future
+/// subscription canceled before it started).
 pub fn status_excluded(s: &str) -> bool {
-    matches!(
-        s.trim().to_ascii_lowercase().as_str(),
-        "trialing" | "in_trial" | "trial" | "incomplete" | "incomplete_expired" | "future"
+    status_is(
+        s,
+        &[
+            "trialing",
+            "in_trial",
+            "trial",
+            "incomplete",
+            "incomplete_expired",
+            "future",
+            "pending",
+            "failed",
+            "transferred",
+        ],
     )
 }
 
 /// Status words of subscriptions that have ended even when `ended_at` is blank: Stripe
 /// `canceled`/`unpaid`, Chargebee `cancelled`, Recurly `expired`.
 pub fn status_ended(s: &str) -> bool {
-    matches!(
-        s.trim().to_ascii_lowercase().as_str(),
-        "canceled" | "cancelled" | "unpaid" | "expired"
-    )
+    status_is(s, &["canceled", "cancelled", "unpaid", "expired"])
 }
 
 /// Tenure snapshot `churned` cell: yes/no/true/false/1/0 (and y/n), case-insensitive.
@@ -1095,6 +1121,28 @@ mod tests {
             r.classify(&cells(Some("trialing"), Some("12"))).status,
             FILTERED
         );
+        // Vendor words, as the Dashboards may write them.
+        for w in [
+            "Incomplete Expired",
+            "in-trial",
+            " FUTURE ",
+            "failed",
+            "transferred",
+        ] {
+            assert_eq!(
+                r.classify(&cells(Some(w), Some("12"))).status,
+                FILTERED,
+                "{w}"
+            );
+        }
+        for w in ["past_due", "Past Due", "non_renewing", "paused", "active"] {
+            let p = r.classify(&cells(Some(w), Some("12")));
+            assert_eq!((p.status, p.end), (USED, None), "{w}");
+        }
+        let p = r.classify(&cells(Some("Unpaid"), Some("12")));
+        assert_eq!((p.status, p.end), (USED, Some(1030 * DAY)));
+        assert!(status_ended("Cancelled") && status_ended("expired"));
+        assert!(!status_excluded("trialing_x") && !status_ended("cancel"));
         let p = r.classify(&cells(Some("active"), Some("-5")));
         assert_eq!(p.reject.unwrap().code, "negative_mrr");
         let p = r.classify(&cells(Some("active"), Some("abc")));

@@ -124,7 +124,9 @@ fn month_factor(unit: &str) -> Option<f64> {
 }
 
 /// Stripe `items.data`: Σ unit_amount × quantity × f / interval_count over recurring
-/// prices, in major units of the first price's currency. `None` without any priced item.
+/// prices, in major units of the first price's currency (metered prices add 0); the
+/// currency; the latest item `current_period_end` (API 2025-03-31.basil and later). `None`
+/// without any recurring item.
 fn stripe_items(items: &str) -> Option<(f64, String, Option<String>)> {
     let v: Value = serde_json::from_str(items).ok()?;
     let mut total = 0.0;
@@ -163,13 +165,25 @@ fn stripe_items(items: &str) -> Option<(f64, String, Option<String>)> {
                 None => continue, // a one-time price is not recurring revenue
             },
         };
-        let (Some(amount), Some(f)) = (amount, month_factor(unit)) else {
+        let Some(f) = month_factor(unit) else {
+            continue;
+        };
+        // A recurring item counts (its customer is active) even when its monthly amount is
+        // unknown: metered prices (billed on usage) and tiered prices without a unit
+        // amount add 0.
+        priced = true;
+        currency.get_or_insert(cur.clone());
+        let metered = price
+            .get("recurring")
+            .and_then(|r| r.get("usage_type"))
+            .or_else(|| price.get("usage_type"))
+            .and_then(Value::as_str)
+            == Some("metered");
+        let Some(amount) = amount.filter(|_| !metered) else {
             continue;
         };
         let qty = it.get("quantity").and_then(json_num).unwrap_or(1.0);
         total += amount / minor_per_major(&cur) * qty * f / count.max(1.0);
-        priced = true;
-        currency.get_or_insert(cur);
     }
     priced.then(|| {
         (
@@ -232,9 +246,36 @@ fn stripe(sources: &mut [Source], a: &mut Applied) -> Result<()> {
     Ok(())
 }
 
+/// An item's amount in major units: `amount` (minor units), else `amount_in_decimal`
+/// (major), else `unit_price` × quantity (minor), else `unit_price_in_decimal` × quantity.
+fn chargebee_item_amount(it: &Value, per: f64) -> Option<f64> {
+    let qty = it
+        .get("quantity")
+        .and_then(json_num)
+        .or_else(|| it.get("quantity_in_decimal").and_then(json_num))
+        .unwrap_or(1.0);
+    it.get("amount")
+        .and_then(json_num)
+        .map(|x| x / per)
+        .or_else(|| it.get("amount_in_decimal").and_then(json_num))
+        .or_else(|| {
+            it.get("unit_price")
+                .and_then(json_num)
+                .map(|p| p * qty / per)
+        })
+        .or_else(|| {
+            it.get("unit_price_in_decimal")
+                .and_then(json_num)
+                .map(|p| p * qty)
+        })
+}
+
 /// Chargebee product-catalog-2.0 `subscription_items`: Σ over plan and addon items of the
-/// item amount (else unit_price × quantity), minor units → major.
-fn chargebee_items(items: &str, currency: &str) -> Option<f64> {
+/// item's amount × f / its billing period (an addon may bill more often than the plan; an
+/// item without its own period has the subscription's `unit`/`count`). One-time `charge`
+/// items are left out; a recurring item without an amount counts 0. `None` without any
+/// plan or addon item.
+fn chargebee_items(items: &str, per: f64, unit: &str, count: f64) -> Option<f64> {
     let v: Value = serde_json::from_str(items).ok()?;
     let mut total = 0.0;
     let mut priced = false;
@@ -246,54 +287,93 @@ fn chargebee_items(items: &str, currency: &str) -> Option<f64> {
         if kind == "charge" {
             continue; // one-time charges are not recurring revenue
         }
-        let qty = it.get("quantity").and_then(json_num).unwrap_or(1.0);
-        let amount = it
-            .get("amount")
+        priced = true;
+        let u = it
+            .get("billing_period_unit")
+            .and_then(Value::as_str)
+            .unwrap_or(unit);
+        let n = it
+            .get("billing_period")
             .and_then(json_num)
-            .or_else(|| it.get("unit_price").and_then(json_num).map(|p| p * qty));
-        if let Some(x) = amount {
-            total += x;
-            priced = true;
+            .filter(|n| *n > 0.0)
+            .unwrap_or(count);
+        if let (Some(x), Some(f)) = (chargebee_item_amount(it, per), month_factor(u)) {
+            total += x * f / n;
         }
     }
-    priced.then(|| total / minor_per_major(currency))
+    priced.then_some(total)
+}
+
+/// Chargebee catalog-1.0 `addons` (recurring addons of the subscription's billing period):
+/// Σ amount (else unit_price × quantity), major units.
+fn chargebee_addons(addons: &str, per: f64) -> Option<f64> {
+    let v: Value = serde_json::from_str(addons).ok()?;
+    Some(
+        v.as_array()?
+            .iter()
+            .filter_map(|it| chargebee_item_amount(it, per))
+            .sum(),
+    )
+}
+
+/// Chargebee: the monthly amount in major units of one subscription. `get` reads the row's
+/// cell of a header; `field` gives the header of a Chargebee field in this file (bare or
+/// `subscriptions.`-prefixed); `minor`: plain amounts are minor units (the API) rather than
+/// major units (the CSV export).
+fn chargebee_monthly(
+    get: &dyn Fn(&str) -> Option<String>,
+    field: &dyn Fn(&str) -> String,
+    minor: bool,
+) -> Option<f64> {
+    let g = |name: &str| get(&field(name));
+    let cur = g("currency_code")
+        .or_else(|| g("currency"))
+        .unwrap_or_else(|| "usd".into());
+    let per = if minor { minor_per_major(&cur) } else { 1.0 };
+    let unit = g("billing_period_unit").unwrap_or_else(|| "month".into());
+    let count = num(g("billing_period")).filter(|c| *c > 0.0).unwrap_or(1.0);
+    if let Some(m) = g("subscription_items").and_then(|i| chargebee_items(&i, per, &unit, count)) {
+        return Some(m);
+    }
+    // Catalog 1.0: the plan (plan_amount, else unit price × quantity) and its addons, per
+    // billing period.
+    let plan = num(g("plan_amount"))
+        .map(|x| x / per)
+        .or_else(|| num(g("plan_amount_in_decimal")))
+        .or_else(|| {
+            let price = num(g("plan_unit_price"))
+                .map(|x| x / per)
+                .or_else(|| num(g("plan_unit_price_in_decimal")))?;
+            let qty = num(g("plan_quantity"))
+                .or_else(|| num(g("plan_quantity_in_decimal")))
+                .unwrap_or(1.0);
+            Some(price * qty)
+        })?;
+    let addons = g("addons")
+        .and_then(|a| chargebee_addons(&a, per))
+        .unwrap_or(0.0);
+    Some((plan + addons) * month_factor(&unit)? / count)
 }
 
 fn chargebee(sources: &mut [Source], a: &mut Applied) -> Result<()> {
     let json = sources[0].format != Format::Csv;
     if json {
         a.zone = Some(Tz::UTC);
-        for src in sources.iter_mut() {
-            let cur_col = ["currency_code", "currency"]
-                .into_iter()
-                .find(|c| src.headers.iter().any(|h| h == c))
-                .unwrap_or("currency_code")
-                .to_string();
-            // The monthly amount in major units: plan_unit_price × plan_quantity (catalog
-            // 1.0) or the items' amounts (catalog 2.0), per billing period.
-            derive(src, "cxm_mrr", |get| {
-                let cur = get(&cur_col).unwrap_or_else(|| "usd".into());
-                let per = minor_per_major(&cur);
-                let f =
-                    month_factor(&get("billing_period_unit").unwrap_or_else(|| "month".into()))?;
-                let count: f64 = get("billing_period")
-                    .and_then(|q| q.trim().parse().ok())
-                    .filter(|c: &f64| *c > 0.0)
-                    .unwrap_or(1.0);
-                let period = match get("subscription_items").and_then(|i| chargebee_items(&i, &cur))
-                {
-                    Some(x) => x,
-                    None => {
-                        let price: f64 = get("plan_unit_price")?.trim().parse().ok()?;
-                        let qty: f64 = get("plan_quantity")
-                            .and_then(|q| q.trim().parse().ok())
-                            .unwrap_or(1.0);
-                        price * qty / per
-                    }
-                };
-                Some(fmt_amount(period * f / count))
-            });
-        }
+    }
+    // The monthly amount per subscription, in major units, into the in-memory table (the
+    // CSV export is read into memory for it): the plan with its quantity and addons, or
+    // the catalog-2.0 items, over the billing period.
+    for src in sources.iter_mut() {
+        ensure_table(src)?;
+        let headers = src.headers.clone();
+        let field = |name: &str| {
+            find_cb(&headers, &[name])
+                .cloned()
+                .unwrap_or_else(|| name.to_string())
+        };
+        derive(src, "cxm_mrr", |get| {
+            chargebee_monthly(get, &field, json).map(fmt_amount)
+        });
     }
     let h = &sources[0].headers;
     let m = |a: &mut Applied, canon: &str, names: &[&str]| {
@@ -318,17 +398,7 @@ fn chargebee(sources: &mut [Source], a: &mut Applied) -> Result<()> {
     m(a, "plan", &["plan_id"]);
     m(a, "interval", &["billing_period_unit"]);
     m(a, "interval_count", &["billing_period"]);
-    if json {
-        m(a, "mrr", &["cxm_mrr"]);
-    } else {
-        m(a, "amount", &["plan_amount", "plan_unit_price"]);
-        if a.cols
-            .get("amount")
-            .is_some_and(|c| normalize(c).ends_with("unit price"))
-        {
-            m(a, "quantity", &["plan_quantity"]);
-        }
-    }
+    m(a, "mrr", &["cxm_mrr"]);
     Ok(())
 }
 
@@ -353,37 +423,109 @@ pub fn interval_from_period(start: i64, end: i64) -> Option<(&'static str, u32)>
     })
 }
 
+/// A number cell (`None` when blank or not a number; a currency symbol and thousands
+/// separators are allowed, as in any amount column).
+fn num(v: Option<String>) -> Option<f64> {
+    v.and_then(|x| crate::input::values::parse_amount(&x, false))
+        .filter(|x| x.is_finite())
+}
+
+/// Recurly: the monthly amount in major units of one subscription row, `(unit_amount ×
+/// quantity + add_ons_total) × f / interval_length`. `col` gives the row's cell of a
+/// column by its header; `interval` is the billing interval (unit, length).
+fn recurly_monthly(
+    get: &dyn Fn(&str) -> Option<String>,
+    col: &RecurlyCols,
+    interval: Option<(String, f64)>,
+) -> Option<f64> {
+    let cur = col
+        .currency
+        .as_deref()
+        .and_then(get)
+        .unwrap_or_else(|| "usd".into());
+    let per = minor_per_major(&cur);
+    let unit = match (&col.amount, &col.amount_cents) {
+        (Some(c), _) if get(c).is_some() => num(get(c))?,
+        (_, Some(c)) => num(get(c))? / per,
+        _ => return None,
+    };
+    let qty = col
+        .quantity
+        .as_deref()
+        .and_then(|c| num(get(c)))
+        .unwrap_or(1.0);
+    let add_ons = col
+        .add_ons_total
+        .as_deref()
+        .and_then(|c| num(get(c)))
+        .unwrap_or(0.0);
+    let (u, n) = interval?;
+    let f = month_factor(&u)?;
+    (n > 0.0).then(|| (unit * qty + add_ons) * f / n)
+}
+
+/// The columns `recurly_monthly` reads (exact header text).
+struct RecurlyCols {
+    amount: Option<String>,
+    amount_cents: Option<String>,
+    quantity: Option<String>,
+    add_ons_total: Option<String>,
+    currency: Option<String>,
+    interval_unit: Option<String>,
+    interval_length: Option<String>,
+    period_start: Option<String>,
+    period_end: Option<String>,
+}
+
 fn recurly(sources: &mut [Source], a: &mut Applied) -> Result<()> {
-    let h0 = sources[0].headers.clone();
-    let has_interval = find(&h0, &["plan_interval_unit", "interval_unit"]).is_some();
-    let period_cols = (
-        find(&h0, &["current_period_started_at"]).cloned(),
-        find(&h0, &["current_period_ends_at"]).cloned(),
-    );
     let json = sources[0].format != Format::Csv;
     if json {
         a.zone = Some(Tz::UTC);
     }
-    let mut derived = false;
-    if !has_interval {
-        if let (Some(ps), Some(pe)) = &period_cols {
-            let parser = crate::time::TimeParser::new(a.zone.unwrap_or(Tz::UTC), Vec::new());
-            for src in sources.iter_mut() {
-                ensure_table(src)?;
-                let at = |v: Option<String>| v.and_then(|s| parser.parse(&s).ok());
-                let span = |get: &dyn Fn(&str) -> Option<String>| {
-                    interval_from_period(at(get(ps))?.0, at(get(pe))?.0)
-                };
-                derive(src, "cxm_interval", |get| {
-                    span(get).map(|(u, _)| u.to_string())
-                });
-                derive(src, "cxm_interval_count", |get| {
-                    span(get).map(|(_, n)| n.to_string())
-                });
-            }
-            derived = true;
-            a.notes.push("the recurly export has no plan interval; each subscription's interval is taken from the length of its current period (see docs/presets.md)".into());
-        }
+    let h0 = sources[0].headers.clone();
+    let f = |names: &[&str]| find(&h0, names).cloned();
+    let col = RecurlyCols {
+        amount: f(&["unit_amount"]),
+        amount_cents: f(&["unit_amount_in_cents"]),
+        quantity: f(&["quantity"]),
+        add_ons_total: f(&["add_ons_total"]),
+        currency: f(&["currency"]),
+        interval_unit: f(&["plan_interval_unit", "interval_unit", "plan.interval_unit"]),
+        interval_length: f(&[
+            "plan_interval_length",
+            "interval_length",
+            "plan.interval_length",
+        ]),
+        period_start: f(&["current_period_started_at"]),
+        period_end: f(&["current_period_ends_at"]),
+    };
+    if col.interval_unit.is_none() && col.period_start.is_some() && col.period_end.is_some() {
+        a.notes.push("the recurly export has no plan interval; each subscription's interval is taken from the length of its current period (see docs/presets.md)".into());
+    }
+    // The monthly amount per subscription, in major units, into the in-memory table: the
+    // unit amount (or cents), the quantity, the add-ons and the interval together.
+    let parser = crate::time::TimeParser::new(a.zone.unwrap_or(Tz::UTC), Vec::new());
+    for src in sources.iter_mut() {
+        ensure_table(src)?;
+        derive(src, "cxm_mrr", |get| {
+            let interval = match &col.interval_unit {
+                Some(u) => {
+                    let n = col
+                        .interval_length
+                        .as_deref()
+                        .and_then(|c| num(get(c)))
+                        .unwrap_or(1.0);
+                    get(u).map(|u| (u, n))
+                }
+                None => {
+                    let at =
+                        |c: &Option<String>| get(c.as_deref()?).and_then(|s| parser.parse(&s).ok());
+                    interval_from_period(at(&col.period_start)?.0, at(&col.period_end)?.0)
+                        .map(|(u, n)| (u.to_string(), f64::from(n)))
+                }
+            };
+            recurly_monthly(get, &col, interval).map(fmt_amount)
+        });
     }
     let h = &sources[0].headers.clone();
     map(a, h, "customer_id", &["account_code", "account.code"]);
@@ -397,37 +539,7 @@ fn recurly(sources: &mut [Source], a: &mut Applied) -> Result<()> {
     map(a, h, "status", &["state", "status"]);
     map(a, h, "currency", &["currency"]);
     map(a, h, "plan", &["plan_code", "plan.code", "plan_name"]);
-    map(a, h, "quantity", &["quantity"]);
-    map(a, h, "amount", &["unit_amount", "unit_amount_in_cents"]);
-    if a.cols
-        .get("amount")
-        .is_some_and(|c| normalize(c) == "unit amount in cents")
-    {
-        // Cents: turn them into major units in a derived column.
-        let col = a.cols["amount"].clone();
-        for src in sources.iter_mut() {
-            ensure_table(src)?;
-            derive(src, "cxm_unit_amount", |get| {
-                let cur = get("currency").unwrap_or_else(|| "usd".into());
-                let x: f64 = get(&col)?.trim().parse().ok()?;
-                Some(fmt_amount(x / minor_per_major(&cur)))
-            });
-        }
-        a.cols.insert("amount".into(), "cxm_unit_amount".into());
-    }
-    if derived {
-        a.cols.insert("interval".into(), "cxm_interval".into());
-        a.cols
-            .insert("interval_count".into(), "cxm_interval_count".into());
-    } else {
-        map(a, h, "interval", &["plan_interval_unit", "interval_unit"]);
-        map(
-            a,
-            h,
-            "interval_count",
-            &["plan_interval_length", "interval_length"],
-        );
-    }
+    map(a, h, "mrr", &["cxm_mrr"]);
     Ok(())
 }
 
@@ -452,6 +564,102 @@ mod tests {
             r#"[{"price":{"unit_amount":500,"currency":"usd","recurring":null}}]"#
         )
         .is_none());
+    }
+
+    #[test]
+    fn stripe_metered_and_amountless_prices_add_zero() {
+        // Metered 0.05 per unit (adds 0) + 3 × 10.00 a month = 30.00.
+        let items = r#"[{"price":{"unit_amount":5,"currency":"usd","recurring":{"interval":"month","interval_count":1,"usage_type":"metered"}}},
+{"price":{"unit_amount":1000,"currency":"usd","recurring":{"interval":"month","interval_count":1,"usage_type":"licensed"}},"quantity":3}]"#;
+        assert!((stripe_items(items).unwrap().0 - 30.0).abs() < 1e-9);
+        // A tiered price without unit_amount: recurring, 0.
+        let tiered = r#"[{"price":{"unit_amount":null,"billing_scheme":"tiered","currency":"eur","recurring":{"interval":"year","interval_count":1}},"quantity":4}]"#;
+        let (m, c, _) = stripe_items(tiered).unwrap();
+        assert_eq!((m, c.as_str()), (0.0, "eur"));
+        // Legacy plan objects: 240.00 every 2 years = 10.00 a month.
+        let legacy = r#"[{"plan":{"amount":24000,"currency":"usd","interval":"year","interval_count":2},"quantity":1}]"#;
+        assert!((stripe_items(legacy).unwrap().0 - 10.0).abs() < 1e-9);
+    }
+
+    fn getter<'a>(cells: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |n: &str| {
+            cells
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn chargebee_monthly_amounts() {
+        // Catalog 1.0: plan 15.00 × 2 + addon 10.00, every 3 months = 40 / 3.
+        let row = [
+            ("currency_code", "USD"),
+            ("billing_period", "3"),
+            ("billing_period_unit", "month"),
+            ("plan_unit_price", "1500"),
+            ("plan_quantity", "2"),
+            ("addons", r#"[{"id":"x","quantity":1,"unit_price":1000}]"#),
+        ];
+        let m = chargebee_monthly(&getter(&row), &|n: &str| n.to_string(), true).unwrap();
+        assert!((m - 40.0 / 3.0).abs() < 1e-9, "{m}");
+        // plan_amount wins over unit price × quantity; JPY has no minor unit: ¥12,000 a
+        // year = ¥1,000 a month.
+        let row = [
+            ("currency_code", "JPY"),
+            ("billing_period_unit", "year"),
+            ("plan_amount", "12000"),
+            ("plan_unit_price", "99999"),
+        ];
+        let m = chargebee_monthly(&getter(&row), &|n: &str| n.to_string(), true).unwrap();
+        assert!((m - 1000.0).abs() < 1e-9, "{m}");
+        // Catalog 2.0: a yearly plan item (1,200.00 → 100.00) + a weekly addon of its own
+        // period (amount_in_decimal 3.00 major units × 52 / 12 = 13.00) + a one-time charge
+        // (left out).
+        let items = r#"[{"item_type":"plan","amount":120000,"billing_period":1,"billing_period_unit":"year"},
+{"item_type":"addon","amount_in_decimal":"3.00","billing_period":1,"billing_period_unit":"week"},
+{"item_type":"charge","amount":5000}]"#;
+        let row = [
+            ("currency_code", "USD"),
+            ("billing_period", "1"),
+            ("billing_period_unit", "year"),
+            ("subscription_items", items),
+        ];
+        let m = chargebee_monthly(&getter(&row), &|n: &str| n.to_string(), true).unwrap();
+        assert!((m - 113.0).abs() < 1e-9, "{m}");
+        // No price at all: no amount (the row is blank).
+        let row = [("currency_code", "USD"), ("billing_period_unit", "month")];
+        assert!(chargebee_monthly(&getter(&row), &|n: &str| n.to_string(), true).is_none());
+    }
+
+    #[test]
+    fn recurly_monthly_amounts() {
+        let col = RecurlyCols {
+            amount: Some("unit_amount".into()),
+            amount_cents: Some("unit_amount_in_cents".into()),
+            quantity: Some("quantity".into()),
+            add_ons_total: Some("add_ons_total".into()),
+            currency: Some("currency".into()),
+            interval_unit: None,
+            interval_length: None,
+            period_start: None,
+            period_end: None,
+        };
+        // (3 × 10.00 + 6.00) a quarter = 12.00 a month.
+        let row = [
+            ("unit_amount", "10.00"),
+            ("quantity", "3"),
+            ("add_ons_total", "6"),
+            ("currency", "USD"),
+        ];
+        let m = recurly_monthly(&getter(&row), &col, Some(("month".into(), 3.0))).unwrap();
+        assert!((m - 12.0).abs() < 1e-9, "{m}");
+        // Cents when unit_amount is blank: 4,800 cents a year = 4.00 a month.
+        let row = [("unit_amount_in_cents", "4800"), ("currency", "USD")];
+        let m = recurly_monthly(&getter(&row), &col, Some(("years".into(), 1.0))).unwrap();
+        assert!((m - 4.0).abs() < 1e-9, "{m}");
+        // Without an interval there is no monthly amount.
+        assert!(recurly_monthly(&getter(&row), &col, None).is_none());
     }
 
     #[test]
