@@ -8,8 +8,6 @@ use serde_json::Value;
 
 use crate::util::*;
 
-const NOTE: &str = "export format (use --preset none to turn this off)";
-
 fn churn(file: &str, extra: &[&str]) -> (Value, String) {
     let mut args = vec!["churn", file, "--as-of", "2025-04-01", "--format", "json"];
     args.extend_from_slice(extra);
@@ -18,22 +16,11 @@ fn churn(file: &str, extra: &[&str]) -> (Value, String) {
     (serde_json::from_str(&o.stdout).unwrap(), o.stderr)
 }
 
-fn detected(stderr: &str, name: &str) -> bool {
-    stderr.contains(&format!("detected the {name} {NOTE}"))
-}
-
-fn inspect_preset(file: &str) -> Value {
-    let o = run(&["inspect", file, "--format", "json"]);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let d: Value = serde_json::from_str(&o.stdout).unwrap();
-    d["preset"].clone()
-}
-
 #[test]
 fn stripe_api_json_sums_items_in_major_units() {
     let f = fixture("presets/stripe.json");
     let (d, err) = churn(&f, &[]);
-    assert!(detected(&err, "stripe"), "{err}");
+    assert!(preset_detected(&err, "stripe"), "{err}");
     assert_eq!(d["definition"]["preset"], "stripe");
     // cus_A: 2 × 29.00 a month + 120.00 a year = 58 + 10 = 68.00 (items in minor units,
     // current periods on the items only). cus_B: 50.00, canceled 10 March. cus_E: 100.00,
@@ -67,7 +54,7 @@ fn stripe_json_zero_decimal_currency_and_expanded_customer() {
  "items":{"object":"list","data":[{"price":{"unit_amount":3000,"currency":"jpy","recurring":{"interval":"month","interval_count":3}},"quantity":1}]}}]}"#,
     );
     let (d, err) = churn(&f, &[]);
-    assert!(detected(&err, "stripe"), "{err}");
+    assert!(preset_detected(&err, "stripe"), "{err}");
     // Started 2025-01-01 00:00 UTC: not active at the January boundary, new in January.
     approx(&d["rows"][0]["new_mrr"], 1000.0);
     approx(&d["total"]["mrr_end"], 1000.0);
@@ -80,7 +67,7 @@ fn stripe_dashboard_csv_start_variant_reads_utc() {
     // `(UTC)` columns are UTC whatever --input-tz says: sub_2 ends 2025-02-28 20:00 UTC
     // (February); read as Los Angeles time it would be 1 March 04:00 UTC.
     let (d, err) = churn(&f, &["--input-tz", "America/Los_Angeles"]);
-    assert!(detected(&err, "stripe"), "{err}");
+    assert!(preset_detected(&err, "stripe"), "{err}");
     // Started from `Start (UTC)`, not `Created (UTC)` (2024-12-20 for sub_1): periods are
     // January–March only.
     assert_eq!(d["total"]["periods"], 3);
@@ -104,15 +91,15 @@ fn stripe_dashboard_csv_start_date_variant() {
     let f = fixture("subscriptions/stripe.csv");
     let o = run(&["churn", &f, "--format", "json", "--as-of", "2025-06-01"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(detected(&o.stderr, "stripe"), "{}", o.stderr);
-    assert_eq!(inspect_preset(&f), "stripe");
+    assert!(preset_detected(&o.stderr, "stripe"), "{}", o.stderr);
+    assert_eq!(inspected_preset(&f), "stripe");
 }
 
 #[test]
 fn chargebee_api_json_plan_prices_and_items() {
     let f = fixture("presets/chargebee.json");
     let (d, err) = churn(&f, &[]);
-    assert!(detected(&err, "chargebee"), "{err}");
+    assert!(preset_detected(&err, "chargebee"), "{err}");
     // cust_1: 25.00 × 2 a month = 50 (plan_unit_price in cents); cust_2: 1,200.00 a year =
     // 100 a month, cancelled 5 March; cust_3: items plan 80 + addon 2 × 10 = 100 a month
     // (the one-time charge is not recurring), non_renewing until 15 April (still active).
@@ -134,7 +121,7 @@ fn chargebee_api_json_plan_prices_and_items() {
 fn chargebee_csv_export() {
     let f = fixture("presets/chargebee.csv");
     let (d, err) = churn(&f, &[]);
-    assert!(detected(&err, "chargebee"), "{err}");
+    assert!(preset_detected(&err, "chargebee"), "{err}");
     // cust_1: 25.00 × 2 = 50; cust_2: 1,200.00 a year = 100; cust_3: 300.00 every 3 months
     // = 100, non_renewing until 15 May. March: 250 at the start, cust_2 cancelled (100).
     approx(&d["rows"][0]["new_mrr"], 150.0);
@@ -149,7 +136,7 @@ fn chargebee_csv_export() {
 fn recurly_csv_interval_from_the_current_period() {
     let f = fixture("presets/recurly.csv");
     let (d, err) = churn(&f, &[]);
-    assert!(detected(&err, "recurly"), "{err}");
+    assert!(preset_detected(&err, "recurly"), "{err}");
     assert!(err.contains("has no plan interval"), "{err}");
     // acct-1: 40 EUR, period of 31 days → monthly. acct-2: 360 EUR, period of 365 days →
     // yearly = 30 a month; canceled but runs until expires_at (2026). acct-3: 2 × 40 = 80
@@ -170,7 +157,7 @@ fn recurly_csv_interval_from_the_current_period() {
 fn recurly_api_json() {
     let f = fixture("presets/recurly.json");
     let (d, err) = churn(&f, &[]);
-    assert!(detected(&err, "recurly"), "{err}");
+    assert!(preset_detected(&err, "recurly"), "{err}");
     // acct-1 40 a month; acct-2 480 a year = 40, expired 15 March; acct-3 3 × 40 = 120
     // (paused still counts as active).
     approx(&d["rows"][0]["new_mrr"], 80.0);
@@ -188,7 +175,7 @@ fn retention_reads_presets() {
     let f = fixture("presets/stripe.json");
     let o = run(&["retention", &f, "--as-of", "2025-04-01", "--format", "json"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(detected(&o.stderr, "stripe"), "{}", o.stderr);
+    assert!(preset_detected(&o.stderr, "stripe"), "{}", o.stderr);
     let d: Value = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(d["definition"]["preset"], "stripe");
     assert_eq!(d["total"]["cohorts"], 2);
@@ -209,14 +196,14 @@ fn subscription_detection_and_preset_choice() {
         ("presets/recurly.csv", "recurly"),
         ("presets/recurly.json", "recurly"),
     ] {
-        assert_eq!(inspect_preset(&fixture(f)), name, "{f}");
+        assert_eq!(inspected_preset(&fixture(f)), name, "{f}");
     }
     // A plain subscriptions file is no preset.
     let (_d, plain) = temp_file(
         "plain.csv",
         b"customer_id,started_at,ended_at,mrr\nc1,2025-01-05,,10\nc2,2025-01-06,2025-02-10,20\n",
     );
-    assert_eq!(inspect_preset(&plain), Value::Null);
+    assert_eq!(inspected_preset(&plain), Value::Null);
     let (d, err) = churn(&plain, &[]);
     assert!(!err.contains("detected the"), "{err}");
     assert!(d["definition"].get("preset").is_none());
@@ -252,7 +239,7 @@ fn stripe_basil_item_periods_unpaid_metered_and_paused() {
     // 20 February (active, with no MRR).
     let f = fixture("presets/stripe_basil.json");
     let (d, err) = churn(&f, &[]);
-    assert!(detected(&err, "stripe"), "{err}");
+    assert!(preset_detected(&err, "stripe"), "{err}");
     assert_eq!(d["inputs"][0]["used"], 4);
     assert_eq!(d["inputs"][0]["filtered"], 1);
     assert_eq!(d["inputs"][0]["rejected"], 0);
@@ -281,7 +268,7 @@ fn chargebee_items_with_their_own_periods_addons_and_transferred() {
     // another business entity: filtered. cust_D paused (active): 25.00 from 5 January.
     let f = fixture("presets/chargebee_items.json");
     let (d, err) = churn(&f, &[]);
-    assert!(detected(&err, "chargebee"), "{err}");
+    assert!(preset_detected(&err, "chargebee"), "{err}");
     assert_eq!(d["inputs"][0]["used"], 3);
     assert_eq!(d["inputs"][0]["filtered"], 1);
     // January: A and D new (120 + 25 = 145); February: B new (40).
@@ -303,7 +290,7 @@ fn recurly_json_add_ons_and_will_not_renew() {
     // 30.00 a month (28-day period), expired 10 March.
     let f = fixture("presets/recurly_addons.json");
     let (d, err) = churn(&f, &[]);
-    assert!(detected(&err, "recurly"), "{err}");
+    assert!(preset_detected(&err, "recurly"), "{err}");
     // January: a and b new (35 + 20 = 55); February: c new (30).
     approx(&d["rows"][0]["new_mrr"], 55.0);
     approx(&d["rows"][1]["new_mrr"], 30.0);
@@ -320,7 +307,7 @@ fn recurly_json_add_ons_and_will_not_renew() {
     // after as-of: null.
     let o = run(&["retention", &f, "--as-of", "2025-04-01", "--format", "json"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(detected(&o.stderr, "recurly"), "{}", o.stderr);
+    assert!(preset_detected(&o.stderr, "recurly"), "{}", o.stderr);
     let r = o.json();
     assert_eq!(r["cohorts"][0]["size"], 2);
     approx(&r["cohorts"][0]["mrr"], 55.0);
@@ -372,7 +359,7 @@ fn new_fixtures_are_detected() {
         ("presets/chargebee_items.json", "chargebee"),
         ("presets/recurly_addons.json", "recurly"),
     ] {
-        assert_eq!(inspect_preset(&fixture(f)), name, "{f}");
+        assert_eq!(inspected_preset(&fixture(f)), name, "{f}");
     }
     // inspect shows the derived monthly amount as the preset's mrr column.
     let o = run(&[
@@ -400,7 +387,7 @@ s2,c2,pro,1,600.00,600.00,6,month,USD,cancelled,2025-01-07 00:00:00,,2025-02-20 
 ",
     );
     let (d, err) = churn(&f, &[]);
-    assert!(detected(&err, "chargebee"), "{err}");
+    assert!(preset_detected(&err, "chargebee"), "{err}");
     // January: 30 + 100 = 130 new. February: c2 leaves (100). March: 30.
     approx(&d["rows"][0]["new_mrr"], 130.0);
     approx(&d["rows"][1]["churned_mrr"], 100.0);

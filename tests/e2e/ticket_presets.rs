@@ -18,10 +18,6 @@ fn tickets(file: &str, extra: &[&str]) -> (Value, String) {
     (serde_json::from_str(&o.stdout).unwrap(), o.stderr)
 }
 
-fn detected(stderr: &str, name: &str) -> bool {
-    preset_detected(stderr, name)
-}
-
 fn inspect(file: &str) -> Value {
     json_ok(&["inspect", file])
 }
@@ -33,7 +29,7 @@ const MIN: f64 = 1.0 / 60.0;
 fn zendesk_incremental_json_with_metric_sets_and_duplicates() {
     let f = fixture("presets/zendesk_incremental.json");
     let (d, err) = tickets(&f, &[]);
-    assert!(detected(&err, "zendesk"), "{err}");
+    assert!(preset_detected(&err, "zendesk"), "{err}");
     assert_eq!(d["definition"]["preset"], "zendesk");
     // Six records, ticket 2 twice: the copy with the later updated_at (solved, 4 March)
     // is kept, the other counts as duplicate.
@@ -140,7 +136,7 @@ fn exported_durations_need_a_column() {
 fn zendesk_full_export_ndjson() {
     let f = fixture("presets/zendesk_export.ndjson");
     let (d, err) = tickets(&f, &[]);
-    assert!(detected(&err, "zendesk"), "{err}");
+    assert!(preset_detected(&err, "zendesk"), "{err}");
     // Lines {"ticket": {…, "metric_set": {…}}}: tickets 1 (solved, 4 h, reply 30 min), 3
     // (pending, reply 15 min), 5 (closed, 2 h, no reply).
     let t = &d["total"];
@@ -161,14 +157,14 @@ fn zendesk_admin_csv() {
     // Rows 2 and 11 are ticket 2: the later `Updated at` (7 January, solved) wins.
     assert_eq!(d["inputs"][0]["duplicate"], 1);
     let o = run(&["tickets", &f]);
-    assert!(detected(&o.stderr, "zendesk"), "{}", o.stderr);
+    assert!(preset_detected(&o.stderr, "zendesk"), "{}", o.stderr);
 }
 
 #[test]
 fn freshdesk_csv_and_hour_durations() {
     let f = fixture("tickets/freshdesk.csv");
     let (d, err) = tickets(&f, &["--as-of", "2025-03-01"]);
-    assert!(detected(&err, "freshdesk"), "{err}");
+    assert!(preset_detected(&err, "freshdesk"), "{err}");
     // Resolved time, else Closed time: 101 8 h, 102 24 h, 104 2 h, 106 48 h, 107 12 h,
     // 108 66 h, 109 1 h, 112 30 h; 110 is rejected (first response before creation).
     // Sorted 1, 2, 8, 12, 24, 30, 48, 66: median (12 + 24) / 2 = 18 h.
@@ -198,7 +194,7 @@ fn freshdesk_first_response_from_hours_when_no_timestamp() {
 2,Open,2025-02-03 10:00:00,,2.5\n",
     );
     let (d, err) = tickets(&f, &[]);
-    assert!(detected(&err, "freshdesk"), "{err}");
+    assert!(preset_detected(&err, "freshdesk"), "{err}");
     approx(&d["total"]["frt_median_hours"], 2.0);
 }
 
@@ -206,7 +202,7 @@ fn freshdesk_first_response_from_hours_when_no_timestamp() {
 fn intercom_conversations() {
     let f = fixture("presets/intercom.json");
     let (d, err) = tickets(&f, &[]);
-    assert!(detected(&err, "intercom"), "{err}");
+    assert!(preset_detected(&err, "intercom"), "{err}");
     let t = &d["total"];
     // Closed: 101 (1 h), 102 (24 h, reopened once), 105 (6 h). 103 was closed and then
     // reopened (state open): open. 104 snoozed: open.
@@ -224,7 +220,7 @@ fn intercom_conversations() {
 fn jira_service_management_csv() {
     let f = fixture("presets/jira_sm.csv");
     let (d, err) = tickets(&f, &[]);
-    assert!(detected(&err, "jira-sm"), "{err}");
+    assert!(preset_detected(&err, "jira-sm"), "{err}");
     // Dates like `03/Mar/25 9:00 AM`: HELP-1 2 h, HELP-2 24 h, HELP-4 4 h; HELP-3 open.
     let t = &d["total"];
     assert_eq!(t["resolved"], 3);
