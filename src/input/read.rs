@@ -911,6 +911,19 @@ fn read_json(path: &Path, display: &str, format: Format) -> Result<(Table, LocKi
     };
     let mut objs = Vec::new();
     let mut loc_kind = LocKind::Line;
+    // A document sniffed as NDJSON (it starts with `{`) whose first line is not a whole
+    // object is one pretty-printed JSON object, e.g. an API page on standard input.
+    let format = if format == Format::Ndjson
+        && text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| serde_json::from_str::<Value>(l.trim()).is_err())
+        && serde_json::from_str::<Value>(text).is_ok()
+    {
+        Format::Json
+    } else {
+        format
+    };
     if format == Format::Json {
         loc_kind = LocKind::Index;
         let v: Value = serde_json::from_str(text).map_err(|e| {

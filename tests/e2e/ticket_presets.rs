@@ -133,6 +133,22 @@ fn exported_durations_need_a_column() {
 }
 
 #[test]
+fn zendesk_api_page_on_standard_input() {
+    // A pretty-printed page on stdin is sniffed as NDJSON (it starts with `{`) and read as
+    // one JSON document: the same 5 tickets and 1 duplicate as from the file.
+    let page = std::fs::read(fixture("presets/zendesk_incremental.json")).unwrap();
+    let o = run_stdin(
+        &["tickets", "-", "--as-of", "2025-04-10", "--format", "json"],
+        Some(&page),
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(preset_detected(&o.stderr, "zendesk"), "{}", o.stderr);
+    let d = o.json();
+    assert_eq!(d["total"]["tickets"], 5);
+    assert_eq!(d["inputs"][0]["duplicate"], 1);
+}
+
+#[test]
 fn zendesk_full_export_ndjson() {
     let f = fixture("presets/zendesk_export.ndjson");
     let (d, err) = tickets(&f, &[]);
