@@ -490,6 +490,25 @@ impl std::ops::Deref for SourceTable<'_> {
     }
 }
 
+thread_local! {
+    /// The metric a `cxm report` / `cxm check` run is computing, named in notes.
+    static NOTE_CONTEXT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Name the metric being computed in the notes printed meanwhile (`None` to stop).
+pub fn set_note_context(name: Option<&str>) {
+    NOTE_CONTEXT.with(|c| *c.borrow_mut() = name.map(str::to_string));
+}
+
+/// One `cxm: note: …` line on standard error, prefixed with the metric name inside
+/// `cxm report` / `cxm check`.
+pub fn note(msg: &str) {
+    NOTE_CONTEXT.with(|c| match c.borrow().as_deref() {
+        Some(name) => eprintln!("cxm: note: {name}: {msg}"),
+        None => eprintln!("cxm: note: {msg}"),
+    });
+}
+
 /// Decide and apply the vendor preset of a run (SPEC 5): its mapping fills what `--col` left
 /// open, its zone and date formats apply to the time columns, its filters make rows
 /// `filtered`. Prints the detection note and the preset's notes on stderr (not with `-q`).
@@ -504,13 +523,13 @@ pub fn apply_preset(
     };
     if !c.quiet {
         if p.detected {
-            eprintln!(
-                "cxm: note: detected the {} export format (use --preset none to turn this off)",
+            note(&format!(
+                "detected the {} export format (use --preset none to turn this off)",
                 p.name
-            );
+            ));
         }
         for n in &p.notes {
-            eprintln!("cxm: note: {n}");
+            note(n);
         }
     }
     for (canon, header) in &p.cols {

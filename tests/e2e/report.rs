@@ -57,6 +57,15 @@ fn example_report_is_complete_valid_and_reproducible() {
     let o = run(&["report", &example(), "-o", &s(&a), "--as-of", "2025-03-31"]);
     assert_eq!(o.code, 0, "stderr: {}", o.stderr);
     assert_eq!(listing(&a), EXPECTED_FILES);
+    // Detected presets are noted per metric.
+    assert!(
+        o.stderr
+            .contains("cxm: note: tickets: detected the zendesk export format")
+            && o.stderr
+                .contains("cxm: note: churn: detected the stripe export format"),
+        "{}",
+        o.stderr
+    );
     let j: serde_json::Value =
         serde_json::from_slice(&std::fs::read(a.join("summary.json")).unwrap()).unwrap();
     assert_eq!(j["schema_version"], 1);
