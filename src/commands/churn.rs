@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use super::common::{
     apply_preset, collect, data_rows, duplicate_rows, group_order, handle_rejects, norm_key,
-    resolve_all, row_offsets, source_table, user_columns, Rejected,
+    push_user_cols, resolve_all, row_offsets, source_table, user_columns, Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
@@ -397,20 +397,7 @@ pub(crate) fn load(
             })
         })
         .collect();
-    let by_names: Vec<String> = (0..c.by.len()).map(|i| format!("__by{i}")).collect();
-    for (n, idx) in by_names.iter().zip(&by_idx) {
-        cols.push(FrameCol {
-            name: n.clone(),
-            index: idx.clone(),
-        });
-    }
-    let where_names: Vec<String> = (0..c.wheres.len()).map(|i| format!("__w{i}")).collect();
-    for (n, idx) in where_names.iter().zip(&where_idx) {
-        cols.push(FrameCol {
-            name: n.clone(),
-            index: idx.clone(),
-        });
-    }
+    let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
     let present: Vec<String> = cols.iter().map(|f| f.name.clone()).collect();
     let lf = input::frame(&sources, &cols)?.with_row_index("__g", None);
     let has_id = present.iter().any(|n| n == "subscription_id");

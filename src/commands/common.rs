@@ -13,7 +13,7 @@ use crate::error::{err, EXIT_ASSERT, EXIT_OK};
 use crate::fail;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::{self, Applied, Kind};
-use crate::input::Source;
+use crate::input::{FrameCol, Source};
 use crate::metrics::survey::id_hash;
 use crate::output;
 use crate::plan::Common;
@@ -488,6 +488,31 @@ impl std::ops::Deref for SourceTable<'_> {
             SourceTable::Owned(t) => t,
         }
     }
+}
+
+/// Adds the `--by` and `--where` columns to the frame columns as `__by{i}` / `__w{i}` and
+/// returns those names.
+pub fn push_user_cols(
+    cols: &mut Vec<FrameCol>,
+    by_idx: &[Vec<usize>],
+    where_idx: &[Vec<usize>],
+) -> (Vec<String>, Vec<String>) {
+    let mut named = |prefix: &str, idx: &[Vec<usize>]| -> Vec<String> {
+        idx.iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let name = format!("{prefix}{i}");
+                cols.push(FrameCol {
+                    name: name.clone(),
+                    index: v.clone(),
+                });
+                name
+            })
+            .collect()
+    };
+    let by = named("__by", by_idx);
+    let wh = named("__w", where_idx);
+    (by, wh)
 }
 
 thread_local! {

@@ -10,7 +10,8 @@ use serde_json::{json, Map, Value};
 
 use super::common::{
     apply_preset, collect, data_rows, duplicate_losers, group_order, handle_rejects, norm_key,
-    repeated_hashes, resolve_all, row_offsets, source_table, user_columns, Rejected,
+    push_user_cols, repeated_hashes, resolve_all, row_offsets, source_table, user_columns,
+    Rejected,
 };
 use crate::assert;
 use crate::error::err;
@@ -271,20 +272,7 @@ pub fn compute(
             index: t.clone(),
         });
     }
-    let by_names: Vec<String> = (0..c.by.len()).map(|i| format!("__by{i}")).collect();
-    for (n, idx) in by_names.iter().zip(&by_idx) {
-        cols.push(FrameCol {
-            name: n.clone(),
-            index: idx.clone(),
-        });
-    }
-    let where_names: Vec<String> = (0..c.wheres.len()).map(|i| format!("__w{i}")).collect();
-    for (n, idx) in where_names.iter().zip(&where_idx) {
-        cols.push(FrameCol {
-            name: n.clone(),
-            index: idx.clone(),
-        });
-    }
+    let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
     let mut lf = input::frame(&sources, &cols)?;
 
     let time_limit = c.as_of.or(Some(c.now_ms));
