@@ -737,26 +737,7 @@ pub(crate) fn check_currencies(l: &Loaded, c: &Common) -> Result<()> {
 
 /// The basic definition members.
 pub(crate) fn base_definition(c: &Common, l: &Loaded) -> Map<String, Value> {
-    let columns = &l.columns;
-    let mut d = Map::new();
-    if let Some(p) = l.preset {
-        d.insert("preset".into(), json!(p));
-    }
-    d.insert("tz".into(), json!(c.tz_name));
-    d.insert("by".into(), json!(c.by));
-    d.insert("period".into(), json!(c.period.map(|p| p.name())));
-    d.insert(
-        "since".into(),
-        json!(c.since.map(|t| time::format_rfc3339(t, c.tz))),
-    );
-    d.insert(
-        "until".into(),
-        json!(c.until.map(|t| time::format_rfc3339(t, c.tz))),
-    );
-    d.insert("where".into(), json!(c.args.where_));
-    d.insert("min_n".into(), json!(c.min_n));
-    d.insert("columns".into(), Value::Object(columns.clone()));
-    d
+    super::common::shared_definition(c, l.preset, l.columns.clone())
 }
 
 fn headline() -> Vec<Col> {

@@ -490,6 +490,34 @@ impl std::ops::Deref for SourceTable<'_> {
     }
 }
 
+/// The definition members every metric command shares (after its own): the preset, zone,
+/// grouping, period, window, filters, `--min-n` and the columns mapped.
+pub fn shared_definition(
+    c: &Common,
+    preset: Option<&str>,
+    columns: Map<String, Value>,
+) -> Map<String, Value> {
+    let mut d = Map::new();
+    if let Some(p) = preset {
+        d.insert("preset".into(), json!(p));
+    }
+    d.insert("tz".into(), json!(c.tz_name));
+    d.insert("by".into(), json!(c.by));
+    d.insert("period".into(), json!(c.period.map(|p| p.name())));
+    d.insert(
+        "since".into(),
+        json!(c.since.map(|t| crate::time::format_rfc3339(t, c.tz))),
+    );
+    d.insert(
+        "until".into(),
+        json!(c.until.map(|t| crate::time::format_rfc3339(t, c.tz))),
+    );
+    d.insert("where".into(), json!(c.args.where_));
+    d.insert("min_n".into(), json!(c.min_n));
+    d.insert("columns".into(), Value::Object(columns));
+    d
+}
+
 /// Adds the `--by` and `--where` columns to the frame columns as `__by{i}` / `__w{i}` and
 /// returns those names.
 pub fn push_user_cols(

@@ -10,8 +10,8 @@ use serde_json::{json, Map, Value};
 
 use super::common::{
     apply_preset, collect, data_rows, duplicate_losers, group_order, handle_rejects, norm_key,
-    push_user_cols, repeated_hashes, resolve_all, row_offsets, source_table, user_columns,
-    Rejected,
+    push_user_cols, repeated_hashes, resolve_all, row_offsets, shared_definition, source_table,
+    user_columns, Rejected,
 };
 use crate::assert;
 use crate::error::err;
@@ -221,9 +221,7 @@ pub fn compute(
     let mut sources = read::open_all(&c.files, &c.read)?;
     // A vendor preset (SPEC 5): its mapping fills what --col left open; its zone and date
     // formats apply to the time columns; its filters make rows `filtered`.
-    if let Some(p) = apply_preset(&mut c, &mut sources, Kind::Survey, kind.name())? {
-        definition.insert("preset".into(), json!(p.name));
-    }
+    let preset = apply_preset(&mut c, &mut sources, Kind::Survey, kind.name())?.map(|p| p.name);
     timer.mark("open and check inputs");
     let time_needed = c.period.is_some() || c.since.is_some() || c.until.is_some();
 
@@ -590,24 +588,11 @@ pub fn compute(
         }
     }
 
-    definition.insert("tz".into(), json!(c.tz_name));
-    definition.insert("by".into(), json!(c.by));
-    definition.insert("period".into(), json!(c.period.map(|p| p.name())));
-    definition.insert(
-        "since".into(),
-        json!(c.since.map(|t| time::format_rfc3339(t, c.tz))),
-    );
-    definition.insert(
-        "until".into(),
-        json!(c.until.map(|t| time::format_rfc3339(t, c.tz))),
-    );
-    definition.insert("where".into(), json!(c.args.where_));
-    definition.insert("min_n".into(), json!(c.min_n));
     let mut colmap = Map::new();
     for (name, idx) in &mapped {
         colmap.insert(name.clone(), json!(sources[0].headers[idx[0]]));
     }
-    definition.insert("columns".into(), Value::Object(colmap));
+    definition.extend(shared_definition(&c, preset, colmap));
 
     let mut report = Report {
         metric: kind.name().into(),

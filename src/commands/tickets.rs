@@ -12,7 +12,8 @@ use serde_json::{json, Map, Value};
 
 use super::common::{
     apply_preset, collect, data_rows, duplicate_rows, group_order, handle_rejects, norm_key,
-    push_user_cols, resolve_all, row_offsets, source_table, user_columns, Rejected,
+    push_user_cols, resolve_all, row_offsets, shared_definition, source_table, user_columns,
+    Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
@@ -912,22 +913,6 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             "--use-exported-durations: {lacking} tickets lack exported durations; theirs are computed from the timestamps"
         ));
     }
-    definition.insert("tz".into(), json!(c.tz_name));
-    if let Some(p) = &preset {
-        definition.insert("preset".into(), json!(p.name));
-    }
-    definition.insert("by".into(), json!(c.by));
-    definition.insert("period".into(), json!(c.period.map(|p| p.name())));
-    definition.insert(
-        "since".into(),
-        json!(c.since.map(|t| time::format_rfc3339(t, c.tz))),
-    );
-    definition.insert(
-        "until".into(),
-        json!(c.until.map(|t| time::format_rfc3339(t, c.tz))),
-    );
-    definition.insert("where".into(), json!(c.args.where_));
-    definition.insert("min_n".into(), json!(c.min_n));
     let mut colmap = Map::new();
     for (name, idx) in &mapped {
         let name = match name.as_str() {
@@ -939,7 +924,11 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         };
         colmap.insert(name.to_string(), json!(sources[0].headers[idx[0]]));
     }
-    definition.insert("columns".into(), Value::Object(colmap));
+    definition.extend(shared_definition(
+        &c,
+        preset.as_ref().map(|p| p.name),
+        colmap,
+    ));
 
     let mut report = Report {
         metric: "tickets".into(),
