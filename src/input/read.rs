@@ -377,87 +377,61 @@ struct QuickScan {
 /// when anything is unusual (the careful check then finds out what). A quote toggles the
 /// quoted state, which also handles doubled quotes inside quoted fields.
 fn quick_scan(path: &Path, delim: u8) -> Option<QuickScan> {
-    let mut f = File::open(path).ok()?;
-    let mut buf = vec![0u8; 1 << 20];
+    let f = File::open(path).ok()?;
+    if f.metadata().ok()?.len() == 0 {
+        return None;
+    }
+    // Mapped, not read: the bytes are scanned in place in the page cache (no copy into a
+    // buffer), and polars maps the same pages for its scan right after.
+    // SAFETY: the map is only read while this function runs; a file changed meanwhile
+    // gives a wrong verdict at worst, which the careful check or polars then meets.
+    let map = unsafe { memmap2::Mmap::map(&f) }.ok()?;
+    let bytes: &[u8] = &map;
+    if std::str::from_utf8(bytes).is_err() {
+        return None;
+    }
     let mut in_q = false;
     let mut fields: u64 = 1;
     let mut width: Option<u64> = None;
-    let mut offset: u64 = 0;
-    let mut line_start: u64 = 0;
-    let mut last_byte: u8 = b'\n';
+    let mut line_start: usize = 0;
     let mut records: u64 = 0;
-    let mut header_bytes: Vec<u8> = Vec::new();
-    // Incomplete UTF-8 sequence carried over a buffer boundary.
-    let mut carry: Vec<u8> = Vec::new();
-    loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        let chunk = &buf[..n];
-        // UTF-8: validate with the carried bytes; keep a trailing incomplete sequence.
-        let mut joined;
-        let text: &[u8] = if carry.is_empty() {
-            chunk
+    // Jump from one interesting byte to the next; field contents are skipped by memchr.
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        let found = if in_q {
+            memchr::memchr(b'"', &bytes[pos..])
         } else {
-            joined = std::mem::take(&mut carry);
-            joined.extend_from_slice(chunk);
-            &joined[..]
+            memchr::memchr3(delim, b'"', b'\n', &bytes[pos..])
         };
-        match std::str::from_utf8(text) {
-            Ok(_) => {}
-            Err(e) if e.error_len().is_none() => carry = text[e.valid_up_to()..].to_vec(),
-            Err(_) => return None,
-        }
-        if width.is_none() {
-            let take = chunk.len().min((1 << 20) - header_bytes.len().min(1 << 20));
-            header_bytes.extend_from_slice(&chunk[..take]);
-        }
-        // Jump from one interesting byte to the next; field contents are skipped by memchr.
-        let mut pos = 0usize;
-        while pos < chunk.len() {
-            let i = if in_q {
-                match memchr::memchr(b'"', &chunk[pos..]) {
-                    Some(i) => pos + i,
-                    None => break,
-                }
-            } else {
-                match memchr::memchr3(delim, b'"', b'\n', &chunk[pos..]) {
-                    Some(i) => pos + i,
-                    None => break,
-                }
-            };
-            let b = chunk[i];
-            let abs = offset + i as u64;
-            if b == b'"' {
-                in_q = !in_q;
-            } else if b == delim {
-                fields += 1;
-            } else {
-                // A line that is empty, or holds only `\r`, is not a record.
-                let blank = abs == line_start
-                    || (abs == line_start + 1 && prev_byte(chunk, i, last_byte) == b'\r');
-                if blank && fields == 1 {
-                    return None;
-                }
-                match width {
-                    None => width = Some(fields),
-                    Some(w) if w == fields => records += 1,
-                    Some(_) => return None,
-                }
-                fields = 1;
-                line_start = abs + 1;
+        let Some(off) = found else {
+            break;
+        };
+        let i = pos + off;
+        let b = bytes[i];
+        if b == b'"' {
+            in_q = !in_q;
+        } else if b == delim {
+            fields += 1;
+        } else {
+            // A line that is empty, or holds only `\r`, is not a record.
+            let blank = i == line_start || (i == line_start + 1 && bytes[i - 1] == b'\r');
+            if blank && fields == 1 {
+                return None;
             }
-            pos = i + 1;
+            match width {
+                None => width = Some(fields),
+                Some(w) if w == fields => records += 1,
+                Some(_) => return None,
+            }
+            fields = 1;
+            line_start = i + 1;
         }
-        last_byte = chunk[chunk.len() - 1];
-        offset += chunk.len() as u64;
+        pos = i + 1;
     }
-    let line_len = offset - line_start;
-    if !carry.is_empty() || in_q {
+    if in_q {
         return None;
     }
-    if line_len > 0 {
+    if line_start < bytes.len() {
         match width {
             None => width = Some(fields),
             Some(w) if w == fields => records += 1,
@@ -465,10 +439,11 @@ fn quick_scan(path: &Path, delim: u8) -> Option<QuickScan> {
         }
     }
     let w = width? as usize;
+    let head = &bytes[..bytes.len().min(1 << 20)];
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delim)
         .has_headers(false)
-        .from_reader(strip_bom(&header_bytes));
+        .from_reader(strip_bom(head));
     let mut rec = csv::StringRecord::new();
     if !rdr.read_record(&mut rec).ok()? || rec.len() != w {
         return None;
@@ -481,14 +456,6 @@ fn quick_scan(path: &Path, delim: u8) -> Option<QuickScan> {
         headers,
         rows: records,
     })
-}
-
-fn prev_byte(chunk: &[u8], i: usize, last_of_previous_chunk: u8) -> u8 {
-    if i == 0 {
-        last_of_previous_chunk
-    } else {
-        chunk[i - 1]
-    }
 }
 
 /// The physical line (1-based) on which the record the csv reader placed at byte `offset`
