@@ -354,36 +354,19 @@ pub fn exported_ms(cell: Option<&str>) -> Option<i64> {
     (m.is_finite() && (0.0..1e12).contains(&m)).then(|| (m * 60_000.0).round() as i64)
 }
 
-/// Replaces the computed duration `dur` by the exported minutes in `exported` where the
-/// ticket has a duration and the cell is a number; `__xm<dur>` is 1 where it had to keep
-/// the computed one.
-fn exported(dur: &'static str, exported: &str) -> [Expr; 2] {
-    let miss: &'static str = if dur == "__frt" { "__xmfrt" } else { "__xmttr" };
-    let take = |want_miss: bool, out: &'static str| {
-        map_multiple(
-            move |c: &mut [Column]| {
-                let d = c[0].i64()?;
-                let x = str_col(&c[1], "exported")?;
-                let v: Int64Chunked = d
-                    .iter()
-                    .zip(x.iter())
-                    .map(|(d, x)| {
-                        let e = d.and(exported_ms(x));
-                        if want_miss {
-                            Some(i64::from(d.is_some() && e.is_none()))
-                        } else {
-                            e.or(d)
-                        }
-                    })
-                    .collect();
-                Ok(v.with_name(out.into()).into_column())
-            },
-            [col(dur), col(exported)],
-            move |_, _| Ok(Field::new(out.into(), DataType::Int64)),
-        )
-        .alias(out)
-    };
-    [take(true, miss), take(false, dur)]
+/// The exported minutes of text column `column` as milliseconds in `out` (null when blank
+/// or not a number).
+fn exported_ms_col(column: &str, out: &'static str) -> Expr {
+    map_multiple(
+        move |c: &mut [Column]| {
+            let x = str_col(&c[0], "exported")?;
+            let v: Int64Chunked = x.iter().map(exported_ms).collect();
+            Ok(v.with_name(out.into()).into_column())
+        },
+        [col(column)],
+        move |_, _| Ok(Field::new(out.into(), DataType::Int64)),
+    )
+    .alias(out)
 }
 
 fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
@@ -569,29 +552,30 @@ pub fn aggregate(
         (st == USED && fl & RESOLVED == 0).then(|| created(tc))
     });
     lf = lf.with_columns([frt, ttr, open]);
-    // Exported durations (`--use-exported-durations`), and which tickets lacked them.
+    // Exported durations (`--use-exported-durations`): they replace the computed duration
+    // of a ticket that has one; `__xmiss` marks tickets that had a duration but no exported
+    // value (they keep the computed one).
     let mut misses: Vec<Expr> = Vec::new();
-    for (dur, x, miss) in [
-        ("__frt", &cols.exported_frt, "__xmfrt"),
-        ("__ttr", &cols.exported_ttr, "__xmttr"),
+    for (dur, x, ms) in [
+        ("__frt", &cols.exported_frt, "__xfrt_ms"),
+        ("__ttr", &cols.exported_ttr, "__xttr_ms"),
     ] {
-        match x {
-            Some(x) => {
-                let [m, d] = exported(dur, x);
-                lf = lf.with_column(m).with_column(d);
-            }
-            None => lf = lf.with_column(lit(0i64).alias(miss)),
+        if let Some(x) = x {
+            lf = lf.with_column(exported_ms_col(x, ms));
+            misses.push(col(dur).is_not_null().and(col(ms).is_null()));
+            lf = lf.with_column(
+                when(col(ms).is_not_null().and(col(dur).is_not_null()))
+                    .then(col(ms))
+                    .otherwise(col(dur))
+                    .alias(dur),
+            );
         }
-        misses.push(col(miss));
     }
-    lf = lf.with_column(
-        (misses[0]
-            .clone()
-            .gt(lit(0i64))
-            .or(misses[1].clone().gt(lit(0i64))))
-        .cast(DataType::Int64)
-        .alias("__xmiss"),
-    );
+    let any_miss = misses
+        .into_iter()
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    lf = lf.with_column(any_miss.cast(DataType::Int64).alias("__xmiss"));
     // The latest time of a valid ticket (for the default as-of).
     let latest = map_multiple(
         |c: &mut [Column]| {
