@@ -138,6 +138,13 @@ pub(crate) fn find<'a>(headers: &'a [String], names: &[&str]) -> Option<&'a Stri
     })
 }
 
+/// Map `canon` to the first header matching one of `names` (when there is one).
+pub(crate) fn map(a: &mut Applied, h: &[String], canon: &str, names: &[&str]) {
+    if let Some(x) = find(h, names) {
+        a.cols.insert(canon.into(), x.clone());
+    }
+}
+
 /// Which preset of `kind` the headers look like; `None` for `kind` looks at every kind
 /// (`cxm inspect`).
 pub fn detect(src: &Source, kind: Option<Kind>) -> Option<(&'static str, Kind)> {

@@ -8,7 +8,7 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::{derive, ensure_table, find, has, Applied};
+use super::{derive, ensure_table, find, has, map, Applied};
 use crate::input::mapping::normalize;
 use crate::input::read::{Format, Source};
 use crate::time::Tz;
@@ -96,12 +96,6 @@ pub fn apply(sources: &mut [Source], name: &str, a: &mut Applied) -> Result<()> 
         "stripe" => stripe(sources, a),
         "chargebee" => chargebee(sources, a),
         _ => recurly(sources, a),
-    }
-}
-
-fn map(a: &mut Applied, h: &[String], canon: &str, names: &[&str]) {
-    if let Some(x) = find(h, names) {
-        a.cols.insert(canon.into(), x.clone());
     }
 }
 

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::{find, has, reread, Applied};
+use super::{find, has, map, reread, Applied};
 use crate::input::read::{Format, Source};
 use crate::metrics::survey::WhereCol;
 use crate::time::{self, Tz};
@@ -69,9 +69,7 @@ pub fn apply(sources: &mut [Source], name: &str, metric: &str, a: &mut Applied) 
             if let Some(t) = h.iter().find(|x| x.trim() == "Submit Date (UTC)") {
                 a.cols.insert("submitted_at".into(), t.clone());
             }
-            if let Some(t) = find(h, &["Response ID", "#"]) {
-                a.cols.insert("response_id".into(), t.clone());
-            }
+            map(a, h, "response_id", &["Response ID", "#"]);
             a.zone = Some(Tz::UTC);
         }
         "delighted" => {
@@ -83,9 +81,7 @@ pub fn apply(sources: &mut [Source], name: &str, metric: &str, a: &mut Applied) 
                 ("updated_at", &["updated at"][..]),
                 ("comment", &["comment"][..]),
             ] {
-                if let Some(t) = find(h, names) {
-                    a.cols.insert(canon.into(), t.clone());
-                }
+                map(a, h, canon, names);
             }
             a.zone = Some(Tz::UTC);
         }
@@ -99,9 +95,7 @@ pub fn apply(sources: &mut [Source], name: &str, metric: &str, a: &mut Applied) 
                 ("updated_at", &["updated at"][..]),
                 ("comment", &["comment"][..]),
             ] {
-                if let Some(t) = find(h, names) {
-                    a.cols.insert(canon.into(), t.clone());
-                }
+                map(a, h, canon, names);
             }
         }
     }
@@ -126,9 +120,7 @@ fn qualtrics(sources: &mut [Source], metric: &str, a: &mut Applied) -> Result<()
     if let Some(i) = time_col {
         a.cols.insert("submitted_at".into(), names[i].clone());
     }
-    if let Some(r) = find(names, &["ResponseId"]) {
-        a.cols.insert("response_id".into(), r.clone());
-    }
+    map(a, names, "response_id", &["ResponseId"]);
     // The zone: the time column's ImportId JSON, else any column's.
     let zone_of = |cell: &str| -> Option<String> {
         let v: serde_json::Value = serde_json::from_str(cell.trim()).ok()?;
@@ -211,12 +203,8 @@ fn surveymonkey(sources: &mut [Source], metric: &str, a: &mut Applied) -> Result
             }
         }
     }
-    if let Some(t) = find(names, &["End Date", "Date Created"]) {
-        a.cols.insert("submitted_at".into(), t.clone());
-    }
-    if let Some(t) = find(names, &["Respondent ID"]) {
-        a.cols.insert("response_id".into(), t.clone());
-    }
+    map(a, names, "submitted_at", &["End Date", "Date Created"]);
+    map(a, names, "response_id", &["Respondent ID"]);
     a.date_formats = vec![
         "%m/%d/%Y %I:%M:%S %p",
         "%m/%d/%Y %H:%M:%S",

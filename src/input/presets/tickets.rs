@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use super::{derive, ensure_table, find, has, Applied};
+use super::{derive, ensure_table, find, has, map, Applied};
 use crate::input::read::{Format, Source};
 use crate::time::Tz;
 
@@ -56,12 +56,6 @@ pub fn detect(src: &Source) -> Option<&'static str> {
         return Some("jira-sm");
     }
     None
-}
-
-fn map(a: &mut Applied, h: &[String], canon: &str, names: &[&str]) {
-    if let Some(x) = find(h, names) {
-        a.cols.insert(canon.into(), x.clone());
-    }
 }
 
 /// Minutes from a Freshdesk "(in hrs)" cell: `HH:MM:SS` (or `HH:MM`), or decimal hours.
