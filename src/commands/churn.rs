@@ -11,8 +11,9 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, collect, data_rows, duplicate_rows, group_order, handle_rejects, norm_key,
-    push_user_cols, resolve_all, row_offsets, source_table, user_columns, Rejected,
+    apply_preset, collect, data_rows, detail_with_value, duplicate_rows, group_order,
+    handle_rejects, norm_key, push_user_cols, resolve_all, row_offsets, source_table, user_columns,
+    Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
@@ -608,22 +609,14 @@ pub(crate) fn load(
                     Some(&i) => (src.headers[i].clone(), cell(i)),
                     None => (String::new(), None),
                 };
-                let detail = match value {
-                    Some(v) if !r.detail.contains('"') => format!("{} ({column} {v:?})", r.detail),
-                    _ => r.detail.clone(),
-                };
-                found.push(Rejected {
-                    source: si,
-                    loc: table.locs[k],
+                let detail = detail_with_value(&r.detail, &column, value);
+                found.push(Rejected::row(
+                    si,
+                    &table,
+                    k,
                     column,
-                    reason: format!("{}: {detail}", r.code),
-                    cells: table
-                        .headers
-                        .iter()
-                        .cloned()
-                        .zip(row.iter().cloned())
-                        .collect(),
-                });
+                    format!("{}: {detail}", r.code),
+                ));
                 if c.strict {
                     break 'outer;
                 }

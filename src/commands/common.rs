@@ -13,7 +13,7 @@ use crate::error::{err, EXIT_ASSERT, EXIT_OK};
 use crate::fail;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::{self, Applied, Kind};
-use crate::input::{FrameCol, Source};
+use crate::input::{FrameCol, Source, Table};
 use crate::metrics::survey::id_hash;
 use crate::output;
 use crate::plan::Common;
@@ -94,6 +94,34 @@ pub struct Rejected {
     pub column: String,
     pub reason: String,
     pub cells: Vec<(String, Option<String>)>,
+}
+
+impl Rejected {
+    /// Record `k` of `table` (input `source`), rejected at `column` (its header, or empty)
+    /// for `reason`; the record's cells go along for `--rejects`.
+    pub fn row(source: usize, table: &Table, k: usize, column: String, reason: String) -> Self {
+        Rejected {
+            source,
+            loc: table.locs[k],
+            column,
+            reason,
+            cells: table
+                .headers
+                .iter()
+                .cloned()
+                .zip(table.rows[k].iter().cloned())
+                .collect(),
+        }
+    }
+}
+
+/// A rejection detail with the offending cell appended (`… (Solved at "2025-01-10")`),
+/// unless the detail already quotes it.
+pub fn detail_with_value(detail: &str, column: &str, value: Option<&str>) -> String {
+    match value {
+        Some(v) if !detail.contains('"') => format!("{detail} ({column} {v:?})"),
+        _ => detail.to_string(),
+    }
 }
 
 /// A column's header index in each input.

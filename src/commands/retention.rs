@@ -290,18 +290,13 @@ fn load_tenure(
                     "churned" => src.headers[churned_idx[si]].clone(),
                     _ => String::new(),
                 };
-                found.push(Rejected {
-                    source: si,
-                    loc: table.locs[k],
+                found.push(Rejected::row(
+                    si,
+                    &table,
+                    k,
                     column,
-                    reason: format!("{code}: {detail}"),
-                    cells: table
-                        .headers
-                        .iter()
-                        .cloned()
-                        .zip(row.iter().cloned())
-                        .collect(),
-                });
+                    format!("{code}: {detail}"),
+                ));
                 if c.strict {
                     break 'outer;
                 }

@@ -152,18 +152,13 @@ fn find_rejects(
                         .map(|t| src.headers[t[si]].clone())
                         .unwrap_or_default(),
                 };
-                out.push(Rejected {
-                    source: si,
-                    loc: table.locs[k],
+                out.push(Rejected::row(
+                    si,
+                    &table,
+                    k,
                     column,
-                    reason: format!("{}: {}", r.code, r.detail),
-                    cells: table
-                        .headers
-                        .iter()
-                        .cloned()
-                        .zip(row.iter().cloned())
-                        .collect(),
-                });
+                    format!("{}: {}", r.code, r.detail),
+                ));
                 if first_only {
                     return Ok(out);
                 }

@@ -11,9 +11,9 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, collect, data_rows, duplicate_rows, group_order, handle_rejects, norm_key,
-    push_user_cols, resolve_all, row_offsets, shared_definition, source_table, user_columns,
-    Rejected,
+    apply_preset, collect, data_rows, detail_with_value, duplicate_rows, group_order,
+    handle_rejects, norm_key, push_user_cols, resolve_all, row_offsets, shared_definition,
+    source_table, user_columns, Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
@@ -352,22 +352,14 @@ fn find_rejects(
                 Some(i) => (src.headers[i].clone(), cell(&r.column)),
                 None => (String::new(), None),
             };
-            let detail = match value {
-                Some(v) => format!("{} ({column} {v:?})", r.detail),
-                None => r.detail.clone(),
-            };
-            out.push(Rejected {
-                source: si,
-                loc: table.locs[k],
+            let detail = detail_with_value(&r.detail, &column, value);
+            out.push(Rejected::row(
+                si,
+                &table,
+                k,
                 column,
-                reason: format!("{}: {detail}", r.code),
-                cells: table
-                    .headers
-                    .iter()
-                    .cloned()
-                    .zip(row.iter().cloned())
-                    .collect(),
-            });
+                format!("{}: {detail}", r.code),
+            ));
             if first_only {
                 return Ok(out);
             }
