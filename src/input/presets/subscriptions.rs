@@ -211,9 +211,7 @@ fn stripe(sources: &mut [Source], a: &mut Applied) -> Result<()> {
         map(a, h, "subscription_id", &["id"]);
         map(a, h, "cancel_reason", &["cancellation_details.reason"]);
         map(a, h, "plan", &["plan.nickname", "plan.id"]);
-        if has(h, "mrr") {
-            map(a, h, "mrr", &["mrr"]);
-        }
+        map(a, h, "mrr", &["mrr"]);
     } else {
         map(a, h, "customer_id", &["Customer ID"]);
         // `Start (UTC)` or `Start Date (UTC)`; never `Created (UTC)`.
