@@ -37,6 +37,8 @@ pub enum Command {
     Check(crate::commands::check::CheckArgs),
     /// How cxm reads an export: columns, types, nulls, samples, preset, mapping
     Inspect(crate::commands::inspect::InspectArgs),
+    /// The metric as one SQL query for DuckDB, PostgreSQL, Spark, BigQuery or Snowflake
+    Sql(crate::commands::sql::SqlArgs),
     /// Shell completions generated from the command-line definition
     Completions(crate::commands::shell::CompletionsArgs),
     /// The man page, generated from the command-line definition

@@ -22,6 +22,7 @@ pub mod period;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod sql;
 pub mod time;
 
 use std::ffi::OsString;
@@ -69,6 +70,7 @@ where
         Command::Report(a) => commands::report::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
+        Command::Sql(a) => commands::sql::run(a),
         Command::Completions(a) => commands::shell::completions(a),
         Command::Man(a) => commands::shell::man(a),
     }
