@@ -3,6 +3,7 @@
 pub mod check;
 pub mod churn;
 pub mod common;
+pub mod explain;
 pub mod inspect;
 pub mod report;
 pub mod retention;
@@ -45,7 +46,8 @@ pub fn nps(a: &NpsArgs) -> Result<u8> {
 
 /// The NPS report, computed without printing or writing.
 pub fn nps_compute(a: &NpsArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let method = match a.ci.as_str() {
         "adjusted-wald" => NpsMethod::AdjustedWald,
         "wald" => NpsMethod::Wald,
@@ -69,7 +71,8 @@ pub fn csat(a: &CsatArgs) -> Result<u8> {
 
 /// The CSAT report, computed without printing or writing.
 pub fn csat_compute(a: &CsatArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let (scale, default_sat) = match a.scale.to_lowercase().as_str() {
         "2" => (CsatScale::Points(2), 2),
         "3" => (CsatScale::Points(3), 3),
@@ -120,7 +123,8 @@ pub fn ces(a: &CesArgs) -> Result<u8> {
 
 /// The CES report, computed without printing or writing.
 pub fn ces_compute(a: &CesArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let scale: i64 = match a.scale.as_str() {
         "5" => 5,
         "7" => 7,
@@ -159,7 +163,8 @@ pub fn pmf(a: &PmfArgs) -> Result<u8> {
 
 /// The PMF report, computed without printing or writing.
 pub fn pmf_compute(a: &PmfArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let numeric = match a.scale.as_deref() {
         None => false,
         Some("3") => true,

@@ -209,7 +209,10 @@ pub fn compute(
     mut definition: Map<String, Value>,
 ) -> Result<(Report, Common)> {
     let progress = Progress::start(c.progress);
-    let asserts_fields = survey::assertable(&kind, c.period.is_some());
+    let asserts_fields = match c.explain {
+        Some(_) => crate::metrics::explain::ASSERTABLE.to_vec(),
+        None => survey::assertable(&kind, c.period.is_some()),
+    };
     assert::validate(&c.asserts, &asserts_fields, c.period.is_some())?;
 
     let timer = crate::progress::Timer::new();
@@ -241,6 +244,7 @@ pub fn compute(
     if let Some(t) = &time_idx {
         mapped.push(("submitted_at".into(), t.clone()));
     }
+    super::explain::group_by_column(&sources, &mut c, &mapped)?;
     let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
 
     let mut cols = vec![FrameCol {
@@ -442,6 +446,14 @@ pub fn compute(
 
     // As-of: the given instant, else the latest valid time (not later than now).
     let as_of = c.as_of.or(latest);
+    let explained = match (&c.explain, c.period) {
+        (Some(x), Some(pk)) => {
+            let ab = super::explain::periods(x, pk, as_of, c.now_ms, c.tz);
+            super::explain::refilter(&per_file_period, &mut inputs, ab);
+            Some((x.clone(), pk, ab))
+        }
+        _ => None,
+    };
 
     // Period range and --last.
     let mut warnings: Vec<String> = Vec::new();
@@ -604,6 +616,29 @@ pub fn compute(
         unit: None,
         extra: Map::new(),
     };
+    if let Some((x, pk, ab)) = explained {
+        let mut keys: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
+        keys.dedup();
+        let period_total = |o: i32| {
+            let mut acc = Counts::new(points);
+            for ((_, ord), v) in &cells {
+                if *ord == o {
+                    acc.add(v);
+                }
+            }
+            super::explain::survey_cell(&kind, &acc)
+        };
+        let segs = super::explain::segments(
+            &keys,
+            |k| k.first().cloned().flatten(),
+            |k, o| cells.get(&(k.clone(), o)),
+            |v| super::explain::survey_cell(&kind, v),
+            ab,
+        );
+        let totals = (period_total(ab.0), period_total(ab.1));
+        let metric = super::explain::survey_metric(&kind);
+        super::explain::apply(&mut report, &x, metric, pk, ab, &segs, totals, min_n);
+    }
     report.checks = assert::evaluate(&c.asserts, &report);
     progress.finish();
     Ok((report, c))

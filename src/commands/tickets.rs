@@ -62,6 +62,14 @@ pub struct TicketsArgs {
     /// business-hours ones with --business-hours/--schedule) instead of recomputing them
     #[arg(long)]
     pub use_exported_durations: bool,
+    #[command(flatten)]
+    pub explain: crate::cli::ExplainArgs,
+    /// With --explain: the figure split into mix and rate [default: ttr_mean_hours]
+    #[arg(
+        long,
+        value_name = "ttr_mean_hours|frt_mean_hours|frt_breach_pct|ttr_breach_pct|reopen_rate"
+    )]
+    pub explain_metric: Option<String>,
 }
 
 /// Canonical ticket columns (SPEC 4), for `--col`.
@@ -383,6 +391,7 @@ pub fn run(a: &TicketsArgs) -> Result<u8> {
 /// Compute the ticket report without printing or writing anything.
 pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let mut c = plan::common(&a.common, TICKET_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let bucket = Bucket::parse(&a.bucket_by).map_err(|e| err(format!("--bucket-by: {e}")))?;
     let unit = match a.unit.to_ascii_lowercase().as_str() {
         u @ ("auto" | "minutes" | "hours" | "days") => u.to_string(),
@@ -405,7 +414,13 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             &mut warnings,
         )?,
     };
-    assert::validate(&c.asserts, tk::ASSERTABLE, c.period.is_some())?;
+    let explain_metric =
+        super::explain::ticket_metric(a.explain_metric.as_deref(), c.explain.is_some(), &sla)?;
+    let assertable = match c.explain {
+        Some(_) => crate::metrics::explain::ASSERTABLE,
+        None => tk::ASSERTABLE,
+    };
+    assert::validate(&c.asserts, assertable, c.period.is_some())?;
     let progress = Progress::start(c.progress);
 
     let mut sources = read::open_all(&c.files, &c.read)?;
@@ -505,6 +520,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             mapped.push((name.into(), v.clone()));
         }
     }
+    super::explain::group_by_column(&sources, &mut c, &mapped)?;
     let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
 
     // Only the columns the computation reads.
@@ -733,6 +749,15 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         }
     }
 
+    let explained = match (&c.explain, c.period) {
+        (Some(x), Some(pk)) => {
+            let ab = super::explain::periods(x, pk, as_of, c.now_ms, c.tz);
+            super::explain::refilter(&per_file_period, &mut inputs, ab);
+            Some((x.clone(), pk, ab))
+        }
+        _ => None,
+    };
+
     // Period range and --last.
     let mut ordinals: Vec<i32> = Vec::new();
     if let Some(pk) = c.period {
@@ -937,6 +962,38 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         unit: Some(unit),
         extra: Map::new(),
     };
+    if let Some((x, pk, ab)) = explained {
+        let mut keys: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
+        keys.dedup();
+        let cell = |acc: &Acc| super::explain::ticket_cell(explain_metric, acc, &sla);
+        let period_total = |o: i32| {
+            let mut acc = Acc::default();
+            for ((_, ord), v) in &cells {
+                if *ord == o {
+                    acc.add(v);
+                }
+            }
+            cell(&acc)
+        };
+        let segs = super::explain::segments(
+            &keys,
+            |k| k.first().cloned().flatten(),
+            |k, o| cells.get(&(k.clone(), o)),
+            |v| cell(v),
+            ab,
+        );
+        let totals = (period_total(ab.0), period_total(ab.1));
+        super::explain::apply(
+            &mut report,
+            &x,
+            explain_metric,
+            pk,
+            ab,
+            &segs,
+            totals,
+            min_n,
+        );
+    }
     report.checks = assert::evaluate(&c.asserts, &report);
     progress.finish();
     Ok((report, c))
