@@ -262,7 +262,7 @@ pub fn waterfall(
         let name: String = label.chars().take(26).collect();
         let (a, b) = (x(from), x(to));
         s.push_str(&format!(
-            "<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"end\">{}</text><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"bar {class}\"><title>{}: {}</title></rect><text x=\"{}\" y=\"{}\" class=\"axis\">{}</text>",
+            "<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"end\">{}</text><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"{}\"><title>{}: {}</title></rect><text x=\"{}\" y=\"{}\" class=\"axis\">{}</text>",
             r1(left - 8.0),
             r1(yy + 14.0),
             esc(&name),
@@ -270,6 +270,11 @@ pub fn waterfall(
             r1(yy + 3.0),
             r1((b - a).abs().max(1.0)),
             r1(row - 8.0),
+            if class.is_empty() {
+                "bar".to_string()
+            } else {
+                format!("bar {class}")
+            },
             esc(label),
             esc(&shown),
             r1(a.max(b) + 6.0),
