@@ -188,7 +188,7 @@ pub fn churn_cell(a: &subs::Acc) -> Option<Cell> {
 
 /// Segments and totals from per-(key, period) cells: `cell` turns a key's data in one
 /// period into a cell, `sum` the data of all keys of a period.
-pub fn segments<K: Ord + Clone, T>(
+pub fn segments<K, T>(
     keys: &[K],
     label: impl Fn(&K) -> Option<String>,
     get: impl Fn(&K, i32) -> Option<T>,

@@ -639,3 +639,38 @@ fn report_config_explain_key() {
     let csv = std::fs::read_to_string(out.join("why.csv")).unwrap();
     assert!(csv.starts_with("region,status,"), "{csv}");
 }
+
+#[test]
+fn blank_key_is_a_segment() {
+    // A: "a" 2 answers (10, 0 → NPS 0), blank 2 (10, 10 → 100): total 50.
+    // B: "a" 2 (10, 10 → 100), blank 2 (10, 10 → 100): total 100. Δ 50, shares unchanged:
+    // mix 0; rate: a (100 − 0)·0.5 = 50, blank 0.
+    let csv = "submitted_at,score,region\n2025-02-01,10,a\n2025-02-02,0,a\n2025-02-03,10,\n2025-02-04,10, \n2025-03-01,10,a\n2025-03-02,10,a\n2025-03-03,10,\n2025-03-04,10,\n";
+    let (_d, f) = temp_file("b.csv", csv.as_bytes());
+    let args = [
+        "nps",
+        &f,
+        "--period",
+        "month",
+        "--as-of",
+        "2025-03-31",
+        "--explain",
+        "region",
+    ];
+    let v = json_ok(&args);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["group"]["region"], "a");
+    close(&rows[0]["rate"], 50.0, 1e-9);
+    assert_eq!(rows[1]["group"]["region"], Value::Null);
+    close(&rows[1]["rate"], 0.0, 1e-12);
+    close(&v["total"]["mix"], 0.0, 1e-12);
+    let o = run(&args);
+    assert!(
+        o.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("(blank)")),
+        "{}",
+        o.stdout
+    );
+}
