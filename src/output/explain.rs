@@ -296,10 +296,13 @@ pub fn html_body(r: &Report) -> String {
 pub fn overview_card(r: &Report, name: &str) -> String {
     let (label, d) = label_of(metric(r));
     let t = &r.total;
+    let p = |k: &str| t.get(k).and_then(|v| v.as_str()).unwrap_or("?");
     format!(
-        "<div class=\"card main\"><div class=\"label\">{} · {} Δ</div><div class=\"value\">{}</div><div class=\"sub\">mix {} · rate {}</div></div>",
+        "<div class=\"card main\"><div class=\"label\">{} · {} Δ {} → {}</div><div class=\"value\">{}</div><div class=\"sub\">mix {} · rate {}</div></div>",
         esc(name),
         esc(label),
+        esc(p("period_a")),
+        esc(p("period_b")),
         esc(&signed(f(t, "delta"), d)),
         esc(&signed(f(t, "mix"), d)),
         esc(&signed(f(t, "rate"), d))

@@ -528,7 +528,32 @@ fn tickets_mean_resolution_time() {
     close(&x["p_value"], 0.3865, 1e-4);
     close(&rows[1]["mix"], -1.5, 1e-9);
 
-    // Reopen rate is accepted; medians are refused with the hint.
+    // Resolution SLA 5h, breach % over the tickets whose outcome is known:
+    // A: x 0 of 2, y 2 of 2 → 2/4 = 50 %; B: x 1 of 4 (the open ticket is 25 days old at
+    // as-of), y 1 of 1 → 2/5 = 40 %. Δ −10, M̄ 45. x: rate 25·(0.5 + 0.8)/2 = 16.25,
+    // mix (0.8 − 0.5)·(12.5 − 45) = −9.75; y: rate 0, mix (0.2 − 0.5)·(100 − 45) = −16.5.
+    let v = json_ok(&[
+        "tickets",
+        &f,
+        "--period",
+        "month",
+        "--as-of",
+        "2025-03-31",
+        "--explain",
+        "team",
+        "--sla-resolution",
+        "5h",
+        "--explain-metric",
+        "ttr_breach_pct",
+    ]);
+    let t = &v["total"];
+    close(&t["value_a"], 50.0, 1e-9);
+    close(&t["value_b"], 40.0, 1e-9);
+    close(&t["rate"], 16.25, 1e-9);
+    close(&t["mix"], -26.25, 1e-9);
+    assert_eq!((t["n_a"].as_u64(), t["n_b"].as_u64()), (Some(4), Some(5)));
+
+    // Medians are refused with the hint.
     let o = run(&[
         "tickets",
         &f,
