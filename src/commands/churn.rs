@@ -972,8 +972,12 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
         unit: None,
         extra: Map::new(),
     };
-    if let Some(x) = c.explain.clone() {
-        let ab = super::explain::periods(&x, pk, Some(as_of), c.now_ms, c.tz);
+    if let Some(spec) = c.explain.clone() {
+        let x = super::explain::Explained {
+            ab: super::explain::periods(&spec, pk, Some(as_of), c.now_ms, c.tz),
+            spec,
+            pk,
+        };
         // Complete periods only: `cells[g][k]` for `ordinals[k]`.
         let index = |o: i32| ordinals.iter().position(|&p| p == o);
         let keys: Vec<usize> = (0..l.groups.len()).collect();
@@ -982,11 +986,11 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
             |&g| l.groups[g].first().cloned().flatten(),
             |&g, o| index(o).map(|k| &cells[g][k]),
             |acc| super::explain::churn_cell(acc),
-            ab,
+            x.ab,
         );
         let total_of = |o: i32| index(o).and_then(|k| super::explain::churn_cell(&totals[k]));
-        let ends = (total_of(ab.0), total_of(ab.1));
-        super::explain::apply(&mut report, &x, "churn_rate", pk, ab, &segs, ends, min_n);
+        let ends = (total_of(x.ab.0), total_of(x.ab.1));
+        super::explain::apply(&mut report, &x, "churn_rate", &segs, ends, min_n);
     }
     report.checks = assert::evaluate(&c.asserts, &report);
     progress.finish();

@@ -19,6 +19,57 @@ use crate::report::{InputCount, Report};
 use crate::time::Tz;
 use crate::{error::err, fail};
 
+/// An explanation to make: the settings, the period kind and the two periods (A, B).
+pub struct Explained {
+    pub spec: Spec,
+    pub pk: PeriodKind,
+    pub ab: (i32, i32),
+}
+
+/// With `--explain`: the two periods, and the rows of the other periods moved to
+/// `filtered` (see [`refilter`]).
+pub fn prepare(
+    c: &Common,
+    as_of: Option<i64>,
+    per_file_period: &BTreeMap<(usize, i32, u8), u64>,
+    inputs: &mut [InputCount],
+) -> Option<Explained> {
+    let (spec, pk) = (c.explain.clone()?, c.period?);
+    let ab = periods(&spec, pk, as_of, c.now_ms, c.tz);
+    refilter(per_file_period, inputs, ab);
+    Some(Explained { spec, pk, ab })
+}
+
+/// Segments and the two periods' totals from per-(group key, period) cells, the key being
+/// the one value of COL.
+pub fn from_cells<T>(
+    cells: &BTreeMap<(Vec<Option<String>>, i32), T>,
+    ab: (i32, i32),
+    cell: impl Fn(&T) -> Option<Cell>,
+    empty: impl Fn() -> T,
+    add: impl Fn(&mut T, &T),
+) -> (Vec<Segment>, (Option<Cell>, Option<Cell>)) {
+    let mut keys: Vec<&Vec<Option<String>>> = cells.keys().map(|(g, _)| g).collect();
+    keys.dedup();
+    let segs = segments(
+        &keys,
+        |k| k.first().cloned().flatten(),
+        |k, o| cells.get(&((*k).clone(), o)),
+        |v| cell(v),
+        ab,
+    );
+    let total = |o: i32| {
+        let mut acc = empty();
+        for ((_, ord), v) in cells {
+            if *ord == o {
+                add(&mut acc, v);
+            }
+        }
+        cell(&acc)
+    };
+    (segs, (total(ab.0), total(ab.1)))
+}
+
 /// The periods compared: `--compare A..B`, else the last two complete periods at as-of.
 pub fn periods(spec: &Spec, pk: PeriodKind, as_of: Option<i64>, now: i64, tz: Tz) -> (i32, i32) {
     if let Some(x) = spec.compare {
@@ -206,17 +257,15 @@ pub fn segments<K, T>(
 
 /// Replace the grouped rows of `report` by the explanation of the change from period A to
 /// B; `metric` is the field explained, `totals` the metric's totals of A and B.
-#[allow(clippy::too_many_arguments)]
 pub fn apply(
     report: &mut Report,
-    spec: &Spec,
+    x: &Explained,
     metric: &str,
-    pk: PeriodKind,
-    (a, b): (i32, i32),
     segments: &[Segment],
     totals: (Option<Cell>, Option<Cell>),
     min_n: Option<u64>,
 ) {
+    let (spec, pk, (a, b)) = (&x.spec, x.pk, x.ab);
     let e = explain::decompose(segments, totals.0, totals.1, spec.holm, min_n);
     let (la, lb) = (pk.label(a), pk.label(b));
     report.rows = explain::rows(&e);

@@ -446,14 +446,7 @@ pub fn compute(
 
     // As-of: the given instant, else the latest valid time (not later than now).
     let as_of = c.as_of.or(latest);
-    let explained = match (&c.explain, c.period) {
-        (Some(x), Some(pk)) => {
-            let ab = super::explain::periods(x, pk, as_of, c.now_ms, c.tz);
-            super::explain::refilter(&per_file_period, &mut inputs, ab);
-            Some((x.clone(), pk, ab))
-        }
-        _ => None,
-    };
+    let explained = super::explain::prepare(&c, as_of, &per_file_period, &mut inputs);
 
     // Period range and --last.
     let mut warnings: Vec<String> = Vec::new();
@@ -616,28 +609,12 @@ pub fn compute(
         unit: None,
         extra: Map::new(),
     };
-    if let Some((x, pk, ab)) = explained {
-        let mut keys: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
-        keys.dedup();
-        let period_total = |o: i32| {
-            let mut acc = Counts::new(points);
-            for ((_, ord), v) in &cells {
-                if *ord == o {
-                    acc.add(v);
-                }
-            }
-            super::explain::survey_cell(&kind, &acc)
-        };
-        let segs = super::explain::segments(
-            &keys,
-            |k| k.first().cloned().flatten(),
-            |k, o| cells.get(&(k.clone(), o)),
-            |v| super::explain::survey_cell(&kind, v),
-            ab,
-        );
-        let totals = (period_total(ab.0), period_total(ab.1));
+    if let Some(x) = explained {
+        let cell = |v: &Counts| super::explain::survey_cell(&kind, v);
+        let (segs, totals) =
+            super::explain::from_cells(&cells, x.ab, cell, || Counts::new(points), Counts::add);
         let metric = super::explain::survey_metric(&kind);
-        super::explain::apply(&mut report, &x, metric, pk, ab, &segs, totals, min_n);
+        super::explain::apply(&mut report, &x, metric, &segs, totals, min_n);
     }
     report.checks = assert::evaluate(&c.asserts, &report);
     progress.finish();

@@ -749,14 +749,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         }
     }
 
-    let explained = match (&c.explain, c.period) {
-        (Some(x), Some(pk)) => {
-            let ab = super::explain::periods(x, pk, as_of, c.now_ms, c.tz);
-            super::explain::refilter(&per_file_period, &mut inputs, ab);
-            Some((x.clone(), pk, ab))
-        }
-        _ => None,
-    };
+    let explained = super::explain::prepare(&c, as_of, &per_file_period, &mut inputs);
 
     // Period range and --last.
     let mut ordinals: Vec<i32> = Vec::new();
@@ -962,37 +955,10 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         unit: Some(unit),
         extra: Map::new(),
     };
-    if let Some((x, pk, ab)) = explained {
-        let mut keys: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
-        keys.dedup();
+    if let Some(x) = explained {
         let cell = |acc: &Acc| super::explain::ticket_cell(explain_metric, acc, &sla);
-        let period_total = |o: i32| {
-            let mut acc = Acc::default();
-            for ((_, ord), v) in &cells {
-                if *ord == o {
-                    acc.add(v);
-                }
-            }
-            cell(&acc)
-        };
-        let segs = super::explain::segments(
-            &keys,
-            |k| k.first().cloned().flatten(),
-            |k, o| cells.get(&(k.clone(), o)),
-            |v| cell(v),
-            ab,
-        );
-        let totals = (period_total(ab.0), period_total(ab.1));
-        super::explain::apply(
-            &mut report,
-            &x,
-            explain_metric,
-            pk,
-            ab,
-            &segs,
-            totals,
-            min_n,
-        );
+        let (segs, totals) = super::explain::from_cells(&cells, x.ab, cell, Acc::default, Acc::add);
+        super::explain::apply(&mut report, &x, explain_metric, &segs, totals, min_n);
     }
     report.checks = assert::evaluate(&c.asserts, &report);
     progress.finish();
