@@ -3,6 +3,7 @@
 pub mod check;
 pub mod churn;
 pub mod common;
+pub mod explain;
 pub mod inspect;
 pub mod report;
 pub mod retention;
@@ -46,7 +47,8 @@ pub fn nps(a: &NpsArgs) -> Result<u8> {
 
 /// The NPS report, computed without printing or writing.
 pub fn nps_compute(a: &NpsArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let method = nps_method(&a.ci)?;
     let mut d = Map::new();
     d.insert("scale".into(), json!("0-10"));
@@ -66,7 +68,8 @@ pub fn csat(a: &CsatArgs) -> Result<u8> {
 
 /// The CSAT report, computed without printing or writing.
 pub fn csat_compute(a: &CsatArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let (scale, satisfied) = csat_scale(&a.scale, a.satisfied)?;
     let mut d = Map::new();
     d.insert("scale".into(), json!(a.scale));
@@ -101,7 +104,8 @@ pub fn ces(a: &CesArgs) -> Result<u8> {
 
 /// The CES report, computed without printing or writing.
 pub fn ces_compute(a: &CesArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let (scale, easy) = ces_scale(&a.scale, a.easy)?;
     let mut d = Map::new();
     d.insert("scale".into(), json!(format!("1-{scale}")));
@@ -132,7 +136,8 @@ pub fn pmf(a: &PmfArgs) -> Result<u8> {
 
 /// The PMF report, computed without printing or writing.
 pub fn pmf_compute(a: &PmfArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let numeric = pmf_numeric(a.scale.as_deref())?;
     let mut d = Map::new();
     d.insert(

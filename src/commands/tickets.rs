@@ -62,6 +62,14 @@ pub struct TicketsArgs {
     /// business-hours ones with --business-hours/--schedule) instead of recomputing them
     #[arg(long)]
     pub use_exported_durations: bool,
+    #[command(flatten)]
+    pub explain: crate::cli::ExplainArgs,
+    /// With --explain: the figure split into mix and rate [default: ttr_mean_hours]
+    #[arg(
+        long,
+        value_name = "ttr_mean_hours|frt_mean_hours|frt_breach_pct|ttr_breach_pct|reopen_rate"
+    )]
+    pub explain_metric: Option<String>,
 }
 
 /// Canonical ticket columns (SPEC 4), for `--col`.
@@ -383,6 +391,7 @@ pub fn run(a: &TicketsArgs) -> Result<u8> {
 /// Compute the ticket report without printing or writing anything.
 pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let mut c = plan::common(&a.common, TICKET_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let bucket = Bucket::parse(&a.bucket_by).map_err(|e| err(format!("--bucket-by: {e}")))?;
     let unit = match a.unit.to_ascii_lowercase().as_str() {
         u @ ("auto" | "minutes" | "hours" | "days") => u.to_string(),
@@ -405,7 +414,13 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             &mut warnings,
         )?,
     };
-    assert::validate(&c.asserts, tk::ASSERTABLE, c.period.is_some())?;
+    let explain_metric =
+        super::explain::ticket_metric(a.explain_metric.as_deref(), c.explain.is_some(), &sla)?;
+    let assertable = match c.explain {
+        Some(_) => crate::metrics::explain::ASSERTABLE,
+        None => tk::ASSERTABLE,
+    };
+    assert::validate(&c.asserts, assertable, c.period.is_some())?;
     let progress = Progress::start(c.progress);
 
     let mut sources = read::open_all(&c.files, &c.read)?;
@@ -505,6 +520,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             mapped.push((name.into(), v.clone()));
         }
     }
+    super::explain::group_by_column(&sources, &mut c, &mapped)?;
     let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
 
     // Only the columns the computation reads.
@@ -733,6 +749,8 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         }
     }
 
+    let explained = super::explain::prepare(&c, as_of, &per_file_period, &mut inputs);
+
     // Period range and --last.
     let mut ordinals: Vec<i32> = Vec::new();
     if let Some(pk) = c.period {
@@ -937,6 +955,11 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         unit: Some(unit),
         extra: Map::new(),
     };
+    if let Some(x) = explained {
+        let cell = |acc: &Acc| super::explain::ticket_cell(explain_metric, acc, &sla);
+        let (segs, totals) = super::explain::from_cells(&cells, x.ab, cell, Acc::default, Acc::add);
+        super::explain::apply(&mut report, &x, explain_metric, &segs, totals, min_n);
+    }
     report.checks = assert::evaluate(&c.asserts, &report);
     progress.finish();
     Ok((report, c))

@@ -4,6 +4,7 @@
 mod util;
 
 mod churn;
+mod explain;
 mod inspect;
 mod presets;
 mod readme;
