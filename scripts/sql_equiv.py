@@ -96,6 +96,135 @@ def gen_surveys(path, n, seed):
         w.writerows(rows)
 
 
+SUBSCRIPTION_COLUMNS = [
+    ("subscription_id", "text"), ("customer_id", "text"), ("started_at", "ts"), ("ended_at", "ts"),
+    ("canceled_at", "ts"), ("trial_end", "ts"), ("current_period_end", "ts"), ("status", "text"),
+    ("mrr", "num"), ("plan", "text"), ("region", "text"),
+]
+# What `cxm sql churn|retention` is told about the optional columns (the file side finds them).
+SUBSCRIPTION_SQL_COLS = ["--col", "status=status", "--col", "canceled_at=canceled_at", "--col", "trial_end=trial_end",
+                         "--col", "current_period_end=current_period_end", "--col", "subscription_id=subscription_id"]
+
+
+def gen_subscriptions(path, customers, seed):
+    """Subscriptions of `customers` customers, 2023-06 to 2026-01, with the row rules' corner
+    cases: trials, canceled rows without ended_at, zero-length and reversed spans, free, blank
+    and negative MRR, blank ids and starts, identical duplicate rows, starts after as-of, and
+    starts and ends exactly on period boundaries of the three zones."""
+    rnd = random.Random(seed)
+    t0 = int(dt.datetime(2023, 6, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    t1 = int(dt.datetime(2026, 1, 20, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    day = 86_400_000
+    hot = [
+        dt.datetime(2025, 1, 1, 0, 0), dt.datetime(2025, 4, 1, 0, 0), dt.datetime(2025, 7, 1, 0, 0),
+        dt.datetime(2024, 12, 31, 23, 0), dt.datetime(2025, 3, 31, 22, 0), dt.datetime(2025, 9, 30, 22, 0),
+        dt.datetime(2025, 1, 1, 5, 0), dt.datetime(2025, 4, 1, 4, 0), dt.datetime(2025, 10, 1, 4, 0),
+        dt.datetime(2025, 3, 30, 1, 0), dt.datetime(2025, 10, 26, 1, 0), dt.datetime(2025, 3, 9, 7, 0),
+        dt.datetime(2025, 11, 2, 6, 0), dt.datetime(2025, 6, 2, 0, 0), dt.datetime(2025, 6, 1, 22, 0),
+        dt.datetime(2025, 6, 2, 4, 0), dt.datetime(2025, 12, 1, 0, 0), dt.datetime(2025, 12, 1, 5, 0),
+    ]
+    hot_ms = [int(h.replace(tzinfo=dt.timezone.utc).timestamp() * 1000) for h in hot]
+
+    def when():
+        if rnd.random() < 0.2:
+            return rnd.choice(hot_ms) + rnd.choice([0, 0, 0, -1, 1, -1000])
+        t = rnd.randrange(t0, t1)
+        return t - t % 1000 if rnd.random() < 0.8 else t
+
+    rows = []
+    n = 0
+    for c in range(customers):
+        cust = "c%04d" % c
+        region = rnd.choice(["EMEA", "AMER", "APAC", "", " EMEA "])
+        start = when()
+        for _ in range(rnd.choice([1, 1, 1, 2, 2, 3, 4])):
+            n += 1
+            st = start
+            r = rnd.random()
+            if r < 0.55:
+                en = st + rnd.randrange(day, 500 * day)
+                if rnd.random() < 0.25:
+                    en = rnd.choice(hot_ms) + rnd.choice([0, 0, -1, 1])
+            else:
+                en = None
+            row = {
+                "subscription_id": "s%05d" % n, "customer_id": cust, "started_at": iso(st),
+                "ended_at": "" if en is None else iso(en), "canceled_at": "", "trial_end": "",
+                "current_period_end": "", "status": rnd.choice(["active", "Active", "past_due", ""]),
+                "mrr": "%.2f" % rnd.choice([0, 9.99, 19.5, 49, 99.99, 120, 250.25, 1000.1]),
+                "plan": rnd.choice(["free", "pro", "team", "enterprise", ""]), "region": region,
+            }
+            if en is not None and en <= st:
+                row["status"] = "canceled"
+            x = rnd.random()
+            if x < 0.04:
+                row["status"] = rnd.choice(["trialing", "Incomplete Expired", "in-trial", "future"])
+            elif x < 0.08 and en is not None:
+                # Canceled without ended_at: the end is canceled_at, else current_period_end.
+                row["status"] = rnd.choice(["canceled", "Cancelled", "unpaid", "expired"])
+                row["ended_at"] = ""
+                if rnd.random() < 0.6:
+                    row["canceled_at"] = iso(en)
+                else:
+                    row["current_period_end"] = iso(en)
+            elif x < 0.09:
+                row["status"] = "canceled"
+                row["ended_at"] = ""   # no end at all: rejected
+            elif x < 0.12:
+                row["trial_end"] = iso(st + rnd.choice([-day, 7 * day, 14 * day, 30 * day]))
+            elif x < 0.13:
+                row["ended_at"] = iso(st)   # zero length
+            elif x < 0.14:
+                row["ended_at"] = iso(st - day)   # end before start: rejected
+            elif x < 0.15:
+                row["mrr"] = rnd.choice(["", "-5.00"])
+            elif x < 0.155:
+                row["customer_id"] = rnd.choice(["", "  "])
+            elif x < 0.16:
+                row["started_at"] = ""
+            rows.append(row)
+            if rnd.random() < 0.02:
+                rows.append(dict(row))   # an identical duplicate (same subscription_id)
+            # The next subscription: an upgrade at the end, a later return, or an overlap.
+            start = en if en is not None and rnd.random() < 0.5 else when()
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=[c for c, _ in SUBSCRIPTION_COLUMNS])
+        w.writeheader()
+        w.writerows(rows)
+
+
+def churn_cases():
+    """(metric, options) pairs for churn and retention."""
+    cases = []
+    for period in ["month", "week", "quarter"]:
+        for tz in ["UTC", "Europe/Berlin", "America/New_York"]:
+            for by in [[], ["plan"]]:
+                opts = ["--period", period, "--tz", tz, "--as-of", "2026-01-01"]
+                for b in by:
+                    opts += ["--by", b]
+                cases.append(("churn", opts))
+            cases.append(("retention", ["--period", period, "--tz", tz, "--as-of", "2026-01-01"]))
+            cases.append(("retention", ["--revenue", "--period", period, "--tz", tz,
+                                        "--as-of", "2025-12-15T10:00:00Z"]))
+    more = [
+        ("churn", ["--as-of", "2025-11-20T12:00:00Z", "--include-partial", "--by", "region", "--tz", "Europe/Berlin"]),
+        ("churn", ["--as-of", "2025-10-01", "--exclude-free", "--period", "week", "--tz", "America/New_York",
+                   "--since", "2025-03-01", "--until", "2025-07-01"]),
+        ("churn", ["--as-of", "2025-12-31T23:59:59Z", "--last", "3", "--min-n", "150", "--by", "plan"]),
+        ("churn", ["--as-of", "2026-01-01", "--where", "region=EMEA", "--where", "plan!=free", "--period", "quarter"]),
+        ("churn", ["--as-of", "2026-01-01", "--by", "region", "--by", "plan", "--period", "quarter",
+                   "--include-partial", "--tz", "America/New_York"]),
+        ("churn", ["--as-of", "2025-06-02T04:00:00Z", "--period", "day", "--since", "2025-05-20", "--tz", "America/New_York",
+                   "--include-partial"]),
+        ("churn", ["--as-of", "2026-01-01", "--period", "year", "--by", "plan", "--exclude-free"]),
+        ("churn", ["--as-of", "2024-01-01", "--include-partial", "--period", "month", "--since", "2023-12-20"]),
+        ("retention", ["--as-of", "2026-01-01", "--where", "plan!=free"]),
+        ("retention", ["--as-of", "2025-10-26T01:30:00Z", "--period", "week", "--tz", "Europe/Berlin", "--revenue"]),
+        ("retention", ["--as-of", "2026-01-01", "--period", "year"]),
+    ]
+    return cases + more
+
+
 def survey_cases():
     """(metric, score column, options) triples."""
     cases = []
@@ -280,21 +409,35 @@ def main():
     ap.add_argument("--engines", default="duckdb,postgres,spark")
     ap.add_argument("--rows", type=int, default=3000)
     ap.add_argument("--keep", action="store_true", help="keep the generated files and queries")
+    ap.add_argument("--only", help="comma-separated metrics to run (default: all)")
     args = ap.parse_args()
     ci = os.environ.get("CI") == "true"
     work = tempfile.mkdtemp(prefix="cxm-sql-equiv-")
     surveys = os.path.join(work, "surveys.csv")
     gen_surveys(surveys, args.rows, 20261130)
-    tables = {"surveys": (surveys, SURVEY_COLUMNS)}
-    cases = survey_cases()
+    subscriptions = os.path.join(work, "subscriptions.csv")
+    gen_subscriptions(subscriptions, args.rows // 6, 20261130)
+    tables = {"surveys": (surveys, SURVEY_COLUMNS), "subscriptions": (subscriptions, SUBSCRIPTION_COLUMNS)}
+    # (metric, file, options of `cxm METRIC FILE`, options of `cxm sql METRIC --table T`).
+    jobs = []
+    for metric, col, opts in survey_cases():
+        sql_opts = [o for o in opts]
+        if "--keep-duplicates" not in opts:
+            sql_opts += ["--col", "response_id=response_id", "--col", "updated_at=updated_at"]
+        jobs.append((metric, surveys, ["--col", "score=" + col] + opts,
+                     ["--table", "surveys", "--col", "score=" + col] + sql_opts))
+    for metric, opts in churn_cases():
+        jobs.append((metric, subscriptions, opts, ["--table", "subscriptions"] + SUBSCRIPTION_SQL_COLS + opts))
+    if args.only:
+        jobs = [j for j in jobs if j[0] in args.only.split(",")]
 
     # cxm's own output, once per case.
     expected = []
-    for metric, col, opts in cases:
-        p = subprocess.run([args.cxm, metric, surveys, "--col", "score=" + col, "--format", "csv", "-q"] + opts,
+    for metric, path, fopts, _ in jobs:
+        p = subprocess.run([args.cxm, metric, path, "--format", "csv", "-q"] + fopts,
                            capture_output=True, text=True)
         if p.returncode not in (0, 1):
-            print("FAIL cxm %s %s: %s" % (metric, " ".join(opts), p.stderr.strip()))
+            print("FAIL cxm %s %s: %s" % (metric, " ".join(fopts), p.stderr.strip()))
             expected.append(None)
             continue
         r = list(csv.reader(io.StringIO(p.stdout)))
@@ -313,16 +456,13 @@ def main():
                 print("SKIPPED (not under CI=true): " + msg)
             continue
         try:
-            for n, ((metric, col, opts), exp) in enumerate(zip(cases, expected)):
-                label = "%s %s: cxm sql %s --col score=%s %s" % (ename, n, metric, col, " ".join(opts))
+            for n, ((metric, _, _, sql_opts), exp) in enumerate(zip(jobs, expected)):
+                label = "%s %s: cxm sql %s %s" % (ename, n, metric, " ".join(sql_opts))
                 if exp is None:
                     failed += 1
                     continue
-                sql_opts = [o for o in opts]
-                if "--keep-duplicates" not in opts:
-                    sql_opts += ["--col", "response_id=response_id", "--col", "updated_at=updated_at"]
-                p = subprocess.run([args.cxm, "sql", metric, "--dialect", ename, "--table", "surveys",
-                                    "--col", "score=" + col] + sql_opts, capture_output=True, text=True)
+                p = subprocess.run([args.cxm, "sql", metric, "--dialect", ename] + sql_opts,
+                                   capture_output=True, text=True)
                 if p.returncode != 0:
                     print("FAIL %s: cxm sql: %s" % (label, p.stderr.strip()))
                     failed += 1

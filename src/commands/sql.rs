@@ -10,14 +10,16 @@ use crate::metrics::stats::{self, NpsMethod};
 use crate::metrics::survey::ScoreKind;
 use crate::output::sink::Sink;
 use crate::period::PeriodKind;
+use crate::sql::churn::{ChurnSql, SUB_SQL_COLUMNS};
 use crate::sql::dialect::Dialect;
+use crate::sql::retention::RetentionSql;
 use crate::sql::survey::SurveySql;
 use crate::sql::SqlPlan;
 use crate::time::{self, TimeArgKind};
 
 #[derive(Args, Debug, Clone)]
 pub struct SqlArgs {
-    /// The metric: nps, csat, ces or pmf
+    /// The metric: nps, csat, ces, pmf, churn or retention
     #[arg(value_name = "METRIC")]
     pub metric: String,
     /// The SQL dialect of the engine that runs the query
@@ -77,6 +79,15 @@ pub struct SqlArgs {
     /// CSAT and CES: reverse the scale (x → min + max − x)
     #[arg(long)]
     pub invert: bool,
+    /// Churn: add the current, incomplete period (its end is as-of), marked partial
+    #[arg(long)]
+    pub include_partial: bool,
+    /// Churn: drop subscriptions whose MRR is 0 (free plans)
+    #[arg(long)]
+    pub exclude_free: bool,
+    /// Retention: retain MRR instead of customers
+    #[arg(long)]
+    pub revenue: bool,
     /// Write the query to FILE (atomically) instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<String>,
@@ -109,6 +120,13 @@ pub fn query(a: &SqlArgs) -> Result<String> {
     only("--satisfied", a.satisfied.is_some(), &["csat"])?;
     only("--easy", a.easy.is_some(), &["ces"])?;
     only("--invert", a.invert, &["csat", "ces"])?;
+    only("--include-partial", a.include_partial, &["churn"])?;
+    only("--exclude-free", a.exclude_free, &["churn"])?;
+    only("--revenue", a.revenue, &["retention"])?;
+    match metric.as_str() {
+        "churn" | "retention" => return subscription_query(a, &metric),
+        _ => {}
+    }
     let kind = match metric.as_str() {
         "nps" => ScoreKind::Nps,
         "csat" => {
@@ -130,10 +148,12 @@ pub fn query(a: &SqlArgs) -> Result<String> {
         "pmf" => ScoreKind::Pmf {
             numeric: pmf_numeric(a.scale.as_deref())?,
         },
-        "tickets" | "churn" | "retention" => fail!(
-            "cxm sql {metric} is not available yet; cxm sql covers nps, csat, ces and pmf (see docs/sql.md)"
+        "tickets" => fail!(
+            "cxm sql {metric} is not available yet; cxm sql covers nps, csat, ces, pmf, churn and retention (see docs/sql.md)"
         ),
-        other => fail!("cxm sql {other:?}: unknown metric; use nps, csat, ces or pmf"),
+        other => fail!(
+            "cxm sql {other:?}: unknown metric; use nps, csat, ces, pmf, churn or retention"
+        ),
     };
     let method = match &a.ci {
         Some(ci) => nps_method(ci)?,
@@ -152,6 +172,38 @@ pub fn query(a: &SqlArgs) -> Result<String> {
         z: stats::z_for(a.confidence),
     }
     .query(&plan)
+}
+
+/// `cxm sql churn` and `cxm sql retention` (SPEC 6.6, 6.7): `--period` defaults to month.
+fn subscription_query(a: &SqlArgs, metric: &str) -> Result<String> {
+    let survey_only = [
+        ("--ci", a.ci.is_some()),
+        ("--scale", a.scale.is_some()),
+        ("--satisfied", a.satisfied.is_some()),
+        ("--easy", a.easy.is_some()),
+        ("--invert", a.invert),
+        ("--confidence", a.confidence != 0.95),
+    ];
+    if let Some((flag, _)) = survey_only.iter().find(|(_, set)| *set) {
+        fail!("{flag} does not apply to cxm sql {metric} (it is an option of the survey metrics)");
+    }
+    let mut a = a.clone();
+    a.period.get_or_insert_with(|| "month".to_string());
+    let plan = plan(&a, SUB_SQL_COLUMNS)?;
+    if metric == "churn" {
+        return ChurnSql {
+            include_partial: a.include_partial,
+            exclude_free: a.exclude_free,
+        }
+        .query(&plan);
+    }
+    if !plan.by.is_empty() {
+        fail!("--by does not apply to cxm sql retention (a cohort is the period of the first start); use --where to keep one segment");
+    }
+    if a.until.is_some() || a.last.is_some() {
+        fail!("--until and --last do not apply to cxm sql retention (every cohort is shown); --since sets where the cohorts start");
+    }
+    RetentionSql { revenue: a.revenue }.query(&plan)
 }
 
 /// Checked settings shared by every metric's query.

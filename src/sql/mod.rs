@@ -12,7 +12,9 @@
 //! an inline calendar of UTC epoch-millisecond integers.
 
 pub mod calendar;
+pub mod churn;
 pub mod dialect;
+pub mod retention;
 pub mod survey;
 
 use std::collections::BTreeMap;
