@@ -240,7 +240,23 @@ fn headline(sla: &Sla) -> Vec<Col> {
 
 /// Business-time settings from the flags: the schedule and how it was given.
 fn schedule_of(a: &TicketsArgs, c: &Common) -> Result<Option<(Schedule, Value)>> {
-    let holidays = match &a.holidays {
+    schedule_from(
+        a.business_hours.as_deref(),
+        a.holidays.as_deref(),
+        a.schedule.as_deref(),
+        c.tz,
+    )
+}
+
+/// The business schedule of `--business-hours SPANS` or `--schedule FILE[#ID]` in zone
+/// `tz`, with `--holidays FILE`, and its description for `definition` (also `cxm sql`).
+pub fn schedule_from(
+    business_hours: Option<&str>,
+    holidays_file: Option<&str>,
+    schedule: Option<&str>,
+    tz: crate::time::Tz,
+) -> Result<Option<(Schedule, Value)>> {
+    let holidays = match holidays_file {
         None => None,
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -248,21 +264,21 @@ fn schedule_of(a: &TicketsArgs, c: &Common) -> Result<Option<(Schedule, Value)>>
             Some(parse_holidays(&text).map_err(|e| err(format!("--holidays {p}: {e}")))?)
         }
     };
-    let sched = match (&a.business_hours, &a.schedule) {
+    let sched = match (business_hours, schedule) {
         (Some(_), Some(_)) => {
             fail!("--business-hours and --schedule both give business hours; use one of them")
         }
         (Some(spec), None) => {
-            Schedule::parse(spec, c.tz).map_err(|e| err(format!("--business-hours: {e}")))?
+            Schedule::parse(spec, tz).map_err(|e| err(format!("--business-hours: {e}")))?
         }
         (None, Some(s)) => {
             // FILE#ID: the whole text is tried as a path first (a name may hold `#`).
             let (path, id) = if std::path::Path::new(s).exists() {
-                (s.as_str(), None)
+                (s, None)
             } else {
                 match s.rsplit_once('#') {
                     Some((p, id)) => (p, Some(id)),
-                    None => (s.as_str(), None),
+                    None => (s, None),
                 }
             };
             let text = std::fs::read_to_string(path)
@@ -271,7 +287,7 @@ fn schedule_of(a: &TicketsArgs, c: &Common) -> Result<Option<(Schedule, Value)>>
                 .map_err(|e| err(format!("--schedule {path}: {e}")))?
         }
         (None, None) => {
-            if a.holidays.is_some() {
+            if holidays_file.is_some() {
                 fail!("--holidays needs business hours: add --business-hours SPANS or --schedule FILE");
             }
             return Ok(None);
@@ -282,16 +298,16 @@ fn schedule_of(a: &TicketsArgs, c: &Common) -> Result<Option<(Schedule, Value)>>
         None => sched,
     };
     let desc = json!({
-        "business_hours": a.business_hours,
-        "schedule": a.schedule,
-        "holidays": a.holidays,
+        "business_hours": business_hours,
+        "schedule": schedule,
+        "holidays": holidays_file,
         "time_zone": sched.tz().name(),
         "weekly_minutes": sched.weekly_minutes(),
     });
     Ok(Some((sched, desc)))
 }
 
-fn sla_of(
+pub fn sla_of(
     flag: &str,
     v: &Option<String>,
     business: bool,
