@@ -10,6 +10,7 @@ use crate::util::{root, run};
 const DIALECTS: [&str; 5] = ["duckdb", "postgres", "spark", "bigquery", "snowflake"];
 
 /// (golden name, arguments after `cxm sql`).
+#[rustfmt::skip]
 fn golden_cases() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
         (
@@ -81,6 +82,24 @@ fn golden_cases() -> Vec<(&'static str, Vec<&'static str>)> {
                 "plan",
                 "--as-of",
                 "2025-06-01",
+            ],
+        ),
+        (
+            "tickets_business_sla_by_priority_week",
+            vec![
+                "tickets", "--table", "support.tickets", "--business-hours",
+                "Mon-Fri 09:00-17:00, Sat 22:00-02:00", "--holidays", "tests/sql/holidays.txt",
+                "--tz", "Europe/Berlin", "--period", "week", "--by", "priority", "--since",
+                "2025-04-10", "--as-of", "2025-04-22", "--sla-first-response", "4h",
+                "--sla-resolution", "16h", "--col", "status=status",
+            ],
+        ),
+        (
+            "tickets_resolved_by_month",
+            vec![
+                "tickets", "--table", "tickets", "--bucket-by", "resolved", "--period", "month",
+                "--since", "2025-01-01", "--until", "2025-03-01", "--as-of", "2025-03-01",
+                "--col", "ticket_id=id", "--col", "updated_at=updated",
             ],
         ),
     ]
