@@ -9,7 +9,7 @@ use crate::cli::CommonArgs;
 use crate::fail;
 use crate::input::mapping::ColOverrides;
 use crate::input::read::{parse_delimiter, ReadOptions};
-use crate::metrics::survey::WhereCol;
+use crate::input::rows::WhereCol;
 use crate::output::sink::Sink;
 use crate::output::OutFormat;
 use crate::period::PeriodKind;

@@ -11,19 +11,20 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, collect, data_rows, detail_with_value, duplicate_rows, group_order,
-    handle_rejects, norm_key, push_user_cols, resolve_all, row_offsets, source_table, user_columns,
-    Rejected,
+    apply_preset, data_rows, detail_with_value, group_order, handle_rejects, norm_key,
+    push_user_cols, resolve_all, row_offsets, user_columns, Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
+use crate::input::dedup::duplicate_rows;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
-use crate::input::{self, read, FrameCol, Source};
+use crate::input::read::records;
+use crate::input::rows::{time_cell, TS_BLANK};
+use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::subscriptions::{self as subs, Acc, Cells, Money, RowRule, Sub};
-use crate::metrics::survey::time_cell;
 use crate::period::PeriodKind;
 use crate::plan::{self, Common};
 use crate::progress::Progress;
@@ -295,7 +296,7 @@ fn row_cells<'a>(
         dup,
         wheres,
         customer: s("customer_id"),
-        started: t("started_at").unwrap_or(crate::metrics::survey::TS_BLANK),
+        started: t("started_at").unwrap_or(TS_BLANK),
         ended: t("ended_at"),
         canceled: t("canceled_at"),
         trial_end: t("trial_end"),
@@ -403,7 +404,7 @@ pub(crate) fn load(
     let lf = input::frame(&sources, &cols)?.with_row_index("__g", None);
     let has_id = present.iter().any(|n| n == "subscription_id");
     let mask = if has_id && !c.keep_duplicates {
-        duplicate_rows(lf.clone(), &sources, c, "subscription_id", None)?
+        duplicate_rows(lf.clone(), &sources, &c.parser, "subscription_id", None)?
     } else {
         None
     };
@@ -580,7 +581,7 @@ pub(crate) fn load(
             if inputs[si].rejected == 0 {
                 continue;
             }
-            let table = source_table(src)?;
+            let table = records(src)?;
             let col_of = |name: &str| -> Option<usize> {
                 if let Some(k) = name.strip_prefix("__w") {
                     return k.parse::<usize>().ok().map(|k| where_idx[k][si]);

@@ -14,9 +14,9 @@ use clap::Args;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::collect;
 use crate::error::{err, EXIT_OK};
 use crate::fail;
+use crate::input::collect;
 use crate::input::mapping::{self, Canon, ColOverrides};
 use crate::input::values::{is_blank, parse_amount, parse_int, IntCell};
 use crate::input::{self, presets, read, Format, FrameCol, ReadOptions, Source};

@@ -8,14 +8,15 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::churn::{base_definition, check_currencies, common_with_month, load, LoadOpts};
-use super::common::{collect, finish, handle_rejects, resolve_all, source_table, Rejected};
+use super::common::{finish, handle_rejects, resolve_all, Rejected};
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
 use crate::input::mapping::{self, Canon};
+use crate::input::read::records;
 use crate::input::values::is_blank;
-use crate::input::{self, read, FrameCol, Source};
+use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::stats::KaplanMeier;
 use crate::metrics::subscriptions::{self as subs, parse_churned};
 use crate::output::{self, OutFormat};
@@ -269,7 +270,7 @@ fn load_tenure(
             if inputs[si].rejected == 0 {
                 continue;
             }
-            let table = source_table(src)?;
+            let table = records(src)?;
             for (k, row) in table.rows.iter().enumerate() {
                 let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
                 if !c

@@ -9,16 +9,17 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, collect, data_rows, duplicate_losers, group_order, handle_rejects, norm_key,
-    push_user_cols, repeated_hashes, resolve_all, row_offsets, shared_definition, source_table,
-    user_columns, Rejected,
+    apply_preset, data_rows, group_order, handle_rejects, norm_key, push_user_cols, resolve_all,
+    row_offsets, shared_definition, user_columns, Rejected,
 };
 use crate::assert;
 use crate::error::err;
 use crate::fail;
+use crate::input::dedup::{duplicate_losers, repeated_hashes};
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
-use crate::input::{self, read, FrameCol, Source};
+use crate::input::read::records;
+use crate::input::{self, collect, read, rows, FrameCol, Source};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
 use crate::plan::Common;
@@ -129,7 +130,7 @@ fn find_rejects(
     where_idx: &[Vec<usize>],
     mask: Option<&HashSet<u32>>,
     offsets: &[usize],
-    time_name: &str,
+    time_name: &'static str,
     first_only: bool,
 ) -> Result<Vec<Rejected>> {
     let mut out = Vec::new();
@@ -137,15 +138,15 @@ fn find_rejects(
         if rejected_per_source[si] == 0 {
             continue;
         }
-        let table = source_table(src)?;
+        let table = records(src)?;
         for (k, row) in table.rows.iter().enumerate() {
             let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
-            let ts = time_idx.map(|t| survey::time_cell(&c.parser, cell(t[si]), &c.na));
+            let ts = time_idx.map(|t| rows::time_cell(&c.parser, cell(t[si]), &c.na));
             let wh: Vec<Option<&str>> = where_idx.iter().map(|w| cell(w[si])).collect();
             let dup = mask.is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
             let o = rule.classify(table.short[k], dup, &wh, ts, cell(score_idx[si]), time_name);
             if let Some(r) = o.reject {
-                let column = match r.column.as_str() {
+                let column = match r.column {
                     "score" => src.headers[score_idx[si]].clone(),
                     "" => String::new(),
                     _ => time_idx
@@ -315,7 +316,7 @@ pub fn compute(
             let losers = duplicate_losers(
                 lf.clone().with_row_index("__g", None),
                 &sources,
-                &c,
+                &c.parser,
                 "response_id",
                 upd_idx.as_ref().map(|_| "updated_at"),
                 repeated,
@@ -373,30 +374,30 @@ pub fn compute(
         let (ordinal, status_flags, value) = survey::unpack_outcome(ccol.get(r).unwrap_or(0));
         let n = ncol.get(r).unwrap_or(0);
         let status = status_flags & 0x0F;
-        if status_flags & survey::FLAG_DST_GAP != 0 {
+        if status_flags & rows::FLAG_DST_GAP != 0 {
             dst_gap += n;
         }
-        if status_flags & survey::FLAG_DST_AMBIGUOUS != 0 {
+        if status_flags & rows::FLAG_DST_AMBIGUOUS != 0 {
             dst_amb += n;
         }
         let ic = &mut inputs[f];
         ic.rows += n;
         match status {
-            survey::USED => ic.used += n,
-            survey::BLANK => ic.blank += n,
-            survey::REJECTED => ic.rejected += n,
-            survey::FILTERED => ic.filtered += n,
+            rows::USED => ic.used += n,
+            rows::BLANK => ic.blank += n,
+            rows::REJECTED => ic.rejected += n,
+            rows::FILTERED => ic.filtered += n,
             _ => ic.duplicate += n,
         }
-        if matches!(status, survey::USED | survey::BLANK | survey::REJECTED) {
+        if matches!(status, rows::USED | rows::BLANK | rows::REJECTED) {
             *per_file_period.entry((f, ordinal, status)).or_default() += n;
             let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
             let cell = cells
                 .entry((key, ordinal))
                 .or_insert_with(|| Counts::new(points));
             match status {
-                survey::USED => cell.dist[value as usize] += n,
-                survey::BLANK => cell.blank += n,
+                rows::USED => cell.dist[value as usize] += n,
+                rows::BLANK => cell.blank += n,
                 _ => cell.rejected += n,
             }
         }
@@ -449,7 +450,7 @@ pub fn compute(
     if let Some(pk) = c.period {
         let used_ords: Vec<i32> = cells
             .iter()
-            .filter(|((_, o), v)| *o != survey::NO_PERIOD && v.n() > 0)
+            .filter(|((_, o), v)| *o != rows::NO_PERIOD && v.n() > 0)
             .map(|((_, o), _)| *o)
             .collect();
         if let (Some(&lo), Some(&hi)) = (used_ords.iter().min(), used_ords.iter().max()) {
@@ -465,15 +466,15 @@ pub fn compute(
             let first = last_complete - n as i32 + 1;
             ordinals = (first..=last_complete).collect();
             // Rows outside the kept periods are filtered.
-            let outside = |o: i32| o != survey::NO_PERIOD && (o < first || o > last_complete);
+            let outside = |o: i32| o != rows::NO_PERIOD && (o < first || o > last_complete);
             cells.retain(|(_, o), _| !outside(*o));
             for ((f, o, st), n) in &per_file_period {
                 if outside(*o) {
                     let i = &mut inputs[*f];
                     i.filtered += n;
                     match *st {
-                        survey::USED => i.used -= n,
-                        survey::BLANK => i.blank -= n,
+                        rows::USED => i.used -= n,
+                        rows::BLANK => i.blank -= n,
                         _ => i.rejected -= n,
                     }
                 }

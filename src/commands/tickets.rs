@@ -11,19 +11,20 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, collect, data_rows, detail_with_value, duplicate_rows, group_order,
-    handle_rejects, norm_key, push_user_cols, resolve_all, row_offsets, shared_definition,
-    source_table, user_columns, Rejected,
+    apply_preset, data_rows, detail_with_value, group_order, handle_rejects, norm_key,
+    push_user_cols, resolve_all, row_offsets, shared_definition, user_columns, Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
+use crate::input::dedup::duplicate_rows;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
-use crate::input::{self, read, FrameCol, Source};
+use crate::input::read::records;
+use crate::input::rows::{time_cell, BLANK, FILTERED, NO_PERIOD, REJECTED, USED};
+use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::business_time::{parse_holidays, Schedule};
-use crate::metrics::survey::{time_cell, BLANK, NO_PERIOD, REJECTED, USED};
 use crate::metrics::tickets::{
     self as tk, Acc, Bucket, Cells, FrameCols, Sla, TicketRule, ANSWERED, FLAG_DST_AMBIGUOUS,
     FLAG_DST_GAP, REOPENED, RESOLVED, SOLVED_NO_TIME,
@@ -318,7 +319,7 @@ fn find_rejects(
         if rejected_per_source[si] == 0 {
             continue;
         }
-        let table = source_table(src)?;
+        let table = records(src)?;
         for (k, row) in table.rows.iter().enumerate() {
             let cell = |name: &str| {
                 idx(name, si)
@@ -348,8 +349,8 @@ fn find_rejects(
                 status: cell("status"),
             });
             let Some(r) = t.reject else { continue };
-            let (column, value) = match idx(&r.column, si) {
-                Some(i) => (src.headers[i].clone(), cell(&r.column)),
+            let (column, value) = match idx(r.column, si) {
+                Some(i) => (src.headers[i].clone(), cell(r.column)),
                 None => (String::new(), None),
             };
             let detail = detail_with_value(&r.detail, &column, value);
@@ -535,7 +536,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     if id_idx.is_some() {
         lf = lf.with_row_index("__g", None);
         let upd = upd_idx.as_ref().map(|_| "updated_at");
-        mask = duplicate_rows(lf.clone(), &sources, &c, "ticket_id", upd)?.map(Arc::new);
+        mask = duplicate_rows(lf.clone(), &sources, &c.parser, "ticket_id", upd)?.map(Arc::new);
     }
     let limit = c.as_of.unwrap_or(c.now_ms);
     let rule = Arc::new(TicketRule {
@@ -642,7 +643,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             USED => ic.used += n,
             BLANK => ic.blank += n,
             REJECTED => ic.rejected += n,
-            crate::metrics::survey::FILTERED => ic.filtered += n,
+            FILTERED => ic.filtered += n,
             _ => ic.duplicate += n,
         }
         if status == USED {

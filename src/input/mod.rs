@@ -1,9 +1,11 @@
 //! The input layer shared by every command: open files ([`read`]), map columns
 //! ([`mapping`]), read values ([`values`]), and build one lazy polars frame of text columns.
 
+pub mod dedup;
 pub mod mapping;
 pub mod presets;
 pub mod read;
+pub mod rows;
 pub mod values;
 
 use anyhow::Result;
@@ -90,4 +92,19 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
             crate::error::render(&e.into())
         ))
     })
+}
+
+/// Run a query on polars' streaming engine: inputs are read in batches, so memory follows
+/// the size of the result (groups × periods), not the size of the files.
+pub fn collect(lf: LazyFrame, sources: &[Source]) -> Result<DataFrame> {
+    let fail = |e: PolarsError| {
+        let msg = crate::error::render(&e.into());
+        let names: Vec<&str> = sources.iter().map(|s| s.display.as_str()).collect();
+        err(format!("{}: cannot read: {msg}", names.join(", ")))
+    };
+    // One sink (this collect), so the result is a single frame.
+    Ok(lf
+        .collect_with_engine(Engine::Streaming)
+        .map_err(fail)?
+        .unwrap_single())
 }

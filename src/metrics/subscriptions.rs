@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::input::rows::{unpack_ts, Reject, WhereCol, TS_BAD, TS_BLANK};
 use crate::input::values::{is_blank, parse_amount};
-use crate::metrics::survey::{unpack_ts, WhereCol, TS_BAD, TS_BLANK};
 use crate::report::{num, pct};
 
 // ---------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ pub fn parse_churned(s: &str) -> Option<bool> {
 // Rows
 
 /// Row statuses (the same numbering as the other commands).
-pub use crate::metrics::survey::{BLANK, DUPLICATE, FILTERED, REJECTED, USED};
+pub use crate::input::rows::{BLANK, DUPLICATE, FILTERED, REJECTED, USED};
 
 /// How the monthly amount is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +150,7 @@ pub struct RowRule {
 }
 
 /// The cells of one row (time cells already parsed into the packed form of
-/// [`crate::metrics::survey::time_cell`]; `None` where the column is not mapped).
+/// [`crate::input::rows::time_cell`]; `None` where the column is not mapped).
 pub struct Cells<'a> {
     pub short: bool,
     pub dup: bool,
@@ -167,14 +167,6 @@ pub struct Cells<'a> {
     pub interval: Option<&'a str>,
     pub interval_count: Option<&'a str>,
     pub quantity: Option<&'a str>,
-}
-
-/// Why a row was rejected: a stable code, the canonical column, a detail.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Reject {
-    pub code: &'static str,
-    pub column: &'static str,
-    pub detail: String,
 }
 
 /// A classified row.
@@ -1095,11 +1087,11 @@ mod tests {
             dup: false,
             wheres: &[],
             customer: Some("cus_1"),
-            started: crate::metrics::survey::pack_ts(1000 * DAY, 0),
+            started: crate::input::rows::pack_ts(1000 * DAY, 0),
             ended: Some(TS_BLANK),
             canceled: Some(TS_BLANK),
             trial_end: Some(TS_BLANK),
-            period_end: Some(crate::metrics::survey::pack_ts(1030 * DAY, 0)),
+            period_end: Some(crate::input::rows::pack_ts(1030 * DAY, 0)),
             status,
             mrr: None,
             amount,
@@ -1151,7 +1143,7 @@ mod tests {
         c.period_end = None;
         assert_eq!(r.classify(&c).reject.unwrap().code, "no_end");
         let mut c = cells(Some("active"), Some("12"));
-        c.ended = Some(crate::metrics::survey::pack_ts(999 * DAY, 0));
+        c.ended = Some(crate::input::rows::pack_ts(999 * DAY, 0));
         assert_eq!(r.classify(&c).reject.unwrap().code, "end_before_start");
         let mut c = cells(Some("active"), Some("12"));
         c.customer = Some(" ");
@@ -1164,7 +1156,7 @@ mod tests {
         assert_eq!(r.classify(&c).reject.unwrap().code, "bad_time");
         // A trial end later than the start becomes the start.
         let mut c = cells(Some("active"), Some("12"));
-        c.trial_end = Some(crate::metrics::survey::pack_ts(1014 * DAY, 0));
+        c.trial_end = Some(crate::input::rows::pack_ts(1014 * DAY, 0));
         assert_eq!(r.classify(&c).start, 1014 * DAY);
         // --exclude-free.
         let mut r2 = rule(Money::Amount);
