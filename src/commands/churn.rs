@@ -11,18 +11,19 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, data_rows, detail_with_value, group_order, handle_rejects, norm_key,
-    push_user_cols, resolve_all, row_offsets, user_columns, Rejected,
+    apply_preset, detail_with_value, group_order, handle_rejects, norm_key, push_user_cols,
+    resolve_all, user_columns, Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
 use crate::input::dedup::duplicate_rows;
+use crate::input::ledger::Ledger;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
 use crate::input::read::records;
-use crate::input::rows::{time_cell, TS_BLANK};
+use crate::input::rows::{time_cell, Status, TS_BLANK};
 use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::subscriptions::{self as subs, Acc, Cells, Money, RowRule, Sub};
 use crate::period::PeriodKind;
@@ -441,13 +442,7 @@ pub(crate) fn load(
         decimal_comma: c.args.decimal_comma,
         exclude_free: o.exclude_free,
     };
-    let mut inputs: Vec<InputCount> = sources
-        .iter()
-        .map(|s| InputCount {
-            path: s.display.clone(),
-            ..Default::default()
-        })
-        .collect();
+    let mut ledger = Ledger::new(&sources);
     let mut customers: HashMap<String, u32> = HashMap::new();
     let mut group_ids: HashMap<Vec<Option<String>>, u32> = HashMap::new();
     let mut groups: Vec<Vec<Option<String>>> = Vec::new();
@@ -459,7 +454,6 @@ pub(crate) fn load(
     let mut sub_src: Vec<u32> = Vec::new();
     let mut sub_ids: Vec<Option<String>> = Vec::new();
     let mut latest: Option<i64> = None;
-    let (mut notes_gap, mut notes_amb) = (0u64, 0u64);
     let by_cols: Vec<&StringChunked> = by_names.iter().map(|n| &text[n]).collect();
     let where_cols: Vec<&StringChunked> = where_names.iter().map(|n| &text[n]).collect();
     let mut wh: Vec<Option<&str>> = Vec::with_capacity(where_cols.len());
@@ -472,33 +466,13 @@ pub(crate) fn load(
         let get = |name: &str| text.get(name).map(|ca| ca.get(r));
         let cells = row_cells(&rule, c, short.get(r).unwrap_or(false), dup, &wh, &get);
         let p = rule.classify(&cells);
-        let ic = &mut inputs[f];
-        ic.rows += 1;
-        match p.status {
-            subs::USED => ic.used += 1,
-            subs::BLANK => {
-                ic.blank += 1;
-                continue;
-            }
-            subs::REJECTED => {
-                ic.rejected += 1;
-                continue;
-            }
-            subs::FILTERED => {
-                ic.filtered += 1;
-                continue;
-            }
-            _ => {
-                ic.duplicate += 1;
-                continue;
-            }
+        let status = Status::from_code(p.status);
+        ledger.count(f, status, 1);
+        if status != Status::Used {
+            continue;
         }
-        if p.notes & 1 != 0 {
-            notes_gap += 1;
-        }
-        if p.notes & 2 != 0 {
-            notes_amb += 1;
-        }
+        // Only used subscriptions count towards the daylight-saving warnings.
+        ledger.note_dst(p.notes & 1 != 0, p.notes & 2 != 0, 1);
         for t in std::iter::once(p.start).chain(p.end) {
             if t <= c.now_ms {
                 latest = Some(latest.map_or(t, |l: i64| l.max(t)));
@@ -561,24 +535,22 @@ pub(crate) fn load(
     if groups.is_empty() {
         groups.push(vec![None; c.by.len()]);
     }
-    let total_rows = data_rows(&sources, &inputs, "subscriptions")?;
-    let used: u64 = inputs.iter().map(|i| i.used).sum();
-    let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
-    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
-    let blank: u64 = inputs.iter().map(|i| i.blank).sum();
-    if used == 0 && filtered == 0 {
-        fail!(
-            "no valid subscription in the inputs ({total_rows} rows: {blank} blank, {rejected} rejected); check that --col customer_id=… and --col started_at=… name the right columns (see --rejects FILE for the reasons)"
-        );
-    }
+    ledger.data_rows(&sources, "subscriptions")?;
+    ledger.require_valid(|t| {
+        format!(
+            "no valid subscription in the inputs ({} rows: {} blank, {} rejected); check that --col customer_id=… and --col started_at=… name the right columns (see --rejects FILE for the reasons)",
+            t.rows, t.blank, t.rejected
+        )
+    })?;
+    let rejected = ledger.total().rejected;
 
     // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
     if rejected > 0 && (c.strict || c.rejects.is_some()) {
         progress.phase("finding rejected rows");
-        let offsets = row_offsets(&inputs);
+        let offsets = ledger.offsets();
         let mut found: Vec<Rejected> = Vec::new();
         'outer: for (si, src) in sources.iter().enumerate() {
-            if inputs[si].rejected == 0 {
+            if ledger.inputs()[si].rejected == 0 {
                 continue;
             }
             let table = records(src)?;
@@ -645,9 +617,7 @@ pub(crate) fn load(
     let mut kept_ids = Vec::new();
     for (i, mut s) in out.into_iter().enumerate() {
         if s.start > as_of {
-            let ic = &mut inputs[sub_src[i] as usize];
-            ic.used -= 1;
-            ic.filtered += 1;
+            ledger.refilter_used(sub_src[i] as usize);
             continue;
         }
         if s.end.is_some_and(|e| e > as_of) {
@@ -674,23 +644,14 @@ pub(crate) fn load(
     if o.reasons && idx_of("cancel_reason").is_none() {
         warnings.push("--reasons: no cancel_reason column, so every reason is \"(none)\"; map one with --col cancel_reason=\"<column>\"".to_string());
     }
-    if notes_gap > 0 {
-        warnings.push(format!("{notes_gap} subscriptions had a naive timestamp in a daylight-saving gap, moved forward by the gap"));
-    }
-    if notes_amb > 0 {
-        warnings.push(format!("{notes_amb} subscriptions had a naive timestamp that occurred twice at a daylight-saving change; the earlier instant was taken"));
-    }
-    if rejected > 0 && c.rejects.is_none() {
-        warnings.push(format!(
-            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
-        ));
-    }
+    warnings.extend(ledger.dst_warnings(Some("subscriptions")));
+    warnings.extend(ledger.rejected_warning(c.rejects.is_some()));
     let mut columns = Map::new();
     for (name, idx) in &mapped {
         columns.insert(name.clone(), json!(sources[0].headers[idx[0]]));
     }
     Ok(Loaded {
-        inputs,
+        inputs: ledger.into_inputs(),
         subs: kept,
         groups,
         reasons,

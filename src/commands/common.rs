@@ -139,37 +139,6 @@ pub fn user_columns(
     Ok((by, wheres))
 }
 
-/// The inputs' data rows in total; an error when there are none (a header-only export:
-/// `what` names the records, e.g. "tickets").
-pub fn data_rows(sources: &[Source], inputs: &[InputCount], what: &str) -> Result<u64> {
-    for (s, i) in sources.iter().zip(inputs) {
-        if i.rows == 0 && sources.len() == 1 {
-            fail!(
-                "{}: no data rows (only a header); export again with the {what} included",
-                s.display
-            );
-        }
-    }
-    let total: u64 = inputs.iter().map(|i| i.rows).sum();
-    if total == 0 {
-        fail!("the inputs have no data rows (only headers)");
-    }
-    Ok(total)
-}
-
-/// The global row index (`__g`) at which each input starts.
-pub fn row_offsets(inputs: &[InputCount]) -> Vec<usize> {
-    let mut acc = 0usize;
-    inputs
-        .iter()
-        .map(|i| {
-            let start = acc;
-            acc += i.rows as usize;
-            start
-        })
-        .collect()
-}
-
 /// What every metric command does with the rejected rows it found: under `--strict` the
 /// first is an error naming `FILE:LINE:COLUMN`; with `--rejects FILE` all are written
 /// (an empty file when there are none, so a cron job always finds it).

@@ -13,8 +13,10 @@ use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
+use crate::input::ledger::Ledger;
 use crate::input::mapping::{self, Canon};
 use crate::input::read::records;
+use crate::input::rows::Status;
 use crate::input::values::is_blank;
 use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::stats::KaplanMeier;
@@ -190,13 +192,7 @@ fn load_tenure(
         .column("__short")
         .and_then(|x| x.bool().cloned())
         .map_err(pe)?;
-    let mut inputs: Vec<InputCount> = sources
-        .iter()
-        .map(|s| InputCount {
-            path: s.display.clone(),
-            ..Default::default()
-        })
-        .collect();
+    let mut ledger = Ledger::new(&sources);
     // Classification shared with the rejects pass: Ok(Some(obs)) used, Ok(None) blank,
     // Err((code, column, detail)) rejected; filtered is decided before.
     let classify = |short: bool, t: Option<&str>, ch: Option<&str>| -> TenureRow {
@@ -235,39 +231,42 @@ fn load_tenure(
     let mut obs = Vec::new();
     for r in 0..df.height() {
         let f = fcol.get(r).unwrap_or(0) as usize;
-        let ic = &mut inputs[f];
-        ic.rows += 1;
         if !c
             .wheres
             .iter()
             .zip(&wcols)
             .all(|(w, col)| w.keeps(col.get(r)))
         {
-            ic.filtered += 1;
+            ledger.count(f, Status::Filtered, 1);
             continue;
         }
-        match classify(short.get(r).unwrap_or(false), tcol.get(r), ccol.get(r)) {
+        let status = match classify(short.get(r).unwrap_or(false), tcol.get(r), ccol.get(r)) {
             Ok(Some(o)) => {
-                ic.used += 1;
                 obs.push(o);
+                Status::Used
             }
-            Ok(None) => ic.blank += 1,
-            Err(_) => ic.rejected += 1,
-        }
+            Ok(None) => Status::Blank,
+            Err(_) => Status::Rejected,
+        };
+        ledger.count(f, status, 1);
     }
-    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
-    let total_rows: u64 = inputs.iter().map(|i| i.rows).sum();
-    if total_rows == 0 {
+    let t = ledger.total();
+    // One wording for one or several header-only inputs here.
+    if t.rows == 0 {
         fail!("the inputs have no data rows (only headers)");
     }
-    if obs.is_empty() && inputs.iter().all(|i| i.filtered == 0) {
-        fail!("no valid tenure snapshot in the inputs ({total_rows} rows, {rejected} rejected); check --col tenure=… and --col churned=… (see --rejects FILE for the reasons)");
-    }
+    ledger.require_valid(|t| {
+        format!(
+            "no valid tenure snapshot in the inputs ({} rows, {} rejected); check --col tenure=… and --col churned=… (see --rejects FILE for the reasons)",
+            t.rows, t.rejected
+        )
+    })?;
+    let rejected = t.rejected;
     if rejected > 0 && (c.strict || c.rejects.is_some()) {
         progress.phase("finding rejected rows");
         let mut found = Vec::new();
         'outer: for (si, src) in sources.iter().enumerate() {
-            if inputs[si].rejected == 0 {
+            if ledger.inputs()[si].rejected == 0 {
                 continue;
             }
             let table = records(src)?;
@@ -307,16 +306,14 @@ fn load_tenure(
     } else {
         handle_rejects(&[], &sources, c)?;
     }
-    let mut warnings = Vec::new();
-    if rejected > 0 && c.rejects.is_none() {
-        warnings.push(format!(
-            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
-        ));
-    }
+    let warnings: Vec<String> = ledger
+        .rejected_warning(c.rejects.is_some())
+        .into_iter()
+        .collect();
     let mut columns = Map::new();
     columns.insert("tenure".into(), json!(sources[0].headers[tenure_idx[0]]));
     columns.insert("churned".into(), json!(sources[0].headers[churned_idx[0]]));
-    Ok(Ok((obs, inputs, columns, warnings)))
+    Ok(Ok((obs, ledger.into_inputs(), columns, warnings)))
 }
 
 /// CSV of a survival result: `t, s, se`.

@@ -9,22 +9,23 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, data_rows, group_order, handle_rejects, norm_key, push_user_cols, resolve_all,
-    row_offsets, shared_definition, user_columns, Rejected,
+    apply_preset, group_order, handle_rejects, norm_key, push_user_cols, resolve_all,
+    shared_definition, user_columns, Rejected,
 };
 use crate::assert;
 use crate::error::err;
-use crate::fail;
 use crate::input::dedup::{duplicate_losers, repeated_hashes};
+use crate::input::ledger::Ledger;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
 use crate::input::read::records;
+use crate::input::rows::Status;
 use crate::input::{self, collect, read, rows, FrameCol, Source};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
 use crate::plan::Common;
 use crate::progress::Progress;
-use crate::report::{Col, ColKind, InputCount, Report, Row};
+use crate::report::{Col, ColKind, Report, Row};
 use crate::time;
 
 const GENERIC_SCORE: &[&str] = &["rating", "likelihood to recommend"];
@@ -339,18 +340,9 @@ pub fn compute(
 
     // Counts → per input accounting and per (group, period) cells.
     let points = kind.points().len();
-    let mut inputs: Vec<InputCount> = sources
-        .iter()
-        .map(|s| InputCount {
-            path: s.display.clone(),
-            ..Default::default()
-        })
-        .collect();
+    let mut ledger = Ledger::new(&sources);
     let mut cells: BTreeMap<(Vec<Option<String>>, i32), Counts> = BTreeMap::new();
-    // used + blank + rejected rows per (input, period), so `--last` can move them to filtered.
-    let mut per_file_period: BTreeMap<(usize, i32, u8), u64> = BTreeMap::new();
     let latest = latest_used.get();
-    let (mut dst_gap, mut dst_amb) = (0u64, 0u64);
     let fcol = agg
         .column("__f")
         .and_then(|x| x.u32().cloned())
@@ -373,55 +365,47 @@ pub fn compute(
         let f = fcol.get(r).unwrap_or(0) as usize;
         let (ordinal, status_flags, value) = survey::unpack_outcome(ccol.get(r).unwrap_or(0));
         let n = ncol.get(r).unwrap_or(0);
-        let status = status_flags & 0x0F;
-        if status_flags & rows::FLAG_DST_GAP != 0 {
-            dst_gap += n;
+        ledger.note_dst(
+            status_flags & rows::FLAG_DST_GAP != 0,
+            status_flags & rows::FLAG_DST_AMBIGUOUS != 0,
+            n,
+        );
+        let status = Status::from_code(status_flags);
+        if !matches!(status, Status::Used | Status::Blank | Status::Rejected) {
+            ledger.count(f, status, n);
+            continue;
         }
-        if status_flags & rows::FLAG_DST_AMBIGUOUS != 0 {
-            dst_amb += n;
-        }
-        let ic = &mut inputs[f];
-        ic.rows += n;
+        // Remembered by period, so that `--last` can move them to filtered.
+        ledger.count_in_period(f, ordinal, status, n);
+        let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
+        let cell = cells
+            .entry((key, ordinal))
+            .or_insert_with(|| Counts::new(points));
         match status {
-            rows::USED => ic.used += n,
-            rows::BLANK => ic.blank += n,
-            rows::REJECTED => ic.rejected += n,
-            rows::FILTERED => ic.filtered += n,
-            _ => ic.duplicate += n,
-        }
-        if matches!(status, rows::USED | rows::BLANK | rows::REJECTED) {
-            *per_file_period.entry((f, ordinal, status)).or_default() += n;
-            let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
-            let cell = cells
-                .entry((key, ordinal))
-                .or_insert_with(|| Counts::new(points));
-            match status {
-                rows::USED => cell.dist[value as usize] += n,
-                rows::BLANK => cell.blank += n,
-                _ => cell.rejected += n,
-            }
+            Status::Used => cell.dist[value as usize] += n,
+            Status::Blank => cell.blank += n,
+            _ => cell.rejected += n,
         }
     }
-    let total_rows = data_rows(&sources, &inputs, "responses")?;
-    let used: u64 = inputs.iter().map(|i| i.used).sum();
-    let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
-    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
-    if used == 0 && filtered == 0 {
-        let blank: u64 = inputs.iter().map(|i| i.blank).sum();
-        fail!(
+    ledger.data_rows(&sources, "responses")?;
+    ledger.require_valid(|t| {
+        format!(
             "no valid {} answer in the inputs ({} rows: {} blank, {} rejected); check that --col score=… names the right column (see --rejects FILE for the reasons)",
             kind.name(),
-            total_rows,
-            blank,
-            rejected
-        );
-    }
+            t.rows,
+            t.blank,
+            t.rejected
+        )
+    })?;
+    let rejected = ledger.total().rejected;
+    // Counted before --last moves rows to filtered.
+    let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
 
     // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
     if rejected > 0 && (c.strict || c.rejects.is_some()) {
         progress.phase("finding rejected rows");
-        let rej_per: Vec<u64> = inputs.iter().map(|i| i.rejected).collect();
-        let offsets = row_offsets(&inputs);
+        let rej_per: Vec<u64> = ledger.inputs().iter().map(|i| i.rejected).collect();
+        let offsets = ledger.offsets();
         let time_name = time_idx.as_ref().map(|_| "submitted_at").unwrap_or("");
         let found = find_rejects(
             &sources,
@@ -457,28 +441,13 @@ pub fn compute(
             ordinals = (lo..=hi).collect();
         }
         if let Some(n) = c.last {
-            let a = as_of.unwrap_or(c.now_ms);
-            // The last complete period: the latest whose end is at or before as-of.
-            let mut last_complete = pk.ordinal_of(a, c.tz);
-            if pk.end_ms(last_complete, c.tz) > a {
-                last_complete -= 1;
-            }
+            let last_complete = pk.last_complete(as_of.unwrap_or(c.now_ms), c.tz);
             let first = last_complete - n as i32 + 1;
             ordinals = (first..=last_complete).collect();
             // Rows outside the kept periods are filtered.
             let outside = |o: i32| o != rows::NO_PERIOD && (o < first || o > last_complete);
             cells.retain(|(_, o), _| !outside(*o));
-            for ((f, o, st), n) in &per_file_period {
-                if outside(*o) {
-                    let i = &mut inputs[*f];
-                    i.filtered += n;
-                    match *st {
-                        rows::USED => i.used -= n,
-                        rows::BLANK => i.blank -= n,
-                        _ => i.rejected -= n,
-                    }
-                }
-            }
+            ledger.filter_periods(|o, _| outside(o));
         }
     }
     let min_n = c.min_n;
@@ -567,17 +536,8 @@ pub fn compute(
     if tn == 0 {
         warnings.push("no answers left after filtering: n is 0 and the metrics are null".into());
     }
-    if dst_gap > 0 {
-        warnings.push(format!("{dst_gap} naive timestamps fell in a daylight-saving gap and were moved forward by the gap"));
-    }
-    if dst_amb > 0 {
-        warnings.push(format!("{dst_amb} naive timestamps occurred twice at a daylight-saving change; the earlier instant was taken"));
-    }
-    if rejected > 0 && c.rejects.is_none() {
-        warnings.push(format!(
-            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
-        ));
-    }
+    warnings.extend(ledger.dst_warnings(None));
+    warnings.extend(rejected_warning);
     if let Some(k) = min_n {
         if tn < k {
             warnings.push(format!("only {tn} answers, fewer than --min-n {k}"));
@@ -594,7 +554,7 @@ pub fn compute(
         metric: kind.name().into(),
         as_of: as_of.map(|a| time::format_rfc3339(a, c.tz)),
         definition,
-        inputs,
+        inputs: ledger.into_inputs(),
         by: c.by.clone(),
         period: c.period.map(|p| p.name().to_string()),
         rows,

@@ -11,18 +11,19 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, data_rows, detail_with_value, group_order, handle_rejects, norm_key,
-    push_user_cols, resolve_all, row_offsets, shared_definition, user_columns, Rejected,
+    apply_preset, detail_with_value, group_order, handle_rejects, norm_key, push_user_cols,
+    resolve_all, shared_definition, user_columns, Rejected,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
 use crate::input::dedup::duplicate_rows;
+use crate::input::ledger::Ledger;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
 use crate::input::read::records;
-use crate::input::rows::{time_cell, BLANK, FILTERED, NO_PERIOD, REJECTED, USED};
+use crate::input::rows::{time_cell, Status, NO_PERIOD, REJECTED, USED};
 use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::business_time::{parse_holidays, Schedule};
 use crate::metrics::tickets::{
@@ -31,7 +32,7 @@ use crate::metrics::tickets::{
 };
 use crate::plan::{self, Common};
 use crate::progress::Progress;
-use crate::report::{Col, ColKind, InputCount, Report, Row};
+use crate::report::{Col, ColKind, Report, Row};
 use crate::time;
 
 #[derive(Args, Debug, Clone)]
@@ -618,33 +619,24 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         .map(|b| agg.column(b).and_then(|x| x.str().cloned()))
         .collect::<PolarsResult<_>>()
         .map_err(pe)?;
-    let mut inputs: Vec<InputCount> = sources
-        .iter()
-        .map(|s| InputCount {
-            path: s.display.clone(),
-            ..Default::default()
-        })
-        .collect();
+    let mut ledger = Ledger::new(&sources);
     let mut latest: Option<i64> = None;
-    let (mut dst_gap, mut dst_amb, mut solved_no_time) = (0u64, 0u64, 0u64);
+    let mut solved_no_time = 0u64;
     for r in 0..agg.height() {
         let f = fcol.get(r).unwrap_or(0) as usize;
-        let (_, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
+        let (ordinal, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
         let n = ncol.get(r).unwrap_or(0);
-        if flags & FLAG_DST_GAP != 0 {
-            dst_gap += n;
-        }
-        if flags & FLAG_DST_AMBIGUOUS != 0 {
-            dst_amb += n;
-        }
-        let ic = &mut inputs[f];
-        ic.rows += n;
-        match status {
-            USED => ic.used += n,
-            BLANK => ic.blank += n,
-            REJECTED => ic.rejected += n,
-            FILTERED => ic.filtered += n,
-            _ => ic.duplicate += n,
+        ledger.note_dst(
+            flags & FLAG_DST_GAP != 0,
+            flags & FLAG_DST_AMBIGUOUS != 0,
+            n,
+        );
+        let st = Status::from_code(status);
+        if matches!(st, Status::Used | Status::Rejected) {
+            // Remembered by period, so that `--last` can move them to filtered.
+            ledger.count_in_period(f, ordinal, st, n);
+        } else {
+            ledger.count(f, st, n);
         }
         if status == USED {
             if flags & SOLVED_NO_TIME != 0 {
@@ -655,21 +647,22 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             }
         }
     }
-    let total_rows = data_rows(&sources, &inputs, "tickets")?;
-    let used: u64 = inputs.iter().map(|i| i.used).sum();
-    let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
-    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
-    if used == 0 && filtered == 0 {
-        fail!(
-            "no valid ticket in the inputs ({total_rows} rows, {rejected} rejected); check that --col created_at=… names the creation time (see --rejects FILE for the reasons)"
-        );
-    }
+    ledger.data_rows(&sources, "tickets")?;
+    ledger.require_valid(|t| {
+        format!(
+            "no valid ticket in the inputs ({} rows, {} rejected); check that --col created_at=… names the creation time (see --rejects FILE for the reasons)",
+            t.rows, t.rejected
+        )
+    })?;
+    let rejected = ledger.total().rejected;
+    // Counted before --last moves rows to filtered.
+    let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
 
     // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
     if rejected > 0 && (c.strict || c.rejects.is_some()) {
         progress.phase("finding rejected rows");
-        let rej_per: Vec<u64> = inputs.iter().map(|i| i.rejected).collect();
-        let offsets = row_offsets(&inputs);
+        let rej_per: Vec<u64> = ledger.inputs().iter().map(|i| i.rejected).collect();
+        let offsets = ledger.offsets();
         let found = find_rejects(
             &sources,
             &rej_per,
@@ -695,15 +688,12 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
 
     // Groups → per (group key, period) accumulators.
     let mut cells: BTreeMap<(Vec<Option<String>>, i32), Acc> = BTreeMap::new();
-    let mut per_file_period: BTreeMap<(usize, i32, u8), u64> = BTreeMap::new();
     for r in 0..agg.height() {
-        let f = fcol.get(r).unwrap_or(0) as usize;
         let (ordinal, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
         if !matches!(status, USED | REJECTED) {
             continue;
         }
         let n = ncol.get(r).unwrap_or(0);
-        *per_file_period.entry((f, ordinal, status)).or_default() += n;
         let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
         let cell = cells.entry((key, ordinal)).or_default();
         if status == REJECTED {
@@ -746,24 +736,20 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             ordinals = (lo..=hi).collect();
         }
         if let Some(n) = c.last {
-            let at = as_of.unwrap_or(c.now_ms);
-            let mut last_complete = pk.ordinal_of(at, c.tz);
-            if pk.end_ms(last_complete, c.tz) > at {
-                last_complete -= 1;
-            }
+            let last_complete = pk.last_complete(as_of.unwrap_or(c.now_ms), c.tz);
             let first = last_complete - n as i32 + 1;
             ordinals = (first..=last_complete).collect();
             // Tickets outside the kept periods (open tickets bucketed by resolution included)
             // are filtered.
             // Rejected rows without a period stay rejected.
-            let outside = |o: i32, st: u8| {
+            let outside = |o: i32, st: Status| {
                 if o == NO_PERIOD {
-                    st == USED
+                    st == Status::Used
                 } else {
                     o < first || o > last_complete
                 }
             };
-            cells.retain(|(_, o), _| *o == NO_PERIOD || !outside(*o, REJECTED));
+            cells.retain(|(_, o), _| *o == NO_PERIOD || !outside(*o, Status::Rejected));
             for ((_, o), v) in cells.iter_mut() {
                 if *o == NO_PERIOD {
                     *v = Acc {
@@ -772,17 +758,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
                     };
                 }
             }
-            for ((f, o, st), n) in &per_file_period {
-                if outside(*o, *st) {
-                    let i = &mut inputs[*f];
-                    i.filtered += n;
-                    if *st == USED {
-                        i.used -= n;
-                    } else {
-                        i.rejected -= n;
-                    }
-                }
-            }
+            ledger.filter_periods(outside);
         }
     }
 
@@ -857,17 +833,8 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             "{solved_no_time} tickets have a solved/closed status but no resolved_at; they count as open"
         ));
     }
-    if dst_gap > 0 {
-        warnings.push(format!("{dst_gap} tickets had a naive timestamp in a daylight-saving gap, moved forward by the gap"));
-    }
-    if dst_amb > 0 {
-        warnings.push(format!("{dst_amb} tickets had a naive timestamp that occurred twice at a daylight-saving change; the earlier instant was taken"));
-    }
-    if rejected > 0 && c.rejects.is_none() {
-        warnings.push(format!(
-            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
-        ));
-    }
+    warnings.extend(ledger.dst_warnings(Some("tickets")));
+    warnings.extend(rejected_warning);
     if let Some(k) = min_n {
         if tn < k {
             warnings.push(format!("only {tn} tickets, fewer than --min-n {k}"));
@@ -927,7 +894,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         metric: "tickets".into(),
         as_of: as_of.map(|t| time::format_rfc3339(t, c.tz)),
         definition,
-        inputs,
+        inputs: ledger.into_inputs(),
         by: c.by.clone(),
         period: c.period.map(|p| p.name().to_string()),
         rows,
