@@ -11,8 +11,7 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, detail_with_value, group_order, handle_rejects, norm_key, push_user_cols,
-    resolve_all, user_columns, Rejected,
+    apply_preset, group_order, norm_key, push_user_cols, reject_policy, resolve_all, user_columns,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
@@ -22,10 +21,10 @@ use crate::input::dedup::duplicate_rows;
 use crate::input::ledger::Ledger;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
-use crate::input::read::records;
-use crate::input::rows::{time_cell, Status, TS_BLANK};
+use crate::input::rejects::{self, RecordColumns};
+use crate::input::rows::Status;
 use crate::input::{self, collect, read, FrameCol, Source};
-use crate::metrics::subscriptions::{self as subs, Acc, Cells, Money, RowRule, Sub};
+use crate::metrics::subscriptions::{self as subs, Acc, Money, RowRule, Sub};
 use crate::period::PeriodKind;
 use crate::plan::{self, Common};
 use crate::progress::Progress;
@@ -281,36 +280,6 @@ const SLOTS: &[&str] = &[
     "subscription_id",
 ];
 
-/// The cells of one record, by slot.
-fn row_cells<'a>(
-    rule: &RowRule,
-    c: &Common,
-    short: bool,
-    dup: bool,
-    wheres: &'a [Option<&'a str>],
-    get: &dyn Fn(&str) -> Option<Option<&'a str>>,
-) -> Cells<'a> {
-    let t = |name: &str| get(name).map(|v| time_cell(&c.parser, v, &rule.na));
-    let s = |name: &str| get(name).flatten();
-    Cells {
-        short,
-        dup,
-        wheres,
-        customer: s("customer_id"),
-        started: t("started_at").unwrap_or(TS_BLANK),
-        ended: t("ended_at"),
-        canceled: t("canceled_at"),
-        trial_end: t("trial_end"),
-        period_end: t("current_period_end"),
-        status: s("status"),
-        mrr: s("mrr"),
-        amount: s("amount"),
-        interval: s("interval"),
-        interval_count: s("interval_count"),
-        quantity: s("quantity"),
-    }
-}
-
 /// Map, read and classify the subscription rows; the as-of; rejected rows (`--strict`,
 /// `--rejects`).
 pub(crate) fn load(
@@ -464,7 +433,7 @@ pub(crate) fn load(
         wh.clear();
         wh.extend(where_cols.iter().map(|w| w.get(r)));
         let get = |name: &str| text.get(name).map(|ca| ca.get(r));
-        let cells = row_cells(&rule, c, short.get(r).unwrap_or(false), dup, &wh, &get);
+        let cells = rule.cells(&c.parser, short.get(r).unwrap_or(false), dup, &wh, &get);
         let p = rule.classify(&cells);
         let status = Status::from_code(p.status);
         ledger.count(f, status, 1);
@@ -542,63 +511,21 @@ pub(crate) fn load(
             t.rows, t.blank, t.rejected
         )
     })?;
-    let rejected = ledger.total().rejected;
 
-    // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
-    if rejected > 0 && (c.strict || c.rejects.is_some()) {
-        progress.phase("finding rejected rows");
-        let offsets = ledger.offsets();
-        let mut found: Vec<Rejected> = Vec::new();
-        'outer: for (si, src) in sources.iter().enumerate() {
-            if ledger.inputs()[si].rejected == 0 {
-                continue;
-            }
-            let table = records(src)?;
-            let col_of = |name: &str| -> Option<usize> {
-                if let Some(k) = name.strip_prefix("__w") {
-                    return k.parse::<usize>().ok().map(|k| where_idx[k][si]);
-                }
-                idx_of(name).map(|i| mapped[i].1[si])
-            };
-            let slot_idx: HashMap<&str, usize> = present
-                .iter()
-                .filter_map(|n| col_of(n).map(|i| (n.as_str(), i)))
-                .collect();
-            for (k, row) in table.rows.iter().enumerate() {
-                let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
-                let wh: Vec<Option<&str>> = where_names
-                    .iter()
-                    .map(|n| cell(slot_idx[n.as_str()]))
-                    .collect();
-                let dup = mask
-                    .as_ref()
-                    .is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
-                let get = |name: &str| slot_idx.get(name).map(|&i| cell(i));
-                let cells = row_cells(&rule, c, table.short[k], dup, &wh, &get);
-                let Some(r) = rule.classify(&cells).reject else {
-                    continue;
-                };
-                let (column, value) = match slot_idx.get(r.column) {
-                    Some(&i) => (src.headers[i].clone(), cell(i)),
-                    None => (String::new(), None),
-                };
-                let detail = detail_with_value(&r.detail, &column, value);
-                found.push(Rejected::row(
-                    si,
-                    &table,
-                    k,
-                    column,
-                    format!("{}: {detail}", r.code),
-                ));
-                if c.strict {
-                    break 'outer;
-                }
-            }
-        }
-        handle_rejects(&found, &sources, c)?;
-    } else {
-        handle_rejects(&[], &sources, c)?;
-    }
+    // Rejected rows: positions and reasons from a pass over the inputs that had them.
+    let record_cols = RecordColumns {
+        mapped: &mapped,
+        wheres: &where_idx,
+    };
+    let policy = reject_policy(c, progress);
+    rejects::settle(
+        &sources,
+        &ledger,
+        &record_cols,
+        mask.as_ref(),
+        &rule,
+        &policy,
+    )?;
 
     // As-of: the given instant, else the latest start or end (not later than now).
     let mut warnings = Vec::new();

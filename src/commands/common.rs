@@ -2,18 +2,18 @@
 //! collecting with readable errors, group order, rejected-row files, the stderr summary and
 //! the exit code.
 
-use std::collections::HashMap;
-
 use anyhow::Result;
 use serde_json::{json, Map, Value};
 
-use crate::error::{err, EXIT_ASSERT, EXIT_OK};
+use crate::error::{EXIT_ASSERT, EXIT_OK};
 use crate::fail;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::{self, Applied, Kind};
-use crate::input::{FrameCol, Source, Table};
+use crate::input::rejects::RejectPolicy;
+use crate::input::{FrameCol, Source};
 use crate::output;
 use crate::plan::Common;
+use crate::progress::Progress;
 use crate::report::{InputCount, Report};
 
 /// Resolve an optional canonical column in every source: present in all, or in none.
@@ -69,43 +69,6 @@ pub fn norm_key(v: Option<&str>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A rejected row found by the per-record pass.
-pub struct Rejected {
-    pub source: usize,
-    pub loc: u64,
-    pub column: String,
-    pub reason: String,
-    pub cells: Vec<(String, Option<String>)>,
-}
-
-impl Rejected {
-    /// Record `k` of `table` (input `source`), rejected at `column` (its header, or empty)
-    /// for `reason`; the record's cells go along for `--rejects`.
-    pub fn row(source: usize, table: &Table, k: usize, column: String, reason: String) -> Self {
-        Rejected {
-            source,
-            loc: table.locs[k],
-            column,
-            reason,
-            cells: table
-                .headers
-                .iter()
-                .cloned()
-                .zip(table.rows[k].iter().cloned())
-                .collect(),
-        }
-    }
-}
-
-/// A rejection detail with the offending cell appended (`… (Solved at "2025-01-10")`),
-/// unless the detail already quotes it.
-pub fn detail_with_value(detail: &str, column: &str, value: Option<&str>) -> String {
-    match value {
-        Some(v) if !detail.contains('"') => format!("{detail} ({column} {v:?})"),
-        _ => detail.to_string(),
-    }
-}
-
 /// A column's header index in each input.
 pub type ColumnIndex = Vec<usize>;
 
@@ -139,78 +102,14 @@ pub fn user_columns(
     Ok((by, wheres))
 }
 
-/// What every metric command does with the rejected rows it found: under `--strict` the
-/// first is an error naming `FILE:LINE:COLUMN`; with `--rejects FILE` all are written
-/// (an empty file when there are none, so a cron job always finds it).
-pub fn handle_rejects(found: &[Rejected], sources: &[Source], c: &Common) -> Result<()> {
-    if c.strict {
-        if let Some(r) = found.first() {
-            fail!(
-                "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
-                sources[r.source].position(r.loc),
-                r.column,
-                r.reason
-            );
-        }
+/// How `--strict` and `--rejects FILE` treat the rejected rows of this run.
+pub fn reject_policy<'a>(c: &'a Common, progress: &'a Progress) -> RejectPolicy<'a> {
+    RejectPolicy {
+        strict: c.strict,
+        file: c.rejects.as_deref(),
+        parser: &c.parser,
+        progress,
     }
-    if let Some(p) = &c.rejects {
-        write_rejects(p, sources, found)?;
-    }
-    Ok(())
-}
-
-pub fn write_rejects(path: &str, sources: &[Source], rows: &[Rejected]) -> Result<()> {
-    let mut headers: Vec<String> = Vec::new();
-    for r in rows {
-        for (h, _) in &r.cells {
-            if !headers.contains(h) {
-                headers.push(h.clone());
-            }
-        }
-    }
-    let ndjson = path.ends_with(".ndjson") || path.ends_with(".jsonl");
-    let mut buf: Vec<u8> = Vec::new();
-    if ndjson {
-        for r in rows {
-            let mut m = Map::new();
-            for (h, v) in &r.cells {
-                m.insert(h.clone(), json!(v));
-            }
-            m.insert("cxm_file".into(), json!(sources[r.source].display));
-            m.insert("cxm_line".into(), json!(r.loc));
-            m.insert("cxm_reason".into(), json!(r.reason));
-            buf.extend(serde_json::to_vec(&Value::Object(m)).unwrap_or_default());
-            buf.push(b'\n');
-        }
-    } else {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let mut head: Vec<String> = headers.iter().map(|h| output::csv::neutralise(h)).collect();
-        head.extend(["cxm_file".into(), "cxm_line".into(), "cxm_reason".into()]);
-        w.write_record(&head)?;
-        for r in rows {
-            let map: HashMap<&str, Option<&str>> = r
-                .cells
-                .iter()
-                .map(|(h, v)| (h.as_str(), v.as_deref()))
-                .collect();
-            let mut rec: Vec<String> = headers
-                .iter()
-                .map(|h| {
-                    map.get(h.as_str())
-                        .copied()
-                        .flatten()
-                        .unwrap_or("")
-                        .to_string()
-                })
-                .collect();
-            rec.push(sources[r.source].display.clone());
-            rec.push(r.loc.to_string());
-            rec.push(r.reason.clone());
-            w.write_record(&rec)?;
-        }
-        buf = w.into_inner().map_err(|e| err(e.to_string()))?;
-    }
-    output::sink::Sink::open(Some(path))?.write(&buf)
 }
 
 /// `responses.csv: 10,000 rows, 9,812 used, 150 blank, 38 rejected`

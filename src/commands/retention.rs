@@ -8,19 +8,17 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::churn::{base_definition, check_currencies, common_with_month, load, LoadOpts};
-use super::common::{finish, handle_rejects, resolve_all, Rejected};
+use super::common::{finish, reject_policy, resolve_all};
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
 use crate::input::ledger::Ledger;
 use crate::input::mapping::{self, Canon};
-use crate::input::read::records;
-use crate::input::rows::Status;
-use crate::input::values::is_blank;
+use crate::input::rejects::{self, RecordColumns};
 use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::stats::KaplanMeier;
-use crate::metrics::subscriptions::{self as subs, parse_churned};
+use crate::metrics::subscriptions::{self as subs, Snapshot, TenureRule};
 use crate::output::{self, OutFormat};
 use crate::period::PeriodKind;
 use crate::plan::Common;
@@ -119,10 +117,6 @@ fn survival_total(
     m
 }
 
-/// One tenure row: `Ok(Some(obs))` used, `Ok(None)` blank, `Err((code, column, detail))`
-/// rejected.
-type TenureRow = std::result::Result<Option<(f64, bool)>, (&'static str, &'static str, String)>;
-
 /// Observations, row accounting, the mapping and warnings of a tenure-snapshot input.
 type Tenure = (
     Vec<(f64, bool)>,
@@ -193,62 +187,21 @@ fn load_tenure(
         .and_then(|x| x.bool().cloned())
         .map_err(pe)?;
     let mut ledger = Ledger::new(&sources);
-    // Classification shared with the rejects pass: Ok(Some(obs)) used, Ok(None) blank,
-    // Err((code, column, detail)) rejected; filtered is decided before.
-    let classify = |short: bool, t: Option<&str>, ch: Option<&str>| -> TenureRow {
-        if short {
-            return Err((
-                "field_count",
-                "",
-                "the record has fewer fields than the header".into(),
-            ));
-        }
-        let (Some(t), Some(ch)) = (
-            t.filter(|x| !is_blank(x, &c.na)),
-            ch.filter(|x| !is_blank(x, &c.na)),
-        ) else {
-            return Ok(None);
-        };
-        let tv = match crate::input::values::parse_amount(t, c.args.decimal_comma) {
-            Some(x) if x.is_finite() && x >= 0.0 && !t.trim().starts_with('-') => x,
-            _ => {
-                return Err((
-                    "bad_tenure",
-                    "tenure",
-                    format!("tenure {:?} is not a number ≥ 0", t.trim()),
-                ))
-            }
-        };
-        match parse_churned(ch) {
-            Some(b) => Ok(Some((tv, b))),
-            None => Err((
-                "bad_churned",
-                "churned",
-                format!("churned {:?} is not yes/no/true/false/1/0", ch.trim()),
-            )),
-        }
+    let rule = TenureRule {
+        na: c.na.clone(),
+        wheres: c.wheres.clone(),
+        decimal_comma: c.args.decimal_comma,
     };
     let mut obs = Vec::new();
+    let mut wh: Vec<Option<&str>> = Vec::with_capacity(wcols.len());
     for r in 0..df.height() {
-        let f = fcol.get(r).unwrap_or(0) as usize;
-        if !c
-            .wheres
-            .iter()
-            .zip(&wcols)
-            .all(|(w, col)| w.keeps(col.get(r)))
-        {
-            ledger.count(f, Status::Filtered, 1);
-            continue;
+        wh.clear();
+        wh.extend(wcols.iter().map(|w| w.get(r)));
+        let row = rule.classify(short.get(r).unwrap_or(false), &wh, tcol.get(r), ccol.get(r));
+        ledger.count(fcol.get(r).unwrap_or(0) as usize, row.status(), 1);
+        if let Snapshot::Used(t, churned) = row {
+            obs.push((t, churned));
         }
-        let status = match classify(short.get(r).unwrap_or(false), tcol.get(r), ccol.get(r)) {
-            Ok(Some(o)) => {
-                obs.push(o);
-                Status::Used
-            }
-            Ok(None) => Status::Blank,
-            Err(_) => Status::Rejected,
-        };
-        ledger.count(f, status, 1);
     }
     let t = ledger.total();
     // One wording for one or several header-only inputs here.
@@ -261,51 +214,22 @@ fn load_tenure(
             t.rows, t.rejected
         )
     })?;
-    let rejected = t.rejected;
-    if rejected > 0 && (c.strict || c.rejects.is_some()) {
-        progress.phase("finding rejected rows");
-        let mut found = Vec::new();
-        'outer: for (si, src) in sources.iter().enumerate() {
-            if ledger.inputs()[si].rejected == 0 {
-                continue;
-            }
-            let table = records(src)?;
-            for (k, row) in table.rows.iter().enumerate() {
-                let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
-                if !c
-                    .wheres
-                    .iter()
-                    .zip(&where_idx)
-                    .all(|(w, idx)| w.keeps(cell(idx[si])))
-                {
-                    continue;
-                }
-                let Err((code, column, detail)) =
-                    classify(table.short[k], cell(tenure_idx[si]), cell(churned_idx[si]))
-                else {
-                    continue;
-                };
-                let column = match column {
-                    "tenure" => src.headers[tenure_idx[si]].clone(),
-                    "churned" => src.headers[churned_idx[si]].clone(),
-                    _ => String::new(),
-                };
-                found.push(Rejected::row(
-                    si,
-                    &table,
-                    k,
-                    column,
-                    format!("{code}: {detail}"),
-                ));
-                if c.strict {
-                    break 'outer;
-                }
-            }
-        }
-        handle_rejects(&found, &sources, c)?;
-    } else {
-        handle_rejects(&[], &sources, c)?;
-    }
+    let mapped = [
+        ("tenure".to_string(), tenure_idx.clone()),
+        ("churned".to_string(), churned_idx.clone()),
+    ];
+    let record_cols = RecordColumns {
+        mapped: &mapped,
+        wheres: &where_idx,
+    };
+    rejects::settle(
+        &sources,
+        &ledger,
+        &record_cols,
+        None,
+        &rule,
+        &reject_policy(c, progress),
+    )?;
     let warnings: Vec<String> = ledger
         .rejected_warning(c.rejects.is_some())
         .into_iter()

@@ -9,8 +9,8 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, group_order, handle_rejects, norm_key, push_user_cols, resolve_all,
-    shared_definition, user_columns, Rejected,
+    apply_preset, group_order, norm_key, push_user_cols, reject_policy, resolve_all,
+    shared_definition, user_columns,
 };
 use crate::assert;
 use crate::error::err;
@@ -18,9 +18,9 @@ use crate::input::dedup::{duplicate_losers, repeated_hashes};
 use crate::input::ledger::Ledger;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
-use crate::input::read::records;
+use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::Status;
-use crate::input::{self, collect, read, rows, FrameCol, Source};
+use crate::input::{self, collect, read, rows, FrameCol};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
 use crate::plan::Common;
@@ -117,57 +117,6 @@ pub fn inspect_canons() -> (Vec<(&'static str, Canon)>, Vec<Canon>) {
         ("pmf", score_canon(&ScoreKind::Pmf { numeric: false })),
     ];
     (scores, vec![time_canon(false), ID_CANON, UPDATED_CANON])
-}
-
-/// Re-read the inputs that had rejections, record by record, with the same rule.
-#[allow(clippy::too_many_arguments)]
-fn find_rejects(
-    sources: &[Source],
-    rejected_per_source: &[u64],
-    rule: &RowRule,
-    c: &Common,
-    score_idx: &[usize],
-    time_idx: Option<&Vec<usize>>,
-    where_idx: &[Vec<usize>],
-    mask: Option<&HashSet<u32>>,
-    offsets: &[usize],
-    time_name: &'static str,
-    first_only: bool,
-) -> Result<Vec<Rejected>> {
-    let mut out = Vec::new();
-    for (si, src) in sources.iter().enumerate() {
-        if rejected_per_source[si] == 0 {
-            continue;
-        }
-        let table = records(src)?;
-        for (k, row) in table.rows.iter().enumerate() {
-            let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
-            let ts = time_idx.map(|t| rows::time_cell(&c.parser, cell(t[si]), &c.na));
-            let wh: Vec<Option<&str>> = where_idx.iter().map(|w| cell(w[si])).collect();
-            let dup = mask.is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
-            let o = rule.classify(table.short[k], dup, &wh, ts, cell(score_idx[si]), time_name);
-            if let Some(r) = o.reject {
-                let column = match r.column {
-                    "score" => src.headers[score_idx[si]].clone(),
-                    "" => String::new(),
-                    _ => time_idx
-                        .map(|t| src.headers[t[si]].clone())
-                        .unwrap_or_default(),
-                };
-                out.push(Rejected::row(
-                    si,
-                    &table,
-                    k,
-                    column,
-                    format!("{}: {}", r.code, r.detail),
-                ));
-                if first_only {
-                    return Ok(out);
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 fn headline(kind: &ScoreKind) -> Vec<Col> {
@@ -397,33 +346,23 @@ pub fn compute(
             t.rejected
         )
     })?;
-    let rejected = ledger.total().rejected;
     // Counted before --last moves rows to filtered.
     let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
 
-    // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
-    if rejected > 0 && (c.strict || c.rejects.is_some()) {
-        progress.phase("finding rejected rows");
-        let rej_per: Vec<u64> = ledger.inputs().iter().map(|i| i.rejected).collect();
-        let offsets = ledger.offsets();
-        let time_name = time_idx.as_ref().map(|_| "submitted_at").unwrap_or("");
-        let found = find_rejects(
-            &sources,
-            &rej_per,
-            &rule,
-            &c,
-            &score_idx,
-            time_idx.as_ref(),
-            &where_idx,
-            mask.as_deref(),
-            &offsets,
-            time_name,
-            c.strict,
-        )?;
-        handle_rejects(&found, &sources, &c)?;
-    } else {
-        handle_rejects(&[], &sources, &c)?;
-    }
+    // Rejected rows: positions and reasons from a pass over the inputs that had them.
+    let record_cols = RecordColumns {
+        mapped: &mapped,
+        wheres: &where_idx,
+    };
+    let policy = reject_policy(&c, &progress);
+    rejects::settle(
+        &sources,
+        &ledger,
+        &record_cols,
+        mask.as_deref(),
+        &*rule,
+        &policy,
+    )?;
 
     // As-of: the given instant, else the latest valid time (not later than now).
     let as_of = c.as_of.or(latest);

@@ -11,8 +11,8 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    apply_preset, detail_with_value, group_order, handle_rejects, norm_key, push_user_cols,
-    resolve_all, shared_definition, user_columns, Rejected,
+    apply_preset, group_order, norm_key, push_user_cols, reject_policy, resolve_all,
+    shared_definition, user_columns,
 };
 use crate::assert;
 use crate::cli::CommonArgs;
@@ -22,12 +22,12 @@ use crate::input::dedup::duplicate_rows;
 use crate::input::ledger::Ledger;
 use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
-use crate::input::read::records;
-use crate::input::rows::{time_cell, Status, NO_PERIOD, REJECTED, USED};
-use crate::input::{self, collect, read, FrameCol, Source};
+use crate::input::rejects::{self, RecordColumns};
+use crate::input::rows::{Status, NO_PERIOD, REJECTED, USED};
+use crate::input::{self, collect, read, FrameCol};
 use crate::metrics::business_time::{parse_holidays, Schedule};
 use crate::metrics::tickets::{
-    self as tk, Acc, Bucket, Cells, FrameCols, Sla, TicketRule, ANSWERED, FLAG_DST_AMBIGUOUS,
+    self as tk, Acc, Bucket, FrameCols, Sla, TicketRule, ANSWERED, FLAG_DST_AMBIGUOUS,
     FLAG_DST_GAP, REOPENED, RESOLVED, SOLVED_NO_TIME,
 };
 use crate::plan::{self, Common};
@@ -299,75 +299,6 @@ fn sla_of(
         ));
     }
     Ok(Some(ms))
-}
-
-/// Re-read the inputs that had rejections, record by record, with the same rule.
-#[allow(clippy::too_many_arguments)]
-fn find_rejects(
-    sources: &[Source],
-    rejected_per_source: &[u64],
-    rule: &TicketRule,
-    c: &Common,
-    mapped: &[(String, Vec<usize>)],
-    where_idx: &[Vec<usize>],
-    mask: Option<&HashSet<u32>>,
-    offsets: &[usize],
-    first_only: bool,
-) -> Result<Vec<Rejected>> {
-    let idx = |name: &str, si: usize| mapped.iter().find(|(n, _)| n == name).map(|(_, v)| v[si]);
-    let mut out = Vec::new();
-    for (si, src) in sources.iter().enumerate() {
-        if rejected_per_source[si] == 0 {
-            continue;
-        }
-        let table = records(src)?;
-        for (k, row) in table.rows.iter().enumerate() {
-            let cell = |name: &str| {
-                idx(name, si)
-                    .and_then(|i| row.get(i))
-                    .and_then(|v| v.as_deref())
-            };
-            let created = time_cell(&c.parser, cell("created_at"), &c.na);
-            let first = if idx("first_response_at", si).is_some() {
-                time_cell(&c.parser, cell("first_response_at"), &c.na)
-            } else {
-                tk::first_from_minutes(created, cell("first_response_minutes"), &c.na)
-            };
-            let resolved = time_cell(&c.parser, cell("resolved_at"), &c.na);
-            let wh: Vec<Option<&str>> = where_idx
-                .iter()
-                .map(|w| row.get(w[si]).and_then(|v| v.as_deref()))
-                .collect();
-            let dup = mask.is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
-            let t = rule.classify(&Cells {
-                short: table.short[k],
-                dup,
-                wheres: &wh,
-                created,
-                first,
-                resolved,
-                reopens: cell("reopens"),
-                status: cell("status"),
-            });
-            let Some(r) = t.reject else { continue };
-            let (column, value) = match idx(r.column, si) {
-                Some(i) => (src.headers[i].clone(), cell(r.column)),
-                None => (String::new(), None),
-            };
-            let detail = detail_with_value(&r.detail, &column, value);
-            out.push(Rejected::row(
-                si,
-                &table,
-                k,
-                column,
-                format!("{}: {detail}", r.code),
-            ));
-            if first_only {
-                return Ok(out);
-            }
-        }
-    }
-    Ok(out)
 }
 
 fn i64_list(s: Option<Series>) -> PolarsResult<Vec<i64>> {
@@ -654,30 +585,23 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             t.rows, t.rejected
         )
     })?;
-    let rejected = ledger.total().rejected;
     // Counted before --last moves rows to filtered.
     let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
 
-    // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
-    if rejected > 0 && (c.strict || c.rejects.is_some()) {
-        progress.phase("finding rejected rows");
-        let rej_per: Vec<u64> = ledger.inputs().iter().map(|i| i.rejected).collect();
-        let offsets = ledger.offsets();
-        let found = find_rejects(
-            &sources,
-            &rej_per,
-            &rule,
-            &c,
-            &mapped,
-            &where_idx,
-            mask.as_deref(),
-            &offsets,
-            c.strict,
-        )?;
-        handle_rejects(&found, &sources, &c)?;
-    } else {
-        handle_rejects(&[], &sources, &c)?;
-    }
+    // Rejected rows: positions and reasons from a pass over the inputs that had them.
+    let record_cols = RecordColumns {
+        mapped: &mapped,
+        wheres: &where_idx,
+    };
+    let policy = reject_policy(&c, &progress);
+    rejects::settle(
+        &sources,
+        &ledger,
+        &record_cols,
+        mask.as_deref(),
+        &*rule,
+        &policy,
+    )?;
 
     // As-of: the given instant, else the latest valid time (not later than now).
     let as_of = c.as_of.or(latest);

@@ -6,6 +6,7 @@ pub mod ledger;
 pub mod mapping;
 pub mod presets;
 pub mod read;
+pub mod rejects;
 pub mod rows;
 pub mod values;
 

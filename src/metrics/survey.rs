@@ -8,6 +8,7 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::input::dedup::id_hash;
+use crate::input::rejects::{Record, RecordRule};
 use crate::input::rows::{
     time_cell, unpack_ts, Reject, WhereCol, BLANK, DUPLICATE, FILTERED, FLAG_DST_AMBIGUOUS,
     FLAG_DST_GAP, NO_PERIOD, REJECTED, TS_BAD, TS_BLANK, USED,
@@ -311,6 +312,17 @@ impl RowRule {
             }
         }
         out
+    }
+}
+
+/// The rejects pass asks the same rule about one record (`submitted_at` parsed as the fast
+/// pass parses it).
+impl RecordRule for RowRule {
+    fn reject(&self, r: &Record<'_>) -> Option<Reject> {
+        let ts = r.time("submitted_at", &self.na);
+        let time_col = if ts.is_some() { "submitted_at" } else { "" };
+        self.classify(r.short, r.dup, r.wheres, ts, r.cell("score"), time_col)
+            .reject
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
+use crate::input::rejects::{Record, RecordRule};
 use crate::input::rows::{
     pack_ts, time_cell, unpack_ts, Reject, WhereCol, DUPLICATE, FILTERED, NO_PERIOD, REJECTED,
     TS_BAD, TS_BLANK, USED,
@@ -314,6 +315,30 @@ impl TicketRule {
             t.flags |= REOPENED;
         }
         t
+    }
+}
+
+/// The rejects pass asks the same rule about one record: its cells are built as
+/// [`aggregate`] builds them (the first response from minutes when there is no
+/// `first_response_at` column).
+impl RecordRule for TicketRule {
+    fn reject(&self, r: &Record<'_>) -> Option<Reject> {
+        let created = r.time("created_at", &self.na).unwrap_or(TS_BLANK);
+        let first = match r.time("first_response_at", &self.na) {
+            Some(t) => t,
+            None => first_from_minutes(created, r.cell("first_response_minutes"), &self.na),
+        };
+        self.classify(&Cells {
+            short: r.short,
+            dup: r.dup,
+            wheres: r.wheres,
+            created,
+            first,
+            resolved: r.time("resolved_at", &self.na).unwrap_or(TS_BLANK),
+            reopens: r.cell("reopens"),
+            status: r.cell("status"),
+        })
+        .reject
     }
 }
 

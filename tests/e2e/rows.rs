@@ -96,17 +96,18 @@ fn nps_row_accounting_and_warnings() {
 fn nps_rejects_file_and_strict() {
     let (_d, p) = temp_file("nps.csv", NPS_CSV);
     let text = rejects_of(&nps_args(&p));
+    // Survey reasons quote the offending cell as the other families do (docs/metrics.md).
     let expected = format!(
         "response_id,submitted_at,score,channel,cxm_file,cxm_line,cxm_reason\n\
-         r3,not a date,9,email,{p},4,bad_time: unparseable timestamp; pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y %H:%M')\n\
+         r3,not a date,9,email,{p},4,\"bad_time: unparseable timestamp; pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y %H:%M') (submitted_at \"\"not a date\"\")\"\n\
          r8,2025-03-08 10:00:00,,,{p},9,field_count: the record has fewer fields than the header\n\
-         r9,2025-03-09 10:00:00,11,email,{p},10,out_of_range: score 11 not in 0–10\n"
+         r9,2025-03-09 10:00:00,11,email,{p},10,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n"
     );
     assert_eq!(text, expected);
     assert_eq!(
         strict_error(&nps_args(&p)),
         format!(
-            "cxm: error: {p}:4:submitted_at: rejected row (bad_time: unparseable timestamp; pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y %H:%M')); {FIX_HINT}"
+            "cxm: error: {p}:4:submitted_at: rejected row (bad_time: unparseable timestamp; pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y %H:%M') (submitted_at \"not a date\")); {FIX_HINT}"
         )
     );
 }
@@ -272,10 +273,11 @@ fn churn_rejects_file_and_strict() {
 //   4     c3        abc     no       smb   rejected bad_tenure
 //   5     c4        5       maybe    smb   rejected bad_churned
 //   6     c5        3       no       ent   filtered (--where)
-//   7     c6        4       no             short record, so no segment: --where is
-//   8     c7        2                      checked before the record → filtered
+//   7     c6        4       no             short record (so no segment): the record is
+//   8     c7        2                      checked before --where, as in every family →
+//                                          rejected field_count
 //   9     c8        24      1        smb   used (event at 24)
-// rows 8 = used 2 + blank 1 + rejected 2 (c3, c4) + filtered 3 (c5, c6, c7).
+// rows 8 = used 2 + blank 1 + rejected 4 (c3, c4, c6, c7) + filtered 1 (c5).
 const TENURE_CSV: &[u8] = b"customer_id,tenure,churned,segment\n\
 c1,12,yes,smb\n\
 c2,,no,smb\n\
@@ -294,10 +296,10 @@ fn tenure_args(p: &str) -> Vec<&str> {
 fn tenure_row_accounting_and_warnings() {
     let (_d, p) = temp_file("tenure.csv", TENURE_CSV);
     let v = json_ok(&tenure_args(&p));
-    assert_eq!(v["inputs"], counts(&p, 8, 2, 1, 2, 3, 0));
+    assert_eq!(v["inputs"], counts(&p, 8, 2, 1, 4, 1, 0));
     assert_eq!(
         v["warnings"],
-        json!(["2 rows rejected; write them with their reasons using --rejects FILE"])
+        json!(["4 rows rejected; write them with their reasons using --rejects FILE"])
     );
     // Two churned customers, at 12 and 24 months: n 2, events 2, no censoring.
     assert_eq!(v["total"]["n"], 2);
@@ -311,7 +313,9 @@ fn tenure_rejects_file_and_strict() {
     let expected = format!(
         "customer_id,tenure,churned,segment,cxm_file,cxm_line,cxm_reason\n\
          c3,abc,no,smb,{p},4,\"bad_tenure: tenure \"\"abc\"\" is not a number ≥ 0\"\n\
-         c4,5,maybe,smb,{p},5,\"bad_churned: churned \"\"maybe\"\" is not yes/no/true/false/1/0\"\n"
+         c4,5,maybe,smb,{p},5,\"bad_churned: churned \"\"maybe\"\" is not yes/no/true/false/1/0\"\n\
+         c6,4,no,,{p},7,field_count: the record has fewer fields than the header\n\
+         c7,2,,,{p},8,field_count: the record has fewer fields than the header\n"
     );
     assert_eq!(text, expected);
     assert_eq!(
