@@ -10,6 +10,7 @@ use crate::fail;
 use crate::input::mapping::ColOverrides;
 use crate::input::read::{parse_delimiter, ReadOptions};
 use crate::input::rows::WhereCol;
+use crate::input::schema::{self, Dataset};
 use crate::output::sink::Sink;
 use crate::output::OutFormat;
 use crate::period::PeriodKind;
@@ -87,7 +88,8 @@ pub fn parse_wheres(items: &[String]) -> Result<Vec<WhereCol>> {
     Ok(out)
 }
 
-pub fn common(args: &CommonArgs, known_cols: &[&str]) -> Result<Common> {
+pub fn common(args: &CommonArgs, dataset: Dataset) -> Result<Common> {
+    let known_cols = schema::columns(dataset);
     let tz = time::parse_tz(&args.tz).map_err(|e| crate::error::err(format!("--tz: {e}")))?;
     let input_tz = match &args.input_tz {
         Some(z) => time::parse_tz(z).map_err(|e| crate::error::err(format!("--input-tz: {e}")))?,
@@ -129,15 +131,7 @@ pub fn common(args: &CommonArgs, known_cols: &[&str]) -> Result<Common> {
         );
     }
     if let Some(p) = &args.preset {
-        use crate::input::presets::{check_name, Kind};
-        let kind = if known_cols.contains(&"score") {
-            Kind::Survey
-        } else if known_cols.contains(&"created_at") {
-            Kind::Tickets
-        } else {
-            Kind::Subscriptions
-        };
-        check_name(p, kind)?;
+        crate::input::presets::check_name(p, dataset)?;
     }
     for b in &args.by {
         if b.trim().is_empty() {

@@ -23,6 +23,11 @@ use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
 use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::Status;
+use crate::input::schema::subscriptions::{
+    AMOUNT, CANCELED, CURRENCY, CUSTOMER, ENDED, INTERVAL, INTERVAL_COUNT, MRR, PERIOD_END, PLAN,
+    QUANTITY, REASON, STARTED, STATUS, SUB_ID, TRIAL_END,
+};
+use crate::input::schema::Dataset;
 use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::subscriptions::{self as subs, Acc, Money, RowRule, Sub};
 use crate::period::PeriodKind;
@@ -44,198 +49,6 @@ pub struct ChurnArgs {
     /// Drop subscriptions whose MRR is 0 (free plans)
     #[arg(long)]
     pub exclude_free: bool,
-}
-
-/// Canonical subscription columns (SPEC 4), for `--col`.
-pub const SUB_COLUMNS: &[&str] = &[
-    "customer_id",
-    "started_at",
-    "ended_at",
-    "mrr",
-    "amount",
-    "interval",
-    "interval_count",
-    "quantity",
-    "plan",
-    "status",
-    "currency",
-    "cancel_reason",
-    "subscription_id",
-    "canceled_at",
-    "trial_end",
-    "current_period_end",
-    "tenure",
-    "churned",
-];
-
-const fn canon(name: &'static str, required: bool, own: &'static [&'static str]) -> Canon {
-    Canon {
-        name,
-        required,
-        own,
-        generic: &[],
-    }
-}
-
-const CUSTOMER: Canon = canon(
-    "customer_id",
-    true,
-    &[
-        "customer",
-        "customer uuid",
-        "account code",
-        "account id",
-        "client id",
-        "customer external id",
-    ],
-);
-const STARTED: Canon = Canon {
-    name: "started_at",
-    required: true,
-    own: &[
-        "start date",
-        "start",
-        "started",
-        "start time",
-        "started on",
-        "activated at",
-        "subscription start",
-        "subscription start date",
-    ],
-    generic: &["created", "created at", "created date"],
-};
-const ENDED: Canon = canon(
-    "ended_at",
-    false,
-    &[
-        "ended",
-        "end date",
-        "end",
-        "ended on",
-        "ended date",
-        "expires at",
-        "expired at",
-        "subscription end",
-        "subscription end date",
-    ],
-);
-const MRR: Canon = canon(
-    "mrr",
-    false,
-    &["monthly recurring revenue", "mrr amount", "monthly amount"],
-);
-const AMOUNT: Canon = canon(
-    "amount",
-    false,
-    &[
-        "price",
-        "unit amount",
-        "plan amount",
-        "plan unit price",
-        "unit price",
-    ],
-);
-const INTERVAL: Canon = canon(
-    "interval",
-    false,
-    &[
-        "billing interval",
-        "billing period unit",
-        "interval unit",
-        "plan interval",
-        "recurring interval",
-    ],
-);
-const INTERVAL_COUNT: Canon = canon(
-    "interval_count",
-    false,
-    &[
-        "billing period",
-        "plan interval count",
-        "recurring interval count",
-    ],
-);
-const QUANTITY: Canon = canon("quantity", false, &["qty", "plan quantity", "seats"]);
-const PLAN: Canon = canon(
-    "plan",
-    false,
-    &["plan name", "plan id", "plan nickname", "price id"],
-);
-const STATUS: Canon = canon(
-    "status",
-    false,
-    &["subscription status", "state", "subscription state"],
-);
-const CURRENCY: Canon = canon(
-    "currency",
-    false,
-    &["currency code", "billing currency", "plan currency"],
-);
-const REASON: Canon = canon(
-    "cancel_reason",
-    false,
-    &[
-        "cancellation reason",
-        "cancel reason",
-        "cancel reason code",
-        "churn reason",
-        "cancellation details reason",
-        "cancellation reason code",
-    ],
-);
-const SUB_ID: Canon = canon(
-    "subscription_id",
-    false,
-    &["id", "subscription", "uuid", "subscription uuid"],
-);
-const CANCELED: Canon = canon(
-    "canceled_at",
-    false,
-    &[
-        "cancelled at",
-        "canceled",
-        "cancelled",
-        "cancellation date",
-        "canceled date",
-    ],
-);
-const TRIAL_END: Canon = canon(
-    "trial_end",
-    false,
-    &[
-        "trial end",
-        "trial ends at",
-        "trial end date",
-        "trial ended at",
-    ],
-);
-const PERIOD_END: Canon = canon(
-    "current_period_end",
-    false,
-    &["current period end", "current term end", "period end"],
-);
-
-/// The subscription columns `cxm churn` maps, for `cxm inspect` (`amount` is used only
-/// without `mrr`; `interval`, `interval_count` and `quantity` only with `amount`).
-pub fn inspect_canons() -> Vec<Canon> {
-    vec![
-        CUSTOMER,
-        STARTED,
-        ENDED,
-        MRR,
-        AMOUNT,
-        INTERVAL,
-        INTERVAL_COUNT,
-        QUANTITY,
-        PLAN,
-        STATUS,
-        CURRENCY,
-        REASON,
-        SUB_ID,
-        CANCELED,
-        TRIAL_END,
-        PERIOD_END,
-    ]
 }
 
 /// What the loader needs beyond the common settings.
@@ -597,7 +410,7 @@ pub(crate) fn common_with_month(args: &CommonArgs) -> Result<Common> {
     if a.period.is_none() {
         a.period = Some("month".into());
     }
-    plan::common(&a, SUB_COLUMNS)
+    plan::common(&a, Dataset::Subscriptions)
 }
 
 /// Several currencies are an error unless the rows are grouped by currency.

@@ -15,6 +15,7 @@ use serde_json::{json, Map};
 
 use crate::cli::{CesArgs, CsatArgs, NpsArgs, PmfArgs};
 use crate::fail;
+use crate::input::schema::Dataset;
 use crate::metrics::stats::{self, NpsMethod};
 use crate::metrics::survey::{CsatScale, ScoreKind, Settings};
 use crate::plan::{self, Common};
@@ -45,7 +46,7 @@ pub fn nps(a: &NpsArgs) -> Result<u8> {
 
 /// The NPS report, computed without printing or writing.
 pub fn nps_compute(a: &NpsArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let c = plan::common(&a.common, Dataset::Survey)?;
     let method = match a.ci.as_str() {
         "adjusted-wald" => NpsMethod::AdjustedWald,
         "wald" => NpsMethod::Wald,
@@ -69,7 +70,7 @@ pub fn csat(a: &CsatArgs) -> Result<u8> {
 
 /// The CSAT report, computed without printing or writing.
 pub fn csat_compute(a: &CsatArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let c = plan::common(&a.common, Dataset::Survey)?;
     let (scale, default_sat) = match a.scale.to_lowercase().as_str() {
         "2" => (CsatScale::Points(2), 2),
         "3" => (CsatScale::Points(3), 3),
@@ -120,7 +121,7 @@ pub fn ces(a: &CesArgs) -> Result<u8> {
 
 /// The CES report, computed without printing or writing.
 pub fn ces_compute(a: &CesArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let c = plan::common(&a.common, Dataset::Survey)?;
     let scale: i64 = match a.scale.as_str() {
         "5" => 5,
         "7" => 7,
@@ -159,7 +160,7 @@ pub fn pmf(a: &PmfArgs) -> Result<u8> {
 
 /// The PMF report, computed without printing or writing.
 pub fn pmf_compute(a: &PmfArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let c = plan::common(&a.common, Dataset::Survey)?;
     let numeric = match a.scale.as_deref() {
         None => false,
         Some("3") => true,

@@ -14,8 +14,9 @@ use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
 use crate::input::ledger::Ledger;
-use crate::input::mapping::{self, Canon};
+use crate::input::mapping;
 use crate::input::rejects::{self, RecordColumns};
+use crate::input::schema::subscriptions::{CHURNED, TENURE};
 use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::stats::KaplanMeier;
 use crate::metrics::subscriptions::{self as subs, Snapshot, TenureRule};
@@ -46,31 +47,6 @@ pub struct RetentionArgs {
     #[arg(long, value_name = "days|weeks|months|years", default_value = "months")]
     pub tenure_unit: String,
 }
-
-const TENURE: Canon = Canon {
-    name: "tenure",
-    required: false,
-    own: &[
-        "tenure months",
-        "tenure in months",
-        "months active",
-        "lifetime months",
-    ],
-    generic: &[],
-};
-const CHURNED: Canon = Canon {
-    name: "churned",
-    required: true,
-    own: &[
-        "churn",
-        "is churned",
-        "has churned",
-        "exited",
-        "attrition",
-        "attrited",
-    ],
-    generic: &[],
-};
 
 fn parse_at(s: &str) -> Result<Vec<f64>> {
     let mut v = Vec::new();

@@ -16,10 +16,11 @@ use crate::assert;
 use crate::error::err;
 use crate::input::dedup::{duplicate_losers, repeated_hashes};
 use crate::input::ledger::Ledger;
-use crate::input::mapping::{self, Canon};
+use crate::input::mapping;
 use crate::input::presets::Kind;
 use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::Status;
+use crate::input::schema::survey::{score_canon, time_canon, ID_CANON, UPDATED_CANON};
 use crate::input::{self, collect, read, rows, FrameCol};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
@@ -27,97 +28,6 @@ use crate::plan::Common;
 use crate::progress::Progress;
 use crate::report::{Col, ColKind, Report, Row};
 use crate::time;
-
-const GENERIC_SCORE: &[&str] = &["rating", "likelihood to recommend"];
-
-fn score_canon(kind: &ScoreKind) -> Canon {
-    let own: &'static [&'static str] = match kind {
-        ScoreKind::Nps => &[
-            "nps",
-            "nps score",
-            "likelihood to recommend",
-            "how likely are you to recommend us",
-        ],
-        ScoreKind::Csat { .. } => &[
-            "csat",
-            "satisfaction",
-            "satisfaction score",
-            "csat score",
-            "satisfaction rating",
-            "customer satisfaction rating",
-        ],
-        ScoreKind::Ces { .. } => &["ces", "effort", "effort score", "ces score"],
-        ScoreKind::Pmf { .. } => &["pmf", "pmf score", "disappointment", "how disappointed"],
-    };
-    Canon {
-        name: "score",
-        required: true,
-        own,
-        generic: GENERIC_SCORE,
-    }
-}
-
-pub const SURVEY_COLUMNS: &[&str] = &[
-    "score",
-    "submitted_at",
-    "response_id",
-    "customer_id",
-    "comment",
-    "updated_at",
-];
-
-fn time_canon(required: bool) -> Canon {
-    Canon {
-        name: "submitted_at",
-        required,
-        own: &[
-            "submitted",
-            "submit date",
-            "submitted date",
-            "date submitted",
-            "response date",
-            "responded at",
-            "completed at",
-            "recorded date",
-            "end date",
-        ],
-        generic: &["created_at", "created", "date", "timestamp", "time"],
-    }
-}
-const ID_CANON: Canon = Canon {
-    name: "response_id",
-    required: false,
-    own: &["response id", "responseid", "survey response id"],
-    generic: &[],
-};
-const UPDATED_CANON: Canon = Canon {
-    name: "updated_at",
-    required: false,
-    own: &["updated", "last updated", "modified at"],
-    generic: &[],
-};
-
-/// The survey columns as the metric commands map them, for `cxm inspect`: the score as each
-/// metric (nps, csat, ces, pmf) maps it, then `submitted_at`, `response_id`, `updated_at`.
-pub fn inspect_canons() -> (Vec<(&'static str, Canon)>, Vec<Canon>) {
-    let csat = ScoreKind::Csat {
-        scale: survey::CsatScale::Points(5),
-        invert: false,
-        satisfied: 4,
-    };
-    let ces = ScoreKind::Ces {
-        scale: 7,
-        invert: false,
-        easy: 5,
-    };
-    let scores = vec![
-        ("nps", score_canon(&ScoreKind::Nps)),
-        ("csat", score_canon(&csat)),
-        ("ces", score_canon(&ces)),
-        ("pmf", score_canon(&ScoreKind::Pmf { numeric: false })),
-    ];
-    (scores, vec![time_canon(false), ID_CANON, UPDATED_CANON])
-}
 
 fn headline(kind: &ScoreKind) -> Vec<Col> {
     let c = |key, label, kind| Col { key, label, kind };
@@ -172,7 +82,7 @@ pub fn compute(
     let time_needed = c.period.is_some() || c.since.is_some() || c.until.is_some();
 
     // Column mapping, per source.
-    let score_c = score_canon(&kind);
+    let score_c = score_canon(kind.name());
     let mut score_idx = Vec::new();
     for s in &sources {
         score_idx.push(mapping::resolve(&s.display, &s.headers, &score_c, &c.cols)?.unwrap_or(0));

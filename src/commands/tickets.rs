@@ -24,6 +24,11 @@ use crate::input::mapping::{self, Canon};
 use crate::input::presets::Kind;
 use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::{Status, NO_PERIOD, REJECTED, USED};
+use crate::input::schema::tickets::{
+    CHANNEL, CREATED, FIRST, FIRST_BUSINESS_MINUTES, FIRST_MINUTES, ID, PRIORITY, REOPENS,
+    RESOLVED_C, RES_BUSINESS_MINUTES, RES_MINUTES, STATUS, UPDATED,
+};
+use crate::input::schema::Dataset;
 use crate::input::{self, collect, read, FrameCol};
 use crate::metrics::business_time::{parse_holidays, Schedule};
 use crate::metrics::tickets::{
@@ -64,152 +69,6 @@ pub struct TicketsArgs {
     /// business-hours ones with --business-hours/--schedule) instead of recomputing them
     #[arg(long)]
     pub use_exported_durations: bool,
-}
-
-/// Canonical ticket columns (SPEC 4), for `--col`.
-pub const TICKET_COLUMNS: &[&str] = &[
-    "created_at",
-    "ticket_id",
-    "first_response_at",
-    "first_response_minutes",
-    "first_response_business_minutes",
-    "resolution_minutes",
-    "resolution_business_minutes",
-    "resolved_at",
-    "reopens",
-    "status",
-    "priority",
-    "channel",
-    "updated_at",
-];
-
-const CREATED: Canon = Canon {
-    name: "created_at",
-    required: true,
-    own: &[
-        "created",
-        "created time",
-        "created date",
-        "opened at",
-        "date created",
-        "created on",
-        "creation date",
-    ],
-    generic: &[],
-};
-const ID: Canon = Canon {
-    name: "ticket_id",
-    required: false,
-    own: &["id", "ticket id", "ticket number", "ticket"],
-    generic: &[],
-};
-const FIRST: Canon = Canon {
-    name: "first_response_at",
-    required: false,
-    own: &[
-        "first reply at",
-        "first responded at",
-        "first response time",
-        "first response at",
-        "initial response time",
-        "first replied at",
-    ],
-    generic: &[],
-};
-/// Zendesk's CSV export has no first-reply timestamp, only the elapsed calendar minutes.
-const FIRST_MINUTES: Canon = Canon {
-    name: "first_response_minutes",
-    required: false,
-    own: &["first reply time in minutes", "first reply time minutes"],
-    generic: &[],
-};
-/// Exported durations (`--use-exported-durations`), in minutes.
-const FIRST_BUSINESS_MINUTES: Canon = Canon {
-    name: "first_response_business_minutes",
-    required: false,
-    own: &["first reply time in minutes within business hours"],
-    generic: &[],
-};
-const RES_MINUTES: Canon = Canon {
-    name: "resolution_minutes",
-    required: false,
-    own: &["full resolution time in minutes"],
-    generic: &[],
-};
-const RES_BUSINESS_MINUTES: Canon = Canon {
-    name: "resolution_business_minutes",
-    required: false,
-    own: &["full resolution time in minutes within business hours"],
-    generic: &[],
-};
-const RESOLVED_C: Canon = Canon {
-    name: "resolved_at",
-    required: false,
-    own: &[
-        "solved at",
-        "solved",
-        "resolved time",
-        "resolved",
-        "closed at",
-        "resolved date",
-        "solved time",
-    ],
-    generic: &[],
-};
-const REOPENS: Canon = Canon {
-    name: "reopens",
-    required: false,
-    own: &["reopen count", "reopened count", "number of reopens"],
-    generic: &[],
-};
-const STATUS: Canon = Canon {
-    name: "status",
-    required: false,
-    own: &["ticket status", "state"],
-    generic: &[],
-};
-const PRIORITY: Canon = Canon {
-    name: "priority",
-    required: false,
-    own: &["ticket priority"],
-    generic: &[],
-};
-const CHANNEL: Canon = Canon {
-    name: "channel",
-    required: false,
-    own: &["via", "source", "ticket channel", "via channel"],
-    generic: &[],
-};
-const UPDATED: Canon = Canon {
-    name: "updated_at",
-    required: false,
-    own: &[
-        "updated",
-        "last updated",
-        "last updated time",
-        "updated time",
-    ],
-    generic: &[],
-};
-
-/// The ticket columns in the order `cxm tickets` maps them, for `cxm inspect`
-/// (`first_response_minutes` is used only without `first_response_at`).
-pub fn inspect_canons() -> Vec<Canon> {
-    vec![
-        CREATED,
-        ID,
-        FIRST,
-        FIRST_MINUTES,
-        FIRST_BUSINESS_MINUTES,
-        RES_MINUTES,
-        RES_BUSINESS_MINUTES,
-        RESOLVED_C,
-        REOPENS,
-        STATUS,
-        PRIORITY,
-        CHANNEL,
-        UPDATED,
-    ]
 }
 
 /// Table columns: the breach % of each SLA that was given (none without `--sla-*`).
@@ -315,7 +174,7 @@ pub fn run(a: &TicketsArgs) -> Result<u8> {
 
 /// Compute the ticket report without printing or writing anything.
 pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
-    let mut c = plan::common(&a.common, TICKET_COLUMNS)?;
+    let mut c = plan::common(&a.common, Dataset::Tickets)?;
     let bucket = Bucket::parse(&a.bucket_by).map_err(|e| err(format!("--bucket-by: {e}")))?;
     let unit = match a.unit.to_ascii_lowercase().as_str() {
         u @ ("auto" | "minutes" | "hours" | "days") => u.to_string(),

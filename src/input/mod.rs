@@ -8,6 +8,7 @@ pub mod presets;
 pub mod read;
 pub mod rejects;
 pub mod rows;
+pub mod schema;
 pub mod values;
 
 use anyhow::Result;
