@@ -164,3 +164,25 @@ pub fn pct(a: u64, b: u64) -> Value {
         num(Some(100.0 * a as f64 / b as f64))
     }
 }
+
+/// Group keys sort in byte order, blank last.
+pub fn group_order(a: &[Option<String>], b: &[Option<String>]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = match (x, y) {
+            (Some(x), Some(y)) => x.as_bytes().cmp(y.as_bytes()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+pub fn norm_key(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}

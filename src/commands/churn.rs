@@ -10,9 +10,6 @@ use clap::Args;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    apply_preset, group_order, norm_key, push_user_cols, reject_policy, resolve_all, user_columns,
-};
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
@@ -28,11 +25,13 @@ use crate::input::schema::subscriptions::{
     QUANTITY, REASON, STARTED, STATUS, SUB_ID, TRIAL_END,
 };
 use crate::input::schema::Dataset;
+use crate::input::schema::{push_user_cols, resolve_all, user_columns};
 use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::subscriptions::{self as subs, Acc, Money, RowRule, Sub};
 use crate::period::PeriodKind;
 use crate::plan::{self, Common};
 use crate::progress::Progress;
+use crate::report::{group_order, norm_key};
 use crate::report::{Col, ColKind, InputCount, Report, Row};
 use crate::time;
 
@@ -105,7 +104,9 @@ pub(crate) fn load(
         Some(s) => s,
         None => read::open_all(&c.files, &c.read)?,
     };
-    let preset = apply_preset(c, &mut sources, Kind::Subscriptions, "churn")?.map(|p| p.name);
+    let preset = c
+        .absorb_preset(&mut sources, Kind::Subscriptions, "churn")?
+        .map(|p| p.name);
     let c: &Common = c;
     // A column given to one canonical name with --col is not also detected as another.
     let claimed: Vec<HashSet<usize>> = sources
@@ -119,7 +120,7 @@ pub(crate) fn load(
         })
         .collect();
     let opt = |canon: &Canon| -> Result<Option<Vec<usize>>> {
-        let found = resolve_all(&sources, canon, c)?;
+        let found = resolve_all(&sources, canon, &c.cols)?;
         if c.cols.0.contains_key(canon.name) {
             return Ok(found);
         }
@@ -127,7 +128,7 @@ pub(crate) fn load(
     };
     let mut mapped: Vec<(String, Vec<usize>)> = Vec::new();
     for canon in [&CUSTOMER, &STARTED] {
-        let v = resolve_all(&sources, canon, c)?
+        let v = resolve_all(&sources, canon, &c.cols)?
             .ok_or_else(|| err(format!("internal: {} is required", canon.name)))?;
         mapped.push((canon.name.into(), v));
     }
@@ -170,7 +171,7 @@ pub(crate) fn load(
         }
     }
     let idx_of = |name: &str| mapped.iter().position(|(n, _)| n == name);
-    let (by_idx, where_idx) = user_columns(&sources, c, &mapped)?;
+    let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
 
     let mut cols: Vec<FrameCol> = SLOTS
         .iter()
@@ -330,7 +331,7 @@ pub(crate) fn load(
         mapped: &mapped,
         wheres: &where_idx,
     };
-    let policy = reject_policy(c, progress);
+    let policy = c.reject_policy(progress);
     rejects::settle(
         &sources,
         &ledger,
@@ -432,7 +433,7 @@ pub(crate) fn check_currencies(l: &Loaded, c: &Common) -> Result<()> {
 
 /// The basic definition members.
 pub(crate) fn base_definition(c: &Common, l: &Loaded) -> Map<String, Value> {
-    super::common::shared_definition(c, l.preset, l.columns.clone())
+    c.definition(l.preset, l.columns.clone())
 }
 
 fn headline() -> Vec<Col> {

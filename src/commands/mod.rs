@@ -2,7 +2,6 @@
 
 pub mod check;
 pub mod churn;
-pub mod common;
 pub mod inspect;
 pub mod report;
 pub mod retention;
@@ -14,12 +13,14 @@ use anyhow::Result;
 use serde_json::{json, Map};
 
 use crate::cli::{CesArgs, CsatArgs, NpsArgs, PmfArgs};
+use crate::error::{EXIT_ASSERT, EXIT_OK};
 use crate::fail;
 use crate::input::schema::Dataset;
 use crate::metrics::stats::{self, NpsMethod};
 use crate::metrics::survey::{CsatScale, ScoreKind, Settings};
+use crate::output;
 use crate::plan::{self, Common};
-use crate::report::Report;
+use crate::report::{InputCount, Report};
 
 /// Render a computed report in its command's format, write it (stdout or `-o`), print the
 /// warnings and return the exit code.
@@ -29,7 +30,7 @@ pub fn emit(report: &Report, c: Common) -> Result<u8> {
     if let Some(sink) = c.sink.take() {
         sink.write(&bytes)?;
     }
-    common::finish(report, &c)
+    finish(report, &c)
 }
 
 fn settings(confidence: f64, method: NpsMethod) -> Settings {
@@ -179,4 +180,56 @@ pub fn pmf_compute(a: &PmfArgs) -> Result<(Report, Common)> {
     d.insert("confidence".into(), json!(c.confidence));
     let s = settings(c.confidence, NpsMethod::AdjustedWald);
     survey::compute(ScoreKind::Pmf { numeric }, c, s, d)
+}
+
+/// `responses.csv: 10,000 rows, 9,812 used, 150 blank, 38 rejected`
+pub fn summary_line(i: &InputCount) -> String {
+    use output::table::thousands;
+    let mut s = format!(
+        "{}: {} rows, {} used, {} blank, {} rejected",
+        i.path,
+        thousands(i.rows),
+        thousands(i.used),
+        thousands(i.blank),
+        thousands(i.rejected)
+    );
+    if i.filtered > 0 {
+        s.push_str(&format!(", {} filtered", thousands(i.filtered)));
+    }
+    if i.duplicate > 0 {
+        s.push_str(&format!(", {} duplicate", thousands(i.duplicate)));
+    }
+    s
+}
+
+/// Warnings, per-input summary lines and failed checks on stderr; the exit code.
+pub fn finish(report: &Report, c: &Common) -> Result<u8> {
+    if !c.quiet {
+        for w in &report.warnings {
+            eprintln!("cxm: warning: {w}");
+        }
+        if matches!(
+            c.format,
+            output::OutFormat::Table | output::OutFormat::Markdown
+        ) {
+            for i in &report.inputs {
+                eprintln!("{}", summary_line(i));
+            }
+        }
+    }
+    for ch in &report.checks {
+        if !ch.passed {
+            let v = ch.value.map_or("null".to_string(), |v| format!("{v}"));
+            eprintln!(
+                "cxm: assert failed: {} (value {v}{})",
+                ch.assert,
+                if ch.low_n { ", low n" } else { "" }
+            );
+        }
+    }
+    Ok(if report.failed() {
+        EXIT_ASSERT
+    } else {
+        EXIT_OK
+    })
 }

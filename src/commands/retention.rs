@@ -8,7 +8,7 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::churn::{base_definition, check_currencies, common_with_month, load, LoadOpts};
-use super::common::{finish, reject_policy, resolve_all};
+use super::finish;
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
@@ -16,6 +16,7 @@ use crate::fail;
 use crate::input::ledger::Ledger;
 use crate::input::mapping;
 use crate::input::rejects::{self, RecordColumns};
+use crate::input::schema::resolve_all;
 use crate::input::schema::subscriptions::{CHURNED, TENURE};
 use crate::input::{self, collect, read, FrameCol, Source};
 use crate::metrics::stats::KaplanMeier;
@@ -107,11 +108,11 @@ fn load_tenure(
     progress: &Progress,
 ) -> Result<std::result::Result<Tenure, Vec<Source>>> {
     let sources = read::open_all(&c.files, &c.read)?;
-    let Some(tenure_idx) = resolve_all(&sources, &TENURE, c)? else {
+    let Some(tenure_idx) = resolve_all(&sources, &TENURE, &c.cols)? else {
         return Ok(Err(sources));
     };
-    let churned_idx =
-        resolve_all(&sources, &CHURNED, c)?.ok_or_else(|| err("internal: churned is required"))?;
+    let churned_idx = resolve_all(&sources, &CHURNED, &c.cols)?
+        .ok_or_else(|| err("internal: churned is required"))?;
     let user_col = |name: &str| -> Result<Vec<usize>> {
         sources
             .iter()
@@ -204,7 +205,7 @@ fn load_tenure(
         &record_cols,
         None,
         &rule,
-        &reject_policy(c, progress),
+        &c.reject_policy(progress),
     )?;
     let warnings: Vec<String> = ledger
         .rejected_warning(c.rejects.is_some())

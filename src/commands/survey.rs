@@ -8,10 +8,6 @@ use anyhow::Result;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    apply_preset, group_order, norm_key, push_user_cols, reject_policy, resolve_all,
-    shared_definition, user_columns,
-};
 use crate::assert;
 use crate::error::err;
 use crate::input::dedup::{duplicate_losers, repeated_hashes};
@@ -21,11 +17,13 @@ use crate::input::presets::Kind;
 use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::Status;
 use crate::input::schema::survey::{score_canon, time_canon, ID_CANON, UPDATED_CANON};
+use crate::input::schema::{push_user_cols, resolve_all, user_columns};
 use crate::input::{self, collect, read, rows, FrameCol};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
 use crate::plan::Common;
 use crate::progress::Progress;
+use crate::report::{group_order, norm_key};
 use crate::report::{Col, ColKind, Report, Row};
 use crate::time;
 
@@ -77,7 +75,9 @@ pub fn compute(
     let mut sources = read::open_all(&c.files, &c.read)?;
     // A vendor preset (SPEC 5): its mapping fills what --col left open; its zone and date
     // formats apply to the time columns; its filters make rows `filtered`.
-    let preset = apply_preset(&mut c, &mut sources, Kind::Survey, kind.name())?.map(|p| p.name);
+    let preset = c
+        .absorb_preset(&mut sources, Kind::Survey, kind.name())?
+        .map(|p| p.name);
     timer.mark("open and check inputs");
     let time_needed = c.period.is_some() || c.since.is_some() || c.until.is_some();
 
@@ -87,14 +87,14 @@ pub fn compute(
     for s in &sources {
         score_idx.push(mapping::resolve(&s.display, &s.headers, &score_c, &c.cols)?.unwrap_or(0));
     }
-    let time_idx = resolve_all(&sources, &time_canon(time_needed), &c)?;
+    let time_idx = resolve_all(&sources, &time_canon(time_needed), &c.cols)?;
     let id_idx = if c.keep_duplicates {
         None
     } else {
-        resolve_all(&sources, &ID_CANON, &c)?
+        resolve_all(&sources, &ID_CANON, &c.cols)?
     };
     let upd_idx = if id_idx.is_some() {
-        resolve_all(&sources, &UPDATED_CANON, &c)?
+        resolve_all(&sources, &UPDATED_CANON, &c.cols)?
     } else {
         None
     };
@@ -102,7 +102,7 @@ pub fn compute(
     if let Some(t) = &time_idx {
         mapped.push(("submitted_at".into(), t.clone()));
     }
-    let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
+    let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
 
     let mut cols = vec![FrameCol {
         name: "score".into(),
@@ -264,7 +264,7 @@ pub fn compute(
         mapped: &mapped,
         wheres: &where_idx,
     };
-    let policy = reject_policy(&c, &progress);
+    let policy = c.reject_policy(&progress);
     rejects::settle(
         &sources,
         &ledger,
@@ -397,7 +397,7 @@ pub fn compute(
     for (name, idx) in &mapped {
         colmap.insert(name.clone(), json!(sources[0].headers[idx[0]]));
     }
-    definition.extend(shared_definition(&c, preset, colmap));
+    definition.extend(c.definition(preset, colmap));
 
     let mut report = Report {
         metric: kind.name().into(),

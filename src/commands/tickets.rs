@@ -10,10 +10,6 @@ use clap::Args;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    apply_preset, group_order, norm_key, push_user_cols, reject_policy, resolve_all,
-    shared_definition, user_columns,
-};
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
@@ -29,6 +25,7 @@ use crate::input::schema::tickets::{
     RESOLVED_C, RES_BUSINESS_MINUTES, RES_MINUTES, STATUS, UPDATED,
 };
 use crate::input::schema::Dataset;
+use crate::input::schema::{push_user_cols, resolve_all, user_columns};
 use crate::input::{self, collect, read, FrameCol};
 use crate::metrics::business_time::{parse_holidays, Schedule};
 use crate::metrics::tickets::{
@@ -37,6 +34,7 @@ use crate::metrics::tickets::{
 };
 use crate::plan::{self, Common};
 use crate::progress::Progress;
+use crate::report::{group_order, norm_key};
 use crate::report::{Col, ColKind, Report, Row};
 use crate::time;
 
@@ -201,7 +199,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let progress = Progress::start(c.progress);
 
     let mut sources = read::open_all(&c.files, &c.read)?;
-    let preset = apply_preset(&mut c, &mut sources, Kind::Tickets, "tickets")?;
+    let preset = c.absorb_preset(&mut sources, Kind::Tickets, "tickets")?;
 
     // Column mapping, per source. A column given to one canonical name with --col is not
     // also detected as another (`--col created_at=First_Response_Time` must not make the
@@ -217,13 +215,13 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         })
         .collect();
     let opt = |canon: &Canon| -> Result<Option<Vec<usize>>> {
-        let found = resolve_all(&sources, canon, &c)?;
+        let found = resolve_all(&sources, canon, &c.cols)?;
         if c.cols.0.contains_key(canon.name) {
             return Ok(found);
         }
         Ok(found.filter(|v| !v.iter().zip(&claimed).any(|(i, cl)| cl.contains(i))))
     };
-    let created_idx = resolve_all(&sources, &CREATED, &c)?
+    let created_idx = resolve_all(&sources, &CREATED, &c.cols)?
         .ok_or_else(|| err("internal: created_at is required"))?;
     let first_idx = opt(&FIRST)?;
     let minutes_idx = if first_idx.is_none() {
@@ -297,7 +295,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             mapped.push((name.into(), v.clone()));
         }
     }
-    let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
+    let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
 
     // Only the columns the computation reads.
     let frame_names = [
@@ -452,7 +450,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         mapped: &mapped,
         wheres: &where_idx,
     };
-    let policy = reject_policy(&c, &progress);
+    let policy = c.reject_policy(&progress);
     rejects::settle(
         &sources,
         &ledger,
@@ -667,11 +665,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         };
         colmap.insert(name.to_string(), json!(sources[0].headers[idx[0]]));
     }
-    definition.extend(shared_definition(
-        &c,
-        preset.as_ref().map(|p| p.name),
-        colmap,
-    ));
+    definition.extend(c.definition(preset.as_ref().map(|p| p.name), colmap));
 
     let mut report = Report {
         metric: "tickets".into(),

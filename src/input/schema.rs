@@ -2,6 +2,13 @@
 //! aliases by which they are found in an export. The metric commands map them and
 //! `cxm inspect` shows how they would be mapped.
 
+use anyhow::Result;
+
+use crate::fail;
+use crate::input::mapping::{self, Canon, ColOverrides};
+use crate::input::rows::WhereCol;
+use crate::input::{FrameCol, Source};
+
 pub use crate::input::presets::Kind as Dataset;
 
 /// The canonical column names `--col` accepts for a dataset.
@@ -11,6 +18,99 @@ pub fn columns(d: Dataset) -> &'static [&'static str] {
         Dataset::Tickets => tickets::TICKET_COLUMNS,
         Dataset::Subscriptions => subscriptions::SUB_COLUMNS,
     }
+}
+
+/// Resolve an optional canonical column in every source: present in all, or in none.
+pub fn resolve_all(
+    sources: &[Source],
+    canon: &Canon,
+    cols: &ColOverrides,
+) -> Result<Option<Vec<usize>>> {
+    let mut found: Vec<Option<usize>> = Vec::new();
+    for s in sources {
+        found.push(mapping::resolve(&s.display, &s.headers, canon, cols)?);
+    }
+    if found.iter().all(|f| f.is_some()) {
+        Ok(Some(found.into_iter().map(|f| f.unwrap_or(0)).collect()))
+    } else if found.iter().all(|f| f.is_none()) {
+        Ok(None)
+    } else {
+        let with = sources
+            .iter()
+            .zip(&found)
+            .find(|(_, f)| f.is_some())
+            .map(|(s, _)| s.display.clone())
+            .unwrap_or_default();
+        let without = sources
+            .iter()
+            .zip(&found)
+            .find(|(_, f)| f.is_none())
+            .map(|(s, _)| s.display.clone())
+            .unwrap_or_default();
+        fail!(
+            "the inputs do not have the same columns: {with} has a {:?} column and {without} does not; give files of one export, or map it in both with --col {}=…",
+            canon.name,
+            canon.name
+        )
+    }
+}
+
+/// A column's header index in each input.
+pub type ColumnIndex = Vec<usize>;
+
+/// Resolve the `--by` and `--where` columns in every input: a header, or a canonical column
+/// already mapped (`mapped`: canonical name → header index per input).
+pub fn user_columns(
+    sources: &[Source],
+    by: &[String],
+    wheres: &[WhereCol],
+    mapped: &[(String, Vec<usize>)],
+) -> Result<(Vec<ColumnIndex>, Vec<ColumnIndex>)> {
+    let user_col = |name: &str, flag: &str| -> Result<Vec<usize>> {
+        sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let m: Vec<(String, usize)> =
+                    mapped.iter().map(|(n, v)| (n.clone(), v[i])).collect();
+                mapping::resolve_user(&s.display, &s.headers, name, flag, &m)
+            })
+            .collect()
+    };
+    let by = by
+        .iter()
+        .map(|b| user_col(b, "--by"))
+        .collect::<Result<_>>()?;
+    let wheres = wheres
+        .iter()
+        .map(|w| user_col(&w.name, "--where"))
+        .collect::<Result<_>>()?;
+    Ok((by, wheres))
+}
+
+/// Adds the `--by` and `--where` columns to the frame columns as `__by{i}` / `__w{i}` and
+/// returns those names.
+pub fn push_user_cols(
+    cols: &mut Vec<FrameCol>,
+    by_idx: &[Vec<usize>],
+    where_idx: &[Vec<usize>],
+) -> (Vec<String>, Vec<String>) {
+    let mut named = |prefix: &str, idx: &[Vec<usize>]| -> Vec<String> {
+        idx.iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let name = format!("{prefix}{i}");
+                cols.push(FrameCol {
+                    name: name.clone(),
+                    index: v.clone(),
+                });
+                name
+            })
+            .collect()
+    };
+    let by = named("__by", by_idx);
+    let wh = named("__w", where_idx);
+    (by, wh)
 }
 
 pub mod survey {
