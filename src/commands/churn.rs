@@ -16,7 +16,7 @@ use crate::error::err;
 use crate::fail;
 use crate::input::dedup::duplicate_rows;
 use crate::input::ledger::Ledger;
-use crate::input::mapping::{self, Canon};
+use crate::input::mapping::Canon;
 use crate::input::presets::Kind;
 use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::Status;
@@ -25,8 +25,8 @@ use crate::input::schema::subscriptions::{
     QUANTITY, REASON, STARTED, STATUS, SUB_ID, TRIAL_END,
 };
 use crate::input::schema::Dataset;
-use crate::input::schema::{push_user_cols, resolve_all, user_columns};
-use crate::input::{self, collect, read, FrameCol, Source};
+use crate::input::schema::{column_headers, frame_cols, push_user_cols, user_columns, Mapper};
+use crate::input::{self, collect, read, Source};
 use crate::metrics::subscriptions::{self as subs, Acc, Money, RowRule, Sub};
 use crate::period::PeriodKind;
 use crate::plan::{self, Common};
@@ -108,29 +108,11 @@ pub(crate) fn load(
         .absorb_preset(&mut sources, Kind::Subscriptions, "churn")?
         .map(|p| p.name);
     let c: &Common = c;
-    // A column given to one canonical name with --col is not also detected as another.
-    let claimed: Vec<HashSet<usize>> = sources
-        .iter()
-        .map(|s| {
-            c.cols
-                .0
-                .values()
-                .filter_map(|src| mapping::find_header(&s.headers, src))
-                .collect()
-        })
-        .collect();
-    let opt = |canon: &Canon| -> Result<Option<Vec<usize>>> {
-        let found = resolve_all(&sources, canon, &c.cols)?;
-        if c.cols.0.contains_key(canon.name) {
-            return Ok(found);
-        }
-        Ok(found.filter(|v| !v.iter().zip(&claimed).any(|(i, cl)| cl.contains(i))))
-    };
+    let mapper = Mapper::new(&sources, &c.cols);
+    let opt = |canon: &Canon| mapper.find_unclaimed(canon);
     let mut mapped: Vec<(String, Vec<usize>)> = Vec::new();
     for canon in [&CUSTOMER, &STARTED] {
-        let v = resolve_all(&sources, canon, &c.cols)?
-            .ok_or_else(|| err(format!("internal: {} is required", canon.name)))?;
-        mapped.push((canon.name.into(), v));
+        mapped.push((canon.name.into(), mapper.require(canon)?));
     }
     // An `amount` mapped with --col or by a preset beats an `mrr` column found only by
     // the automatic aliases (Chargebee's often-zero `mrr` next to `plan_amount`).
@@ -173,16 +155,12 @@ pub(crate) fn load(
     let idx_of = |name: &str| mapped.iter().position(|(n, _)| n == name);
     let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
 
-    let mut cols: Vec<FrameCol> = SLOTS
+    let slots: Vec<&str> = SLOTS
         .iter()
-        .filter(|s| **s != "cancel_reason" || o.reasons)
-        .filter_map(|s| {
-            idx_of(s).map(|i| FrameCol {
-                name: s.to_string(),
-                index: mapped[i].1.clone(),
-            })
-        })
+        .copied()
+        .filter(|s| *s != "cancel_reason" || o.reasons)
         .collect();
+    let mut cols = frame_cols(&mapped, &slots);
     let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
     let present: Vec<String> = cols.iter().map(|f| f.name.clone()).collect();
     let lf = input::frame(&sources, &cols)?.with_row_index("__g", None);
@@ -205,14 +183,7 @@ pub(crate) fn load(
         })
         .collect::<PolarsResult<_>>()
         .map_err(pe)?;
-    let fcol = df
-        .column("__f")
-        .and_then(|x| x.u32().cloned())
-        .map_err(pe)?;
-    let short = df
-        .column("__short")
-        .and_then(|x| x.bool().cloned())
-        .map_err(pe)?;
+    let (fcol, short) = input::row_origin(&df)?;
     let gcol = df
         .column("__g")
         .and_then(|x| x.cast(&DataType::UInt32))
@@ -387,10 +358,7 @@ pub(crate) fn load(
     }
     warnings.extend(ledger.dst_warnings(Some("subscriptions")));
     warnings.extend(ledger.rejected_warning(c.rejects.is_some()));
-    let mut columns = Map::new();
-    for (name, idx) in &mapped {
-        columns.insert(name.clone(), json!(sources[0].headers[idx[0]]));
-    }
+    let columns = column_headers(&sources, &mapped, |n| n);
     Ok(Loaded {
         inputs: ledger.into_inputs(),
         subs: kept,

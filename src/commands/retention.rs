@@ -14,11 +14,10 @@ use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
 use crate::input::ledger::Ledger;
-use crate::input::mapping;
 use crate::input::rejects::{self, RecordColumns};
-use crate::input::schema::resolve_all;
 use crate::input::schema::subscriptions::{CHURNED, TENURE};
-use crate::input::{self, collect, read, FrameCol, Source};
+use crate::input::schema::{column_headers, frame_cols, push_user_cols, resolve_all, user_columns};
+use crate::input::{self, collect, read, Source};
 use crate::metrics::stats::KaplanMeier;
 use crate::metrics::subscriptions::{self as subs, Snapshot, TenureRule};
 use crate::output::{self, OutFormat};
@@ -113,40 +112,13 @@ fn load_tenure(
     };
     let churned_idx = resolve_all(&sources, &CHURNED, &c.cols)?
         .ok_or_else(|| err("internal: churned is required"))?;
-    let user_col = |name: &str| -> Result<Vec<usize>> {
-        sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let m = vec![
-                    ("tenure".to_string(), tenure_idx[i]),
-                    ("churned".to_string(), churned_idx[i]),
-                ];
-                mapping::resolve_user(&s.display, &s.headers, name, "--where", &m)
-            })
-            .collect()
-    };
-    let where_idx: Vec<Vec<usize>> = c
-        .wheres
-        .iter()
-        .map(|w| user_col(&w.name))
-        .collect::<Result<_>>()?;
-    let mut cols = vec![
-        FrameCol {
-            name: "tenure".into(),
-            index: tenure_idx.clone(),
-        },
-        FrameCol {
-            name: "churned".into(),
-            index: churned_idx.clone(),
-        },
+    let mapped = [
+        ("tenure".to_string(), tenure_idx),
+        ("churned".to_string(), churned_idx),
     ];
-    for (i, w) in where_idx.iter().enumerate() {
-        cols.push(FrameCol {
-            name: format!("__w{i}"),
-            index: w.clone(),
-        });
-    }
+    let (_, where_idx) = user_columns(&sources, &[], &c.wheres, &mapped)?;
+    let mut cols = frame_cols(&mapped, &["tenure", "churned"]);
+    push_user_cols(&mut cols, &[], &where_idx);
     progress.phase("reading");
     let df = collect(input::frame(&sources, &cols)?, &sources)?;
     let pe = |e: PolarsError| err(e.to_string());
@@ -155,14 +127,7 @@ fn load_tenure(
     let wcols: Vec<StringChunked> = (0..where_idx.len())
         .map(|i| s(&format!("__w{i}")))
         .collect::<Result<_>>()?;
-    let fcol = df
-        .column("__f")
-        .and_then(|x| x.u32().cloned())
-        .map_err(pe)?;
-    let short = df
-        .column("__short")
-        .and_then(|x| x.bool().cloned())
-        .map_err(pe)?;
+    let (fcol, short) = input::row_origin(&df)?;
     let mut ledger = Ledger::new(&sources);
     let rule = TenureRule {
         na: c.na.clone(),
@@ -191,10 +156,6 @@ fn load_tenure(
             t.rows, t.rejected
         )
     })?;
-    let mapped = [
-        ("tenure".to_string(), tenure_idx.clone()),
-        ("churned".to_string(), churned_idx.clone()),
-    ];
     let record_cols = RecordColumns {
         mapped: &mapped,
         wheres: &where_idx,
@@ -211,9 +172,7 @@ fn load_tenure(
         .rejected_warning(c.rejects.is_some())
         .into_iter()
         .collect();
-    let mut columns = Map::new();
-    columns.insert("tenure".into(), json!(sources[0].headers[tenure_idx[0]]));
-    columns.insert("churned".into(), json!(sources[0].headers[churned_idx[0]]));
+    let columns = column_headers(&sources, &mapped, |n| n);
     Ok(Ok((obs, ledger.into_inputs(), columns, warnings)))
 }
 

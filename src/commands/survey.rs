@@ -17,7 +17,7 @@ use crate::input::presets::Kind;
 use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::Status;
 use crate::input::schema::survey::{score_canon, time_canon, ID_CANON, UPDATED_CANON};
-use crate::input::schema::{push_user_cols, resolve_all, user_columns};
+use crate::input::schema::{column_headers, push_user_cols, resolve_all, user_columns};
 use crate::input::{self, collect, read, rows, FrameCol};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
@@ -393,10 +393,7 @@ pub fn compute(
         }
     }
 
-    let mut colmap = Map::new();
-    for (name, idx) in &mapped {
-        colmap.insert(name.clone(), json!(sources[0].headers[idx[0]]));
-    }
+    let colmap = column_headers(&sources, &mapped, |n| n);
     definition.extend(c.definition(preset, colmap));
 
     let mut report = Report {

@@ -16,7 +16,7 @@ use crate::error::err;
 use crate::fail;
 use crate::input::dedup::duplicate_rows;
 use crate::input::ledger::Ledger;
-use crate::input::mapping::{self, Canon};
+use crate::input::mapping::Canon;
 use crate::input::presets::Kind;
 use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::{Status, NO_PERIOD, REJECTED, USED};
@@ -25,8 +25,8 @@ use crate::input::schema::tickets::{
     RESOLVED_C, RES_BUSINESS_MINUTES, RES_MINUTES, STATUS, UPDATED,
 };
 use crate::input::schema::Dataset;
-use crate::input::schema::{push_user_cols, resolve_all, user_columns};
-use crate::input::{self, collect, read, FrameCol};
+use crate::input::schema::{column_headers, frame_cols, push_user_cols, user_columns, Mapper};
+use crate::input::{self, collect, read};
 use crate::metrics::business_time::{parse_holidays, Schedule};
 use crate::metrics::tickets::{
     self as tk, Acc, Bucket, FrameCols, Sla, TicketRule, ANSWERED, FLAG_DST_AMBIGUOUS,
@@ -204,25 +204,9 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     // Column mapping, per source. A column given to one canonical name with --col is not
     // also detected as another (`--col created_at=First_Response_Time` must not make the
     // same column the first response too).
-    let claimed: Vec<HashSet<usize>> = sources
-        .iter()
-        .map(|s| {
-            c.cols
-                .0
-                .values()
-                .filter_map(|src| mapping::find_header(&s.headers, src))
-                .collect()
-        })
-        .collect();
-    let opt = |canon: &Canon| -> Result<Option<Vec<usize>>> {
-        let found = resolve_all(&sources, canon, &c.cols)?;
-        if c.cols.0.contains_key(canon.name) {
-            return Ok(found);
-        }
-        Ok(found.filter(|v| !v.iter().zip(&claimed).any(|(i, cl)| cl.contains(i))))
-    };
-    let created_idx = resolve_all(&sources, &CREATED, &c.cols)?
-        .ok_or_else(|| err("internal: created_at is required"))?;
+    let mapper = Mapper::new(&sources, &c.cols);
+    let opt = |canon: &Canon| mapper.find_unclaimed(canon);
+    let created_idx = mapper.require(&CREATED)?;
     let first_idx = opt(&FIRST)?;
     let minutes_idx = if first_idx.is_none() {
         opt(&FIRST_MINUTES)?
@@ -298,26 +282,21 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
 
     // Only the columns the computation reads.
-    let frame_names = [
-        "created_at",
-        "first_response_at",
-        "first_response_minutes",
-        "resolved_at",
-        "reopens",
-        "status",
-        "ticket_id",
-        "updated_at",
-        "__xfrt",
-        "__xttr",
-    ];
-    let mut cols: Vec<FrameCol> = mapped
-        .iter()
-        .filter(|(n, _)| frame_names.contains(&n.as_str()))
-        .map(|(n, v)| FrameCol {
-            name: n.clone(),
-            index: v.clone(),
-        })
-        .collect();
+    let mut cols = frame_cols(
+        &mapped,
+        &[
+            "created_at",
+            "first_response_at",
+            "first_response_minutes",
+            "resolved_at",
+            "reopens",
+            "status",
+            "ticket_id",
+            "updated_at",
+            "__xfrt",
+            "__xttr",
+        ],
+    );
     let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
     let mut lf = input::frame(&sources, &cols)?;
 
@@ -654,17 +633,13 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             "--use-exported-durations: {lacking} tickets lack exported durations; theirs are computed from the timestamps"
         ));
     }
-    let mut colmap = Map::new();
-    for (name, idx) in &mapped {
-        let name = match name.as_str() {
-            "__xfrt" if business => "first_response_business_minutes",
-            "__xfrt" => "first_response_minutes",
-            "__xttr" if business => "resolution_business_minutes",
-            "__xttr" => "resolution_minutes",
-            n => n,
-        };
-        colmap.insert(name.to_string(), json!(sources[0].headers[idx[0]]));
-    }
+    let colmap = column_headers(&sources, &mapped, |name| match name {
+        "__xfrt" if business => "first_response_business_minutes",
+        "__xfrt" => "first_response_minutes",
+        "__xttr" if business => "resolution_business_minutes",
+        "__xttr" => "resolution_minutes",
+        n => n,
+    });
     definition.extend(c.definition(preset.as_ref().map(|p| p.name), colmap));
 
     let mut report = Report {

@@ -111,3 +111,18 @@ pub fn collect(lf: LazyFrame, sources: &[Source]) -> Result<DataFrame> {
         .map_err(fail)?
         .unwrap_single())
 }
+
+/// The input number (`__f`) and the short-record flag (`__short`) of each row of a
+/// collected [`frame`].
+pub fn row_origin(df: &DataFrame) -> Result<(UInt32Chunked, BooleanChunked)> {
+    let pe = |e: PolarsError| err(e.to_string());
+    let f = df
+        .column("__f")
+        .and_then(|x| x.u32().cloned())
+        .map_err(pe)?;
+    let short = df
+        .column("__short")
+        .and_then(|x| x.bool().cloned())
+        .map_err(pe)?;
+    Ok((f, short))
+}

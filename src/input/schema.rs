@@ -2,8 +2,12 @@
 //! aliases by which they are found in an export. The metric commands map them and
 //! `cxm inspect` shows how they would be mapped.
 
-use anyhow::Result;
+use std::collections::HashSet;
 
+use anyhow::Result;
+use serde_json::{json, Map, Value};
+
+use crate::error::err;
 use crate::fail;
 use crate::input::mapping::{self, Canon, ColOverrides};
 use crate::input::rows::WhereCol;
@@ -53,6 +57,85 @@ pub fn resolve_all(
             canon.name
         )
     }
+}
+
+/// Finds canonical columns in every input. A header that `--col` gave to one canonical
+/// column is not also found as another by its aliases: `--col created_at=First_Response_Time`
+/// must not make the same column the first response too.
+pub struct Mapper<'s> {
+    sources: &'s [Source],
+    cols: &'s ColOverrides,
+    /// Per input, the header indexes `--col` (or a preset) named.
+    claimed: Vec<HashSet<usize>>,
+}
+
+impl<'s> Mapper<'s> {
+    pub fn new(sources: &'s [Source], cols: &'s ColOverrides) -> Self {
+        let claimed = sources
+            .iter()
+            .map(|s| {
+                cols.0
+                    .values()
+                    .filter_map(|h| mapping::find_header(&s.headers, h))
+                    .collect()
+            })
+            .collect();
+        Mapper {
+            sources,
+            cols,
+            claimed,
+        }
+    }
+
+    /// The column in every input, or in none (see [`resolve_all`]).
+    pub fn find(&self, canon: &Canon) -> Result<Option<Vec<usize>>> {
+        resolve_all(self.sources, canon, self.cols)
+    }
+
+    /// A column the dataset requires (mapping it fails with its own message first).
+    pub fn require(&self, canon: &Canon) -> Result<Vec<usize>> {
+        self.find(canon)?
+            .ok_or_else(|| err(format!("internal: {} is required", canon.name)))
+    }
+
+    /// Like [`Mapper::find`], but a header `--col` gave to another canonical column does not
+    /// count.
+    pub fn find_unclaimed(&self, canon: &Canon) -> Result<Option<Vec<usize>>> {
+        let found = self.find(canon)?;
+        if self.cols.0.contains_key(canon.name) {
+            return Ok(found);
+        }
+        Ok(found.filter(|v| !v.iter().zip(&self.claimed).any(|(i, cl)| cl.contains(i))))
+    }
+}
+
+/// `definition.columns`: each mapped canonical column (renamed by `rename`) → its header
+/// in the first input.
+pub fn column_headers(
+    sources: &[Source],
+    mapped: &[(String, Vec<usize>)],
+    rename: impl Fn(&str) -> &str,
+) -> Map<String, Value> {
+    mapped
+        .iter()
+        .map(|(name, idx)| (rename(name).to_string(), json!(sources[0].headers[idx[0]])))
+        .collect()
+}
+
+/// The frame columns for the mapped columns named in `names`, in `names`' order.
+pub fn frame_cols(mapped: &[(String, Vec<usize>)], names: &[&str]) -> Vec<FrameCol> {
+    names
+        .iter()
+        .filter_map(|n| {
+            mapped
+                .iter()
+                .find(|(m, _)| m == n)
+                .map(|(m, idx)| FrameCol {
+                    name: m.clone(),
+                    index: idx.clone(),
+                })
+        })
+        .collect()
 }
 
 /// A column's header index in each input.
