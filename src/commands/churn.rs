@@ -612,7 +612,7 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
     );
     definition.extend(base_definition(&c, &l));
 
-    let mut report = Report {
+    let report = Report {
         metric: "churn".into(),
         as_of: Some(time::format_rfc3339(as_of, c.tz)),
         definition,
@@ -627,7 +627,7 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
         unit: None,
         extra: Map::new(),
     };
-    report.checks = assert::evaluate(&c.asserts, &report);
+    let report = assert::checked(report, &c.asserts);
     progress.finish();
     Ok((report, c))
 }

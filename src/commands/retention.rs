@@ -435,7 +435,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
             d.insert("at".into(), json!(at));
             d.insert("where".into(), json!(c.args.where_));
             d.insert("columns".into(), Value::Object(columns));
-            let mut report = Report {
+            let report = Report {
                 metric: "retention".into(),
                 as_of: None,
                 definition: d,
@@ -444,7 +444,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
                 warnings,
                 ..Default::default()
             };
-            report.checks = assert::evaluate(&c.asserts, &report);
+            let report = assert::checked(report, &c.asserts);
             progress.finish();
             return Ok((report, c));
         }
@@ -482,7 +482,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
         definition.insert("gap".into(), json!(a.gap));
         definition.insert("at".into(), json!(at));
         definition.remove("period");
-        let mut report = Report {
+        let report = Report {
             metric: "retention".into(),
             as_of: Some(time::format_rfc3339(as_of, c.tz)),
             definition,
@@ -491,7 +491,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
             warnings,
             ..Default::default()
         };
-        report.checks = assert::evaluate(&c.asserts, &report);
+        let report = assert::checked(report, &c.asserts);
         progress.finish();
         return Ok((report, c));
     }
@@ -611,7 +611,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
     let mut extra = Map::new();
     extra.insert("cohorts".into(), Value::Array(cohorts_json.clone()));
     extra.insert("all".into(), all.clone());
-    let mut report = Report {
+    let report = Report {
         metric: "retention".into(),
         as_of: Some(time::format_rfc3339(as_of, c.tz)),
         definition,
@@ -622,7 +622,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
         extra,
         ..Default::default()
     };
-    report.checks = assert::evaluate(&c.asserts, &report);
+    let report = assert::checked(report, &c.asserts);
     progress.finish();
     Ok((report, c))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use polars::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::assert;
 use crate::error::err;
@@ -23,7 +23,7 @@ use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
 use crate::plan::Common;
 use crate::progress::Progress;
-use crate::report::{group_order, norm_key};
+use crate::report::{norm_key, series, span, with_low_n};
 use crate::report::{Col, ColKind, Report, Row};
 use crate::time;
 
@@ -281,14 +281,12 @@ pub fn compute(
     let mut warnings: Vec<String> = Vec::new();
     let mut ordinals: Vec<i32> = Vec::new();
     if let Some(pk) = c.period {
-        let used_ords: Vec<i32> = cells
-            .iter()
-            .filter(|((_, o), v)| *o != rows::NO_PERIOD && v.n() > 0)
-            .map(|((_, o), _)| *o)
-            .collect();
-        if let (Some(&lo), Some(&hi)) = (used_ords.iter().min(), used_ords.iter().max()) {
-            ordinals = (lo..=hi).collect();
-        }
+        ordinals = span(
+            cells
+                .iter()
+                .filter(|((_, o), v)| *o != rows::NO_PERIOD && v.n() > 0)
+                .map(|((_, o), _)| *o),
+        );
         if let Some(n) = c.last {
             let last_complete = pk.last_complete(as_of.unwrap_or(c.now_ms), c.tz);
             let first = last_complete - n as i32 + 1;
@@ -300,32 +298,14 @@ pub fn compute(
         }
     }
     let min_n = c.min_n;
-    let with_low_n = |mut m: Map<String, Value>, n: u64| {
-        m.insert("low_n".into(), json!(min_n.is_some_and(|k| n < k)));
-        m
-    };
-    let mut groups: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
-    groups.sort_by(|a, b| group_order(a, b));
-    groups.dedup();
-    let grouped = !c.by.is_empty();
+    let with_low_n = |m: Map<String, Value>, n: u64| with_low_n(m, n, min_n);
     let is_nps = matches!(kind, ScoreKind::Nps);
     let mut rows: Vec<Row> = Vec::new();
     let mut total = Counts::new(points);
     for v in cells.values() {
         total.add(v);
     }
-    // One series of rows per group (and, with --by and --period, one over all groups).
-    let mut series: Vec<Option<Vec<Option<String>>>> = Vec::new();
-    if grouped {
-        series.extend(groups.iter().cloned().map(Some));
-    }
-    if c.period.is_some() && (grouped || series.is_empty()) {
-        series.push(None);
-    }
-    if !grouped && c.period.is_none() {
-        series.clear();
-    }
-    for g in series {
+    for g in series(&cells, !c.by.is_empty(), c.period.is_some()) {
         let pick = |o: Option<i32>| -> Counts {
             let mut acc = Counts::new(points);
             for ((k, ord), v) in &cells {
@@ -396,7 +376,7 @@ pub fn compute(
     let colmap = column_headers(&sources, &mapped, |n| n);
     definition.extend(c.definition(preset, colmap));
 
-    let mut report = Report {
+    let report = Report {
         metric: kind.name().into(),
         as_of: as_of.map(|a| time::format_rfc3339(a, c.tz)),
         definition,
@@ -411,7 +391,7 @@ pub fn compute(
         unit: None,
         extra: Map::new(),
     };
-    report.checks = assert::evaluate(&c.asserts, &report);
+    let report = assert::checked(report, &c.asserts);
     progress.finish();
     Ok((report, c))
 }

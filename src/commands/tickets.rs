@@ -34,7 +34,7 @@ use crate::metrics::tickets::{
 };
 use crate::plan::{self, Common};
 use crate::progress::Progress;
-use crate::report::{group_order, norm_key};
+use crate::report::{norm_key, series, span, with_low_n};
 use crate::report::{Col, ColKind, Report, Row};
 use crate::time;
 
@@ -487,14 +487,12 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     // Period range and --last.
     let mut ordinals: Vec<i32> = Vec::new();
     if let Some(pk) = c.period {
-        let used_ords: Vec<i32> = cells
-            .iter()
-            .filter(|((_, o), v)| *o != NO_PERIOD && v.n() > 0)
-            .map(|((_, o), _)| *o)
-            .collect();
-        if let (Some(&lo), Some(&hi)) = (used_ords.iter().min(), used_ords.iter().max()) {
-            ordinals = (lo..=hi).collect();
-        }
+        ordinals = span(
+            cells
+                .iter()
+                .filter(|((_, o), v)| *o != NO_PERIOD && v.n() > 0)
+                .map(|((_, o), _)| *o),
+        );
         if let Some(n) = c.last {
             let last_complete = pk.last_complete(as_of.unwrap_or(c.now_ms), c.tz);
             let first = last_complete - n as i32 + 1;
@@ -523,23 +521,9 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     }
 
     let min_n = c.min_n;
-    let with_low_n = |mut m: Map<String, Value>, n: u64| {
-        m.insert("low_n".into(), json!(min_n.is_some_and(|k| n < k)));
-        m
-    };
-    let mut groups: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
-    groups.sort_by(|a, b| group_order(a, b));
-    groups.dedup();
-    let grouped = !c.by.is_empty();
-    let mut series: Vec<Option<Vec<Option<String>>>> = Vec::new();
-    if grouped {
-        series.extend(groups.iter().cloned().map(Some));
-    }
-    if c.period.is_some() {
-        series.push(None);
-    }
+    let with_low_n = |m: Map<String, Value>, n: u64| with_low_n(m, n, min_n);
     let mut rows: Vec<Row> = Vec::new();
-    for g in series {
+    for g in series(&cells, !c.by.is_empty(), c.period.is_some()) {
         let pick = |o: Option<i32>| -> Acc {
             let mut acc = Acc::default();
             for ((k, ord), v) in &cells {
@@ -642,7 +626,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     });
     definition.extend(c.definition(preset.as_ref().map(|p| p.name), colmap));
 
-    let mut report = Report {
+    let report = Report {
         metric: "tickets".into(),
         as_of: as_of.map(|t| time::format_rfc3339(t, c.tz)),
         definition,
@@ -657,7 +641,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         unit: Some(unit),
         extra: Map::new(),
     };
-    report.checks = assert::evaluate(&c.asserts, &report);
+    let report = assert::checked(report, &c.asserts);
     progress.finish();
     Ok((report, c))
 }
