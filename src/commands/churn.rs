@@ -18,7 +18,6 @@ use crate::input::dedup::duplicate_rows;
 use crate::input::ledger::Ledger;
 use crate::input::mapping::Canon;
 use crate::input::presets::Kind;
-use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::Status;
 use crate::input::schema::subscriptions::{
     AMOUNT, CANCELED, CURRENCY, CUSTOMER, ENDED, INTERVAL, INTERVAL_COUNT, MRR, PERIOD_END, PLAN,
@@ -298,18 +297,13 @@ pub(crate) fn load(
     })?;
 
     // Rejected rows: positions and reasons from a pass over the inputs that had them.
-    let record_cols = RecordColumns {
-        mapped: &mapped,
-        wheres: &where_idx,
-    };
-    let policy = c.reject_policy(progress);
-    rejects::settle(
+    c.reject_policy(progress).settle(
         &sources,
         &ledger,
-        &record_cols,
+        &mapped,
+        &where_idx,
         mask.as_ref(),
         &rule,
-        &policy,
     )?;
 
     // As-of: the given instant, else the latest start or end (not later than now).

@@ -14,7 +14,6 @@ use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
 use crate::input::ledger::Ledger;
-use crate::input::rejects::{self, RecordColumns};
 use crate::input::schema::subscriptions::{CHURNED, TENURE};
 use crate::input::schema::{column_headers, frame_cols, push_user_cols, resolve_all, user_columns};
 use crate::input::{self, collect, read, Source};
@@ -156,18 +155,8 @@ fn load_tenure(
             t.rows, t.rejected
         )
     })?;
-    let record_cols = RecordColumns {
-        mapped: &mapped,
-        wheres: &where_idx,
-    };
-    rejects::settle(
-        &sources,
-        &ledger,
-        &record_cols,
-        None,
-        &rule,
-        &c.reject_policy(progress),
-    )?;
+    c.reject_policy(progress)
+        .settle(&sources, &ledger, &mapped, &where_idx, None, &rule)?;
     let warnings: Vec<String> = ledger
         .rejected_warning(c.rejects.is_some())
         .into_iter()

@@ -14,7 +14,6 @@ use crate::input::dedup::{duplicate_losers, repeated_hashes};
 use crate::input::ledger::Ledger;
 use crate::input::mapping;
 use crate::input::presets::Kind;
-use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::Status;
 use crate::input::schema::survey::{score_canon, time_canon, ID_CANON, UPDATED_CANON};
 use crate::input::schema::{column_headers, push_user_cols, resolve_all, user_columns};
@@ -260,18 +259,13 @@ pub fn compute(
     let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
 
     // Rejected rows: positions and reasons from a pass over the inputs that had them.
-    let record_cols = RecordColumns {
-        mapped: &mapped,
-        wheres: &where_idx,
-    };
-    let policy = c.reject_policy(&progress);
-    rejects::settle(
+    c.reject_policy(&progress).settle(
         &sources,
         &ledger,
-        &record_cols,
+        &mapped,
+        &where_idx,
         mask.as_deref(),
         &*rule,
-        &policy,
     )?;
 
     // As-of: the given instant, else the latest valid time (not later than now).

@@ -18,7 +18,6 @@ use crate::input::dedup::duplicate_rows;
 use crate::input::ledger::Ledger;
 use crate::input::mapping::Canon;
 use crate::input::presets::Kind;
-use crate::input::rejects::{self, RecordColumns};
 use crate::input::rows::{Status, NO_PERIOD, REJECTED, USED};
 use crate::input::schema::tickets::{
     CHANNEL, CREATED, FIRST, FIRST_BUSINESS_MINUTES, FIRST_MINUTES, ID, PRIORITY, REOPENS,
@@ -425,18 +424,13 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
 
     // Rejected rows: positions and reasons from a pass over the inputs that had them.
-    let record_cols = RecordColumns {
-        mapped: &mapped,
-        wheres: &where_idx,
-    };
-    let policy = c.reject_policy(&progress);
-    rejects::settle(
+    c.reject_policy(&progress).settle(
         &sources,
         &ledger,
-        &record_cols,
+        &mapped,
+        &where_idx,
         mask.as_deref(),
         &*rule,
-        &policy,
     )?;
 
     // As-of: the given instant, else the latest valid time (not later than now).

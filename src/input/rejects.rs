@@ -108,74 +108,72 @@ pub struct RejectPolicy<'a> {
     pub progress: &'a Progress,
 }
 
-/// The columns the rule reads, per input: canonical name → header index, and the
-/// `--where` columns in order.
-pub struct RecordColumns<'a> {
-    pub mapped: &'a [(String, Vec<usize>)],
-    pub wheres: &'a [Vec<usize>],
-}
-
-/// The one rejects pass. When the ledger counted rejected rows and `--strict` or
-/// `--rejects` asks for them, re-read the inputs that had any and locate each (FILE:LINE,
-/// header, reason with the offending cell); then apply the policy. `dups` holds the global
-/// row numbers of duplicate rows. With `--rejects` and no rejected row, the file is written
-/// empty (so a cron job always finds it).
-pub fn settle(
-    sources: &[Source],
-    ledger: &Ledger,
-    cols: &RecordColumns,
-    dups: Option<&HashSet<u32>>,
-    rule: &dyn RecordRule,
-    policy: &RejectPolicy,
-) -> Result<()> {
-    let inputs = ledger.inputs();
-    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
-    if rejected == 0 || !(policy.strict || policy.file.is_some()) {
-        return apply(&[], sources, policy);
-    }
-    policy.progress.phase("finding rejected rows");
-    let offsets = ledger.offsets();
-    let mut found = Vec::new();
-    'inputs: for (si, src) in sources.iter().enumerate() {
-        if inputs[si].rejected == 0 {
-            continue;
+impl RejectPolicy<'_> {
+    /// The one rejects pass, for every family. When the ledger counted rejected rows and
+    /// `--strict` or `--rejects` asks for them, re-read the inputs that had any and locate each
+    /// (FILE:LINE, header, reason with the offending cell); then apply the policy. `mapped`
+    /// names the rule's columns (canonical name → header index per input), `wheres` the
+    /// `--where` columns, `dups` the global row numbers of duplicate rows. With `--rejects` and
+    /// no rejected row the file is written empty (so a cron job always finds it).
+    pub fn settle(
+        &self,
+        sources: &[Source],
+        ledger: &Ledger,
+        mapped: &[(String, Vec<usize>)],
+        wheres: &[Vec<usize>],
+        dups: Option<&HashSet<u32>>,
+        rule: &dyn RecordRule,
+    ) -> Result<()> {
+        let policy = self;
+        let inputs = ledger.inputs();
+        let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
+        if rejected == 0 || !(policy.strict || policy.file.is_some()) {
+            return apply(&[], sources, policy);
         }
-        let table = records(src)?;
-        let mut wh: Vec<Option<&str>> = Vec::with_capacity(cols.wheres.len());
-        for (k, row) in table.rows.iter().enumerate() {
-            let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
-            wh.clear();
-            wh.extend(cols.wheres.iter().map(|w| cell(w[si])));
-            let rec = Record {
-                short: table.short[k],
-                dup: dups.is_some_and(|m| m.contains(&((offsets[si] + k) as u32))),
-                wheres: &wh,
-                row,
-                input: si,
-                cols: cols.mapped,
-                parser: policy.parser,
-            };
-            let Some(r) = rule.reject(&rec) else {
+        policy.progress.phase("finding rejected rows");
+        let offsets = ledger.offsets();
+        let mut found = Vec::new();
+        'inputs: for (si, src) in sources.iter().enumerate() {
+            if inputs[si].rejected == 0 {
                 continue;
-            };
-            let (column, value) = match cols.mapped.iter().find(|(n, _)| n == r.column) {
-                Some((_, idx)) => (src.headers[idx[si]].clone(), cell(idx[si])),
-                None => (String::new(), None),
-            };
-            let detail = detail_with_value(&r.detail, &column, value);
-            found.push(Rejected::row(
-                si,
-                &table,
-                k,
-                column,
-                format!("{}: {detail}", r.code),
-            ));
-            if policy.strict {
-                break 'inputs;
+            }
+            let table = records(src)?;
+            let mut wh: Vec<Option<&str>> = Vec::with_capacity(wheres.len());
+            for (k, row) in table.rows.iter().enumerate() {
+                let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
+                wh.clear();
+                wh.extend(wheres.iter().map(|w| cell(w[si])));
+                let rec = Record {
+                    short: table.short[k],
+                    dup: dups.is_some_and(|m| m.contains(&((offsets[si] + k) as u32))),
+                    wheres: &wh,
+                    row,
+                    input: si,
+                    cols: mapped,
+                    parser: policy.parser,
+                };
+                let Some(r) = rule.reject(&rec) else {
+                    continue;
+                };
+                let (column, value) = match mapped.iter().find(|(n, _)| n == r.column) {
+                    Some((_, idx)) => (src.headers[idx[si]].clone(), cell(idx[si])),
+                    None => (String::new(), None),
+                };
+                let detail = detail_with_value(&r.detail, &column, value);
+                found.push(Rejected::row(
+                    si,
+                    &table,
+                    k,
+                    column,
+                    format!("{}: {detail}", r.code),
+                ));
+                if policy.strict {
+                    break 'inputs;
+                }
             }
         }
+        apply(&found, sources, policy)
     }
-    apply(&found, sources, policy)
 }
 
 /// What every metric command does with the rejected rows it found: under `--strict` the
