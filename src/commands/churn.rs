@@ -12,7 +12,6 @@ use serde_json::{json, Map, Value};
 
 use crate::assert;
 use crate::cli::CommonArgs;
-use crate::error::err;
 use crate::fail;
 use crate::input::dedup::duplicate_rows;
 use crate::input::ledger::Ledger;
@@ -25,7 +24,7 @@ use crate::input::schema::subscriptions::{
 };
 use crate::input::schema::Dataset;
 use crate::input::schema::{column_headers, frame_cols, push_user_cols, user_columns, Mapper};
-use crate::input::{self, collect, read, Source};
+use crate::input::{self, col_str, col_u32, collect, read, Source};
 use crate::metrics::subscriptions::{self as subs, Acc, Money, RowRule, Sub};
 use crate::period::PeriodKind;
 use crate::plan::{self, Common};
@@ -172,22 +171,12 @@ pub(crate) fn load(
     progress.phase("reading");
     let df = collect(lf, &sources)?;
     progress.phase("computing");
-    let pe = |e: PolarsError| err(e.to_string());
     let text: HashMap<String, StringChunked> = present
         .iter()
-        .map(|n| {
-            df.column(n)
-                .and_then(|x| x.str().cloned())
-                .map(|ca| (n.clone(), ca))
-        })
-        .collect::<PolarsResult<_>>()
-        .map_err(pe)?;
+        .map(|n| Ok((n.clone(), col_str(&df, n)?)))
+        .collect::<Result<_>>()?;
     let (fcol, short) = input::row_origin(&df)?;
-    let gcol = df
-        .column("__g")
-        .and_then(|x| x.cast(&DataType::UInt32))
-        .and_then(|x| x.u32().cloned())
-        .map_err(pe)?;
+    let gcol = col_u32(&df, "__g")?;
     let rule = RowRule {
         na: c.na.clone(),
         wheres: c.wheres.clone(),

@@ -16,7 +16,7 @@ use crate::fail;
 use crate::input::ledger::Ledger;
 use crate::input::schema::subscriptions::{CHURNED, TENURE};
 use crate::input::schema::{column_headers, frame_cols, push_user_cols, resolve_all, user_columns};
-use crate::input::{self, collect, read, Source};
+use crate::input::{self, col_str, collect, read, Source};
 use crate::metrics::stats::KaplanMeier;
 use crate::metrics::subscriptions::{self as subs, Snapshot, TenureRule};
 use crate::output::{self, OutFormat};
@@ -120,8 +120,7 @@ fn load_tenure(
     push_user_cols(&mut cols, &[], &where_idx);
     progress.phase("reading");
     let df = collect(input::frame(&sources, &cols)?, &sources)?;
-    let pe = |e: PolarsError| err(e.to_string());
-    let s = |n: &str| df.column(n).and_then(|x| x.str().cloned()).map_err(pe);
+    let s = |n: &str| col_str(&df, n);
     let (tcol, ccol) = (s("tenure")?, s("churned")?);
     let wcols: Vec<StringChunked> = (0..where_idx.len())
         .map(|i| s(&format!("__w{i}")))

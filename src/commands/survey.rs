@@ -17,7 +17,7 @@ use crate::input::presets::Kind;
 use crate::input::rows::Status;
 use crate::input::schema::survey::{score_canon, time_canon, ID_CANON, UPDATED_CANON};
 use crate::input::schema::{column_headers, push_user_cols, resolve_all, user_columns};
-use crate::input::{self, collect, read, rows, FrameCol};
+use crate::input::{self, col_i64, col_str, col_u32, col_u64, collect, read, rows, FrameCol};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
 use crate::plan::Common;
@@ -201,24 +201,15 @@ pub fn compute(
     let mut ledger = Ledger::new(&sources);
     let mut cells: BTreeMap<(Vec<Option<String>>, i32), Counts> = BTreeMap::new();
     let latest = latest_used.get();
-    let fcol = agg
-        .column("__f")
-        .and_then(|x| x.u32().cloned())
-        .map_err(|e| err(e.to_string()))?;
-    let ccol = agg
-        .column("__c")
-        .and_then(|x| x.i64().cloned())
-        .map_err(|e| err(e.to_string()))?;
-    let ncol = agg
-        .column("__n")
-        .and_then(|x| x.cast(&DataType::UInt64))
-        .and_then(|x| x.u64().cloned())
-        .map_err(|e| err(e.to_string()))?;
+    let (fcol, ccol, ncol) = (
+        col_u32(&agg, "__f")?,
+        col_i64(&agg, "__c")?,
+        col_u64(&agg, "__n")?,
+    );
     let bcols: Vec<StringChunked> = by_names
         .iter()
-        .map(|b| agg.column(b).and_then(|x| x.str().cloned()))
-        .collect::<PolarsResult<_>>()
-        .map_err(|e| err(e.to_string()))?;
+        .map(|b| col_str(&agg, b))
+        .collect::<Result<_>>()?;
     for r in 0..agg.height() {
         let f = fcol.get(r).unwrap_or(0) as usize;
         let (ordinal, status_flags, value) = survey::unpack_outcome(ccol.get(r).unwrap_or(0));

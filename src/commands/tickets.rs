@@ -25,7 +25,7 @@ use crate::input::schema::tickets::{
 };
 use crate::input::schema::Dataset;
 use crate::input::schema::{column_headers, frame_cols, push_user_cols, user_columns, Mapper};
-use crate::input::{self, collect, read};
+use crate::input::{self, col_i64, col_list, col_str, col_u32, col_u64, collect, read};
 use crate::metrics::business_time::{parse_holidays, Schedule};
 use crate::metrics::tickets::{
     self as tk, Acc, Bucket, FrameCols, Sla, TicketRule, ANSWERED, FLAG_DST_AMBIGUOUS,
@@ -344,47 +344,23 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     )?;
 
     // Counts → per input accounting; the latest valid time (for the default as-of).
-    let pe = |e: PolarsError| err(e.to_string());
-    let fcol = agg
-        .column("__f")
-        .and_then(|x| x.u32().cloned())
-        .map_err(pe)?;
-    let ccol = agg
-        .column("__c")
-        .and_then(|x| x.i64().cloned())
-        .map_err(pe)?;
-    let ncol = agg
-        .column("__n")
-        .and_then(|x| x.cast(&DataType::UInt64))
-        .and_then(|x| x.u64().cloned())
-        .map_err(pe)?;
-    let tcol = agg
-        .column("__tmax")
-        .and_then(|x| x.i64().cloned())
-        .map_err(pe)?;
-    let frt_l = agg
-        .column("__frt")
-        .and_then(|x| x.list().cloned())
-        .map_err(pe)?;
-    let ttr_l = agg
-        .column("__ttr")
-        .and_then(|x| x.list().cloned())
-        .map_err(pe)?;
-    let xmiss = agg
-        .column("__xmiss")
-        .and_then(|x| x.cast(&DataType::Int64))
-        .and_then(|x| x.i64().cloned())
-        .map_err(pe)?;
-    let lacking: i64 = xmiss.iter().flatten().sum();
-    let open_l = agg
-        .column("__open")
-        .and_then(|x| x.list().cloned())
-        .map_err(pe)?;
+    let (fcol, ccol, ncol) = (
+        col_u32(&agg, "__f")?,
+        col_i64(&agg, "__c")?,
+        col_u64(&agg, "__n")?,
+    );
+    let tcol = col_i64(&agg, "__tmax")?;
+    let (frt_l, ttr_l, open_l) = (
+        col_list(&agg, "__frt")?,
+        col_list(&agg, "__ttr")?,
+        col_list(&agg, "__open")?,
+    );
+    let lacking: i64 = col_i64(&agg, "__xmiss")?.iter().flatten().sum();
     let bcols: Vec<StringChunked> = by_names
         .iter()
-        .map(|b| agg.column(b).and_then(|x| x.str().cloned()))
-        .collect::<PolarsResult<_>>()
-        .map_err(pe)?;
+        .map(|b| col_str(&agg, b))
+        .collect::<Result<_>>()?;
+    let pe = |e: PolarsError| err(e.to_string());
     let mut ledger = Ledger::new(&sources);
     let mut latest: Option<i64> = None;
     let mut solved_no_time = 0u64;

@@ -112,6 +112,41 @@ pub fn collect(lf: LazyFrame, sources: &[Source]) -> Result<DataFrame> {
         .unwrap_single())
 }
 
+/// A column of a collected frame as type `T`, cast when needed (counts come back as
+/// `u32` or `u64` depending on the engine); an error names the column.
+pub fn column_as(df: &DataFrame, name: &str, dtype: DataType) -> Result<Column> {
+    df.column(name)
+        .and_then(|x| x.cast(&dtype))
+        .map_err(|e| err(format!("internal: column {name}: {e}")))
+}
+
+pub fn col_u32(df: &DataFrame, name: &str) -> Result<UInt32Chunked> {
+    let c = column_as(df, name, DataType::UInt32)?;
+    c.u32().cloned().map_err(|e| err(e.to_string()))
+}
+
+pub fn col_u64(df: &DataFrame, name: &str) -> Result<UInt64Chunked> {
+    let c = column_as(df, name, DataType::UInt64)?;
+    c.u64().cloned().map_err(|e| err(e.to_string()))
+}
+
+pub fn col_i64(df: &DataFrame, name: &str) -> Result<Int64Chunked> {
+    let c = column_as(df, name, DataType::Int64)?;
+    c.i64().cloned().map_err(|e| err(e.to_string()))
+}
+
+pub fn col_str(df: &DataFrame, name: &str) -> Result<StringChunked> {
+    let c = column_as(df, name, DataType::String)?;
+    c.str().cloned().map_err(|e| err(e.to_string()))
+}
+
+/// A list column (the per-group lists of durations).
+pub fn col_list(df: &DataFrame, name: &str) -> Result<ListChunked> {
+    df.column(name)
+        .and_then(|x| x.list().cloned())
+        .map_err(|e| err(format!("internal: column {name}: {e}")))
+}
+
 /// The input number (`__f`) and the short-record flag (`__short`) of each row of a
 /// collected [`frame`].
 pub fn row_origin(df: &DataFrame) -> Result<(UInt32Chunked, BooleanChunked)> {
