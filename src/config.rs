@@ -716,7 +716,7 @@ pub fn compute(cfg: &Config, m: &MetricSpec) -> Result<(Report, Common)> {
         wrap(format!("{first} (the setting of that flag in the config)"))
     })?;
     use crate::commands;
-    commands::common::set_note_context(Some(&m.name));
+    crate::diagnostics::set_note_context(Some(&m.name));
     let r = match &cli.command {
         Command::Nps(a) => commands::nps_compute(a),
         Command::Csat(a) => commands::csat_compute(a),
@@ -732,7 +732,7 @@ pub fn compute(cfg: &Config, m: &MetricSpec) -> Result<(Report, Common)> {
             m.kind
         ),
     };
-    commands::common::set_note_context(None);
+    crate::diagnostics::set_note_context(None);
     r.map_err(|e| wrap(crate::error::render(&e)))
 }
 

@@ -9,6 +9,7 @@ mod inspect;
 mod presets;
 mod readme;
 mod report;
+mod rows;
 mod sql;
 mod subscription_presets;
 mod survey;
