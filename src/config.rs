@@ -51,6 +51,10 @@ const NOT_IN_CONFIG: &[(&str, &str)] = &[
         "thresholds are [[checks]] with `metric` and `assert`",
     ),
     ("quiet", "give -q to cxm report / cxm check"),
+    (
+        "from_aggregates",
+        "a metric reads its source; run cxm METRIC --from-aggregates FILE by hand",
+    ),
     ("no_progress", "cxm report shows no progress display"),
     ("wide", "it only changes terminal tables"),
     ("help", "it is not a setting"),

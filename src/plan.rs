@@ -174,6 +174,9 @@ pub fn parse_wheres(items: &[String]) -> Result<Vec<WhereCol>> {
 
 pub fn common(args: &CommonArgs, dataset: Dataset) -> Result<Common> {
     let known_cols = schema::columns(dataset);
+    if args.from_aggregates.is_some() && dataset != Dataset::Survey {
+        fail!("--from-aggregates reads the counts of nps, csat, ces and pmf; give this metric its input files");
+    }
     let tz = time::parse_tz(&args.tz).map_err(|e| crate::error::err(format!("--tz: {e}")))?;
     let input_tz = match &args.input_tz {
         Some(z) => time::parse_tz(z).map_err(|e| crate::error::err(format!("--input-tz: {e}")))?,

@@ -73,6 +73,160 @@ pub fn compute(
     };
     assert::validate(&c.asserts, &asserts_fields, c.period.is_some())?;
 
+    let Gathered {
+        mut cells,
+        mut ledger,
+        latest,
+        rejected_warning,
+        preset,
+        colmap,
+    } = match c.args.from_aggregates.clone() {
+        Some(path) => gather_aggregates(&path, &kind, &c)?,
+        None => gather_rows(&kind, &mut c, &progress)?,
+    };
+    let points = kind.points().len();
+
+    // As-of: the given instant, else the latest valid time (not later than now).
+    let as_of = c.as_of.or(latest);
+    let explained = super::explain::prepare(&c, as_of, &mut ledger);
+
+    // Period range and --last.
+    let mut warnings: Vec<String> = Vec::new();
+    let mut ordinals: Vec<i32> = Vec::new();
+    if let Some(pk) = c.period {
+        ordinals = span(
+            cells
+                .iter()
+                .filter(|((_, o), v)| *o != rows::NO_PERIOD && v.n() > 0)
+                .map(|((_, o), _)| *o),
+        );
+        if let Some(n) = c.last {
+            let last_complete = pk.last_complete(as_of.unwrap_or(c.now_ms), c.tz);
+            let first = last_complete - n as i32 + 1;
+            ordinals = (first..=last_complete).collect();
+            // Rows outside the kept periods are filtered.
+            let outside = |o: i32| o != rows::NO_PERIOD && (o < first || o > last_complete);
+            cells.retain(|(_, o), _| !outside(*o));
+            ledger.filter_periods(|o, _| outside(o));
+        }
+    }
+    let min_n = c.min_n;
+    let with_low_n = |m: Map<String, Value>, n: u64| with_low_n(m, n, min_n);
+    let is_nps = matches!(kind, ScoreKind::Nps);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut total = Counts::new(points);
+    for v in cells.values() {
+        total.add(v);
+    }
+    for g in series(&cells, !c.by.is_empty(), c.period.is_some()) {
+        let pick = |o: Option<i32>| -> Counts {
+            let mut acc = Counts::new(points);
+            for ((k, ord), v) in &cells {
+                if g.as_ref().is_none_or(|gk| gk == k) && o.is_none_or(|o| o == *ord) {
+                    acc.add(v);
+                }
+            }
+            acc
+        };
+        match c.period {
+            None => {
+                let cnt = pick(None);
+                let n = cnt.n();
+                rows.push(Row {
+                    group: g.clone(),
+                    period: None,
+                    partial: false,
+                    fields: with_low_n(survey::fields(&kind, &cnt, &settings), n),
+                });
+            }
+            Some(pk) => {
+                let mut prev: Option<Counts> = None;
+                for &o in &ordinals {
+                    let cnt = pick(Some(o));
+                    let n = cnt.n();
+                    let mut f = survey::fields(&kind, &cnt, &settings);
+                    if is_nps {
+                        let (mut delta, mut pv) = (Value::Null, Value::Null);
+                        if let Some(p) = &prev {
+                            let (p1, d1, n1) = survey::nps_parts(p);
+                            let (p2, d2, n2) = survey::nps_parts(&cnt);
+                            if n1 > 0 && n2 > 0 {
+                                let a = 100.0 * (p1 as f64 - d1 as f64) / n1 as f64;
+                                let b = 100.0 * (p2 as f64 - d2 as f64) / n2 as f64;
+                                delta = crate::report::num(Some(b - a));
+                                pv = crate::report::num(stats::nps_p_value(p1, d1, n1, p2, d2, n2));
+                            }
+                        }
+                        f.insert("delta".into(), delta);
+                        f.insert("p_value".into(), pv);
+                    }
+                    let partial = as_of.is_none_or(|a| pk.end_ms(o, c.tz) > a);
+                    rows.push(Row {
+                        group: g.clone(),
+                        period: Some(pk.label(o)),
+                        partial,
+                        fields: with_low_n(f, n),
+                    });
+                    prev = Some(cnt);
+                }
+            }
+        }
+    }
+    let tn = total.n();
+    let total_fields = with_low_n(survey::fields(&kind, &total, &settings), tn);
+
+    if tn == 0 {
+        warnings.push("no answers left after filtering: n is 0 and the metrics are null".into());
+    }
+    warnings.extend(ledger.dst_warnings(None));
+    warnings.extend(rejected_warning);
+    if let Some(k) = min_n {
+        if tn < k {
+            warnings.push(format!("only {tn} answers, fewer than --min-n {k}"));
+        }
+    }
+
+    definition.extend(c.definition(preset.as_deref(), colmap));
+
+    let mut report = Report {
+        metric: kind.name().into(),
+        as_of: as_of.map(|a| time::format_rfc3339(a, c.tz)),
+        definition,
+        inputs: ledger.into_inputs(),
+        by: c.by.clone(),
+        period: c.period.map(|p| p.name().to_string()),
+        rows,
+        total: total_fields,
+        checks: Vec::new(),
+        warnings,
+        headline: headline(&kind),
+        unit: None,
+        extra: Map::new(),
+    };
+    if let Some(x) = explained {
+        let cell = |v: &Counts| super::explain::survey_cell(&kind, v);
+        let (segs, totals) =
+            super::explain::from_cells(&cells, x.ab, cell, || Counts::new(points), Counts::add);
+        let metric = super::explain::survey_metric(&kind);
+        super::explain::apply(&mut report, &x, metric, &segs, totals, min_n);
+    }
+    let report = assert::checked(report, &c.asserts);
+    progress.finish();
+    Ok((report, c))
+}
+
+/// What the rows of the inputs (or a warehouse's aggregates) give the report.
+struct Gathered {
+    cells: BTreeMap<(Vec<Option<String>>, i32), Counts>,
+    ledger: Ledger,
+    latest: Option<i64>,
+    rejected_warning: Option<String>,
+    preset: Option<String>,
+    colmap: Map<String, Value>,
+}
+
+/// Read the inputs: rows → classified → counts per (group, period), with the row accounting.
+fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<Gathered> {
     let timer = crate::progress::Timer::new();
     let mut sources = read::open_all(&c.files, &c.read)?;
     // A vendor preset (SPEC 5): its mapping fills what --col left open; its zone and date
@@ -104,7 +258,7 @@ pub fn compute(
     if let Some(t) = &time_idx {
         mapped.push(("submitted_at".into(), t.clone()));
     }
-    super::explain::group_by_column(&sources, &mut c, &mapped)?;
+    super::explain::group_by_column(&sources, c, &mapped)?;
     let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
 
     let mut cols = vec![FrameCol {
@@ -263,132 +417,115 @@ pub fn compute(
         &*rule,
     )?;
 
-    // As-of: the given instant, else the latest valid time (not later than now).
-    let as_of = c.as_of.or(latest);
-    let explained = super::explain::prepare(&c, as_of, &mut ledger);
+    Ok(Gathered {
+        cells,
+        ledger,
+        latest,
+        rejected_warning,
+        preset: preset.map(str::to_string),
+        colmap: column_headers(&sources, &mapped, |n| n),
+    })
+}
 
-    // Period range and --last.
-    let mut warnings: Vec<String> = Vec::new();
-    let mut ordinals: Vec<i32> = Vec::new();
-    if let Some(pk) = c.period {
-        ordinals = span(
-            cells
-                .iter()
-                .filter(|((_, o), v)| *o != rows::NO_PERIOD && v.n() > 0)
-                .map(|((_, o), _)| *o),
-        );
-        if let Some(n) = c.last {
-            let last_complete = pk.last_complete(as_of.unwrap_or(c.now_ms), c.tz);
-            let first = last_complete - n as i32 + 1;
-            ordinals = (first..=last_complete).collect();
-            // Rows outside the kept periods are filtered.
-            let outside = |o: i32| o != rows::NO_PERIOD && (o < first || o > last_complete);
-            cells.retain(|(_, o), _| !outside(*o));
-            ledger.filter_periods(|o, _| outside(o));
-        }
+/// `--from-aggregates FILE`: the counts per group and period that `cxm sql METRIC --stage
+/// aggregates` computed in a warehouse, saved as CSV (columns: the `--by` columns, `period`
+/// with `--period`, `dist_<point>` for every scale point, `blank`, `rejected`). The row
+/// rules already ran there; the file gives one input with its used, blank and rejected rows.
+fn gather_aggregates(path: &str, kind: &ScoreKind, c: &Common) -> Result<Gathered> {
+    use crate::fail;
+    if c.as_of.is_none() {
+        fail!("--from-aggregates needs --as-of (the instant the warehouse query used)");
     }
-    let min_n = c.min_n;
-    let with_low_n = |m: Map<String, Value>, n: u64| with_low_n(m, n, min_n);
-    let is_nps = matches!(kind, ScoreKind::Nps);
-    let mut rows: Vec<Row> = Vec::new();
-    let mut total = Counts::new(points);
-    for v in cells.values() {
-        total.add(v);
-    }
-    for g in series(&cells, !c.by.is_empty(), c.period.is_some()) {
-        let pick = |o: Option<i32>| -> Counts {
-            let mut acc = Counts::new(points);
-            for ((k, ord), v) in &cells {
-                if g.as_ref().is_none_or(|gk| gk == k) && o.is_none_or(|o| o == *ord) {
-                    acc.add(v);
-                }
-            }
-            acc
-        };
-        match c.period {
-            None => {
-                let cnt = pick(None);
-                let n = cnt.n();
-                rows.push(Row {
-                    group: g.clone(),
-                    period: None,
-                    partial: false,
-                    fields: with_low_n(survey::fields(&kind, &cnt, &settings), n),
-                });
-            }
-            Some(pk) => {
-                let mut prev: Option<Counts> = None;
-                for &o in &ordinals {
-                    let cnt = pick(Some(o));
-                    let n = cnt.n();
-                    let mut f = survey::fields(&kind, &cnt, &settings);
-                    if is_nps {
-                        let (mut delta, mut pv) = (Value::Null, Value::Null);
-                        if let Some(p) = &prev {
-                            let (p1, d1, n1) = survey::nps_parts(p);
-                            let (p2, d2, n2) = survey::nps_parts(&cnt);
-                            if n1 > 0 && n2 > 0 {
-                                let a = 100.0 * (p1 as f64 - d1 as f64) / n1 as f64;
-                                let b = 100.0 * (p2 as f64 - d2 as f64) / n2 as f64;
-                                delta = crate::report::num(Some(b - a));
-                                pv = crate::report::num(stats::nps_p_value(p1, d1, n1, p2, d2, n2));
-                            }
-                        }
-                        f.insert("delta".into(), delta);
-                        f.insert("p_value".into(), pv);
-                    }
-                    let partial = as_of.is_none_or(|a| pk.end_ms(o, c.tz) > a);
-                    rows.push(Row {
-                        group: g.clone(),
-                        period: Some(pk.label(o)),
-                        partial,
-                        fields: with_low_n(f, n),
-                    });
-                    prev = Some(cnt);
-                }
-            }
-        }
-    }
-    let tn = total.n();
-    let total_fields = with_low_n(survey::fields(&kind, &total, &settings), tn);
-
-    if tn == 0 {
-        warnings.push("no answers left after filtering: n is 0 and the metrics are null".into());
-    }
-    warnings.extend(ledger.dst_warnings(None));
-    warnings.extend(rejected_warning);
-    if let Some(k) = min_n {
-        if tn < k {
-            warnings.push(format!("only {tn} answers, fewer than --min-n {k}"));
-        }
-    }
-
-    let colmap = column_headers(&sources, &mapped, |n| n);
-    definition.extend(c.definition(preset, colmap));
-
-    let mut report = Report {
-        metric: kind.name().into(),
-        as_of: as_of.map(|a| time::format_rfc3339(a, c.tz)),
-        definition,
-        inputs: ledger.into_inputs(),
-        by: c.by.clone(),
-        period: c.period.map(|p| p.name().to_string()),
-        rows,
-        total: total_fields,
-        checks: Vec::new(),
-        warnings,
-        headline: headline(&kind),
-        unit: None,
-        extra: Map::new(),
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(path)
+        .map_err(|e| err(format!("--from-aggregates {path}: cannot read: {e}")))?;
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| err(format!("--from-aggregates {path}: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let find = |name: &str| -> Result<usize> {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            err(format!(
+                "--from-aggregates {path}: no column {name:?}; found: {}. Give the options the aggregates query was printed with (--by, --period, the scale)",
+                headers.join(", ")
+            ))
+        })
     };
-    if let Some(x) = explained {
-        let cell = |v: &Counts| super::explain::survey_cell(&kind, v);
-        let (segs, totals) =
-            super::explain::from_cells(&cells, x.ab, cell, || Counts::new(points), Counts::add);
-        let metric = super::explain::survey_metric(&kind);
-        super::explain::apply(&mut report, &x, metric, &segs, totals, min_n);
+    let by_idx: Vec<usize> = c.by.iter().map(|b| find(b)).collect::<Result<_>>()?;
+    let period_idx = match c.period {
+        Some(_) => Some(find("period")?),
+        None => None,
+    };
+    let points = kind.points();
+    let dist_idx: Vec<usize> = points
+        .iter()
+        .map(|k| find(&format!("dist_{k}")))
+        .collect::<Result<_>>()?;
+    let (blank_idx, rejected_idx) = (find("blank")?, find("rejected")?);
+    let display = path.to_string();
+    let mut ledger = Ledger::single(&display);
+    let mut cells: BTreeMap<(Vec<Option<String>>, i32), Counts> = BTreeMap::new();
+    for (k, rec) in rdr.records().enumerate() {
+        let line = k + 2;
+        let rec = rec.map_err(|e| err(format!("--from-aggregates {path}:{line}: {e}")))?;
+        let count = |i: usize, name: &str| -> Result<u64> {
+            let t = rec.get(i).unwrap_or("").trim();
+            if t.is_empty() {
+                return Ok(0);
+            }
+            t.parse::<u64>().map_err(|_| {
+                err(format!(
+                    "--from-aggregates {path}:{line}:{name}: {t:?} is not a count"
+                ))
+            })
+        };
+        let ordinal = match (c.period, period_idx) {
+            (Some(pk), Some(i)) => {
+                let t = rec.get(i).unwrap_or("").trim();
+                if t.is_empty() {
+                    rows::NO_PERIOD
+                } else {
+                    pk.parse_label(t).ok_or_else(|| {
+                        err(format!(
+                            "--from-aggregates {path}:{line}:period: {t:?} is not a {} label",
+                            pk.name()
+                        ))
+                    })?
+                }
+            }
+            _ => rows::NO_PERIOD,
+        };
+        let key: Vec<Option<String>> = by_idx.iter().map(|&i| norm_key(rec.get(i))).collect();
+        let mut cnt = Counts::new(points.len());
+        for (slot, (&i, name)) in cnt.dist.iter_mut().zip(dist_idx.iter().zip(&points)) {
+            *slot = count(i, &format!("dist_{name}"))?;
+        }
+        cnt.blank = count(blank_idx, "blank")?;
+        cnt.rejected = count(rejected_idx, "rejected")?;
+        for (status, n) in [
+            (Status::Used, cnt.n()),
+            (Status::Blank, cnt.blank),
+            (Status::Rejected, cnt.rejected),
+        ] {
+            if n > 0 {
+                ledger.count_in_period(0, ordinal, status, n);
+            }
+        }
+        cells
+            .entry((key, ordinal))
+            .or_insert_with(|| Counts::new(points.len()))
+            .add(&cnt);
     }
-    let report = assert::checked(report, &c.asserts);
-    progress.finish();
-    Ok((report, c))
+    let rejected_warning = ledger.rejected_warning(true);
+    Ok(Gathered {
+        cells,
+        ledger,
+        latest: None,
+        rejected_warning,
+        preset: None,
+        colmap: Map::new(),
+    })
 }

@@ -21,6 +21,19 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// The ledger of one input known by name only (`--from-aggregates FILE`).
+    pub fn single(path: &str) -> Ledger {
+        Ledger {
+            inputs: vec![InputCount {
+                path: path.to_string(),
+                ..Default::default()
+            }],
+            by_period: BTreeMap::new(),
+            dst_gap: 0,
+            dst_ambiguous: 0,
+        }
+    }
+
     pub fn new(sources: &[Source]) -> Ledger {
         Ledger {
             inputs: sources
