@@ -408,7 +408,7 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
     let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
 
     // Rejected rows: positions and reasons from a pass over the inputs that had them.
-    c.reject_policy(&progress).settle(
+    c.reject_policy(progress).settle(
         &sources,
         &ledger,
         &mapped,
