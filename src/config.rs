@@ -23,6 +23,7 @@ pub const KINDS: &[&str] = &["nps", "csat", "ces", "pmf", "tickets", "churn", "r
 /// Keys of a `[sources.NAME]` table.
 const SOURCE_KEYS: &[&str] = &[
     "path",
+    "table",
     "format",
     "columns",
     "preset",
@@ -50,6 +51,10 @@ const NOT_IN_CONFIG: &[(&str, &str)] = &[
         "thresholds are [[checks]] with `metric` and `assert`",
     ),
     ("quiet", "give -q to cxm report / cxm check"),
+    (
+        "from_aggregates",
+        "a metric reads its source; run cxm METRIC --from-aggregates FILE by hand",
+    ),
     ("no_progress", "cxm report shows no progress display"),
     ("wide", "it only changes terminal tables"),
     ("help", "it is not a setting"),
@@ -65,6 +70,9 @@ pub struct MetricSpec {
     pub name: String,
     pub kind: String,
     pub argv: Vec<String>,
+    /// The source's `table` (for `cxm report --emit-sql`), and the source's name.
+    pub table: Option<String>,
+    pub source: String,
 }
 
 #[derive(Clone, Debug)]
@@ -515,7 +523,7 @@ pub fn load(path: &str, cli_as_of: Option<&str>) -> Result<Config> {
         let mut cols: Vec<(String, String)> = Vec::new();
         for (k, v) in src {
             let key = match k.as_str() {
-                "path" => continue,
+                "path" | "table" => continue,
                 "format" => "input_format",
                 "columns" => {
                     cols = columns_of(v, &at(path, &text, Place::Source(&src_name), k))?;
@@ -596,7 +604,18 @@ pub fn load(path: &str, cli_as_of: Option<&str>) -> Result<Config> {
         };
         argv.push("--".into());
         argv.extend(expand(&dir, p, &format!("{path}: [sources.{src_name}]"))?);
-        metrics.push(MetricSpec { name, kind, argv });
+        let table = match src.get("table") {
+            None => None,
+            Some(Value::String(t)) => Some(t.clone()),
+            Some(_) => fail!("{path}: [sources.{src_name}] table must be text"),
+        };
+        metrics.push(MetricSpec {
+            name,
+            kind,
+            argv,
+            table,
+            source: src_name.clone(),
+        });
     }
 
     // Checks.
@@ -701,7 +720,7 @@ pub fn compute(cfg: &Config, m: &MetricSpec) -> Result<(Report, Common)> {
         wrap(format!("{first} (the setting of that flag in the config)"))
     })?;
     use crate::commands;
-    commands::common::set_note_context(Some(&m.name));
+    crate::diagnostics::set_note_context(Some(&m.name));
     let r = match &cli.command {
         Command::Nps(a) => commands::nps_compute(a),
         Command::Csat(a) => commands::csat_compute(a),
@@ -717,7 +736,7 @@ pub fn compute(cfg: &Config, m: &MetricSpec) -> Result<(Report, Common)> {
             m.kind
         ),
     };
-    commands::common::set_note_context(None);
+    crate::diagnostics::set_note_context(None);
     r.map_err(|e| wrap(crate::error::render(&e)))
 }
 

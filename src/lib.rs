@@ -14,6 +14,7 @@ pub mod assert;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod diagnostics;
 pub mod error;
 pub mod input;
 pub mod metrics;
@@ -79,11 +80,19 @@ where
 /// clap's multi-line message → one line: the error, its tip, and where to look.
 fn clap_message(s: &str) -> String {
     let mut lines = s.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines
+    let mut first = lines
         .next()
         .unwrap_or("invalid arguments")
         .trim_start_matches("error:")
-        .trim();
+        .trim()
+        .to_string();
+    // "the following required arguments were not provided:" lists them on the next lines.
+    if first.ends_with(':') {
+        let items: Vec<&str> = lines
+            .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("tip:"))
+            .collect();
+        first = format!("{} {}", first, items.join(", "));
+    }
     let tip = s
         .lines()
         .map(str::trim)

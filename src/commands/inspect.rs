@@ -14,12 +14,12 @@ use clap::Args;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::collect;
 use crate::error::{err, EXIT_OK};
 use crate::fail;
 use crate::input::mapping::{self, Canon, ColOverrides};
 use crate::input::values::{is_blank, parse_amount, parse_int, IntCell};
 use crate::input::{self, presets, read, Format, FrameCol, ReadOptions, Source};
+use crate::input::{collect, schema};
 use crate::output::sink::Sink;
 use crate::time::{self, TimeParser, Tz};
 
@@ -334,7 +334,7 @@ fn resolve_one(
 type KindMapping = Vec<(&'static str, Option<usize>)>;
 
 fn map_surveys(src: &Source, warnings: &mut Vec<String>) -> KindMapping {
-    let (scores, rest) = super::survey::inspect_canons();
+    let (scores, rest) = schema::survey::inspect_canons();
     let per_metric: Vec<(&str, Option<usize>)> = scores
         .iter()
         .map(|(m, c)| (*m, resolve_one(src, c, "surveys", warnings)))
@@ -388,7 +388,7 @@ fn clear(m: &mut KindMapping, name: &str) {
 /// without `mrr`, and `interval`, `interval_count`, `quantity` only with `amount`.
 fn mappings(src: &Source, warnings: &mut Vec<String>) -> Vec<(&'static str, KindMapping)> {
     let surveys = map_surveys(src, warnings);
-    let mut tickets = map_list(src, &super::tickets::inspect_canons(), "tickets", warnings);
+    let mut tickets = map_list(src, &schema::tickets::inspect_canons(), "tickets", warnings);
     if get(&tickets, "first_response_at").is_some() {
         clear(&mut tickets, "first_response_minutes");
     }
@@ -397,7 +397,7 @@ fn mappings(src: &Source, warnings: &mut Vec<String>) -> Vec<(&'static str, Kind
     }
     let mut subs = map_list(
         src,
-        &super::churn::inspect_canons(),
+        &schema::subscriptions::inspect_canons(),
         "subscriptions",
         warnings,
     );

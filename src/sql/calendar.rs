@@ -6,6 +6,7 @@
 //! begin, from the same `period.rs` the file path uses; the query joins each row on its
 //! UTC day number and compares integers. Labels and `partial` come in a second small table.
 
+use crate::metrics::business_time::Schedule;
 use crate::period::PeriodKind;
 use crate::sql::dialect::{Dialect, Lit, SqlType};
 use crate::time::Tz;
@@ -19,43 +20,73 @@ pub struct CalDay {
     pub day: i64,
     pub first: i32,
     pub splits: Vec<(i64, i32)>,
+    /// Business time from the calendar's origin to the day's first instant (ms).
+    pub clock0: i64,
+    /// Business pieces inside the day: `[start, end)` in ms after UTC midnight, during
+    /// which business time runs at the rate of real time.
+    pub pieces: Vec<(i64, i64)>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Calendar {
-    pub kind: PeriodKind,
+    pub kind: Option<PeriodKind>,
     pub tz: Tz,
     pub days: Vec<CalDay>,
     /// The most period starts inside one UTC day (0 for UTC and for periods longer than a
     /// day, 1 or 2 for days in other zones).
     pub splits: usize,
+    /// The business clock, when business hours are given: its origin (the first day's
+    /// first instant) and the most pieces in one UTC day.
+    pub business: Option<(i64, usize)>,
 }
 
 impl Calendar {
     /// The calendar of every UTC day from the one holding `from_ms` to the one holding
     /// `to_ms`.
     pub fn build(kind: PeriodKind, tz: Tz, from_ms: i64, to_ms: i64) -> Calendar {
+        Calendar::build_with(Some(kind), tz, None, from_ms, to_ms)
+    }
+
+    /// The calendar of periods (when `kind` is given) and of the business clock (when
+    /// `schedule` is given) over the UTC days holding `from_ms` … `to_ms`.
+    pub fn build_with(
+        kind: Option<PeriodKind>,
+        tz: Tz,
+        schedule: Option<&Schedule>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Calendar {
         let (d0, d1) = (from_ms.div_euclid(MS_PER_DAY), to_ms.div_euclid(MS_PER_DAY));
+        let origin = d0 * MS_PER_DAY;
         let mut days = Vec::new();
-        let mut splits = 0;
+        let (mut splits, mut most_pieces) = (0, 0);
         for day in d0..=d1 {
             let start = day * MS_PER_DAY;
-            let first = kind.ordinal_of(start, tz);
-            let mut sp = Vec::new();
-            let mut next = first + 1;
-            loop {
-                let b = kind.start_ms(next, tz);
-                if b <= start || b >= start + MS_PER_DAY {
-                    break;
+            let (mut first, mut sp) = (0, Vec::new());
+            if let Some(kind) = kind {
+                first = kind.ordinal_of(start, tz);
+                let mut next = first + 1;
+                loop {
+                    let b = kind.start_ms(next, tz);
+                    if b <= start || b >= start + MS_PER_DAY {
+                        break;
+                    }
+                    sp.push((b - start, next));
+                    next += 1;
                 }
-                sp.push((b - start, next));
-                next += 1;
             }
             splits = splits.max(sp.len());
+            let (clock0, pieces) = match schedule {
+                Some(s) => (s.business_ms(origin, start), business_pieces(s, start)),
+                None => (0, Vec::new()),
+            };
+            most_pieces = most_pieces.max(pieces.len());
             days.push(CalDay {
                 day,
                 first,
                 splits: sp,
+                clock0,
+                pieces,
             });
         }
         Calendar {
@@ -63,7 +94,26 @@ impl Calendar {
             tz,
             days,
             splits,
+            business: schedule.map(|_| (origin, most_pieces)),
         }
+    }
+
+    /// Business time from the origin to instant `t` as the query computes it (None outside
+    /// the calendar or without business hours).
+    pub fn clock_at(&self, t: i64) -> Option<i64> {
+        self.business?;
+        let day = t.div_euclid(MS_PER_DAY);
+        let d = self
+            .days
+            .get(usize::try_from(day - self.days.first()?.day).ok()?)?;
+        let r = t - day * MS_PER_DAY;
+        Some(
+            d.clock0
+                + d.pieces
+                    .iter()
+                    .map(|&(s, e)| (r - s).clamp(0, e - s))
+                    .sum::<i64>(),
+        )
     }
 
     /// The period of instant `ms` as the query computes it (None outside the calendar).
@@ -92,32 +142,67 @@ impl Calendar {
             .map(|d| d.splits.last().map_or(d.first, |s| s.1))
     }
 
-    /// The `cxm_cal(day, o0[, s1, o1 …])` table; a day with fewer period starts than the
-    /// most has its missing offsets at 86,400,000 (never reached).
+    /// The `cxm_cal(day[, o0, s1, o1 …][, b0, p1s, p1e …])` table: a day with fewer period
+    /// starts or business pieces than the most has its missing offsets at 86,400,000 (never
+    /// reached) and empty pieces.
     pub fn table(&self, d: Dialect) -> String {
-        let mut cols: Vec<(String, SqlType)> =
-            vec![("day".into(), SqlType::Int), ("o0".into(), SqlType::Int)];
-        for k in 1..=self.splits {
-            cols.push((format!("s{k}"), SqlType::Int));
-            cols.push((format!("o{k}"), SqlType::Int));
+        let mut cols: Vec<(String, SqlType)> = vec![("day".into(), SqlType::Int)];
+        if self.kind.is_some() {
+            cols.push(("o0".into(), SqlType::Int));
+            for k in 1..=self.splits {
+                cols.push((format!("s{k}"), SqlType::Int));
+                cols.push((format!("o{k}"), SqlType::Int));
+            }
+        }
+        let pieces = self.business.map_or(0, |b| b.1);
+        if self.business.is_some() {
+            cols.push(("b0".into(), SqlType::Int));
+            for k in 1..=pieces {
+                cols.push((format!("p{k}s"), SqlType::Int));
+                cols.push((format!("p{k}e"), SqlType::Int));
+            }
         }
         let rows: Vec<Vec<Lit>> = self
             .days
             .iter()
             .map(|day| {
-                let mut r = vec![Lit::Int(day.day), Lit::Int(day.first.into())];
-                let mut last = day.first;
-                for k in 0..self.splits {
-                    let (s, o) = day.splits.get(k).copied().unwrap_or((MS_PER_DAY, last));
-                    last = o;
-                    r.push(Lit::Int(s));
-                    r.push(Lit::Int(o.into()));
+                let mut r = vec![Lit::Int(day.day)];
+                if self.kind.is_some() {
+                    r.push(Lit::Int(day.first.into()));
+                    let mut last = day.first;
+                    for k in 0..self.splits {
+                        let (s, o) = day.splits.get(k).copied().unwrap_or((MS_PER_DAY, last));
+                        last = o;
+                        r.push(Lit::Int(s));
+                        r.push(Lit::Int(o.into()));
+                    }
+                }
+                if self.business.is_some() {
+                    r.push(Lit::Int(day.clock0));
+                    for k in 0..pieces {
+                        let (s, e) = day.pieces.get(k).copied().unwrap_or((0, 0));
+                        r.push(Lit::Int(s));
+                        r.push(Lit::Int(e));
+                    }
                 }
                 r
             })
             .collect();
         let cols: Vec<(&str, SqlType)> = cols.iter().map(|(n, t)| (n.as_str(), *t)).collect();
         d.inline_table(&cols, &rows)
+    }
+
+    /// The business clock at epoch-ms expression `t` from the joined calendar row `c`:
+    /// `b0 + Σ clamp(t − day·86,400,000 − s, 0, e − s)`.
+    pub fn clock_expr(&self, c: &str, t: &str) -> String {
+        let pieces = self.business.map_or(0, |b| b.1);
+        let mut s = format!("{c}.b0");
+        for k in 1..=pieces {
+            s.push_str(&format!(
+                " + LEAST(GREATEST({t} - {c}.day * 86400000 - {c}.p{k}s, 0), {c}.p{k}e - {c}.p{k}s)"
+            ));
+        }
+        format!("({s})")
     }
 
     /// The expression giving a row's period from the joined calendar row `c` and the row's
@@ -134,6 +219,39 @@ impl Calendar {
         s.push_str(&format!(" ELSE {c}.o0 END"));
         s
     }
+}
+
+/// The pieces of UTC day `[start, start + 1 day)` in which business time runs: found hour
+/// by hour, then minute by minute inside hours that are partly business time (schedule
+/// boundaries and zone offsets are whole minutes), then second by second for a minute that
+/// is still mixed (offsets of the old local mean times).
+fn business_pieces(s: &Schedule, start: i64) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    let mut add = |a: i64, b: i64| match out.last_mut() {
+        Some(last) if last.1 == a => last.1 = b,
+        _ => out.push((a, b)),
+    };
+    fn scan(s: &Schedule, start: i64, a: i64, b: i64, step: i64, add: &mut dyn FnMut(i64, i64)) {
+        let mut t = a;
+        while t < b {
+            let e = (t + step).min(b);
+            let v = s.business_ms(start + t, start + e);
+            if v == e - t {
+                add(t, e);
+            } else if v > 0 {
+                if step > 1_000 {
+                    let finer = if step > 60_000 { 60_000 } else { 1_000 };
+                    scan(s, start, t, e, finer, add);
+                } else {
+                    // Sub-second business time does not occur; keep the second's start share.
+                    add(t, t + v);
+                }
+            }
+            t = e;
+        }
+    }
+    scan(s, start, 0, MS_PER_DAY, 3_600_000, &mut add);
+    out
 }
 
 /// The `cxm_periods(o, label, partial)` table for ordinals `lo..=hi`: `partial` when the
@@ -194,9 +312,62 @@ mod tests {
         assert_eq!(utc.splits, 0);
     }
 
+    fn schedule(spec: &str, zone: &str, holidays: &str) -> Schedule {
+        let s = Schedule::parse(spec, crate::time::parse_tz(zone).unwrap()).unwrap();
+        s.with_holidays(&crate::metrics::business_time::parse_holidays(holidays).unwrap())
+    }
+
+    #[test]
+    fn business_pieces_of_a_berlin_office_day() {
+        // Mon-Fri 09:00-17:00 Europe/Berlin: on Monday 2025-03-31 (CEST, UTC+2) the office is
+        // open 07:00Z-15:00Z, so the UTC day holds one piece [7 h, 15 h); on Monday
+        // 2025-03-24 (CET, UTC+1) it is [8 h, 16 h). Saturday 2025-03-29 has none.
+        let s = schedule("Mon-Fri 09:00-17:00", "Europe/Berlin", "");
+        let day = |y, m, d| {
+            chrono::NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_millis()
+        };
+        let h = 3_600_000;
+        assert_eq!(business_pieces(&s, day(2025, 3, 31)), vec![(7 * h, 15 * h)]);
+        assert_eq!(business_pieces(&s, day(2025, 3, 24)), vec![(8 * h, 16 * h)]);
+        assert!(business_pieces(&s, day(2025, 3, 29)).is_empty());
+        // The week of 2025-03-24 holds five 8-hour days: clock0 of the next Monday minus
+        // this Monday's is 40 h.
+        let cal = Calendar::build_with(None, Tz::UTC, Some(&s), day(2025, 3, 24), day(2025, 3, 31));
+        assert_eq!(cal.days[7].clock0 - cal.days[0].clock0, 40 * h);
+    }
+
     proptest! {
         /// The tabulated calendar gives the period `period.rs` gives, at any instant in
         /// range, for every kind and a spread of zones (DST, half-hour and negative offsets).
+        /// The tabulated business clock gives the business time `business_time.rs` gives,
+        /// between any two instants in range: office hours with holidays across both DST
+        /// changes, a span crossing midnight, every hour of the week, a half-hour zone.
+        #[test]
+        fn calendar_reproduces_business_time(
+            k in 0usize..4,
+            start in 1_700_000_000_000i64..1_760_000_000_000,
+            offs in proptest::collection::vec((0i64..(400 * MS_PER_DAY), 0i64..(400 * MS_PER_DAY)), 20),
+        ) {
+            let s = match k {
+                0 => schedule("Mon-Fri 09:00-17:00", "Europe/Berlin", "2024-12-24..2024-12-26\n2025-04-18"),
+                1 => schedule("Sat 22:00-02:00, Mon-Fri 08:30-12:00, Mon-Fri 13:00-18:00", "America/New_York", "2025-07-04"),
+                2 => schedule("Mon-Sun 00:00-24:00", "Europe/Berlin", ""),
+                _ => schedule("Mon-Thu 10:00-19:00", "Asia/Kolkata", "2025-01-26"),
+            };
+            let cal = Calendar::build_with(None, Tz::UTC, Some(&s), start, start + 400 * MS_PER_DAY);
+            for (a, b) in offs {
+                let (a, b) = (start + a.min(b), start + a.max(b));
+                let want = s.business_ms(a, b);
+                let got = cal.clock_at(b).unwrap() - cal.clock_at(a).unwrap();
+                prop_assert_eq!(got, want, "{} .. {}", a, b);
+            }
+        }
+
         #[test]
         fn calendar_reproduces_ordinal_of(
             k in 0usize..5,

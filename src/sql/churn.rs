@@ -97,20 +97,7 @@ pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
             format!("CAST(NULL AS {}) AS id", d.text_type())
         });
     }
-    for (i, b) in p.by.iter().enumerate() {
-        sel.push(format!(
-            "NULLIF(TRIM({}), '') AS g{}",
-            d.to_text(&d.ident(b)),
-            i + 1
-        ));
-    }
-    for (i, w) in p.wheres.iter().enumerate() {
-        sel.push(format!(
-            "COALESCE(TRIM({}), '') AS w{}",
-            d.to_text(&d.ident(&w.name)),
-            i + 1
-        ));
-    }
+    sel.extend(p.user_column_selects());
     let dedup = p.dedup_id("subscription_id");
     if let Some((id, _)) = &dedup {
         sel.push(format!(
@@ -146,16 +133,7 @@ pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
         "r.m0 IS NOT NULL".to_string(),
         format!("r.m0 >= {}", d.dbl_lit(0.0)),
     ];
-    for (i, w) in p.wheres.iter().enumerate() {
-        if !w.equals.is_empty() {
-            let l: Vec<String> = w.equals.iter().map(|x| d.text(x)).collect();
-            keep.push(format!("r.w{} IN ({})", i + 1, l.join(", ")));
-        }
-        if !w.not_equals.is_empty() {
-            let l: Vec<String> = w.not_equals.iter().map(|x| d.text(x)).collect();
-            keep.push(format!("r.w{} NOT IN ({})", i + 1, l.join(", ")));
-        }
-    }
+    keep.extend(p.where_preds("r"));
     q.cte(
         "cxm_r1",
         &format!(
@@ -292,9 +270,8 @@ impl ChurnSql {
         let d = p.dialect;
         let pk = p.period.unwrap_or(PeriodKind::Month);
         let mut q = Query::new(p, "churn");
-        let ng = p.by.len();
-        let gcols: Vec<String> = (1..=ng).map(|i| format!("g{i}")).collect();
-        let grouped = ng > 0;
+        let gcols = p.group_cols();
+        let grouped = !gcols.is_empty();
         q.comment(&format!(
             "Periods ({}) are reported from {} (the calendar start: --since, else five years before as-of); earlier subscriptions still decide new, reactivated and retained.",
             pk.name(),
@@ -310,9 +287,10 @@ impl ChurnSql {
             },
         );
         q.cte("cxm_periods", &self.periods(p, pk));
+        // Each customer's first start, and its last end (`op` = 1: still open).
         q.cte(
             "cxm_first",
-            "SELECT cu, MIN(s) AS f FROM cxm_subs GROUP BY cu",
+            "SELECT cu, MIN(s) AS f, MAX(CASE WHEN e IS NULL THEN 1 ELSE 0 END) AS op, MAX(e) AS le FROM cxm_subs GROUP BY cu",
         );
         // Periods from the one holding the earliest start.
         q.cte(
@@ -321,7 +299,7 @@ impl ChurnSql {
         );
         q.cte(
             "cxm_bnd",
-            "SELECT s AS b FROM cxm_p UNION SELECT e AS b FROM cxm_p",
+            "SELECT DISTINCT b FROM (SELECT s AS b FROM cxm_p UNION ALL SELECT e AS b FROM cxm_p) cxm_u",
         );
         // Each customer's state at each boundary: active (a row), MRR, and the group of the
         // active subscription with the largest MRR (ties: latest start, greatest id).
@@ -356,14 +334,10 @@ impl ChurnSql {
                 "SELECT x.cu, b.b, SUM(x.m) AS m FROM cxm_subs x JOIN cxm_bnd b ON x.s < b.b AND (x.e IS NULL OR b.b <= x.e) GROUP BY x.cu, b.b",
             );
         }
-        // (customer, period) pairs with something to count: active at the start or the end,
-        // or signed up in the period.
-        q.cte(
-            "cxm_keys",
-            "SELECT p.o, t.cu FROM cxm_p p JOIN cxm_state t ON t.b = p.s UNION SELECT p.o, t.cu FROM cxm_p p JOIN cxm_state t ON t.b = p.e UNION SELECT p.o, f.cu FROM cxm_p p JOIN cxm_first f ON f.f >= p.s AND f.f < p.e",
-        );
+        // (customer, period) pairs within the customer's lifetime with something to count:
+        // active at the start or the end, or signed up in the period.
         let mut cp = vec![
-            "k.o".to_string(),
+            "p.o".to_string(),
             "p.s".into(),
             "p.e".into(),
             "f.f".into(),
@@ -378,14 +352,14 @@ impl ChurnSql {
             ));
         }
         let fs_join = if grouped {
-            " LEFT JOIN cxm_fsub fs ON fs.cu = k.cu"
+            " LEFT JOIN cxm_fsub fs ON fs.cu = f.cu"
         } else {
             ""
         };
         q.cte(
             "cxm_cp",
             &format!(
-                "SELECT {} FROM cxm_keys k JOIN cxm_p p ON p.o = k.o JOIN cxm_first f ON f.cu = k.cu LEFT JOIN cxm_state a ON a.cu = k.cu AND a.b = p.s LEFT JOIN cxm_state z ON z.cu = k.cu AND z.b = p.e{fs_join}",
+                "SELECT {} FROM cxm_first f JOIN cxm_p p ON p.e > f.f AND (f.op = 1 OR p.s <= f.le) LEFT JOIN cxm_state a ON a.cu = f.cu AND a.b = p.s LEFT JOIN cxm_state z ON z.cu = f.cu AND z.b = p.e{fs_join} WHERE a.cu IS NOT NULL OR z.cu IS NOT NULL OR (f.f >= p.s AND f.f < p.e)",
                 cp.join(", ")
             ),
         );
@@ -438,10 +412,7 @@ impl ChurnSql {
             .collect::<Vec<_>>()
             .join(", ");
         let cnt_list = COUNTS.join(", ");
-        let null_gs: String = gcols
-            .iter()
-            .map(|g| format!("CAST(NULL AS {}) AS {g}, ", d.text_type()))
-            .collect();
+        let null_gs = p.null_group_selects();
         let mut parts = Vec::new();
         if grouped {
             q.cte(
@@ -492,6 +463,8 @@ impl ChurnSql {
             f("ce")
         );
         let fields: Vec<(&str, String)> = vec![
+            ("period_start", "ps".into()),
+            ("period_end", "pe".into()),
             ("n", "cs".into()),
             ("customers_start", "cs".into()),
             ("customers_end", "ce".into()),
@@ -519,42 +492,14 @@ impl ChurnSql {
                     d.dbl_lit(0.0)
                 ),
             ),
-            (
-                "low_n",
-                match p.min_n {
-                    Some(n) => format!("CASE WHEN cs < {n} THEN TRUE ELSE FALSE END"),
-                    None => "FALSE".into(),
-                },
-            ),
+            ("low_n", p.low_n_expr("cs")),
             ("periods", "np".into()),
         ];
-        let mut out: Vec<String> = Vec::new();
-        for (i, b) in p.by.iter().enumerate() {
-            let g = &gcols[i];
-            out.push(format!(
-                "CASE WHEN k <> 0 THEN '(all)' WHEN {g} = '(all)' THEN {} ELSE {g} END AS {}",
-                d.text("'(all)"),
-                d.ident(b)
-            ));
-        }
-        out.push(format!("label AS {}", d.ident("period")));
-        out.push(format!("partial AS {}", d.ident("partial")));
-        out.push(format!("ps AS {}", d.ident("period_start")));
-        out.push(format!("pe AS {}", d.ident("period_end")));
-        for (name, e) in &fields {
-            out.push(format!("{e} AS {}", d.ident(name)));
-        }
-        let mut order = vec!["k".to_string()];
-        for g in &gcols {
-            order.push(format!("CASE WHEN {g} IS NULL THEN 1 ELSE 0 END"));
-            order.push(d.byte_order(g));
-        }
-        order.push("o".into());
-        q.select(&format!(
-            "SELECT {} FROM cxm_a ORDER BY {}",
-            out.join(",\n  "),
-            order.join(", ")
-        ));
+        let fields: Vec<(String, String)> = fields
+            .into_iter()
+            .map(|(n, e)| (n.to_string(), e))
+            .collect();
+        q.select(&p.final_select("cxm_a", &fields));
         Ok(q.finish())
     }
 }

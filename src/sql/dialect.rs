@@ -7,6 +7,9 @@
 
 use crate::fail;
 
+/// Rows of an inline table written on one line.
+const ROWS_PER_LINE: usize = 6;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
     DuckDb,
@@ -146,11 +149,11 @@ impl Dialect {
     }
 
     /// An ORDER BY term that sorts text by bytes (UTF-8 code points), whatever the
-    /// database's collation.
+    /// database's collation (PostgreSQL's default collation follows the locale; DuckDB,
+    /// Spark, BigQuery and Snowflake without a collation compare bytes or code points).
     pub fn byte_order(self, expr: &str) -> String {
         match self {
             Dialect::Postgres => format!("{expr} COLLATE \"C\""),
-            Dialect::Snowflake => format!("COLLATE({expr}, '')"),
             _ => expr.to_string(),
         }
     }
@@ -189,7 +192,7 @@ impl Dialect {
                 .map(|(n, t)| format!("{n} {}", self.sql_type(*t)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let body = rows
+            let items: Vec<String> = rows
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
@@ -199,6 +202,10 @@ impl Dialect {
                         tuple(r)
                     }
                 })
+                .collect();
+            let body = items
+                .chunks(ROWS_PER_LINE)
+                .map(|c| c.join(", "))
                 .collect::<Vec<_>>()
                 .join(",\n    ");
             return format!("SELECT * FROM UNNEST([\n    {body}\n  ])");
@@ -211,7 +218,12 @@ impl Dialect {
             .map(|(n, t)| format!("CAST({n} AS {}) AS {n}", self.sql_type(*t)))
             .collect::<Vec<_>>()
             .join(", ");
-        let body = rows.iter().map(tuple).collect::<Vec<_>>().join(",\n    ");
+        // Several rows to a line: a five-year day calendar stays a few hundred lines.
+        let body = rows
+            .chunks(ROWS_PER_LINE)
+            .map(|c| c.iter().map(tuple).collect::<Vec<_>>().join(", "))
+            .collect::<Vec<_>>()
+            .join(",\n    ");
         let alias = format!("cxm_v({})", names.join(", "));
         match self {
             Dialect::Spark => format!("SELECT {select} FROM VALUES\n    {body}\n  AS {alias}"),

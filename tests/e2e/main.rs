@@ -9,6 +9,8 @@ mod inspect;
 mod presets;
 mod readme;
 mod report;
+mod rows;
+mod sql;
 mod sql_churn;
 mod subscription_presets;
 mod survey;
