@@ -8,6 +8,7 @@ mod inspect;
 mod presets;
 mod readme;
 mod report;
+mod shared_data;
 mod subscription_presets;
 mod survey;
 mod ticket_presets;
