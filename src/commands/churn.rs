@@ -387,6 +387,18 @@ pub(crate) fn load(
     }
     let idx_of = |name: &str| mapped.iter().position(|(n, _)| n == name);
     let (by_idx, where_idx) = user_columns(&sources, c, &mapped)?;
+    let time_slots = [
+        "started_at",
+        "ended_at",
+        "canceled_at",
+        "trial_end",
+        "current_period_end",
+    ];
+    let time_cols: Vec<(&str, Option<&Vec<usize>>)> = time_slots
+        .iter()
+        .map(|n| (*n, idx_of(n).map(|i| &mapped[i].1)))
+        .collect();
+    let placeholders = input::values::placeholder_warnings(&sources, &time_cols)?;
 
     let mut cols: Vec<FrameCol> = SLOTS
         .iter()
@@ -628,7 +640,7 @@ pub(crate) fn load(
     }
 
     // As-of: the given instant, else the latest start or end (not later than now).
-    let mut warnings = Vec::new();
+    let mut warnings = placeholders;
     let as_of = match c.as_of.or(latest) {
         Some(t) => t,
         None => {
@@ -747,6 +759,26 @@ fn headline() -> Vec<Col> {
     ]
 }
 
+/// The churn total (SPEC 6.6): the latest complete period's row led by its `period`,
+/// `period_start`, `period_end`, `partial` (always false) and `periods` (the number of
+/// complete periods reported); `period` is null when there is none.
+fn total_head(
+    mut row: Map<String, Value>,
+    period: Option<String>,
+    periods: usize,
+) -> Map<String, Value> {
+    let mut t = Map::new();
+    t.insert("period".into(), json!(period));
+    for (k, v) in row.iter_mut() {
+        t.insert(k.clone(), v.take());
+        if k == "period_end" {
+            t.insert("partial".into(), json!(false));
+            t.insert("periods".into(), json!(periods));
+        }
+    }
+    t
+}
+
 /// Fields an `--assert` may name.
 fn assertable() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = subs::FIELDS.to_vec();
@@ -843,8 +875,10 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
             Some(k) => (
                 json!(time::format_rfc3339(bounds[k], c.tz)),
                 json!(time::format_rfc3339(
+                    // A partial period's end is still its calendar end (its figures stop
+                    // at as-of).
                     if Some(all_ordinals[k]) == partial_ordinal {
-                        as_of
+                        pk.end_ms(all_ordinals[k], c.tz)
                     } else {
                         bounds[k + 1]
                     },
@@ -892,18 +926,15 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
         rows.push(row(None, k, &totals[k]));
     }
     let complete_kept: Vec<usize> = keep.iter().copied().filter(|&k| k < n_complete).collect();
-    let mut total = match complete_kept.last() {
+    let total = match complete_kept.last() {
         Some(&k) => row_fields(&totals[k], Some(k)),
         None => row_fields(&Acc::default(), None),
     };
-    let mut t2 = Map::new();
-    for (k, v) in total.iter_mut() {
-        t2.insert(k.clone(), v.take());
-        if k == "period_end" {
-            t2.insert("periods".into(), json!(complete_kept.len()));
-        }
-    }
-    let total = t2;
+    let total = total_head(
+        total,
+        complete_kept.last().map(|&k| pk.label(all_ordinals[k])),
+        complete_kept.len(),
+    );
 
     let mut warnings = std::mem::take(&mut l.warnings);
     if complete_kept.is_empty() {

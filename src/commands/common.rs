@@ -23,7 +23,7 @@ use crate::report::{InputCount, Report};
 pub fn resolve_all(sources: &[Source], canon: &Canon, c: &Common) -> Result<Option<Vec<usize>>> {
     let mut found: Vec<Option<usize>> = Vec::new();
     for s in sources {
-        found.push(mapping::resolve(&s.display, &s.headers, canon, &c.cols)?);
+        found.push(mapping::resolve_source(s, canon, &c.cols)?);
     }
     if found.iter().all(|f| f.is_some()) {
         Ok(Some(found.into_iter().map(|f| f.unwrap_or(0)).collect()))

@@ -318,7 +318,7 @@ fn resolve_one(
 ) -> Option<usize> {
     let mut c = canon.clone();
     c.required = false;
-    match mapping::resolve(&src.display, &src.headers, &c, &ColOverrides::default()) {
+    match mapping::resolve_source(src, &c, &ColOverrides::default()) {
         Ok(i) => i,
         Err(e) => {
             let msg = format!("{kind} mapping: {}", crate::error::render(&e));

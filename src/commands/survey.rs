@@ -224,7 +224,7 @@ pub fn compute(
     let score_c = score_canon(&kind);
     let mut score_idx = Vec::new();
     for s in &sources {
-        score_idx.push(mapping::resolve(&s.display, &s.headers, &score_c, &c.cols)?.unwrap_or(0));
+        score_idx.push(mapping::resolve_source(s, &score_c, &c.cols)?.unwrap_or(0));
     }
     let time_idx = resolve_all(&sources, &time_canon(time_needed), &c)?;
     let id_idx = if c.keep_duplicates {

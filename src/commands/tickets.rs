@@ -481,6 +481,13 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     } else {
         (None, None)
     };
+    // Zendesk writes the first reply only as minutes: without a calendar column, the
+    // exported minutes (business minutes with business hours) say which tickets were
+    // answered and when at the earliest.
+    let minutes_idx = match (&first_idx, minutes_idx) {
+        (None, None) => xfrt_idx.clone(),
+        (_, m) => m,
+    };
     if bucket == Bucket::Resolved && resolved_idx.is_none() {
         fail!(
             "{}: --bucket-by resolved needs a resolved_at column; map it with --col resolved_at=\"<column>\"",
@@ -506,6 +513,14 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         }
     }
     let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
+    warnings.extend(input::values::placeholder_warnings(
+        &sources,
+        &[
+            ("created_at", Some(&created_idx)),
+            ("first_response_at", first_idx.as_ref()),
+            ("resolved_at", resolved_idx.as_ref()),
+        ],
+    )?);
 
     // Only the columns the computation reads.
     let frame_names = [
@@ -846,7 +861,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         warnings.push("no tickets left after filtering: n is 0 and the metrics are null".into());
     }
     if first_idx.is_none() && minutes_idx.is_none() {
-        warnings.push("no first response column (first_response_at): FRT fields are null; map one with --col first_response_at=\"<column>\"".into());
+        warnings.push("no first response column (first_response_at, or first_response_minutes): FRT fields are null; map a first reply time with --col first_response_at=\"<column>\", or minutes with --col first_response_minutes=\"<column>\"".into());
     }
     if resolved_idx.is_none() {
         warnings.push("no resolution column (resolved_at): every ticket counts as open; map one with --col resolved_at=\"<column>\"".into());

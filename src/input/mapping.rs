@@ -7,6 +7,7 @@ use anyhow::Result;
 
 use crate::error::did_you_mean;
 use crate::fail;
+use crate::input::read::{Format, Source};
 
 /// Header comparison key: trimmed, lower-cased, space/`_`/`-` the same, trailing `(utc)` dropped.
 pub fn normalize(h: &str) -> String {
@@ -114,12 +115,46 @@ fn found_list(headers: &[String]) -> String {
     s
 }
 
+/// Whether header `i` of `src` is a nested object rather than a value (SPEC 5: it never
+/// becomes a canonical column by alias): a flattened JSON object leaves dotted names
+/// (`ticket.id`), and a JSON field that is null in every record (Intercom's `ticket` when no
+/// conversation is a ticket) holds no value either.
+fn nested_object(src: &Source, i: usize) -> bool {
+    let h = &src.headers[i];
+    let prefix = format!("{h}.");
+    if src.headers.iter().any(|x| x.starts_with(&prefix)) {
+        return true;
+    }
+    matches!(src.format, Format::Json | Format::Ndjson)
+        && src.table.as_ref().is_some_and(|t| {
+            !t.rows.is_empty() && t.rows.iter().all(|r| r.get(i).is_none_or(Option::is_none))
+        })
+}
+
+/// [`resolve`] for one opened input: a nested object is not mapped by alias (only by its
+/// exact canonical name or `--col`).
+pub fn resolve_source(src: &Source, canon: &Canon, cols: &ColOverrides) -> Result<Option<usize>> {
+    resolve_with(&src.display, &src.headers, canon, cols, &|i| {
+        nested_object(src, i)
+    })
+}
+
 /// Resolve one canonical column in one file. `Ok(None)`: optional and absent.
 pub fn resolve(
     display: &str,
     headers: &[String],
     canon: &Canon,
     cols: &ColOverrides,
+) -> Result<Option<usize>> {
+    resolve_with(display, headers, canon, cols, &|_| false)
+}
+
+fn resolve_with(
+    display: &str,
+    headers: &[String],
+    canon: &Canon,
+    cols: &ColOverrides,
+    nested: &dyn Fn(usize) -> bool,
 ) -> Result<Option<usize>> {
     if let Some(src) = cols.0.get(canon.name) {
         return match find_header(headers, src) {
@@ -142,9 +177,9 @@ pub fn resolve(
         canon.own.iter().map(|a| normalize(a)).collect(),
         canon.generic.iter().map(|a| normalize(a)).collect(),
     ];
-    for rank in &ranks {
+    for (r, rank) in ranks.iter().enumerate() {
         let hits: Vec<usize> = (0..headers.len())
-            .filter(|&i| rank.contains(&norm[i]))
+            .filter(|&i| rank.contains(&norm[i]) && (r == 0 || !nested(i)))
             .collect();
         match hits.len() {
             0 => continue,

@@ -742,9 +742,16 @@ const ENVELOPES: &[&str] = &[
     "records",
 ];
 
-/// Keys that wrap one record: `{"ticket": {…}}` (Zendesk full JSON export),
-/// `{"subscription": {…}, "customer": {…}}` (Chargebee list entries).
-const WRAPPERS: &[&str] = &["ticket", "subscription", "conversation", "survey_response"];
+/// Keys that wrap one record: `{"ticket": {…}}` (Zendesk full JSON export, single-ticket
+/// API calls), `{"subscription": {…}, "customer": {…}}` (Chargebee list entries),
+/// `{"satisfaction_rating": {…}}` (Zendesk's single-rating API call).
+const WRAPPERS: &[&str] = &[
+    "ticket",
+    "subscription",
+    "conversation",
+    "survey_response",
+    "satisfaction_rating",
+];
 
 fn is_object_array(v: &Value) -> bool {
     matches!(v, Value::Array(a) if a.iter().all(Value::is_object))
@@ -837,13 +844,20 @@ fn flatten_into(
     }
 }
 
-/// One record as flat cells: a wrapped record (`{"ticket": {…}}`) is unwrapped (its other
-/// keys keep their name as a prefix), and nested objects are flattened.
+/// One record as flat cells: a wrapped record (`{"ticket": {…}}`, every other key an object
+/// too) is unwrapped (its other keys keep their name as a prefix), and nested objects are
+/// flattened.
 fn flat_record(mut o: serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
+    // A record with values of its own (an Intercom conversation whose `ticket` is an
+    // object) is not a wrapper: its nested objects only flatten.
+    let own_values = o
+        .values()
+        .any(|v| !matches!(v, Value::Object(_) | Value::Null));
     let wrapper = WRAPPERS
         .iter()
-        .find(|k| matches!(o.get(**k), Some(Value::Object(_))));
+        .find(|k| matches!(o.get(**k), Some(Value::Object(_))))
+        .filter(|_| !own_values);
     if let Some(w) = wrapper {
         if let Some(Value::Object(inner)) = o.remove(*w) {
             flatten_into("", inner, &mut out);
@@ -900,11 +914,10 @@ fn read_json(path: &Path, display: &str, format: Format) -> Result<(Table, LocKi
             Value::Array(a) => a,
             Value::Object(mut o) => match envelope_records(&mut o, true) {
                 Some(a) => a,
-                // One wrapped record, e.g. {"ticket": {…}} from a single-ticket API call.
-                None if WRAPPERS.iter().any(|k| matches!(o.get(*k), Some(Value::Object(_)))) => {
-                    vec![Value::Object(o)]
-                }
-                None => fail!("{display}: the JSON is an object, not an array of objects; pass an array like [{{\"score\": 9}}, …], an API response holding one (e.g. {{\"tickets\": […]}}), or NDJSON (one object per line)"),
+                // A document that is one record (SPEC 5): a bare object (a single Stripe
+                // subscription or Freshdesk ticket from the API) or one wrapped record such
+                // as {"ticket": {…}} or {"satisfaction_rating": {…}}.
+                None => vec![Value::Object(o)],
             },
             _ => fail!("{display}: the JSON is not an array of objects; pass an array like [{{\"score\": 9}}, …]"),
         };

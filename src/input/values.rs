@@ -1,4 +1,12 @@
-//! Reading cell values (SPEC 4): blanks, integers and labelled integers, amounts.
+//! Reading cell values (SPEC 4): blanks, integers and labelled integers, amounts, and the
+//! count of placeholder dates in time columns.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use crate::error::err;
+use crate::input::{FrameCol, Source};
+use crate::time::is_placeholder_date;
 
 /// Blank: empty or whitespace-only, or one of the extra "no answer" texts.
 #[inline]
@@ -110,6 +118,93 @@ pub fn parse_amount(s: &str, decimal_comma: bool) -> Option<f64> {
     }
     let v: f64 = body.parse().ok()?;
     Some(if neg { -v } else { v })
+}
+
+/// SPEC 4 "Placeholder dates": one warning per time column holding placeholder dates
+/// (`1900-01-01 00:00:00` …), which [`crate::metrics::survey::time_cell`] reads as blank.
+/// `cols` pairs a canonical name with its header index in each source (`None`: not mapped).
+/// One extra pass over those columns only.
+pub fn placeholder_warnings(
+    sources: &[Source],
+    cols: &[(&str, Option<&Vec<usize>>)],
+) -> Result<Vec<String>> {
+    let mapped: Vec<(&str, &Vec<usize>)> = cols
+        .iter()
+        .filter_map(|(n, v)| v.map(|v| (*n, v)))
+        .collect();
+    if mapped.is_empty() || sources.is_empty() {
+        return Ok(Vec::new());
+    }
+    let frame_cols: Vec<FrameCol> = mapped
+        .iter()
+        .enumerate()
+        .map(|(i, (_, v))| FrameCol {
+            name: format!("__p{i}"),
+            index: (*v).clone(),
+        })
+        .collect();
+    let lf = crate::input::frame(sources, &frame_cols)?;
+    let mut sel = Vec::with_capacity(2 * mapped.len());
+    for fc in &frame_cols {
+        let name: PlSmallStr = fc.name.as_str().into();
+        let mask = col(fc.name.as_str()).map(
+            move |c: Column| {
+                let ca = c.str()?;
+                let v: BooleanChunked = ca
+                    .iter()
+                    .map(|x| Some(x.is_some_and(is_placeholder_date)))
+                    .collect();
+                Ok(v.with_name(name.clone()).into_column())
+            },
+            |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+        );
+        sel.push(
+            mask.clone()
+                .cast(DataType::UInt64)
+                .sum()
+                .alias(format!("{}_n", fc.name)),
+        );
+        sel.push(
+            col(fc.name.as_str())
+                .filter(mask)
+                .first()
+                .alias(format!("{}_t", fc.name)),
+        );
+    }
+    let df = lf.select(sel).collect().map_err(|e| {
+        let names: Vec<&str> = sources.iter().map(|s| s.display.as_str()).collect();
+        err(format!(
+            "{}: cannot read: {}",
+            names.join(", "),
+            crate::error::render(&e.into())
+        ))
+    })?;
+    let mut out = Vec::new();
+    for ((canon, _), fc) in mapped.iter().zip(&frame_cols) {
+        let n = df
+            .column(&format!("{}_n", fc.name))
+            .ok()
+            .and_then(|c| c.u64().ok().and_then(|x| x.get(0)))
+            .unwrap_or(0);
+        if n == 0 {
+            continue;
+        }
+        let text = df
+            .column(&format!("{}_t", fc.name))
+            .ok()
+            .and_then(|c| {
+                c.str()
+                    .ok()
+                    .and_then(|x| x.get(0).map(|t| t.trim().to_string()))
+            })
+            .unwrap_or_default();
+        out.push(format!(
+            "{} {canon} {} {text}, a placeholder for no date: read as blank",
+            crate::output::table::thousands(n),
+            if n == 1 { "cell holds" } else { "cells hold" }
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -448,11 +448,13 @@ impl RowRule {
             p.status = FILTERED;
             return p;
         }
-        if end.is_some_and(|e| e <= start) {
-            // Ended by the end of its trial (or zero length): never active.
+        if end.is_some_and(|e| e < start) {
+            // Ended before its trial did: never paid, never active, not a start.
             p.status = FILTERED;
             return p;
         }
+        // Zero length (ends at the instant it starts): never active, but its start is a
+        // start (a signup, and the first-ever start that makes a later return reactivated).
         p
     }
 }

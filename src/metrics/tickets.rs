@@ -117,6 +117,15 @@ fn is_solved_word(s: &str) -> bool {
     )
 }
 
+/// A ticket the help desk deleted or marked as spam (status `deleted` or `spam`, any case):
+/// `filtered`, as the vendors' own reports leave them out (SPEC 5).
+pub fn removed(status: Option<&str>) -> bool {
+    status.is_some_and(|s| {
+        let s = s.trim();
+        s.eq_ignore_ascii_case("deleted") || s.eq_ignore_ascii_case("spam")
+    })
+}
+
 /// The first response instant from a "first reply time in minutes" cell: created + minutes,
 /// packed like [`time_cell`]; blank → `TS_BLANK`, not a number → `TS_BAD`.
 pub fn first_from_minutes(created: i64, cell: Option<&str>, na: &[String]) -> i64 {
@@ -137,7 +146,8 @@ pub fn first_from_minutes(created: i64, cell: Option<&str>, na: &[String]) -> i6
 }
 
 impl TicketRule {
-    /// Order: a short record; a duplicate id; `--where`; `created_at` (missing or
+    /// Order: a short record; a duplicate id; `--where` and a deleted or spam status
+    /// (filtered); `created_at` (missing or
     /// unparseable → rejected; after as-of → filtered; outside since/until when bucketing by
     /// creation → filtered); then `first_response_at`, `resolved_at` (unparseable or before
     /// creation → rejected) and `reopens`; then, bucketing by resolution, since/until on
@@ -173,7 +183,7 @@ impl TicketRule {
             t.status = DUPLICATE;
             return t;
         }
-        if !self.wheres.iter().zip(c.wheres).all(|(w, v)| w.keeps(*v)) {
+        if !self.wheres.iter().zip(c.wheres).all(|(w, v)| w.keeps(*v)) || removed(c.status) {
             t.status = FILTERED;
             return t;
         }

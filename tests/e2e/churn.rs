@@ -151,13 +151,19 @@ fn partial_period_and_as_of() {
     let v = json_ok(&["churn", &stripe(), "--include-partial"]);
     let may = row(&v, None, "2025-05");
     assert_eq!(may["partial"], true);
-    assert_eq!(may["period_end"], "2025-05-05T00:00:00+00:00");
+    // The partial period's end is its calendar end; its figures stop at as-of (05-05).
+    assert_eq!(may["period_end"], "2025-06-01T00:00:00+00:00");
+    assert_eq!(v["as_of"], "2025-05-05T00:00:00+00:00");
     // M starts exactly at as-of: included.
     assert_eq!(
         (may["new"].as_u64(), may["customers_end"].as_u64()),
         (Some(1), Some(7))
     );
-    // The total stays the latest complete period.
+    // The total stays the latest complete period, and says which.
+    assert_eq!(v["total"]["period"], "2025-04");
+    assert_eq!(v["total"]["period_start"], "2025-04-01T00:00:00+00:00");
+    assert_eq!(v["total"]["period_end"], "2025-05-01T00:00:00+00:00");
+    assert_eq!(v["total"]["partial"], false);
     assert_eq!(v["total"]["periods"], 4);
     assert_eq!(v["total"]["churned"], 1);
 

@@ -7,6 +7,7 @@ mod churn;
 mod inspect;
 mod presets;
 mod readme;
+mod real_exports;
 mod report;
 mod shared_data;
 mod subscription_presets;

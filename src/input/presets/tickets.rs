@@ -15,16 +15,24 @@ pub const NAMES: &[&str] = &["zendesk", "freshdesk", "intercom", "jira-sm"];
 pub fn detect(src: &Source) -> Option<&'static str> {
     let h = &src.headers;
     let any = |names: &[&str]| names.iter().any(|n| has(h, n));
-    // Zendesk admin CSV export.
+    // Zendesk admin CSV export: `Id` and `Created at`, and at least three of its typical
+    // headers, so that one missing (an export with `Requester id` but no `Requester`) does
+    // not hide the format.
+    let count = |names: &[&str]| names.iter().filter(|n| has(h, n)).count();
     if has(h, "Id")
-        && has(h, "Requester")
         && has(h, "Created at")
-        && any(&[
+        && count(&[
+            "Requester",
+            "Requester id",
             "Summation column",
             "First reply time in minutes",
             "Solved at",
             "Ticket type",
-        ])
+            "Assignee",
+            "Via",
+            "Full resolution time in minutes",
+            "Requester wait time in minutes",
+        ]) >= 3
     {
         return Some("zendesk");
     }
@@ -41,10 +49,11 @@ pub fn detect(src: &Source) -> Option<&'static str> {
     {
         return Some("freshdesk");
     }
-    // Intercom conversations: `statistics.*` and Intercom's state / source fields.
+    // Intercom conversations: `statistics` (an object, or null in every record) and
+    // Intercom's state / open fields.
     if has(h, "id")
         && has(h, "created_at")
-        && h.iter().any(|x| x.starts_with("statistics."))
+        && (has(h, "statistics") || h.iter().any(|x| x.starts_with("statistics.")))
         && (has(h, "state") || has(h, "open"))
     {
         return Some("intercom");

@@ -1,0 +1,293 @@
+//! Real vendor layouts that real exports showed (synthetic rows): placeholder dates,
+//! detection with a missing typical header, deleted and spam tickets, single-record JSON
+//! documents, Intercom's nested `ticket`, exported business durations, and churn totals.
+//! Every figure is worked out by hand in the comments.
+
+use serde_json::{json, Value};
+
+use crate::util::*;
+
+const MIN: f64 = 1.0 / 60.0;
+
+fn warnings(v: &Value) -> Vec<String> {
+    v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn ok(args: &[&str]) -> (Value, String) {
+    let mut a = args.to_vec();
+    a.extend(["--format", "json"]);
+    let o = run(&a);
+    assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
+    (o.json(), o.stderr)
+}
+
+// fixtures/tickets/zendesk_admin.csv: a Zendesk admin CSV (Support → export) with
+// `Requester id` but no `Requester`, and no calendar `First reply time in minutes`. Naive
+// times, read in UTC. Unsolved tickets carry `Solved at` = 1900-01-01 00:00:00.
+//   Id   status   created           solved            FRT biz min  full res min (biz)
+//   501  Solved   Mon 03-03 09:00   03-03 13:00 (4 h)   30          240 (240)
+//   502  Closed   Tue 03-04 10:00   03-05 10:00 (24 h)  60         1440 (480)
+//   503  Open     Wed 03-05 09:00   1900-01-01          15
+//   504  Pending  Thu 03-06 09:00   1900-01-01          –
+//   505  Hold     Thu 03-06 12:00   1900-01-01         120
+//   506  New      Fri 03-07 08:00   1900-01-01          –
+// All 6 used: resolved 2 (501, 502), open 4 (503–506). Four placeholder cells.
+// TTR from the timestamps: 4 h and 24 h → median = mean = 14 h.
+fn zendesk_admin() -> String {
+    fixture("tickets/zendesk_admin.csv")
+}
+
+#[test]
+fn placeholder_solved_at_is_blank_and_the_backlog_stays_open() {
+    let (v, err) = ok(&["tickets", &zendesk_admin(), "--as-of", "2025-03-10"]);
+    // Detected although `Requester` is missing (`Requester id` is there).
+    assert!(preset_detected(&err, "zendesk"), "{err}");
+    assert_eq!(v["definition"]["preset"], "zendesk");
+    assert_eq!(v["definition"]["columns"]["resolved_at"], "Solved at");
+    assert_eq!(
+        v["inputs"][0],
+        json!({"path": zendesk_admin(), "rows": 6, "used": 6, "blank": 0, "rejected": 0,
+               "filtered": 0, "duplicate": 0})
+    );
+    let t = &v["total"];
+    assert_eq!((&t["resolved"], &t["open"]), (&2.into(), &4.into()));
+    assert_eq!(t["rejected"], 0);
+    approx(&t["ttr_median_hours"], 14.0);
+    approx(&t["ttr_mean_hours"], 14.0);
+    let w = warnings(&v);
+    assert!(
+        w.contains(
+            &"4 resolved_at cells hold 1900-01-01 00:00:00, a placeholder for no date: read as blank"
+                .to_string()
+        ),
+        "{w:?}"
+    );
+    // No first reply column at all: FRT is null and the warning names both ways to map one.
+    assert!(t["frt_median_hours"].is_null());
+    assert!(
+        w.iter().any(|x| x.contains("first_response_minutes")),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn zendesk_admin_csv_is_detected_without_requester() {
+    assert_eq!(inspected_preset(&zendesk_admin()), "zendesk");
+    // Two typical headers only (Id, Created at + Requester, Subject): not Zendesk.
+    let (_d, f) = temp_file(
+        "plain.csv",
+        b"Id,Requester,Subject,Created at\n1,Ana,Hi,2025-03-03 09:00\n",
+    );
+    assert!(inspected_preset(&f).is_null());
+}
+
+// --use-exported-durations with --business-hours: the first reply comes from
+// `First reply time in minutes within business hours` (the only first reply column), the
+// resolution from `Full resolution time in minutes within business hours`.
+//   FRT business minutes 30, 60, 15, 120 (503 and 505 are open but answered) → sorted
+//   15 30 60 120: median (30 + 60) / 2 = 45 min, mean 225 / 4 = 56.25 min.
+//   TTR business minutes 240, 480 → 4 h and 8 h: median = mean = 6 h.
+#[test]
+fn exported_business_durations_from_a_zendesk_admin_csv() {
+    let (v, _) = ok(&[
+        "tickets",
+        &zendesk_admin(),
+        "--as-of",
+        "2025-03-10",
+        "--business-hours",
+        "Mon-Fri 09:00-17:00",
+        "--use-exported-durations",
+    ]);
+    let t = &v["total"];
+    approx(&t["frt_median_hours"], 45.0 * MIN);
+    approx(&t["frt_mean_hours"], 56.25 * MIN);
+    approx(&t["ttr_median_hours"], 6.0);
+    approx(&t["ttr_mean_hours"], 6.0);
+    assert_eq!((&t["resolved"], &t["open"]), (&2.into(), &4.into()));
+    assert_eq!(
+        v["definition"]["columns"]["first_response_business_minutes"],
+        "First reply time in minutes within business hours"
+    );
+    let w = warnings(&v);
+    assert!(!w.iter().any(|x| x.contains("first_response_at")), "{w:?}");
+}
+
+// fixtures/tickets/zendesk_incremental_deleted.json: an incremental export page (API JSON,
+// side-loaded metric sets) where tickets 3 and 4 are `deleted` and 5 is `spam`.
+//   1 solved  03-03 09:00Z, solved 11:00 (2 h), first reply 30 min
+//   2 open    03-04 09:00Z, first reply 60 min
+//   6 pending 03-05 12:00Z, no reply
+// Used 3, filtered 3; resolved 1, open 2 (not 5); FRT 30 and 60 → median = mean = 45 min.
+#[test]
+fn deleted_and_spam_tickets_are_filtered() {
+    let f = fixture("tickets/zendesk_incremental_deleted.json");
+    let (v, err) = ok(&["tickets", &f, "--as-of", "2025-03-10"]);
+    assert!(preset_detected(&err, "zendesk"), "{err}");
+    assert_eq!(
+        v["inputs"][0],
+        json!({"path": f, "rows": 6, "used": 3, "blank": 0, "rejected": 0,
+               "filtered": 3, "duplicate": 0})
+    );
+    let t = &v["total"];
+    assert_eq!((&t["resolved"], &t["open"]), (&1.into(), &2.into()));
+    approx(&t["ttr_median_hours"], 2.0);
+    approx(&t["frt_median_hours"], 45.0 * MIN);
+    approx(&t["frt_mean_hours"], 45.0 * MIN);
+    // Without the preset the status column still filters them (any export).
+    let (v, _) = ok(&["tickets", &f, "--as-of", "2025-03-10", "--preset", "none"]);
+    assert_eq!(v["inputs"][0]["filtered"], 3);
+    assert_eq!(v["inputs"][0]["used"], 3);
+}
+
+// A JSON document that is one record is one row, bare or wrapped.
+#[test]
+fn single_record_json_documents_are_one_row() {
+    // {"satisfaction_rating": {…}}, score "good" → CSAT 1 of 1 = 100 %.
+    let f = fixture("presets/zendesk_rating_wrapped.json");
+    let (v, err) = ok(&["csat", &f, "--scale", "binary"]);
+    assert!(preset_detected(&err, "zendesk"), "{err}");
+    assert_eq!(v["inputs"][0]["rows"], 1);
+    assert_eq!(v["total"]["n"], 1);
+    approx(&v["total"]["csat"], 100.0);
+    // A bare rating, score "bad" → 0 of 1 = 0 %.
+    let f = fixture("presets/zendesk_rating_bare.json");
+    let (v, _) = ok(&["csat", &f, "--scale", "binary"]);
+    assert_eq!(v["total"]["n"], 1);
+    approx(&v["total"]["csat"], 0.0);
+    // A single Freshdesk API ticket (no stats): one open ticket.
+    let f = fixture("tickets/freshdesk_single.json");
+    let (v, _) = ok(&["tickets", &f, "--as-of", "2025-03-10"]);
+    assert_eq!(v["inputs"][0]["used"], 1);
+    assert_eq!(
+        (&v["total"]["n"], &v["total"]["open"]),
+        (&1.into(), &1.into())
+    );
+    // A bare Stripe subscription: cus_Z from 2025-01-01, 49.00 a month. As of 03-01 the
+    // complete periods are January (new 1) and February (1 → 1, no churn).
+    let f = fixture("presets/stripe_single.json");
+    let (v, err) = ok(&["churn", &f, "--as-of", "2025-03-01"]);
+    assert!(preset_detected(&err, "stripe"), "{err}");
+    let t = &v["total"];
+    assert_eq!(t["period"], "2025-02");
+    assert_eq!(
+        (&t["customers_start"], &t["customers_end"]),
+        (&1.into(), &1.into())
+    );
+    approx(&t["mrr_end"], 49.0);
+    let jan = &v["rows"][0];
+    assert_eq!(
+        (&jan["period"], &jan["new"]),
+        (&"2025-01".into(), &1.into())
+    );
+}
+
+// fixtures/tickets/intercom_ticket_field.json: Intercom's list-conversations page, where
+// `ticket` is an object on 202 and null elsewhere, and 203 has `statistics: null`.
+//   201 closed  03-04 09:00Z, first admin reply 09:30, last close 11:00 (2 h)
+//   202 open    03-05 10:00Z, first admin reply 11:00 (1 h); a ticket object
+//   203 closed  03-06 10:00Z, no statistics: closed at updated_at 12:00 (2 h)
+// Resolved 2, open 1; TTR 2 h, 2 h → median 2 h; FRT 30 and 60 min → median 45 min.
+#[test]
+fn intercom_nested_ticket_is_not_a_ticket_id() {
+    let f = fixture("tickets/intercom_ticket_field.json");
+    let (v, err) = ok(&["tickets", &f, "--as-of", "2025-03-10"]);
+    assert!(preset_detected(&err, "intercom"), "{err}");
+    assert_eq!(v["definition"]["columns"]["ticket_id"], "id");
+    assert_eq!(v["inputs"][0]["used"], 3);
+    let t = &v["total"];
+    assert_eq!((&t["resolved"], &t["open"]), (&2.into(), &1.into()));
+    approx(&t["ttr_median_hours"], 2.0);
+    approx(&t["frt_median_hours"], 45.0 * MIN);
+    // The conversation holding a ticket object stays a conversation (not unwrapped).
+    assert_eq!(json_ok(&["inspect", &f])["rows"], 3);
+    // Without the preset the nested object does not compete with `id` for ticket_id.
+    let (v, _) = ok(&["tickets", &f, "--as-of", "2025-03-10", "--preset", "none"]);
+    assert_eq!(v["definition"]["columns"]["ticket_id"], "id");
+    assert_eq!(v["inputs"][0]["used"], 3);
+}
+
+// fixtures/tickets/intercom_no_statistics.json: `statistics` and `ticket` null in every
+// record. 301 closed (03-04 09:00Z → updated 11:00: 2 h), 302 open.
+#[test]
+fn intercom_is_detected_when_statistics_is_null() {
+    let f = fixture("tickets/intercom_no_statistics.json");
+    let (v, err) = ok(&["tickets", &f, "--as-of", "2025-03-10"]);
+    assert!(preset_detected(&err, "intercom"), "{err}");
+    let t = &v["total"];
+    assert_eq!((&t["resolved"], &t["open"]), (&1.into(), &1.into()));
+    approx(&t["ttr_median_hours"], 2.0);
+    assert_eq!(v["definition"]["columns"]["ticket_id"], "id");
+}
+
+// fixtures/subscriptions/stripe_zero_length.csv (Stripe Dashboard CSV), 50.00 a month each:
+//   sub_z1 cus_A  01-10 → –
+//   sub_z2 cus_B  01-20 → 01-20 (ends the instant it starts: never active, but a start)
+//   sub_z3 cus_B  03-05 → –      (B's first-ever start is 01-20: reactivated, not new)
+//   sub_z4 cus_C  02-14 → 02-14  (only a zero-length subscription: a signup, never active)
+// As of 2025-04-01: January, February and March are complete.
+//   Jan: new A (50), signups A and B = 2; 0 → 1.
+//   Feb: signups C = 1; 1 → 1.
+//   Mar: reactivated B (50); 1 → 2; churn 0 %.
+#[test]
+fn zero_length_subscriptions_are_starts() {
+    let f = fixture("subscriptions/stripe_zero_length.csv");
+    let (v, _) = ok(&["churn", &f, "--as-of", "2025-04-01"]);
+    assert_eq!(
+        v["inputs"][0],
+        json!({"path": f, "rows": 4, "used": 4, "blank": 0, "rejected": 0,
+               "filtered": 0, "duplicate": 0})
+    );
+    let rows = v["rows"].as_array().unwrap();
+    let got: Vec<(&str, u64, u64, u64, u64, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["period"].as_str().unwrap(),
+                r["customers_start"].as_u64().unwrap(),
+                r["new"].as_u64().unwrap(),
+                r["reactivated"].as_u64().unwrap(),
+                r["signups"].as_u64().unwrap(),
+                r["customers_end"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("2025-01", 0, 1, 0, 2, 1),
+            ("2025-02", 1, 0, 0, 1, 1),
+            ("2025-03", 1, 0, 1, 0, 2),
+        ]
+    );
+    approx(&rows[2]["reactivation_mrr"], 50.0);
+    // The total is March, and says so.
+    let t = &v["total"];
+    assert_eq!(t["period"], "2025-03");
+    assert_eq!(t["period_start"], "2025-03-01T00:00:00+00:00");
+    assert_eq!(t["period_end"], "2025-04-01T00:00:00+00:00");
+    assert_eq!(t["partial"], false);
+    assert_eq!(t["periods"], 3);
+    assert_eq!(t["reactivated"], 1);
+    // --since/--until select the periods reported (a period is kept when it starts in
+    // [since, until)); B's January start still makes March a reactivation.
+    let (v, _) = ok(&[
+        "churn",
+        &f,
+        "--as-of",
+        "2025-04-01",
+        "--since",
+        "2025-03-01",
+        "--until",
+        "2025-04-01",
+    ]);
+    assert_eq!(v["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(v["total"]["period"], "2025-03");
+    assert_eq!(v["total"]["periods"], 1);
+    assert_eq!(v["total"]["reactivated"], 1);
+    assert_eq!(v["total"]["new"], 0);
+}
