@@ -577,6 +577,13 @@ pub fn compute(
             "{rejected} rows rejected; write them with their reasons using --rejects FILE"
         ));
     }
+    if rejected > 0 {
+        let (k, na) = (kind.clone(), c.na.clone());
+        let bad = move |t: &str| k.read(Some(t), &na).is_err();
+        warnings.extend(input::values::na_hint(
+            &sources, "score", &score_idx, rejected, bad,
+        )?);
+    }
     if let Some(k) = min_n {
         if tn < k {
             warnings.push(format!("only {tn} answers, fewer than --min-n {k}"));

@@ -368,6 +368,32 @@ fn find_rejects(
     Ok(out)
 }
 
+/// The `--na-values` hint (SPEC 6) for the first time column whose rejected cells are
+/// mostly one text.
+fn time_na_hint(
+    sources: &[Source],
+    c: &Common,
+    rejected: u64,
+    cols: &[(&str, Option<&Vec<usize>>)],
+) -> Result<Option<String>> {
+    if rejected < 2 {
+        return Ok(None);
+    }
+    for (canon, idx) in cols {
+        let Some(idx) = idx else { continue };
+        let (parser, na) = (c.parser.clone(), c.na.clone());
+        let bad = move |t: &str| {
+            !input::values::is_blank(t, &na)
+                && !time::is_placeholder_date(t)
+                && parser.parse(t).is_err()
+        };
+        if let Some(h) = input::values::na_hint(sources, canon, idx, rejected, bad)? {
+            return Ok(Some(h));
+        }
+    }
+    Ok(None)
+}
+
 fn i64_list(s: Option<Series>) -> PolarsResult<Vec<i64>> {
     match s {
         None => Ok(Vec::new()),
@@ -882,6 +908,16 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             "{rejected} rows rejected; write them with their reasons using --rejects FILE"
         ));
     }
+    warnings.extend(time_na_hint(
+        &sources,
+        &c,
+        rejected,
+        &[
+            ("created_at", Some(&created_idx)),
+            ("first_response_at", first_idx.as_ref()),
+            ("resolved_at", resolved_idx.as_ref()),
+        ],
+    )?);
     if let Some(k) = min_n {
         if tn < k {
             warnings.push(format!("only {tn} tickets, fewer than --min-n {k}"));

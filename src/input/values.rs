@@ -207,6 +207,72 @@ pub fn placeholder_warnings(
     Ok(out)
 }
 
+/// SPEC 6 "bad input": when most rejected values of a column are one text (R's `NA`,
+/// `#N/A`, `-`), a warning suggests `--na-values` for it. `bad` tells a rejected cell (not
+/// blank, not readable); `rejected` is the number of rejected rows of the run. One extra pass
+/// over that column, made only when rows were rejected.
+pub fn na_hint(
+    sources: &[Source],
+    canon: &str,
+    index: &[usize],
+    rejected: u64,
+    bad: impl Fn(&str) -> bool + Send + Sync + 'static,
+) -> Result<Option<String>> {
+    if rejected < 2 || sources.is_empty() {
+        return Ok(None);
+    }
+    let fc = [FrameCol {
+        name: "__v".into(),
+        index: index.to_vec(),
+    }];
+    let lf = crate::input::frame(sources, &fc)?;
+    let text = col("__v")
+        .map(
+            move |c: Column| {
+                let ca = c.str()?;
+                let v: StringChunked = ca
+                    .iter()
+                    .map(|x| x.map(str::trim).filter(|t| !t.is_empty() && bad(t)))
+                    .collect();
+                Ok(v.with_name("__v".into()).into_column())
+            },
+            |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+        )
+        .alias("__v");
+    let df = lf
+        .select([text])
+        .drop_nulls(None)
+        .group_by([col("__v")])
+        .agg([len().alias("__n")])
+        .sort(
+            ["__n"],
+            SortMultipleOptions::default().with_order_descending(true),
+        )
+        .limit(1)
+        .collect()
+        .map_err(|e| err(format!("cannot read: {}", crate::error::render(&e.into()))))?;
+    if df.height() == 0 {
+        return Ok(None);
+    }
+    let top = df
+        .column("__v")
+        .ok()
+        .and_then(|c| c.str().ok().and_then(|x| x.get(0).map(str::to_string)));
+    let n = df
+        .column("__n")
+        .ok()
+        .and_then(|c| c.cast(&DataType::UInt64).ok())
+        .and_then(|c| c.u64().ok().and_then(|x| x.get(0)))
+        .unwrap_or(0);
+    Ok(top
+        .filter(|t| n >= 2 && 2 * n > rejected && !t.contains(',') && !t.contains('\''))
+        .map(|t| {
+            format!(
+                "{n} of the {rejected} rejected rows hold {t:?} in {canon}; if it means no answer, pass --na-values='{t}' to count them as blank"
+            )
+        }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -291,3 +291,46 @@ fn zero_length_subscriptions_are_starts() {
     assert_eq!(v["total"]["reactivated"], 1);
     assert_eq!(v["total"]["new"], 0);
 }
+
+// fixtures/surveys/r_write_csv.csv: a data frame written by R's write.csv (row.names =
+// FALSE): missing answers are NA. Scores 10, 9, 7, 3, NA, NA, NA, "?".
+//   Without flags: 4 rejected (NA × 3, "?"); 3 of 4 are "NA" → the --na-values hint.
+//   With --na-values=NA: blank 3, rejected 1; n 4: promoters 2 (10, 9), passive 1 (7),
+//   detractor 1 (3) → NPS 100 × (2 − 1) / 4 = 25.
+#[test]
+fn most_rejects_one_text_suggests_na_values() {
+    let f = fixture("surveys/r_write_csv.csv");
+    let (v, _) = ok(&["nps", &f]);
+    assert_eq!(v["total"]["rejected"], 4);
+    let w = warnings(&v);
+    assert!(
+        w.contains(&"3 of the 4 rejected rows hold \"NA\" in score; if it means no answer, pass --na-values='NA' to count them as blank".to_string()),
+        "{w:?}"
+    );
+    let (v, _) = ok(&["nps", &f, "--na-values=NA"]);
+    let t = &v["total"];
+    assert_eq!(
+        (&t["n"], &t["blank"], &t["rejected"]),
+        (&4.into(), &3.into(), &1.into())
+    );
+    approx(&t["nps"], 25.0);
+    assert!(!warnings(&v).iter().any(|x| x.contains("--na-values")));
+    // Rejects spread over several texts: no hint ("x", "y", "NA": none is most).
+    let (_d, g) = temp_file("spread.csv", b"nps\n9\nx\ny\nNA\n");
+    let (v, _) = ok(&["nps", &g]);
+    assert_eq!(v["total"]["rejected"], 3);
+    assert!(!warnings(&v).iter().any(|x| x.contains("--na-values")));
+    // A spreadsheet's "-" in a ticket time column.
+    let (_d2, h) = temp_file(
+        "sheet.csv",
+        b"ticket_id,created_at,resolved_at\n1,2025-03-03 09:00,2025-03-03 10:00\n2,2025-03-03 09:00,-\n3,2025-03-03 09:00,-\n",
+    );
+    let (v, _) = ok(&["tickets", &h, "--as-of", "2025-03-10"]);
+    assert_eq!(v["inputs"][0]["rejected"], 2);
+    let w = warnings(&v);
+    assert!(
+        w.iter()
+            .any(|x| x.contains("hold \"-\" in resolved_at") && x.contains("--na-values='-'")),
+        "{w:?}"
+    );
+}
