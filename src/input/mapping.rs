@@ -101,12 +101,38 @@ pub fn find_header(headers: &[String], name: &str) -> Option<usize> {
     }
 }
 
+/// A header that looks like a survey question: `Q1`, `Q1_1`, `QID12` (Qualtrics, legacy
+/// `V`… exports keep `Q` names for questions), or question text (`How …`, `…?`).
+fn question_like(h: &str) -> bool {
+    let t = h.trim();
+    let b = t.as_bytes();
+    let q_number = b.len() >= 2
+        && (b[0] == b'Q' || b[0] == b'q')
+        && (b[1].is_ascii_digit()
+            || (t.len() > 3
+                && t[1..].to_ascii_uppercase().starts_with("ID")
+                && b[3].is_ascii_digit()));
+    let lower = t.to_lowercase();
+    q_number
+        || t.ends_with('?')
+        || ["how ", "what ", "would ", "on a scale"]
+            .iter()
+            .any(|w| lower.starts_with(w))
+}
+
+/// The headers for an error message, question-like ones first (so `Q1`, `Q2` are not hidden
+/// among "… (8 more)").
 fn found_list(headers: &[String]) -> String {
     const MAX: usize = 12;
-    let mut s = headers
+    let ordered: Vec<&String> = headers
         .iter()
+        .filter(|h| question_like(h))
+        .chain(headers.iter().filter(|h| !question_like(h)))
+        .collect();
+    let mut s = ordered
+        .iter()
+        .map(|h| h.as_str())
         .take(MAX)
-        .cloned()
         .collect::<Vec<_>>()
         .join(", ");
     if headers.len() > MAX {
@@ -202,6 +228,14 @@ fn resolve_with(
                 .chain(canon.generic.iter())
                 .find_map(|a| did_you_mean(a, headers.iter().map(|s| s.as_str())))
         });
+        // NPS: say what was looked for (the question by its wording), questions first.
+        let nps = canon.name == "score" && canon.own.contains(&"likelihood to recommend");
+        if nps && hint.is_none() {
+            fail!(
+                "{display}: no NPS question: no column \"score\" and no \"how likely … recommend\" question; found: {}. Map the NPS question with --col score=\"<column>\"",
+                found_list(headers)
+            );
+        }
         match hint {
             Some(h) => fail!(
                 "{display}: no column {:?}; found: {}. Did you mean {h:?}? Map it with --col {}=\"{h}\"",

@@ -334,3 +334,74 @@ fn most_rejects_one_text_suggests_na_values() {
         "{w:?}"
     );
 }
+
+// fixtures/presets/qualtrics_no_nps.csv: a Qualtrics export (19 columns) whose questions
+// are a satisfaction rating (Q1) and a comment (Q2): no NPS question. The error says what
+// was looked for and lists Q1, Q2 first instead of hiding them among "… (7 more)".
+#[test]
+fn a_survey_without_an_nps_question_says_so() {
+    let f = fixture("presets/qualtrics_no_nps.csv");
+    let o = run(&["nps", &f]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let e = o.stderr.lines().last().unwrap();
+    assert!(
+        e.starts_with(&format!(
+            "cxm: error: {f}: no NPS question: no column \"score\" and no \"how likely … recommend\" question; found: Q1, Q2, StartDate, EndDate,"
+        )) && e.contains("(7 more)")
+            && e.ends_with("Map the NPS question with --col score=\"<column>\""),
+        "{e}"
+    );
+    // CSAT reads the same file once told the question: Q1 4 and 5 on 1–5 → 2 of 2 satisfied.
+    let (v, _) = ok(&["csat", &f, "--col", "score=Q1", "--scale", "5"]);
+    approx(&v["total"]["csat"], 100.0);
+}
+
+// fixtures/presets/qualtrics_legacy.csv: the older Qualtrics layout, `V1`…`V10` names and
+// one question-text row (two header rows, no ImportId row). Responses (lines 3–7):
+//   R_3… 10, R_1… 9, R_2… 6; R_4… Status 1 (Survey Preview) and R_5… Finished 0: filtered.
+// NPS over 10, 9, 6: promoters 2, detractor 1, n 3 → 100 × (2 − 1) / 3 = 33.33….
+#[test]
+fn legacy_qualtrics_is_a_qualtrics_export() {
+    let f = fixture("presets/qualtrics_legacy.csv");
+    let i = json_ok(&["inspect", &f]);
+    assert_eq!(
+        (&i["preset"], &i["header_rows"]),
+        (&"qualtrics".into(), &2.into())
+    );
+    for extra in [&[][..], &["--preset", "qualtrics"][..]] {
+        let mut args = vec!["nps", f.as_str()];
+        args.extend_from_slice(extra);
+        let (v, _) = ok(&args);
+        assert_eq!(v["definition"]["columns"]["score"], "Q1");
+        assert_eq!(v["definition"]["columns"]["submitted_at"], "EndDate");
+        assert_eq!(
+            v["inputs"][0],
+            json!({"path": f, "rows": 5, "used": 3, "blank": 0, "rejected": 0,
+                   "filtered": 2, "duplicate": 0})
+        );
+        approx(&v["total"]["nps"], 100.0 / 3.0);
+    }
+}
+
+// A Qualtrics export whose third line is a response, not the ImportId row (header rows and
+// data disagree): read as 2 header rows with a note, not "no data rows". One response, 9.
+#[test]
+fn qualtrics_without_the_import_id_row_says_so() {
+    let (_d, f) = temp_file(
+        "two_rows.csv",
+        b"StartDate,EndDate,Status,Finished,ResponseId,Q1\n\
+Start Date,End Date,Response Type,Finished,Response ID,How likely are you to recommend us?\n\
+2025-03-03 10:00:00,2025-03-03 10:02:00,IP Address,True,R_1,9\n",
+    );
+    let (v, err) = ok(&["nps", &f, "--preset", "qualtrics"]);
+    assert!(
+        err.contains("line 3 is not Qualtrics' ImportId header row")
+            && err.contains("2 header rows"),
+        "{err}"
+    );
+    assert_eq!(
+        (&v["inputs"][0]["rows"], &v["total"]["n"]),
+        (&1.into(), &1.into())
+    );
+    approx(&v["total"]["nps"], 100.0);
+}
