@@ -405,3 +405,34 @@ Start Date,End Date,Response Type,Finished,Response ID,How likely are you to rec
     );
     approx(&v["total"]["nps"], 100.0);
 }
+
+// fixtures/presets/chargebee_items.json: Chargebee subscriptions with `plan_amount` and
+// `plan_unit_price`; the chargebee preset derives the monthly amount (cxm_mrr), so neither
+// is read and `inspect` has no "could both be amount" warning for them.
+#[test]
+fn inspect_has_no_ambiguity_for_columns_the_preset_decides() {
+    let d = json_ok(&["inspect", &fixture("presets/chargebee_items.json")]);
+    assert_eq!(d["preset"], "chargebee");
+    let m = &d["mapping"]["subscriptions"];
+    assert_eq!(m["mrr"], "cxm_mrr");
+    assert!(m["amount"].is_null(), "{m}");
+    let w = d["warnings"].as_array().unwrap();
+    assert!(
+        !w.iter()
+            .any(|x| x.as_str().unwrap().contains("could both be")),
+        "{w:?}"
+    );
+    // Without the preset the ambiguity is real and still reported.
+    let o = run(&[
+        "churn",
+        &fixture("presets/chargebee_items.json"),
+        "--preset",
+        "none",
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("could both be \"amount\""),
+        "{}",
+        o.stderr
+    );
+}
