@@ -398,7 +398,14 @@ pub(crate) fn load(
         .iter()
         .map(|n| (*n, idx_of(n).map(|i| &mapped[i].1)))
         .collect();
-    let placeholders = input::values::placeholder_warnings(&sources, &time_cols)?;
+    let mut placeholders = input::values::placeholder_warnings(&sources, &time_cols)?;
+    if money == Money::Amount {
+        let used: Vec<usize> = mapped.iter().map(|(_, v)| v[0]).collect();
+        placeholders.extend(input::presets::subscriptions::unread_add_ons(
+            &sources[0].headers,
+            &used,
+        ));
+    }
 
     let mut cols: Vec<FrameCol> = SLOTS
         .iter()

@@ -436,3 +436,117 @@ fn inspect_has_no_ambiguity_for_columns_the_preset_decides() {
         o.stderr
     );
 }
+
+// Warehouse syncs (the tables a connector such as Fivetran writes, exported to CSV): the
+// API's fields, flat (`via_channel`, `source_delivered_as`), times as `… UTC`.
+
+// fixtures/warehouse/zendesk_ticket.csv: Zendesk's `ticket` table. 701 open (email),
+// 702 solved (web), 703 pending (email), 704 deleted → filtered. The table has no solve
+// time, so the three others are open (702 counted in the solved-without-time warning).
+#[test]
+fn warehouse_zendesk_ticket_table() {
+    let f = fixture("warehouse/zendesk_ticket.csv");
+    let (v, err) = ok(&["tickets", &f, "--as-of", "2025-03-10", "--by", "channel"]);
+    assert!(preset_detected(&err, "zendesk"), "{err}");
+    assert_eq!(v["definition"]["columns"]["channel"], "via_channel");
+    assert_eq!(
+        (&v["inputs"][0]["used"], &v["inputs"][0]["filtered"]),
+        (&3.into(), &1.into())
+    );
+    assert_eq!(v["total"]["open"], 3);
+    let email = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"]["channel"] == "email")
+        .unwrap();
+    assert_eq!(email["open"], 2);
+    assert!(warnings(&v)
+        .iter()
+        .any(|w| w.starts_with("1 tickets have a solved/closed status")));
+}
+
+// fixtures/warehouse/intercom_conversation_history.csv: one row per update. 401 open at
+// 09:05, closed at 11:00 (created 09:00: 2 h); 402 open; 403 closed at 03-06 12:00, then
+// open again at 03-07 09:00. The latest row per id counts: rows 5, duplicate 2; resolved 1
+// (401, 2 h), open 2.
+#[test]
+fn warehouse_intercom_conversation_history() {
+    let f = fixture("warehouse/intercom_conversation_history.csv");
+    let (v, err) = ok(&["tickets", &f, "--as-of", "2025-03-10"]);
+    assert!(preset_detected(&err, "intercom"), "{err}");
+    assert_eq!(
+        v["inputs"][0],
+        json!({"path": f, "rows": 5, "used": 3, "blank": 0, "rejected": 0,
+               "filtered": 0, "duplicate": 2})
+    );
+    let t = &v["total"];
+    assert_eq!((&t["resolved"], &t["open"]), (&1.into(), &2.into()));
+    approx(&t["ttr_median_hours"], 2.0);
+    assert_eq!(v["definition"]["columns"]["channel"], "source_delivered_as");
+}
+
+// fixtures/warehouse/recurly_subscription_history.csv: `account_id` (not `account_code`),
+// `add_ons_total`, no plan interval (taken from the current period's length).
+//   s1 acct_a 30.00 × 2 + 15.00 add-ons, monthly       = 75
+//   s2 acct_b 100.00 × 1, monthly                      = 100
+//   s3 acct_c (1,200.00 + 120.00 add-ons) a year / 12  = 110
+// MRR at the end of March: 75 + 100 + 110 = 285, 3 customers.
+#[test]
+fn warehouse_recurly_subscription_history() {
+    let f = fixture("warehouse/recurly_subscription_history.csv");
+    let (v, err) = ok(&["churn", &f, "--as-of", "2025-04-01"]);
+    assert!(preset_detected(&err, "recurly"), "{err}");
+    assert_eq!(v["definition"]["columns"]["customer_id"], "account_id");
+    let t = &v["total"];
+    assert_eq!(t["period"], "2025-03");
+    assert_eq!(t["customers_end"], 3);
+    approx(&t["mrr_end"], 285.0);
+    // Read without the preset, amount × quantity leaves the add-ons out: a warning says so.
+    let (v, _) = ok(&[
+        "churn",
+        &f,
+        "--as-of",
+        "2025-04-01",
+        "--preset",
+        "none",
+        "--col",
+        "subscription_id=uuid",
+    ]);
+    assert!(
+        warnings(&v).iter().any(|w| w.starts_with(
+            "column \"add_ons_total\" is not part of MRR (amount × quantity leaves add-ons out)"
+        )),
+        "{:?}",
+        warnings(&v)
+    );
+}
+
+// fixtures/warehouse/stripe_subscription.csv: Stripe's `subscription` table (no prices).
+//   sub_w1 cus_w1 01-08 → –; sub_w2 cus_w2 01-15 → ended 02-20; sub_w3 cus_w3 created 02-03,
+//   trial to 02-10 → starts 02-10.
+// Jan: new 2, 0 → 2; Feb: new 1 (w3), churned 1 (w2), 2 → 2; Mar: 2 → 2. MRR null.
+#[test]
+fn warehouse_stripe_subscription_table() {
+    let f = fixture("warehouse/stripe_subscription.csv");
+    let (v, err) = ok(&["churn", &f, "--as-of", "2025-04-01"]);
+    assert!(preset_detected(&err, "stripe"), "{err}");
+    assert_eq!(v["definition"]["columns"]["customer_id"], "customer_id");
+    assert_eq!(v["definition"]["columns"]["started_at"], "start_date");
+    let got: Vec<(u64, u64, u64, u64)> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r[k].as_u64().unwrap();
+            (
+                n("customers_start"),
+                n("new"),
+                n("churned"),
+                n("customers_end"),
+            )
+        })
+        .collect();
+    assert_eq!(got, [(0, 2, 0, 2), (2, 1, 1, 2), (2, 0, 0, 2)]);
+    assert!(v["total"]["mrr_end"].is_null());
+}
