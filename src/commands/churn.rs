@@ -387,21 +387,10 @@ pub(crate) fn load(
     }
     let idx_of = |name: &str| mapped.iter().position(|(n, _)| n == name);
     let (by_idx, where_idx) = user_columns(&sources, c, &mapped)?;
-    let time_slots = [
-        "started_at",
-        "ended_at",
-        "canceled_at",
-        "trial_end",
-        "current_period_end",
-    ];
-    let time_cols: Vec<(&str, Option<&Vec<usize>>)> = time_slots
-        .iter()
-        .map(|n| (*n, idx_of(n).map(|i| &mapped[i].1)))
-        .collect();
-    let mut placeholders = input::values::placeholder_warnings(&sources, &time_cols)?;
+    let mut input_warnings = Vec::new();
     if money == Money::Amount {
         let used: Vec<usize> = mapped.iter().map(|(_, v)| v[0]).collect();
-        placeholders.extend(input::presets::subscriptions::unread_add_ons(
+        input_warnings.extend(input::presets::subscriptions::unread_add_ons(
             &sources[0].headers,
             &used,
         ));
@@ -439,6 +428,18 @@ pub(crate) fn load(
         })
         .collect::<PolarsResult<_>>()
         .map_err(pe)?;
+    // Placeholder dates (SPEC 4), one warning per time column, from the cells in memory.
+    for slot in [
+        "started_at",
+        "ended_at",
+        "canceled_at",
+        "trial_end",
+        "current_period_end",
+    ] {
+        if let Some(ca) = text.get(slot) {
+            input_warnings.extend(input::values::placeholder_warning(slot, ca.iter()));
+        }
+    }
     let fcol = df
         .column("__f")
         .and_then(|x| x.u32().cloned())
@@ -647,7 +648,7 @@ pub(crate) fn load(
     }
 
     // As-of: the given instant, else the latest start or end (not later than now).
-    let mut warnings = placeholders;
+    let mut warnings = input_warnings;
     let as_of = match c.as_of.or(latest) {
         Some(t) => t,
         None => {

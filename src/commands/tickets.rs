@@ -539,14 +539,6 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         }
     }
     let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
-    warnings.extend(input::values::placeholder_warnings(
-        &sources,
-        &[
-            ("created_at", Some(&created_idx)),
-            ("first_response_at", first_idx.as_ref()),
-            ("resolved_at", resolved_idx.as_ref()),
-        ],
-    )?);
 
     // Only the columns the computation reads.
     let frame_names = [
@@ -590,6 +582,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         first_from_minutes: first_idx.is_none() && minutes_idx.is_some(),
     });
     let schedule = sched.as_ref().map(|(s, _)| Arc::new(s.clone()));
+    let placeholders = Arc::new(tk::TimePlaceholders::default());
     let fc = FrameCols {
         first: first_idx.as_ref().map(|_| "first_response_at".to_string()),
         minutes: minutes_idx
@@ -603,6 +596,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         dup_mask: mask.clone(),
         exported_frt: xfrt_idx.as_ref().map(|_| "__xfrt".to_string()),
         exported_ttr: xttr_idx.as_ref().map(|_| "__xttr".to_string()),
+        placeholders: placeholders.clone(),
     };
     progress.phase("computing");
     let agg = collect(
@@ -615,6 +609,8 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         ),
         &sources,
     )?;
+
+    warnings.extend(placeholders.warnings());
 
     // Counts → per input accounting; the latest valid time (for the default as-of).
     let pe = |e: PolarsError| err(e.to_string());

@@ -1,6 +1,9 @@
 //! Reading cell values (SPEC 4): blanks, integers and labelled integers, amounts, and the
 //! count of placeholder dates in time columns.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
 use anyhow::Result;
 use polars::prelude::*;
 
@@ -120,91 +123,59 @@ pub fn parse_amount(s: &str, decimal_comma: bool) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
-/// SPEC 4 "Placeholder dates": one warning per time column holding placeholder dates
-/// (`1900-01-01 00:00:00` …), which [`crate::metrics::survey::time_cell`] reads as blank.
-/// `cols` pairs a canonical name with its header index in each source (`None`: not mapped).
-/// One extra pass over those columns only.
-pub fn placeholder_warnings(
-    sources: &[Source],
-    cols: &[(&str, Option<&Vec<usize>>)],
-) -> Result<Vec<String>> {
-    let mapped: Vec<(&str, &Vec<usize>)> = cols
-        .iter()
-        .filter_map(|(n, v)| v.map(|v| (*n, v)))
-        .collect();
-    if mapped.is_empty() || sources.is_empty() {
-        return Ok(Vec::new());
-    }
-    let frame_cols: Vec<FrameCol> = mapped
-        .iter()
-        .enumerate()
-        .map(|(i, (_, v))| FrameCol {
-            name: format!("__p{i}"),
-            index: (*v).clone(),
-        })
-        .collect();
-    let lf = crate::input::frame(sources, &frame_cols)?;
-    let mut sel = Vec::with_capacity(2 * mapped.len());
-    for fc in &frame_cols {
-        let name: PlSmallStr = fc.name.as_str().into();
-        let mask = col(fc.name.as_str()).map(
-            move |c: Column| {
-                let ca = c.str()?;
-                let v: BooleanChunked = ca
-                    .iter()
-                    .map(|x| Some(x.is_some_and(is_placeholder_date)))
-                    .collect();
-                Ok(v.with_name(name.clone()).into_column())
-            },
-            |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
-        );
-        sel.push(
-            mask.clone()
-                .cast(DataType::UInt64)
-                .sum()
-                .alias(format!("{}_n", fc.name)),
-        );
-        sel.push(
-            col(fc.name.as_str())
-                .filter(mask)
-                .first()
-                .alias(format!("{}_t", fc.name)),
-        );
-    }
-    let df = lf.select(sel).collect().map_err(|e| {
-        let names: Vec<&str> = sources.iter().map(|s| s.display.as_str()).collect();
-        err(format!(
-            "{}: cannot read: {}",
-            names.join(", "),
-            crate::error::render(&e.into())
-        ))
-    })?;
-    let mut out = Vec::new();
-    for ((canon, _), fc) in mapped.iter().zip(&frame_cols) {
-        let n = df
-            .column(&format!("{}_n", fc.name))
-            .ok()
-            .and_then(|c| c.u64().ok().and_then(|x| x.get(0)))
-            .unwrap_or(0);
-        if n == 0 {
-            continue;
+/// Placeholder dates (SPEC 4) seen in one time column while it is parsed: their number and
+/// one of their texts, for the warning. Shared by the threads of a polars pass.
+#[derive(Debug, Default)]
+pub struct PlaceholderCount {
+    n: AtomicU64,
+    text: Mutex<Option<String>>,
+}
+
+impl PlaceholderCount {
+    /// Counts `cell` when it is a placeholder date; returns whether it was one.
+    pub fn check(&self, cell: &str) -> bool {
+        if !is_placeholder_date(cell) {
+            return false;
         }
-        let text = df
-            .column(&format!("{}_t", fc.name))
-            .ok()
-            .and_then(|c| {
-                c.str()
-                    .ok()
-                    .and_then(|x| x.get(0).map(|t| t.trim().to_string()))
-            })
-            .unwrap_or_default();
-        out.push(format!(
-            "{} {canon} {} {text}, a placeholder for no date: read as blank",
-            crate::output::table::thousands(n),
-            if n == 1 { "cell holds" } else { "cells hold" }
-        ));
+        if self.n.fetch_add(1, Ordering::Relaxed) == 0 {
+            let mut t = self.text.lock().unwrap_or_else(|e| e.into_inner());
+            *t = Some(cell.trim().to_string());
+        }
+        true
     }
-    Ok(out)
+
+    /// The warning for column `canon`, when it held any.
+    pub fn warning(&self, canon: &str) -> Option<String> {
+        let n = self.n.load(Ordering::Relaxed);
+        let text = self
+            .text
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_default();
+        (n > 0).then(|| placeholder_message(canon, n, &text))
+    }
+}
+
+/// `2,067 resolved_at cells hold 1900-01-01 00:00:00, a placeholder for no date: read as blank`.
+pub fn placeholder_message(canon: &str, n: u64, text: &str) -> String {
+    format!(
+        "{} {canon} {} {text}, a placeholder for no date: read as blank",
+        crate::output::table::thousands(n),
+        if n == 1 { "cell holds" } else { "cells hold" }
+    )
+}
+
+/// The placeholder warning for the cells of one time column already in memory.
+pub fn placeholder_warning<'a>(
+    canon: &str,
+    cells: impl Iterator<Item = Option<&'a str>>,
+) -> Option<String> {
+    let count = PlaceholderCount::default();
+    for c in cells.flatten() {
+        count.check(c);
+    }
+    count.warning(canon)
 }
 
 /// SPEC 6 "bad input": when most rejected values of a column are one text (R's `NA`,

@@ -550,3 +550,39 @@ fn warehouse_stripe_subscription_table() {
     assert_eq!(got, [(0, 2, 0, 2), (2, 1, 1, 2), (2, 0, 0, 2)]);
     assert!(v["total"]["mrr_end"].is_null());
 }
+
+// A subscriptions table dumped from a database writes "no end" as 0000-00-00 00:00:00:
+//   a 01-10 → (none) 10; b 01-15 → 02-10 20; c 02-01 → (none) 30.
+// As of 03-01: February starts with a, b (30) and ends with a, c (40): churned b, new c.
+#[test]
+fn placeholder_end_dates_in_subscriptions_are_blank() {
+    let (_d, f) = temp_file(
+        "subs.csv",
+        b"customer_id,started_at,ended_at,mrr\n\
+a,2025-01-10,0000-00-00 00:00:00,10\n\
+b,2025-01-15,2025-02-10,20\n\
+c,2025-02-01,0000-00-00 00:00:00,30\n",
+    );
+    let (v, _) = ok(&["churn", &f, "--as-of", "2025-03-01"]);
+    assert_eq!(v["inputs"][0]["used"], 3);
+    let t = &v["total"];
+    assert_eq!(t["period"], "2025-02");
+    assert_eq!(
+        (
+            &t["customers_start"],
+            &t["churned"],
+            &t["new"],
+            &t["customers_end"]
+        ),
+        (&2.into(), &1.into(), &1.into(), &2.into())
+    );
+    approx(&t["mrr_end"], 40.0);
+    assert!(
+        warnings(&v).contains(
+            &"2 ended_at cells hold 0000-00-00 00:00:00, a placeholder for no date: read as blank"
+                .to_string()
+        ),
+        "{:?}",
+        warnings(&v)
+    );
+}
