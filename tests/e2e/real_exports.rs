@@ -290,6 +290,26 @@ fn zero_length_subscriptions_are_starts() {
     assert_eq!(v["total"]["periods"], 1);
     assert_eq!(v["total"]["reactivated"], 1);
     assert_eq!(v["total"]["new"], 0);
+    // Survival: a zero-length subscription forms no active span. A (from 01-10) and B
+    // (from 03-05) are censored; C, never active, is not in the curve: n 2, events 0.
+    let (v, _) = ok(&["retention", &f, "--survival", "--as-of", "2025-04-01"]);
+    let t = &v["total"];
+    assert_eq!(
+        (&t["n"], &t["events"], &t["censored"]),
+        (&2.into(), &0.into(), &2.into())
+    );
+    // Cohorts by first start, zero-length ones included: January A, B (active at the end
+    // of Jan: A; Feb: A; Mar: A, B → 1, 1, 2); February C (never active: 0, 0).
+    let (v, _) = ok(&["retention", &f, "--as-of", "2025-04-01"]);
+    let sizes: Vec<(&str, u64)> = v["cohorts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["cohort"].as_str().unwrap(), c["size"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(sizes, [("2025-01", 2), ("2025-02", 1)]);
+    assert_eq!(v["cohorts"][0]["retained"], json!([1, 1, 2]));
+    assert_eq!(v["cohorts"][1]["retained"], json!([0, 0, null]));
 }
 
 // fixtures/surveys/r_write_csv.csv: a data frame written by R's write.csv (row.names =
