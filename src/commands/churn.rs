@@ -309,6 +309,39 @@ fn row_cells<'a>(
     }
 }
 
+/// The `--na-values` hint (SPEC 6): the first of the money and time columns whose rejected
+/// cells are mostly one text, from the cells in memory.
+fn na_hint(
+    text: &HashMap<String, StringChunked>,
+    rejected: u64,
+    rule: &RowRule,
+    c: &Common,
+) -> Option<String> {
+    let blank = |t: &str| input::values::is_blank(t, &rule.na);
+    for slot in ["mrr", "amount"] {
+        let Some(ca) = text.get(slot) else { continue };
+        let bad =
+            |t: &str| !blank(t) && input::values::parse_amount(t, rule.decimal_comma).is_none();
+        if let Some(h) = input::values::na_hint_cells(slot, ca.iter(), rejected, bad) {
+            return Some(h);
+        }
+    }
+    for slot in [
+        "started_at",
+        "ended_at",
+        "canceled_at",
+        "current_period_end",
+    ] {
+        let Some(ca) = text.get(slot) else { continue };
+        let bad =
+            |t: &str| !blank(t) && !time::is_placeholder_date(t) && c.parser.parse(t).is_err();
+        if let Some(h) = input::values::na_hint_cells(slot, ca.iter(), rejected, bad) {
+            return Some(h);
+        }
+    }
+    None
+}
+
 /// Map, read and classify the subscription rows; the as-of; rejected rows (`--strict`,
 /// `--rejects`).
 pub(crate) fn load(
@@ -704,6 +737,7 @@ pub(crate) fn load(
             "{rejected} rows rejected; write them with their reasons using --rejects FILE"
         ));
     }
+    warnings.extend(na_hint(&text, rejected, &rule, c));
     let mut columns = Map::new();
     for (name, idx) in &mapped {
         columns.insert(name.clone(), json!(sources[0].headers[idx[0]]));

@@ -235,13 +235,39 @@ pub fn na_hint(
         .and_then(|c| c.cast(&DataType::UInt64).ok())
         .and_then(|c| c.u64().ok().and_then(|x| x.get(0)))
         .unwrap_or(0);
-    Ok(top
-        .filter(|t| n >= 2 && 2 * n > rejected && !t.contains(',') && !t.contains('\''))
-        .map(|t| {
-            format!(
-                "{n} of the {rejected} rejected rows hold {t:?} in {canon}; if it means no answer, pass --na-values='{t}' to count them as blank"
-            )
-        }))
+    Ok(top.and_then(|t| na_message(canon, &t, n, rejected)))
+}
+
+/// The `--na-values` hint when `n` of the `rejected` rows hold `text` (more than half, at
+/// least two, and a text `--na-values` can take).
+fn na_message(canon: &str, text: &str, n: u64, rejected: u64) -> Option<String> {
+    (n >= 2 && 2 * n > rejected && !text.contains(',') && !text.contains('\'')).then(|| {
+        format!(
+            "{n} of the {rejected} rejected rows hold {text:?} in {canon}; if it means no answer, pass --na-values='{text}' to count them as blank"
+        )
+    })
+}
+
+/// [`na_hint`] for the cells of one column already in memory.
+pub fn na_hint_cells<'a>(
+    canon: &str,
+    cells: impl Iterator<Item = Option<&'a str>>,
+    rejected: u64,
+    bad: impl Fn(&str) -> bool,
+) -> Option<String> {
+    if rejected < 2 {
+        return None;
+    }
+    let mut counts: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for t in cells.flatten().map(str::trim) {
+        if !t.is_empty() && bad(t) {
+            *counts.entry(t).or_default() += 1;
+        }
+    }
+    let (t, n) = counts
+        .into_iter()
+        .max_by_key(|(t, n)| (*n, std::cmp::Reverse(*t)))?;
+    na_message(canon, t, n, rejected)
 }
 
 #[cfg(test)]

@@ -353,6 +353,19 @@ fn most_rejects_one_text_suggests_na_values() {
             .any(|x| x.contains("hold \"-\" in resolved_at") && x.contains("--na-values='-'")),
         "{w:?}"
     );
+    // A spreadsheet's "#N/A" in a subscription's MRR: 3 of the 4 rejected rows ("oops" is
+    // the fourth); a, the only readable row, stays.
+    let (_d3, s) = temp_file(
+        "subs.csv",
+        b"customer_id,started_at,mrr\na,2025-01-10,10\nb,2025-01-11,#N/A\nc,2025-01-12,#N/A\nd,2025-01-13,#N/A\ne,2025-01-14,oops\n",
+    );
+    let (v, _) = ok(&["churn", &s, "--as-of", "2025-03-01"]);
+    assert_eq!(v["inputs"][0]["rejected"], 4);
+    assert!(
+        warnings(&v).contains(&"3 of the 4 rejected rows hold \"#N/A\" in mrr; if it means no answer, pass --na-values='#N/A' to count them as blank".to_string()),
+        "{:?}",
+        warnings(&v)
+    );
 }
 
 // fixtures/presets/qualtrics_no_nps.csv: a Qualtrics export (19 columns) whose questions
