@@ -287,6 +287,7 @@ pub fn compute(
         by: by_names.clone(),
         dup_mask: None,
         id_hashes: None,
+        placeholders: Arc::default(),
     };
     // Duplicate ids: the counting pass also hashes every id. Only when a hash repeats (rare)
     // are the repeated rows read to pick the survivors, and the counts taken again.
@@ -327,6 +328,7 @@ pub fn compute(
                 fc.id_hashes = None;
                 lf = lf.with_row_index("__g", None);
                 latest_used = Arc::new(survey::Latest::default());
+                fc.placeholders = Arc::default();
                 agg = collect(
                     survey::aggregate(lf, rule.clone(), parser, &fc, latest_used.clone()),
                     &sources,
@@ -445,6 +447,7 @@ pub fn compute(
 
     // Period range and --last.
     let mut warnings: Vec<String> = Vec::new();
+    warnings.extend(fc.placeholders.warning("submitted_at"));
     let mut ordinals: Vec<i32> = Vec::new();
     if let Some(pk) = c.period {
         let used_ords: Vec<i32> = cells

@@ -393,6 +393,8 @@ pub struct FrameCols {
     /// The id column: while classifying, a 64-bit hash of every non-blank id is collected
     /// here, so one pass both counts and finds out whether any id repeats.
     pub id_hashes: Option<(String, Arc<std::sync::Mutex<Vec<u64>>>)>,
+    /// Placeholder dates (SPEC 4) counted while the time column is parsed.
+    pub placeholders: Arc<crate::input::values::PlaceholderCount>,
 }
 
 /// FNV-1a: a fast 64-bit hash of an id; a collision only costs an exact comparison later.
@@ -454,6 +456,7 @@ pub fn aggregate(
         inputs.push(col(w.as_str()));
     }
     let mask = cols.dup_mask.clone();
+    let placeholders = cols.placeholders.clone();
     let time_name = cols.time.clone().unwrap_or_default();
     let code = map_multiple(
         move |c: &mut [Column]| {
@@ -501,9 +504,16 @@ pub fn aggregate(
             for _ in 0..n {
                 let s = score_it.next().flatten();
                 let sh = short_it.next().flatten().unwrap_or(false);
-                let t = ts_it
-                    .as_mut()
-                    .map(|it| time_cell(&parser, it.next().flatten(), &rule.na));
+                let t = ts_it.as_mut().map(|it| {
+                    let cell = it.next().flatten();
+                    let t = time_cell(&parser, cell, &rule.na);
+                    if t == TS_BLANK {
+                        if let Some(s) = cell {
+                            placeholders.check(s);
+                        }
+                    }
+                    t
+                });
                 let dup = match (&mut g_it, &mask) {
                     (Some(it), Some(m)) => it.next().flatten().is_some_and(|i| m.contains(&i)),
                     _ => false,

@@ -619,3 +619,27 @@ c,2025-02-01,0000-00-00 00:00:00,30\n",
         warnings(&v)
     );
 }
+
+// A survey sheet kept in Excel: a missing date becomes 1899-12-30 (Excel's day 0).
+// With --period month those rows have no time: blank; the others are January: 10, 6 → NPS 0.
+#[test]
+fn placeholder_survey_dates_are_blank() {
+    let (_d, f) = temp_file(
+        "sheet.csv",
+        b"respondent,submitted,nps\nr1,2025-01-05,10\nr2,1899-12-30,9\nr3,2025-01-20,6\nr4,1899-12-30,8\n",
+    );
+    let (v, _) = ok(&["nps", &f, "--period", "month"]);
+    assert_eq!(
+        (&v["inputs"][0]["used"], &v["inputs"][0]["blank"]),
+        (&2.into(), &2.into())
+    );
+    approx(&v["total"]["nps"], 0.0);
+    assert!(
+        warnings(&v).contains(
+            &"2 submitted_at cells hold 1899-12-30, a placeholder for no date: read as blank"
+                .to_string()
+        ),
+        "{:?}",
+        warnings(&v)
+    );
+}
