@@ -643,3 +643,37 @@ fn placeholder_survey_dates_are_blank() {
         warnings(&v)
     );
 }
+
+// Qualtrics detection tolerates a missing metadata column: fixtures/presets/qualtrics.csv
+// without `Status`. Nothing marks R_5 (10) as a preview any more, so it counts; R_6
+// (Finished False) is filtered, R_7 rejected. Used: 10, 9, 8, 6, 10, 10, 3 → promoters 4,
+// passives 1, detractors 2; NPS = 100 × (4 − 2) / 7 = 28.57….
+#[test]
+fn qualtrics_without_status_is_still_qualtrics() {
+    let text = std::fs::read_to_string(fixture("presets/qualtrics.csv")).unwrap();
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let kept: Vec<&str> = rec
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 2)
+            .map(|(_, x)| x)
+            .collect();
+        w.write_record(&kept).unwrap();
+    }
+    let bytes = w.into_inner().unwrap();
+    assert!(String::from_utf8_lossy(&bytes).starts_with("StartDate,EndDate,IPAddress,"));
+    let (_d, f) = temp_file("no_status.csv", &bytes);
+    let (v, err) = ok(&["nps", &f]);
+    assert!(preset_detected(&err, "qualtrics"), "{err}");
+    let i = &v["inputs"][0];
+    assert_eq!(
+        (&i["rows"], &i["used"], &i["filtered"], &i["rejected"]),
+        (&9.into(), &7.into(), &1.into(), &1.into())
+    );
+    approx(&v["total"]["nps"], 200.0 / 7.0);
+}

@@ -22,7 +22,22 @@ pub fn detect(src: &Source) -> Option<&'static str> {
     let h = &src.headers;
     let csv = src.format == Format::Csv;
     let all = |names: &[&str]| names.iter().all(|n| has(h, n));
-    if csv && all(&["StartDate", "EndDate", "Status", "Finished", "ResponseId"]) {
+    // `ResponseId` and four of Qualtrics' typical metadata columns (an export may leave one
+    // out, e.g. `Status`).
+    let count = |names: &[&str]| names.iter().filter(|n| has(h, n)).count();
+    if csv
+        && has(h, "ResponseId")
+        && count(&[
+            "StartDate",
+            "EndDate",
+            "Status",
+            "Finished",
+            "RecordedDate",
+            "Progress",
+            "Duration (in seconds)",
+            "DistributionChannel",
+        ]) >= 4
+    {
         return Some("qualtrics");
     }
     if csv && is_legacy_qualtrics(h) {
