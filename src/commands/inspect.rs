@@ -153,6 +153,8 @@ struct ColStats {
     /// Numbers written with a decimal comma (`29,90`, `1.234,5`), and examples.
     comma_decimals: u64,
     comma_examples: Vec<String>,
+    /// Placeholder dates (`1900-01-01 00:00:00` …): counted as nulls, and named.
+    placeholders: crate::input::values::PlaceholderCount,
 }
 
 /// `29,90` or `1.234,50`: digits, a comma and one or two digits at the end, no other comma.
@@ -174,6 +176,10 @@ impl ColStats {
             self.nulls += 1;
             return;
         };
+        if self.placeholders.check(s) {
+            self.nulls += 1;
+            return;
+        }
         if self.samples.len() < 5 && !self.sample_set.contains(s) {
             self.sample_set.insert(s.to_string());
             self.samples.push(s.to_string());
@@ -268,6 +274,13 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 /// Warnings about one column's values.
 fn value_warnings(name: &str, st: &ColStats, kind: Kind, bad: u64, ex: &[String]) -> Vec<String> {
     let mut w = Vec::new();
+    if let Some((k, text)) = st.placeholders.seen() {
+        w.push(format!(
+            "column {name:?}: {} {text}, a placeholder for no date; the metric commands read {} as blank",
+            plural(k, "cell holds", "cells hold"),
+            if k == 1 { "it" } else { "them" }
+        ));
+    }
     let n = st.non_blank();
     if bad > 0 {
         let what = match kind {

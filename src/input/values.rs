@@ -144,8 +144,8 @@ impl PlaceholderCount {
         true
     }
 
-    /// The warning for column `canon`, when it held any.
-    pub fn warning(&self, canon: &str) -> Option<String> {
+    /// How many were seen, and one of their texts.
+    pub fn seen(&self) -> Option<(u64, String)> {
         let n = self.n.load(Ordering::Relaxed);
         let text = self
             .text
@@ -153,7 +153,13 @@ impl PlaceholderCount {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
             .unwrap_or_default();
-        (n > 0).then(|| placeholder_message(canon, n, &text))
+        (n > 0).then_some((n, text))
+    }
+
+    /// The warning for column `canon`, when it held any.
+    pub fn warning(&self, canon: &str) -> Option<String> {
+        self.seen()
+            .map(|(n, text)| placeholder_message(canon, n, &text))
     }
 }
 

@@ -78,6 +78,25 @@ fn placeholder_solved_at_is_blank_and_the_backlog_stays_open() {
 #[test]
 fn zendesk_admin_csv_is_detected_without_requester() {
     assert_eq!(inspected_preset(&zendesk_admin()), "zendesk");
+    // inspect counts the placeholders as nulls and names them.
+    let d = json_ok(&["inspect", &zendesk_admin()]);
+    let solved = d["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Solved at")
+        .unwrap();
+    assert_eq!(
+        (&solved["type"], &solved["nulls"]),
+        (&"datetime".into(), &4.into())
+    );
+    assert!(
+        d["warnings"].as_array().unwrap().contains(&json!(
+            "column \"Solved at\": 4 cells hold 1900-01-01 00:00:00, a placeholder for no date; the metric commands read them as blank"
+        )),
+        "{}",
+        d["warnings"]
+    );
     // Two typical headers only (Id, Created at + Requester, Subject): not Zendesk.
     let (_d, f) = temp_file(
         "plain.csv",
