@@ -37,6 +37,8 @@ pub enum Command {
     Check(crate::commands::check::CheckArgs),
     /// How cxm reads an export: columns, types, nulls, samples, preset, mapping
     Inspect(crate::commands::inspect::InspectArgs),
+    /// The metric as one SQL query for DuckDB, PostgreSQL, Spark, BigQuery or Snowflake
+    Sql(crate::commands::sql::SqlArgs),
     /// Shell completions generated from the command-line definition
     Completions(crate::commands::shell::CompletionsArgs),
     /// The man page, generated from the command-line definition
@@ -140,10 +142,26 @@ pub struct CommonArgs {
     pub confidence: f64,
 }
 
+/// `--explain COL` and its options (SPEC 11), on nps, csat, ces, pmf, tickets and churn.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ExplainArgs {
+    /// Split the change between two periods into mix and rate by the segments of COL (needs --period)
+    #[arg(long, value_name = "COL")]
+    pub explain: Option<String>,
+    /// With --explain: the two periods to compare, e.g. 2025-02..2025-03 (default: the last two complete periods)
+    #[arg(long, value_name = "A..B")]
+    pub compare: Option<String>,
+    /// With --explain: adjustment of the per-segment p-values [default: holm]
+    #[arg(long, value_name = "holm|none")]
+    pub p_adjust: Option<String>,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct NpsArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub explain: ExplainArgs,
     /// Interval method
     #[arg(
         long,
@@ -157,6 +175,8 @@ pub struct NpsArgs {
 pub struct CsatArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub explain: ExplainArgs,
     /// Rating scale
     #[arg(long, value_name = "2|3|5|7|10|binary", default_value = "5")]
     pub scale: String,
@@ -172,6 +192,8 @@ pub struct CsatArgs {
 pub struct CesArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub explain: ExplainArgs,
     /// Rating scale (7: the 1–7 agree scale where 7 = very easy)
     #[arg(long, value_name = "5|7", default_value = "7")]
     pub scale: String,
@@ -187,6 +209,8 @@ pub struct CesArgs {
 pub struct PmfArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub explain: ExplainArgs,
     /// `3` reads numeric answers 1 = not, 2 = somewhat, 3 = very disappointed (Delighted)
     #[arg(long, value_name = "3")]
     pub scale: Option<String>,

@@ -22,6 +22,7 @@ pub mod period;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod sql;
 pub mod time;
 
 use std::ffi::OsString;
@@ -69,6 +70,7 @@ where
         Command::Report(a) => commands::report::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
+        Command::Sql(a) => commands::sql::run(a),
         Command::Completions(a) => commands::shell::completions(a),
         Command::Man(a) => commands::shell::man(a),
     }
@@ -77,11 +79,19 @@ where
 /// clap's multi-line message → one line: the error, its tip, and where to look.
 fn clap_message(s: &str) -> String {
     let mut lines = s.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines
+    let mut first = lines
         .next()
         .unwrap_or("invalid arguments")
         .trim_start_matches("error:")
-        .trim();
+        .trim()
+        .to_string();
+    // "the following required arguments were not provided:" lists them on the next lines.
+    if first.ends_with(':') {
+        let items: Vec<&str> = lines
+            .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("tip:"))
+            .collect();
+        first = format!("{} {}", first, items.join(", "));
+    }
     let tip = s
         .lines()
         .map(str::trim)

@@ -133,6 +133,41 @@ impl PeriodKind {
     }
 }
 
+impl PeriodKind {
+    /// The period a SPEC 6.8 label names (`2025-03`, `2025-W02`, `2025-Q1`, …), when the label
+    /// is written exactly as [`PeriodKind::label`] writes it.
+    pub fn parse_label(self, s: &str) -> Option<i32> {
+        let t = s.trim();
+        let num = |x: &str| -> Option<i32> {
+            (!x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| x.parse().ok())
+                .flatten()
+        };
+        let d = match self {
+            PeriodKind::Day => NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()?,
+            PeriodKind::Week => {
+                let (y, w) = t.split_once("-W")?;
+                NaiveDate::from_isoywd_opt(num(y)?, num(w)? as u32, chrono::Weekday::Mon)?
+            }
+            PeriodKind::Month => {
+                let (y, m) = t.split_once('-')?;
+                NaiveDate::from_ymd_opt(num(y)?, num(m)? as u32, 1)?
+            }
+            PeriodKind::Quarter => {
+                let (y, q) = t.split_once("-Q")?;
+                let q = num(q)?;
+                if !(1..=4).contains(&q) {
+                    return None;
+                }
+                NaiveDate::from_ymd_opt(num(y)?, 3 * (q as u32 - 1) + 1, 1)?
+            }
+            PeriodKind::Year => NaiveDate::from_ymd_opt(num(t)?, 1, 1)?,
+        };
+        let o = self.ordinal_of_date(d);
+        (self.label(o) == t).then_some(o)
+    }
+}
+
 /// 1 `month` of `year`; `date_from_days` clamps years outside chrono's range.
 fn first_of_month(year: i64, month: i64) -> NaiveDate {
     // Clamp first so the day count cannot overflow; ±1M years is past chrono either way.
@@ -157,6 +192,35 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
+    }
+
+    #[test]
+    fn labels_parse_back() {
+        for k in PeriodKind::ALL {
+            for o in [
+                k.ordinal_of_date(date(2024, 12, 30)),
+                k.ordinal_of_date(date(2025, 3, 1)),
+            ] {
+                assert_eq!(k.parse_label(&k.label(o)), Some(o), "{k:?} {}", k.label(o));
+            }
+        }
+        // 2024-12-30 is the Monday of 2025-W01.
+        assert_eq!(
+            Week.parse_label("2025-W01"),
+            Some(Week.ordinal_of_date(date(2024, 12, 30)))
+        );
+        for bad in [
+            "2025-3", "2025-13", "2025-Q5", "25", "2025-W54", "march", "",
+        ] {
+            assert_eq!(
+                Month
+                    .parse_label(bad)
+                    .or(Quarter.parse_label(bad))
+                    .or(Week.parse_label(bad)),
+                None,
+                "{bad}"
+            );
+        }
     }
 
     /// An instant in UTC, computed through chrono as an oracle independent of this module.

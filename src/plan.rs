@@ -43,6 +43,8 @@ pub struct Common {
     pub progress: bool,
     pub confidence: f64,
     pub args: CommonArgs,
+    /// `--explain COL` (SPEC 11), set by [`explain`].
+    pub explain: Option<crate::metrics::explain::Spec>,
 }
 
 fn now_ms() -> i64 {
@@ -212,5 +214,96 @@ pub fn common(args: &CommonArgs, known_cols: &[&str]) -> Result<Common> {
         progress: !args.no_progress && std::io::stderr().is_terminal(),
         confidence: args.confidence,
         args: args.clone(),
+        explain: None,
     })
+}
+
+/// Check `--explain`, `--compare` and `--p-adjust` against the other settings and store them
+/// in `c.explain` (SPEC 11).
+pub fn explain(a: &crate::cli::ExplainArgs, c: &mut Common) -> Result<()> {
+    let Some(column) = &a.explain else {
+        if a.compare.is_some() {
+            fail!(
+                "--compare needs --explain COL (it names the two periods the explanation compares)"
+            );
+        }
+        if a.p_adjust.is_some() {
+            fail!("--p-adjust needs --explain COL (it adjusts the explanation's p-values)");
+        }
+        return Ok(());
+    };
+    let column = column.trim();
+    if column.is_empty() {
+        fail!("--explain: give a column name, e.g. --explain region");
+    }
+    let Some(pk) = c.period else {
+        fail!("--explain {column} needs --period (it compares two periods), e.g. --period month");
+    };
+    if !c.by.is_empty() {
+        fail!("--explain {column} cannot be combined with --by (the segments are the values of {column}); drop --by");
+    }
+    if c.last.is_some() {
+        fail!("--explain {column} cannot be combined with --last: it compares the last two complete periods, or name them with --compare A..B");
+    }
+    if let Some(x) = c.asserts.iter().find(|x| x.latest) {
+        fail!(
+            "--assert {:?}: with --explain the fields are the explanation's total, without `latest.`; e.g. --assert 'rate >= -3'",
+            x.text
+        );
+    }
+    let holm = match a
+        .p_adjust
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("holm") => true,
+        Some("none") => false,
+        Some(other) => fail!("--p-adjust {other:?}: use holm or none"),
+    };
+    let compare = match &a.compare {
+        None => None,
+        Some(s) => {
+            let Some((x, y)) = s.split_once("..") else {
+                fail!(
+                    "--compare {s:?}: write two {} labels as A..B, e.g. {}",
+                    pk.name(),
+                    example(pk)
+                );
+            };
+            let parse = |t: &str| -> Result<i32> {
+                match pk.parse_label(t) {
+                    Some(o) => Ok(o),
+                    None => fail!(
+                        "--compare {s:?}: {:?} is not a {} label; write it as {}",
+                        t.trim(),
+                        pk.name(),
+                        example(pk)
+                    ),
+                }
+            };
+            let (oa, ob) = (parse(x)?, parse(y)?);
+            if oa == ob {
+                fail!("--compare {s:?}: name two different periods");
+            }
+            Some((oa, ob))
+        }
+    };
+    c.explain = Some(crate::metrics::explain::Spec {
+        column: column.to_string(),
+        compare,
+        holm,
+    });
+    Ok(())
+}
+
+/// An example `--compare` value for a period kind.
+fn example(pk: PeriodKind) -> &'static str {
+    match pk {
+        PeriodKind::Day => "2025-03-01..2025-03-02",
+        PeriodKind::Week => "2025-W09..2025-W10",
+        PeriodKind::Month => "2025-02..2025-03",
+        PeriodKind::Quarter => "2025-Q1..2025-Q2",
+        PeriodKind::Year => "2024..2025",
+    }
 }

@@ -43,6 +43,8 @@ pub struct ChurnArgs {
     /// Drop subscriptions whose MRR is 0 (free plans)
     #[arg(long)]
     pub exclude_free: bool,
+    #[command(flatten)]
+    pub explain: crate::cli::ExplainArgs,
 }
 
 /// Canonical subscription columns (SPEC 4), for `--col`.
@@ -837,9 +839,19 @@ pub fn run(a: &ChurnArgs) -> Result<u8> {
 /// Compute the churn report without printing or writing anything.
 pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
     let mut c = common_with_month(&a.common)?;
-    assert::validate(&c.asserts, &assertable(), true)?;
+    plan::explain(&a.explain, &mut c)?;
+    match &c.explain {
+        Some(_) => assert::validate(&c.asserts, crate::metrics::explain::ASSERTABLE, true)?,
+        None => assert::validate(&c.asserts, &assertable(), true)?,
+    }
     let pk = c.period.unwrap_or(PeriodKind::Month);
     let progress = Progress::start(c.progress);
+    // --explain COL groups the customers by COL as --by does (SPEC 11: a customer's segment
+    // as in 6.6).
+    let explain_col = c.explain.as_ref().map(|x| x.column.clone());
+    if let Some(col) = &explain_col {
+        c.by = vec![col.clone()];
+    }
     let mut l = load(
         &mut c,
         &LoadOpts {
@@ -848,7 +860,11 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
         },
         &progress,
         None,
-    )?;
+    )
+    .map_err(|e| match &explain_col {
+        Some(col) => super::explain::rename_flag(e, col),
+        None => e,
+    })?;
     check_currencies(&l, &c)?;
     let as_of = l.as_of;
 
@@ -1029,6 +1045,26 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
         unit: None,
         extra: Map::new(),
     };
+    if let Some(spec) = c.explain.clone() {
+        let x = super::explain::Explained {
+            ab: super::explain::periods(&spec, pk, Some(as_of), c.now_ms, c.tz),
+            spec,
+            pk,
+        };
+        // Complete periods only: `cells[g][k]` for `ordinals[k]`.
+        let index = |o: i32| ordinals.iter().position(|&p| p == o);
+        let keys: Vec<usize> = (0..l.groups.len()).collect();
+        let segs = super::explain::segments(
+            &keys,
+            |&g| l.groups[g].first().cloned().flatten(),
+            |&g, o| index(o).map(|k| &cells[g][k]),
+            |acc| super::explain::churn_cell(acc),
+            x.ab,
+        );
+        let total_of = |o: i32| index(o).and_then(|k| super::explain::churn_cell(&totals[k]));
+        let ends = (total_of(x.ab.0), total_of(x.ab.1));
+        super::explain::apply(&mut report, &x, "churn_rate", &segs, ends, min_n);
+    }
     report.checks = assert::evaluate(&c.asserts, &report);
     progress.finish();
     Ok((report, c))

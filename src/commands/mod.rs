@@ -3,10 +3,12 @@
 pub mod check;
 pub mod churn;
 pub mod common;
+pub mod explain;
 pub mod inspect;
 pub mod report;
 pub mod retention;
 pub mod shell;
+pub mod sql;
 pub mod survey;
 pub mod tickets;
 
@@ -45,12 +47,9 @@ pub fn nps(a: &NpsArgs) -> Result<u8> {
 
 /// The NPS report, computed without printing or writing.
 pub fn nps_compute(a: &NpsArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
-    let method = match a.ci.as_str() {
-        "adjusted-wald" => NpsMethod::AdjustedWald,
-        "wald" => NpsMethod::Wald,
-        other => fail!("--ci {other:?}: use adjusted-wald or wald"),
-    };
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
+    let method = nps_method(&a.ci)?;
     let mut d = Map::new();
     d.insert("scale".into(), json!("0-10"));
     d.insert("promoters".into(), json!("9-10"));
@@ -69,24 +68,9 @@ pub fn csat(a: &CsatArgs) -> Result<u8> {
 
 /// The CSAT report, computed without printing or writing.
 pub fn csat_compute(a: &CsatArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
-    let (scale, default_sat) = match a.scale.to_lowercase().as_str() {
-        "2" => (CsatScale::Points(2), 2),
-        "3" => (CsatScale::Points(3), 3),
-        "5" => (CsatScale::Points(5), 4),
-        "7" => (CsatScale::Points(7), 6),
-        "10" => (CsatScale::Points(10), 8),
-        "binary" => (CsatScale::Binary, 1),
-        other => fail!("--scale {other:?}: use 2, 3, 5, 7, 10 or binary"),
-    };
-    let satisfied = a.satisfied.unwrap_or(default_sat);
-    if let CsatScale::Points(k) = scale {
-        if satisfied < 1 || satisfied > k {
-            fail!("--satisfied {satisfied}: must be a point of the 1–{k} scale");
-        }
-    } else if a.satisfied.is_some() {
-        fail!("--satisfied does not apply to --scale binary (good is satisfied)");
-    }
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
+    let (scale, satisfied) = csat_scale(&a.scale, a.satisfied)?;
     let mut d = Map::new();
     d.insert("scale".into(), json!(a.scale));
     d.insert(
@@ -120,16 +104,9 @@ pub fn ces(a: &CesArgs) -> Result<u8> {
 
 /// The CES report, computed without printing or writing.
 pub fn ces_compute(a: &CesArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
-    let scale: i64 = match a.scale.as_str() {
-        "5" => 5,
-        "7" => 7,
-        other => fail!("--scale {other:?}: use 5 or 7"),
-    };
-    let easy = a.easy.unwrap_or(if scale == 7 { 5 } else { 4 });
-    if easy < 1 || easy > scale {
-        fail!("--easy {easy}: must be a point of the 1–{scale} scale");
-    }
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
+    let (scale, easy) = ces_scale(&a.scale, a.easy)?;
     let mut d = Map::new();
     d.insert("scale".into(), json!(format!("1-{scale}")));
     d.insert("easy".into(), json!(format!(">= {easy}")));
@@ -159,12 +136,9 @@ pub fn pmf(a: &PmfArgs) -> Result<u8> {
 
 /// The PMF report, computed without printing or writing.
 pub fn pmf_compute(a: &PmfArgs) -> Result<(Report, Common)> {
-    let c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
-    let numeric = match a.scale.as_deref() {
-        None => false,
-        Some("3") => true,
-        Some(other) => fail!("--scale {other:?}: the only numeric PMF scale is 3 (1 = not, 2 = somewhat, 3 = very disappointed)"),
-    };
+    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
+    let numeric = pmf_numeric(a.scale.as_deref())?;
     let mut d = Map::new();
     d.insert(
         "answers".into(),
@@ -178,4 +152,61 @@ pub fn pmf_compute(a: &PmfArgs) -> Result<(Report, Common)> {
     d.insert("confidence".into(), json!(c.confidence));
     let s = settings(c.confidence, NpsMethod::AdjustedWald);
     survey::compute(ScoreKind::Pmf { numeric }, c, s, d)
+}
+
+/// `--ci` of NPS.
+pub fn nps_method(ci: &str) -> Result<NpsMethod> {
+    Ok(match ci {
+        "adjusted-wald" => NpsMethod::AdjustedWald,
+        "wald" => NpsMethod::Wald,
+        other => fail!("--ci {other:?}: use adjusted-wald or wald"),
+    })
+}
+
+/// CSAT's `--scale` and `--satisfied`, checked (SPEC 6.2): the scale and the lowest
+/// satisfied point.
+pub fn csat_scale(scale: &str, satisfied: Option<i64>) -> Result<(CsatScale, i64)> {
+    let (scale, default_sat) = match scale.to_lowercase().as_str() {
+        "2" => (CsatScale::Points(2), 2),
+        "3" => (CsatScale::Points(3), 3),
+        "5" => (CsatScale::Points(5), 4),
+        "7" => (CsatScale::Points(7), 6),
+        "10" => (CsatScale::Points(10), 8),
+        "binary" => (CsatScale::Binary, 1),
+        other => fail!("--scale {other:?}: use 2, 3, 5, 7, 10 or binary"),
+    };
+    let given = satisfied;
+    let satisfied = satisfied.unwrap_or(default_sat);
+    if let CsatScale::Points(k) = scale {
+        if satisfied < 1 || satisfied > k {
+            fail!("--satisfied {satisfied}: must be a point of the 1–{k} scale");
+        }
+    } else if given.is_some() {
+        fail!("--satisfied does not apply to --scale binary (good is satisfied)");
+    }
+    Ok((scale, satisfied))
+}
+
+/// CES's `--scale` and `--easy`, checked (SPEC 6.3): the scale and the lowest easy point.
+pub fn ces_scale(scale: &str, easy: Option<i64>) -> Result<(i64, i64)> {
+    let scale: i64 = match scale {
+        "5" => 5,
+        "7" => 7,
+        other => fail!("--scale {other:?}: use 5 or 7"),
+    };
+    let easy = easy.unwrap_or(if scale == 7 { 5 } else { 4 });
+    if easy < 1 || easy > scale {
+        fail!("--easy {easy}: must be a point of the 1–{scale} scale");
+    }
+    Ok((scale, easy))
+}
+
+/// PMF's `--scale` (SPEC 6.4): whether answers 1–3 are read.
+pub fn pmf_numeric(scale: Option<&str>) -> Result<bool> {
+    let numeric = match scale {
+        None => false,
+        Some("3") => true,
+        Some(other) => fail!("--scale {other:?}: the only numeric PMF scale is 3 (1 = not, 2 = somewhat, 3 = very disappointed)"),
+    };
+    Ok(numeric)
 }

@@ -209,7 +209,10 @@ pub fn compute(
     mut definition: Map<String, Value>,
 ) -> Result<(Report, Common)> {
     let progress = Progress::start(c.progress);
-    let asserts_fields = survey::assertable(&kind, c.period.is_some());
+    let asserts_fields = match c.explain {
+        Some(_) => crate::metrics::explain::ASSERTABLE.to_vec(),
+        None => survey::assertable(&kind, c.period.is_some()),
+    };
     assert::validate(&c.asserts, &asserts_fields, c.period.is_some())?;
 
     let timer = crate::progress::Timer::new();
@@ -241,6 +244,7 @@ pub fn compute(
     if let Some(t) = &time_idx {
         mapped.push(("submitted_at".into(), t.clone()));
     }
+    super::explain::group_by_column(&sources, &mut c, &mapped)?;
     let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
 
     let mut cols = vec![FrameCol {
@@ -444,6 +448,7 @@ pub fn compute(
 
     // As-of: the given instant, else the latest valid time (not later than now).
     let as_of = c.as_of.or(latest);
+    let explained = super::explain::prepare(&c, as_of, &per_file_period, &mut inputs);
 
     // Period range and --last.
     let mut warnings: Vec<String> = Vec::new();
@@ -614,6 +619,13 @@ pub fn compute(
         unit: None,
         extra: Map::new(),
     };
+    if let Some(x) = explained {
+        let cell = |v: &Counts| super::explain::survey_cell(&kind, v);
+        let (segs, totals) =
+            super::explain::from_cells(&cells, x.ab, cell, || Counts::new(points), Counts::add);
+        let metric = super::explain::survey_metric(&kind);
+        super::explain::apply(&mut report, &x, metric, &segs, totals, min_n);
+    }
     report.checks = assert::evaluate(&c.asserts, &report);
     progress.finish();
     Ok((report, c))

@@ -62,6 +62,14 @@ pub struct TicketsArgs {
     /// business-hours ones with --business-hours/--schedule) instead of recomputing them
     #[arg(long)]
     pub use_exported_durations: bool,
+    #[command(flatten)]
+    pub explain: crate::cli::ExplainArgs,
+    /// With --explain: the figure split into mix and rate [default: ttr_mean_hours]
+    #[arg(
+        long,
+        value_name = "ttr_mean_hours|frt_mean_hours|frt_breach_pct|ttr_breach_pct|reopen_rate"
+    )]
+    pub explain_metric: Option<String>,
 }
 
 /// Canonical ticket columns (SPEC 4), for `--col`.
@@ -232,7 +240,23 @@ fn headline(sla: &Sla) -> Vec<Col> {
 
 /// Business-time settings from the flags: the schedule and how it was given.
 fn schedule_of(a: &TicketsArgs, c: &Common) -> Result<Option<(Schedule, Value)>> {
-    let holidays = match &a.holidays {
+    schedule_from(
+        a.business_hours.as_deref(),
+        a.holidays.as_deref(),
+        a.schedule.as_deref(),
+        c.tz,
+    )
+}
+
+/// The business schedule of `--business-hours SPANS` or `--schedule FILE[#ID]` in zone
+/// `tz`, with `--holidays FILE`, and its description for `definition` (also `cxm sql`).
+pub fn schedule_from(
+    business_hours: Option<&str>,
+    holidays_file: Option<&str>,
+    schedule: Option<&str>,
+    tz: crate::time::Tz,
+) -> Result<Option<(Schedule, Value)>> {
+    let holidays = match holidays_file {
         None => None,
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -240,21 +264,21 @@ fn schedule_of(a: &TicketsArgs, c: &Common) -> Result<Option<(Schedule, Value)>>
             Some(parse_holidays(&text).map_err(|e| err(format!("--holidays {p}: {e}")))?)
         }
     };
-    let sched = match (&a.business_hours, &a.schedule) {
+    let sched = match (business_hours, schedule) {
         (Some(_), Some(_)) => {
             fail!("--business-hours and --schedule both give business hours; use one of them")
         }
         (Some(spec), None) => {
-            Schedule::parse(spec, c.tz).map_err(|e| err(format!("--business-hours: {e}")))?
+            Schedule::parse(spec, tz).map_err(|e| err(format!("--business-hours: {e}")))?
         }
         (None, Some(s)) => {
             // FILE#ID: the whole text is tried as a path first (a name may hold `#`).
             let (path, id) = if std::path::Path::new(s).exists() {
-                (s.as_str(), None)
+                (s, None)
             } else {
                 match s.rsplit_once('#') {
                     Some((p, id)) => (p, Some(id)),
-                    None => (s.as_str(), None),
+                    None => (s, None),
                 }
             };
             let text = std::fs::read_to_string(path)
@@ -263,7 +287,7 @@ fn schedule_of(a: &TicketsArgs, c: &Common) -> Result<Option<(Schedule, Value)>>
                 .map_err(|e| err(format!("--schedule {path}: {e}")))?
         }
         (None, None) => {
-            if a.holidays.is_some() {
+            if holidays_file.is_some() {
                 fail!("--holidays needs business hours: add --business-hours SPANS or --schedule FILE");
             }
             return Ok(None);
@@ -274,16 +298,16 @@ fn schedule_of(a: &TicketsArgs, c: &Common) -> Result<Option<(Schedule, Value)>>
         None => sched,
     };
     let desc = json!({
-        "business_hours": a.business_hours,
-        "schedule": a.schedule,
-        "holidays": a.holidays,
+        "business_hours": business_hours,
+        "schedule": schedule,
+        "holidays": holidays_file,
         "time_zone": sched.tz().name(),
         "weekly_minutes": sched.weekly_minutes(),
     });
     Ok(Some((sched, desc)))
 }
 
-fn sla_of(
+pub fn sla_of(
     flag: &str,
     v: &Option<String>,
     business: bool,
@@ -409,6 +433,7 @@ pub fn run(a: &TicketsArgs) -> Result<u8> {
 /// Compute the ticket report without printing or writing anything.
 pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let mut c = plan::common(&a.common, TICKET_COLUMNS)?;
+    plan::explain(&a.explain, &mut c)?;
     let bucket = Bucket::parse(&a.bucket_by).map_err(|e| err(format!("--bucket-by: {e}")))?;
     let unit = match a.unit.to_ascii_lowercase().as_str() {
         u @ ("auto" | "minutes" | "hours" | "days") => u.to_string(),
@@ -431,7 +456,13 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             &mut warnings,
         )?,
     };
-    assert::validate(&c.asserts, tk::ASSERTABLE, c.period.is_some())?;
+    let explain_metric =
+        super::explain::ticket_metric(a.explain_metric.as_deref(), c.explain.is_some(), &sla)?;
+    let assertable = match c.explain {
+        Some(_) => crate::metrics::explain::ASSERTABLE,
+        None => tk::ASSERTABLE,
+    };
+    assert::validate(&c.asserts, assertable, c.period.is_some())?;
     let progress = Progress::start(c.progress);
 
     let mut sources = read::open_all(&c.files, &c.read)?;
@@ -538,6 +569,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             mapped.push((name.into(), v.clone()));
         }
     }
+    super::explain::group_by_column(&sources, &mut c, &mapped)?;
     let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
 
     // Only the columns the computation reads.
@@ -770,6 +802,8 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         }
     }
 
+    let explained = super::explain::prepare(&c, as_of, &per_file_period, &mut inputs);
+
     // Period range and --last.
     let mut ordinals: Vec<i32> = Vec::new();
     if let Some(pk) = c.period {
@@ -984,6 +1018,11 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         unit: Some(unit),
         extra: Map::new(),
     };
+    if let Some(x) = explained {
+        let cell = |acc: &Acc| super::explain::ticket_cell(explain_metric, acc, &sla);
+        let (segs, totals) = super::explain::from_cells(&cells, x.ab, cell, Acc::default, Acc::add);
+        super::explain::apply(&mut report, &x, explain_metric, &segs, totals, min_n);
+    }
     report.checks = assert::evaluate(&c.asserts, &report);
     progress.finish();
     Ok((report, c))

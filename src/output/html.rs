@@ -209,7 +209,11 @@ pub fn page(
         s.push_str("<section class=\"overview\"><div class=\"cards\">");
         for (name, r) in metrics {
             let (_, label, _) = main_field(&r.metric);
-            let (card, _, _) = headline_card(r, Some(&format!("{name} · {label}")));
+            let card = if super::explain::is_explain(r) {
+                super::explain::overview_card(r, name)
+            } else {
+                headline_card(r, Some(&format!("{name} · {label}"))).0
+            };
             s.push_str(&format!(
                 "<a class=\"cardlink\" href=\"#m-{}\">{card}</a>",
                 esc(&super::slug(name))
@@ -369,6 +373,14 @@ fn metric_section(name: &str, r: &Report) -> String {
         esc(name),
         esc(&r.metric)
     );
+    if super::explain::is_explain(r) {
+        s.push_str(&super::explain::html_body(r));
+        s.push_str("<h3>Segments</h3>");
+        s.push_str(&grid_table(r));
+        s.push_str(&inputs_and_warnings(r));
+        s.push_str("</section>\n");
+        return s;
+    }
     let series = period_rows(r);
     let is_matrix = r.extra.contains_key("cohorts");
     let (card, fields, when) = headline_card(r, None);
@@ -533,7 +545,14 @@ fn metric_section(name: &str, r: &Report) -> String {
         s.push_str(&grid_table(r));
     }
 
-    // Inputs and warnings.
+    s.push_str(&inputs_and_warnings(r));
+    s.push_str("</section>\n");
+    s
+}
+
+/// The row accounting of the inputs and the warnings, under a metric's section.
+fn inputs_and_warnings(r: &Report) -> String {
+    let mut s = String::new();
     if !r.inputs.is_empty() {
         let parts: Vec<String> = r
             .inputs
@@ -558,12 +577,13 @@ fn metric_section(name: &str, r: &Report) -> String {
         }
         s.push_str("</ul>");
     }
-    s.push_str("</section>\n");
     s
 }
 
 fn grid_table(r: &Report) -> String {
-    let g = if r.rows.is_empty() {
+    let g = if super::explain::is_explain(r) {
+        super::explain::grid(r)
+    } else if r.rows.is_empty() {
         table::field_list(r)
     } else {
         table::grid(r, false)

@@ -7,12 +7,19 @@ fn esc(s: &str) -> String {
 }
 
 pub fn render(report: &Report, wide: bool) -> String {
-    let g = if report.rows.is_empty() {
+    let explain = super::explain::is_explain(report);
+    let g = if explain {
+        super::explain::grid(report)
+    } else if report.rows.is_empty() {
         super::table::field_list(report)
     } else {
         super::table::grid(report, wide)
     };
-    let mut s = format!("### {}\n\n", report.metric.to_uppercase());
+    let mut s = if explain {
+        format!("### {}\n\n", esc(&super::explain::caption(report)))
+    } else {
+        format!("### {}\n\n", report.metric.to_uppercase())
+    };
     s.push_str(&format!(
         "| {} |\n",
         g.header
@@ -34,6 +41,12 @@ pub fn render(report: &Report, wide: bool) -> String {
             "| {} |\n",
             r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
         ));
+    }
+    if explain {
+        s.push('\n');
+        for l in super::explain::notes(report) {
+            s.push_str(&format!("{}  \n", esc(&l)));
+        }
     }
     if report.rows.iter().any(|r| r.partial) {
         s.push_str("\n\\* partial period (ends after as-of)\n");

@@ -1,6 +1,7 @@
 //! Renderers: each turns a [`Report`] into bytes. The sink writes them (stdout or an atomic file).
 
 pub mod csv;
+pub mod explain;
 pub mod html;
 pub mod json;
 pub mod markdown;

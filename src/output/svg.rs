@@ -221,3 +221,90 @@ pub fn hbars(items: &[(String, Option<f64>)], title: &str, fmt: &dyn Fn(f64) -> 
     s.push_str("</svg>");
     s
 }
+
+/// A horizontal waterfall (`--explain`): the start value as a bar from 0, each step as a bar
+/// floating from the running sum (green up, red down), and the end value as a bar from 0.
+/// `fmt` formats values; steps are shown with their sign.
+pub fn waterfall(
+    start: (&str, f64),
+    steps: &[(String, f64)],
+    end: (&str, f64),
+    title: &str,
+    fmt: &dyn Fn(f64) -> String,
+) -> String {
+    let row = 22.0;
+    let (w, left, right) = (640.0, 170.0, 80.0);
+    let h = row * (steps.len() + 2) as f64 + 8.0;
+    let mut s = format!(
+        "<svg class=\"chart waterfall\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>",
+        esc(title),
+        esc(title)
+    );
+    // Every bar end, for the axis.
+    let mut ends = vec![0.0, start.1, end.1];
+    let mut run = start.1;
+    for (_, d) in steps {
+        run += d;
+        ends.push(run);
+    }
+    let lo = ends.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = ends.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = if hi - lo > 0.0 { hi - lo } else { 1.0 };
+    let x = |v: f64| left + (w - left - right) * (v - lo) / span;
+    let bar = |s: &mut String,
+               i: usize,
+               label: &str,
+               from: f64,
+               to: f64,
+               class: &str,
+               shown: String| {
+        let yy = 4.0 + row * i as f64;
+        let name: String = label.chars().take(26).collect();
+        let (a, b) = (x(from), x(to));
+        s.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"end\">{}</text><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"{}\"><title>{}: {}</title></rect><text x=\"{}\" y=\"{}\" class=\"axis\">{}</text>",
+            r1(left - 8.0),
+            r1(yy + 14.0),
+            esc(&name),
+            r1(a.min(b)),
+            r1(yy + 3.0),
+            r1((b - a).abs().max(1.0)),
+            r1(row - 8.0),
+            if class.is_empty() {
+                "bar".to_string()
+            } else {
+                format!("bar {class}")
+            },
+            esc(label),
+            esc(&shown),
+            r1(a.max(b) + 6.0),
+            r1(yy + 14.0),
+            esc(&shown)
+        ));
+    };
+    bar(&mut s, 0, start.0, 0.0, start.1, "", fmt(start.1));
+    let mut run = start.1;
+    for (i, (label, d)) in steps.iter().enumerate() {
+        let class = if *d > 0.0 {
+            "promoter"
+        } else if *d < 0.0 {
+            "detractor"
+        } else {
+            "passive"
+        };
+        let sign = if *d > 0.0 { "+" } else { "" };
+        bar(
+            &mut s,
+            i + 1,
+            label,
+            run,
+            run + d,
+            class,
+            format!("{sign}{}", fmt(*d)),
+        );
+        run += d;
+    }
+    bar(&mut s, steps.len() + 1, end.0, 0.0, end.1, "", fmt(end.1));
+    s.push_str("</svg>");
+    s
+}

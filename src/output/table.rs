@@ -227,7 +227,10 @@ pub fn field_list(report: &Report) -> Grid {
 }
 
 pub fn render(report: &Report, wide: bool) -> String {
-    let g = if report.rows.is_empty() {
+    let explain = super::explain::is_explain(report);
+    let g = if explain {
+        super::explain::grid(report)
+    } else if report.rows.is_empty() {
         field_list(report)
     } else {
         grid(report, wide)
@@ -263,9 +266,19 @@ pub fn render(report: &Report, wide: bool) -> String {
             }
         }
     }
-    let mut s = format!("{}\n", report.metric.to_uppercase());
+    let mut s = if explain {
+        format!("{}\n", super::explain::caption(report))
+    } else {
+        format!("{}\n", report.metric.to_uppercase())
+    };
     s.push_str(&t.to_string());
     s.push('\n');
+    if explain {
+        for l in super::explain::notes(report) {
+            s.push_str(&l);
+            s.push('\n');
+        }
+    }
     if report.rows.iter().any(|r| r.partial) {
         s.push_str("* partial period (ends after as-of)\n");
     }

@@ -4,12 +4,14 @@
 mod util;
 
 mod churn;
+mod explain;
 mod inspect;
 mod presets;
 mod readme;
 mod real_exports;
 mod report;
 mod shared_data;
+mod sql;
 mod subscription_presets;
 mod survey;
 mod ticket_presets;

@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+"""Equivalence suite for `cxm sql` (SPEC 10): the SQL a dialect prints, run on the real
+engine, must return the table `cxm METRIC FILE --format csv` prints for the same rows.
+
+Seeded generated exports are written as CSV (read by cxm) and loaded as typed tables into
+DuckDB (Python `duckdb`), PostgreSQL 15 (a throw-away cluster on a Unix socket, no TCP) and
+Spark (`pyspark`, one local session). Each engine's session time zone is set to a zone other
+than any `--tz` used. Counts must be equal; other numbers equal to 1e-9 relative (1e-12
+absolute near zero); `p_value` to 1e-7.
+
+    scripts/sql_equiv.py --cxm target/debug/cxm [--engines duckdb,postgres,spark]
+
+Prints one line per failure and ends with `N passed, M failed`. An engine that cannot be
+started is a failure under CI=true and a loud skip otherwise.
+"""
+import argparse
+import csv
+import datetime as dt
+import io
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SESSION_ZONES = {"duckdb": "Asia/Tokyo", "postgres": "Australia/Sydney", "spark": "America/Los_Angeles"}
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+SURVEY_COLUMNS = [
+    ("response_id", "text"), ("submitted_at", "ts"), ("updated_at", "ts"),
+    ("nps_score", "num"), ("csat_score", "num"), ("ces_score", "num"),
+    ("csat_binary", "text"), ("pmf_answer", "text"), ("region", "text"), ("plan", "text"),
+]
+
+
+def iso(ms):
+    t = dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc)
+    s = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if ms % 1000:
+        s += ".%03d" % (ms % 1000)
+    return s + "Z"
+
+
+def gen_surveys(path, n, seed):
+    rnd = random.Random(seed)
+    start = int(dt.datetime(2024, 10, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    end = int(dt.datetime(2025, 12, 31, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    # Instants at and around DST changes and local midnights of month starts.
+    hot = [
+        dt.datetime(2025, 3, 30, 1, 0), dt.datetime(2025, 10, 26, 1, 0),    # Europe/Berlin DST
+        dt.datetime(2025, 3, 9, 7, 0), dt.datetime(2025, 11, 2, 6, 0),      # America/New_York DST
+        dt.datetime(2025, 2, 28, 23, 0), dt.datetime(2025, 3, 31, 22, 0),   # Berlin month starts
+        dt.datetime(2025, 6, 1, 4, 0), dt.datetime(2025, 12, 1, 5, 0),      # New York month starts
+        dt.datetime(2025, 1, 1, 0, 0), dt.datetime(2025, 4, 1, 0, 0),       # UTC month starts
+    ]
+    hot_ms = [int(h.replace(tzinfo=dt.timezone.utc).timestamp() * 1000) for h in hot]
+    rows = []
+    ids = []
+    for i in range(n):
+        if rnd.random() < 0.15:
+            t = rnd.choice(hot_ms) + rnd.choice([-1000, -1, 0, 0, 1, 1000, 3_600_000, -3_600_000])
+        else:
+            t = rnd.randrange(start, end)
+            if rnd.random() < 0.7:
+                t -= t % 1000
+        rid = "r%05d" % i
+        if ids and rnd.random() < 0.04:
+            rid = rnd.choice(ids)
+        ids.append(rid)
+
+        def pick(valid, invalid):
+            r = rnd.random()
+            if r < 0.03:
+                return ""
+            if r < 0.05:
+                return rnd.choice(invalid)
+            return str(rnd.choice(valid))
+
+        rows.append({
+            "response_id": rid,
+            "submitted_at": "" if rnd.random() < 0.02 else iso(t),
+            "updated_at": iso(t + rnd.randrange(0, 10 ** 9)),
+            "nps_score": pick(list(range(0, 11)) + [9, 10, 10, 8], ["11", "-1", "9.5"]),
+            "csat_score": pick([1, 2, 3, 4, 4, 5, 5], ["0", "6", "2.5"]),
+            "ces_score": pick([1, 2, 3, 4, 5, 6, 7, 7], ["8", "0"]),
+            "csat_binary": pick(["good", "bad", "Good", "yes", "no"], ["meh", "offered"]),
+            "pmf_answer": pick(["Very disappointed", "Somewhat disappointed", "Not disappointed",
+                                "N/A - I no longer use it"], ["maybe"]),
+            "region": rnd.choice(["EMEA", "EMEA", "AMER", "APAC", "", " EMEA ", "LATAM"]),
+            "plan": rnd.choice(["free", "pro", "team"]),
+        })
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=[c for c, _ in SURVEY_COLUMNS])
+        w.writeheader()
+        w.writerows(rows)
+
+
+def survey_cases():
+    """(metric, score column, options) triples."""
+    cases = []
+    metrics = [("nps", "nps_score", []), ("csat", "csat_score", []), ("ces", "ces_score", []),
+               ("pmf", "pmf_answer", [])]
+    for metric, col, extra in metrics:
+        for period in [None, "week", "month"]:
+            for tz in ["UTC", "Europe/Berlin", "America/New_York"]:
+                for by in [[], ["region"]]:
+                    opts = ["--tz", tz, "--as-of", "2026-01-01"] + extra
+                    if period:
+                        opts += ["--period", period]
+                    for b in by:
+                        opts += ["--by", b]
+                    cases.append((metric, col, opts))
+    more = [
+        ("nps", "nps_score", ["--ci", "wald", "--confidence", "0.9", "--min-n", "40", "--period", "month",
+                              "--tz", "Europe/Berlin", "--as-of", "2025-06-15T12:00:00Z"]),
+        ("nps", "nps_score", ["--period", "month", "--last", "3", "--by", "region", "--by", "plan",
+                              "--tz", "America/New_York", "--as-of", "2025-11-02T05:30:00Z"]),
+        ("nps", "nps_score", ["--since", "2025-03-01", "--until", "2025-11-01", "--period", "week",
+                              "--tz", "Europe/Berlin", "--as-of", "2025-12-01"]),
+        ("nps", "nps_score", ["--where", "region=EMEA", "--where", "plan!=free", "--period", "quarter",
+                              "--as-of", "2026-01-01"]),
+        ("nps", "nps_score", ["--keep-duplicates", "--period", "day", "--tz", "Europe/Berlin",
+                              "--since", "2025-03-25", "--until", "2025-04-05", "--as-of", "2025-04-10"]),
+        ("nps", "nps_score", ["--period", "year", "--by", "plan", "--as-of", "2025-07-01"]),
+        ("csat", "csat_score", ["--invert", "--satisfied", "5", "--by", "plan", "--as-of", "2026-01-01"]),
+        ("csat", "csat_binary", ["--scale", "binary", "--period", "month", "--as-of", "2026-01-01"]),
+        ("csat", "csat_binary", ["--scale", "binary", "--invert", "--by", "region", "--as-of", "2026-01-01"]),
+        ("ces", "ces_score", ["--scale", "5", "--invert", "--period", "quarter", "--as-of", "2026-01-01"]),
+        ("ces", "ces_score", ["--easy", "6", "--min-n", "50", "--by", "plan", "--as-of", "2026-01-01"]),
+        ("pmf", "pmf_answer", ["--period", "month", "--last", "2", "--tz", "Europe/Berlin",
+                               "--as-of", "2025-10-26T01:30:00Z"]),
+    ]
+    return cases + more
+
+
+# ---------------------------------------------------------------------------- engines
+
+class DuckDB:
+    name = "duckdb"
+
+    def __init__(self, tables):
+        import duckdb
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = '%s'" % SESSION_ZONES["duckdb"])
+        for table, (path, cols) in tables.items():
+            types = {"text": "VARCHAR", "num": "DOUBLE", "ts": "TIMESTAMPTZ"}
+            spec = ", ".join("'%s': '%s'" % (c, types[t]) for c, t in cols)
+            self.con.execute(
+                "CREATE TABLE %s AS SELECT * FROM read_csv('%s', header = true, columns = {%s})"
+                % (table, path, spec))
+
+    def run(self, sql):
+        res = self.con.execute(sql)
+        return [d[0] for d in res.description], res.fetchall()
+
+    def close(self):
+        self.con.close()
+
+
+class Postgres:
+    name = "postgres"
+
+    def __init__(self, tables):
+        self.dir = tempfile.mkdtemp(prefix="cxm-pg-")
+        os.chmod(self.dir, 0o777)
+        self.data = os.path.join(self.dir, "data")
+        self.sock = self.dir
+        as_pg = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
+        subprocess.run(as_pg + [PG_BIN + "/initdb", "-D", self.data, "-A", "trust", "-U", "postgres",
+                                "--no-sync", "-E", "UTF8", "--locale", "C.UTF-8"],
+                       check=True, capture_output=True)
+        subprocess.run(as_pg + [PG_BIN + "/pg_ctl", "-D", self.data, "-w", "-l",
+                                os.path.join(self.dir, "log"), "-o",
+                                "-c listen_addresses='' -k %s -c fsync=off" % self.sock, "start"],
+                       check=True, capture_output=True)
+        self.as_pg = as_pg
+        types = {"text": "TEXT", "num": "DOUBLE PRECISION", "ts": "TIMESTAMPTZ"}
+        for table, (path, cols) in tables.items():
+            ddl = "CREATE TABLE %s (%s);" % (table, ", ".join("%s %s" % (c, types[t]) for c, t in cols))
+            self.psql(ddl + "\n\\copy %s FROM '%s' WITH (FORMAT csv, HEADER true)" % (table, path))
+
+    def psql(self, sql):
+        p = subprocess.run(["psql", "-X", "-q", "-h", self.sock, "-U", "postgres", "-d", "postgres",
+                            "-v", "ON_ERROR_STOP=1", "--csv", "-f", "-"],
+                           input="SET TIME ZONE '%s';\n%s" % (SESSION_ZONES["postgres"], sql),
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(p.stderr.strip()[:2000])
+        return p.stdout
+
+    def run(self, sql):
+        out = self.psql(sql)
+        rows = list(csv.reader(io.StringIO(out)))
+        return rows[0], [tuple(None if v == "" else v for v in r) for r in rows[1:]]
+
+    def close(self):
+        subprocess.run(self.as_pg + [PG_BIN + "/pg_ctl", "-D", self.data, "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Spark:
+    name = "spark"
+
+    def __init__(self, tables):
+        from pyspark.sql import SparkSession
+        from pyspark.sql import types as T
+        self.spark = (SparkSession.builder.master("local[2]").appName("cxm-sql-equiv")
+                      .config("spark.ui.enabled", "false")
+                      .config("spark.ui.showConsoleProgress", "false")
+                      .config("spark.sql.shuffle.partitions", "2")
+                      .config("spark.sql.session.timeZone", SESSION_ZONES["spark"])
+                      .getOrCreate())
+        self.spark.sparkContext.setLogLevel("ERROR")
+        types = {"text": T.StringType(), "num": T.DoubleType(), "ts": T.TimestampType()}
+        for table, (path, cols) in tables.items():
+            schema = T.StructType([T.StructField(c, types[t], True) for c, t in cols])
+            df = (self.spark.read.option("header", "true")
+                  .option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss[.SSS]XXX")
+                  .schema(schema).csv(path))
+            df.cache().createOrReplaceTempView(table)
+
+    def run(self, sql):
+        df = self.spark.sql(sql.strip().rstrip(";"))
+        return df.columns, [tuple(r) for r in df.collect()]
+
+    def close(self):
+        self.spark.stop()
+
+
+ENGINES = {"duckdb": DuckDB, "postgres": Postgres, "spark": Spark}
+
+# ---------------------------------------------------------------------------- comparison
+
+
+def as_float(v):
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def norm_bool(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str) and v in ("t", "f"):
+        return "true" if v == "t" else "false"
+    return v
+
+
+def compare(header, rows, cols, got):
+    if list(cols) != header:
+        return "columns differ:\n  cxm %s\n  sql %s" % (header, list(cols))
+    if len(got) != len(rows):
+        return "%d rows from cxm, %d from SQL" % (len(rows), len(got))
+    for i, (want, have) in enumerate(zip(rows, got)):
+        for name, a, b in zip(header, want, have):
+            b = norm_bool(b)
+            if a == "" and b is None:
+                continue
+            if isinstance(b, str) and a == b:
+                continue
+            fa, fb = as_float(a), as_float(b)
+            if fa is not None and fb is not None:
+                tol_rel, tol_abs = (1e-7, 1e-7) if name == "p_value" else (1e-9, 1e-12)
+                if abs(fa - fb) <= max(tol_abs, tol_rel * max(abs(fa), abs(fb))):
+                    continue
+            if str(b) == a:
+                continue
+            return "row %d (%s) column %s: cxm %r, SQL %r" % (i, want[:3], name, a, b)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cxm", required=True)
+    ap.add_argument("--engines", default="duckdb,postgres,spark")
+    ap.add_argument("--rows", type=int, default=3000)
+    ap.add_argument("--keep", action="store_true", help="keep the generated files and queries")
+    args = ap.parse_args()
+    ci = os.environ.get("CI") == "true"
+    work = tempfile.mkdtemp(prefix="cxm-sql-equiv-")
+    surveys = os.path.join(work, "surveys.csv")
+    gen_surveys(surveys, args.rows, 20261130)
+    tables = {"surveys": (surveys, SURVEY_COLUMNS)}
+    cases = survey_cases()
+
+    # cxm's own output, once per case.
+    expected = []
+    for metric, col, opts in cases:
+        p = subprocess.run([args.cxm, metric, surveys, "--col", "score=" + col, "--format", "csv", "-q"] + opts,
+                           capture_output=True, text=True)
+        if p.returncode not in (0, 1):
+            print("FAIL cxm %s %s: %s" % (metric, " ".join(opts), p.stderr.strip()))
+            expected.append(None)
+            continue
+        r = list(csv.reader(io.StringIO(p.stdout)))
+        expected.append((r[0], r[1:]))
+
+    passed = failed = 0
+    for ename in [e.strip() for e in args.engines.split(",") if e.strip()]:
+        try:
+            engine = ENGINES[ename](tables)
+        except Exception as e:  # noqa: BLE001 - any start-up failure is reported the same way
+            msg = "%s could not be started: %s" % (ename, str(e).splitlines()[0] if str(e) else type(e).__name__)
+            if ci:
+                print("FAIL " + msg)
+                failed += 1
+            else:
+                print("SKIPPED (not under CI=true): " + msg)
+            continue
+        try:
+            for n, ((metric, col, opts), exp) in enumerate(zip(cases, expected)):
+                label = "%s %s: cxm sql %s --col score=%s %s" % (ename, n, metric, col, " ".join(opts))
+                if exp is None:
+                    failed += 1
+                    continue
+                sql_opts = [o for o in opts]
+                if "--keep-duplicates" not in opts:
+                    sql_opts += ["--col", "response_id=response_id", "--col", "updated_at=updated_at"]
+                p = subprocess.run([args.cxm, "sql", metric, "--dialect", ename, "--table", "surveys",
+                                    "--col", "score=" + col] + sql_opts, capture_output=True, text=True)
+                if p.returncode != 0:
+                    print("FAIL %s: cxm sql: %s" % (label, p.stderr.strip()))
+                    failed += 1
+                    continue
+                if args.keep:
+                    with open(os.path.join(work, "%s-%03d.sql" % (ename, n)), "w") as f:
+                        f.write(p.stdout)
+                try:
+                    cols, got = engine.run(p.stdout)
+                except Exception as e:  # noqa: BLE001
+                    print("FAIL %s: the engine refused the query: %s" % (label, str(e)[:1500]))
+                    failed += 1
+                    continue
+                why = compare(exp[0], exp[1], cols, got)
+                if why:
+                    print("FAIL %s: %s" % (label, why))
+                    failed += 1
+                else:
+                    passed += 1
+        finally:
+            engine.close()
+    if args.keep:
+        print("files kept in " + work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+//! `cxm sql METRIC`: print the metric as one SQL query (SPEC 10); reads no data.
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::commands::{ces_scale, csat_scale, nps_method, pmf_numeric};
+use crate::fail;
+use crate::input::mapping::ColOverrides;
+use crate::metrics::stats::{self, NpsMethod};
+use crate::metrics::survey::ScoreKind;
+use crate::output::sink::Sink;
+use crate::period::PeriodKind;
+use crate::sql::dialect::Dialect;
+use crate::sql::survey::SurveySql;
+use crate::sql::SqlPlan;
+use crate::time::{self, TimeArgKind};
+
+#[derive(Args, Debug, Clone)]
+pub struct SqlArgs {
+    /// The metric: nps, csat, ces or pmf
+    #[arg(value_name = "METRIC")]
+    pub metric: String,
+    /// The SQL dialect of the engine that runs the query
+    #[arg(long, value_name = "duckdb|postgres|spark|bigquery|snowflake")]
+    pub dialect: String,
+    /// The table (or view) holding the canonical columns; may be qualified (schema.table)
+    #[arg(long, value_name = "NAME")]
+    pub table: String,
+    /// The table's column for a canonical column, e.g. --col score=likelihood
+    #[arg(long = "col", value_name = "CANONICAL=COLUMN")]
+    pub col: Vec<String>,
+    /// IANA zone for period boundaries and date arguments
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
+    /// Keep rows whose metric time is at or after T (also where the calendar starts)
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub since: Option<String>,
+    /// Keep rows whose metric time is before T
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub until: Option<String>,
+    /// The instant the figures describe (required: cxm does not see the data)
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub as_of: String,
+    /// Keep rows by a column's trimmed text: COL=VALUE or COL!=VALUE (repeatable)
+    #[arg(long = "where", value_name = "COL=VALUE")]
+    pub where_: Vec<String>,
+    /// One result row per group of this column, plus the total (repeatable)
+    #[arg(long, value_name = "COL")]
+    pub by: Vec<String>,
+    /// One result row per period of the metric time
+    #[arg(long, value_name = "day|week|month|quarter|year")]
+    pub period: Option<String>,
+    /// With --period: keep the last N complete periods before as-of
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Rows with fewer than N valid answers are flagged low_n
+    #[arg(long, value_name = "N")]
+    pub min_n: Option<u64>,
+    /// Keep every row even when ids repeat
+    #[arg(long)]
+    pub keep_duplicates: bool,
+    /// Confidence level of intervals, a fraction in (0, 1)
+    #[arg(long, value_name = "LEVEL", default_value_t = 0.95)]
+    pub confidence: f64,
+    /// NPS interval method
+    #[arg(long, value_name = "adjusted-wald|wald")]
+    pub ci: Option<String>,
+    /// Rating scale (CSAT: 2|3|5|7|10|binary, default 5; CES: 5|7, default 7; PMF: 3)
+    #[arg(long, value_name = "SCALE")]
+    pub scale: Option<String>,
+    /// CSAT: lowest rating that counts as satisfied
+    #[arg(long, value_name = "K")]
+    pub satisfied: Option<i64>,
+    /// CES: lowest rating that counts as easy
+    #[arg(long, value_name = "K")]
+    pub easy: Option<i64>,
+    /// CSAT and CES: reverse the scale (x → min + max − x)
+    #[arg(long)]
+    pub invert: bool,
+    /// Write the query to FILE (atomically) instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<String>,
+}
+
+/// Survey columns a survey query may name with `--col`.
+const SURVEY_SQL_COLUMNS: &[&str] = &["score", "submitted_at", "response_id", "updated_at"];
+
+pub fn run(a: &SqlArgs) -> Result<u8> {
+    let sink = Sink::open(a.output.as_deref())?;
+    let text = query(a)?;
+    sink.write(text.as_bytes())?;
+    Ok(crate::error::EXIT_OK)
+}
+
+/// The query text for the arguments.
+pub fn query(a: &SqlArgs) -> Result<String> {
+    let metric = a.metric.trim().to_ascii_lowercase();
+    let only = |flag: &str, set: bool, metrics: &[&str]| -> Result<()> {
+        if set && !metrics.contains(&metric.as_str()) {
+            fail!(
+                "{flag} does not apply to cxm sql {metric} (it is an option of {})",
+                metrics.join(", ")
+            );
+        }
+        Ok(())
+    };
+    only("--ci", a.ci.is_some(), &["nps"])?;
+    only("--scale", a.scale.is_some(), &["csat", "ces", "pmf"])?;
+    only("--satisfied", a.satisfied.is_some(), &["csat"])?;
+    only("--easy", a.easy.is_some(), &["ces"])?;
+    only("--invert", a.invert, &["csat", "ces"])?;
+    let kind = match metric.as_str() {
+        "nps" => ScoreKind::Nps,
+        "csat" => {
+            let (scale, satisfied) = csat_scale(a.scale.as_deref().unwrap_or("5"), a.satisfied)?;
+            ScoreKind::Csat {
+                scale,
+                invert: a.invert,
+                satisfied,
+            }
+        }
+        "ces" => {
+            let (scale, easy) = ces_scale(a.scale.as_deref().unwrap_or("7"), a.easy)?;
+            ScoreKind::Ces {
+                scale,
+                invert: a.invert,
+                easy,
+            }
+        }
+        "pmf" => ScoreKind::Pmf {
+            numeric: pmf_numeric(a.scale.as_deref())?,
+        },
+        "tickets" | "churn" | "retention" => fail!(
+            "cxm sql {metric} is not available yet; cxm sql covers nps, csat, ces and pmf (see docs/sql.md)"
+        ),
+        other => fail!("cxm sql {other:?}: unknown metric; use nps, csat, ces or pmf"),
+    };
+    let method = match &a.ci {
+        Some(ci) => nps_method(ci)?,
+        None => NpsMethod::AdjustedWald,
+    };
+    if !(a.confidence > 0.0 && a.confidence < 1.0) {
+        fail!(
+            "--confidence {}: give a fraction between 0 and 1, e.g. 0.95",
+            a.confidence
+        );
+    }
+    let plan = plan(a, SURVEY_SQL_COLUMNS)?;
+    SurveySql {
+        kind,
+        method,
+        z: stats::z_for(a.confidence),
+    }
+    .query(&plan)
+}
+
+/// Checked settings shared by every metric's query.
+fn plan(a: &SqlArgs, known: &[&str]) -> Result<SqlPlan> {
+    let dialect = Dialect::parse(&a.dialect)?;
+    if a.table.trim().is_empty() {
+        fail!("--table: give the table's name, e.g. --table analytics.survey_responses");
+    }
+    let tz = time::parse_tz(&a.tz).map_err(|e| crate::error::err(format!("--tz: {e}")))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let targ = |v: &str, kind: TimeArgKind, flag: &str| -> Result<i64> {
+        time::parse_time_arg(v, kind, tz, now)
+            .map_err(|e| crate::error::err(format!("{flag} {v:?}: {e}")))
+    };
+    let as_of = targ(&a.as_of, TimeArgKind::AsOf, "--as-of")?;
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| targ(s, TimeArgKind::Since, "--since"))
+        .transpose()?;
+    let until = a
+        .until
+        .as_deref()
+        .map(|s| targ(s, TimeArgKind::Until, "--until"))
+        .transpose()?;
+    if let (Some(s), Some(u)) = (since, until) {
+        if s >= u {
+            fail!("--since is not before --until; nothing could match");
+        }
+    }
+    if since.is_some_and(|s| s > as_of) {
+        fail!("--since is after --as-of; nothing could match");
+    }
+    let period = a
+        .period
+        .as_deref()
+        .map(|p| PeriodKind::parse(p).map_err(|e| crate::error::err(format!("--period: {e}"))))
+        .transpose()?;
+    if a.last.is_some() && period.is_none() {
+        fail!("--last needs --period (it keeps the last N complete periods)");
+    }
+    if a.last == Some(0) {
+        fail!("--last 0 keeps nothing; give a positive number of periods");
+    }
+    for b in &a.by {
+        if b.trim().is_empty() {
+            fail!("--by: give a column name");
+        }
+    }
+    Ok(SqlPlan {
+        dialect,
+        table: a.table.trim().to_string(),
+        cols: ColOverrides::parse(&a.col, known)?.0,
+        tz,
+        since,
+        until,
+        as_of,
+        wheres: crate::plan::parse_wheres(&a.where_)?,
+        by: a.by.clone(),
+        period,
+        last: a.last,
+        min_n: a.min_n,
+        keep_duplicates: a.keep_duplicates,
+    })
+}

@@ -1,0 +1,313 @@
+//! `cxm sql` (SPEC 10): golden queries per metric and dialect (the only guard for BigQuery
+//! and Snowflake; DuckDB, PostgreSQL and Spark also run `scripts/sql_equiv.py` against the
+//! real engines in `.ci/run`), hand-checked calendar values and usage errors.
+//!
+//! Refresh the golden files after a deliberate change with `CXM_BLESS=1 cargo test --test
+//! e2e sql::` and review the diff.
+
+use crate::util::{root, run};
+
+const DIALECTS: [&str; 5] = ["duckdb", "postgres", "spark", "bigquery", "snowflake"];
+
+/// (golden name, arguments after `cxm sql`).
+fn golden_cases() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "nps_by_region_week_berlin",
+            vec![
+                "nps",
+                "--table",
+                "cx.responses",
+                "--by",
+                "region",
+                "--period",
+                "week",
+                "--tz",
+                "Europe/Berlin",
+                "--since",
+                "2025-03-20",
+                "--as-of",
+                "2025-03-31",
+                "--col",
+                "response_id=response_id",
+                "--col",
+                "updated_at=updated_at",
+                "--min-n",
+                "30",
+            ],
+        ),
+        (
+            "csat_binary_where",
+            vec![
+                "csat",
+                "--table",
+                "ratings",
+                "--scale",
+                "binary",
+                "--where",
+                "channel=email",
+                "--col",
+                "score=rating",
+                "--as-of",
+                "2025-06-01",
+            ],
+        ),
+        (
+            "ces_five_inverted_last_two_months",
+            vec![
+                "ces",
+                "--table",
+                "effort",
+                "--scale",
+                "5",
+                "--invert",
+                "--period",
+                "month",
+                "--last",
+                "2",
+                "--since",
+                "2025-01-01",
+                "--as-of",
+                "2025-04-15",
+            ],
+        ),
+        (
+            "pmf_by_plan",
+            vec![
+                "pmf",
+                "--table",
+                "pmf_answers",
+                "--by",
+                "plan",
+                "--as-of",
+                "2025-06-01",
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn golden_queries_per_metric_and_dialect() {
+    let bless = std::env::var("CXM_BLESS").is_ok_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for (name, args) in golden_cases() {
+        for d in DIALECTS {
+            let mut a = vec!["sql"];
+            a.extend(&args);
+            a.extend(["--dialect", d]);
+            let o = run(&a);
+            assert_eq!(o.code, 0, "cxm {a:?}: {}", o.stderr);
+            let path = root().join("tests/sql").join(format!("{name}.{d}.sql"));
+            if bless {
+                std::fs::write(&path, &o.stdout).expect("write golden file");
+                continue;
+            }
+            let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+                panic!(
+                    "{} is missing; create it with CXM_BLESS=1 cargo test --test e2e sql::",
+                    path.display()
+                )
+            });
+            if want != o.stdout {
+                stale.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "the query text changed for {stale:?}; review and refresh with CXM_BLESS=1"
+    );
+}
+
+#[test]
+fn calendar_splits_utc_days_at_local_midnight() {
+    // Europe/Berlin weeks: ISO week 2025-W13 starts Mon 2025-03-24 00:00 CET = 2025-03-23
+    // 23:00Z, so UTC day 20170 (2025-03-23 = 1,742,688,000 s / 86,400) switches at
+    // 23 h = 82,800,000 ms; 2025-W14 starts Mon 2025-03-31 00:00 CEST = 2025-03-30 22:00Z,
+    // so UTC day 20177 switches at 22 h = 79,200,000 ms (after the DST change).
+    let o = run(&[
+        "sql",
+        "nps",
+        "--dialect",
+        "duckdb",
+        "--table",
+        "t",
+        "--period",
+        "week",
+        "--tz",
+        "Europe/Berlin",
+        "--since",
+        "2025-03-20",
+        "--as-of",
+        "2025-03-31",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let (w13, w14) = (week_ordinal(2025, 3, 24), week_ordinal(2025, 3, 31));
+    assert!(
+        o.stdout
+            .contains(&format!("(20170, {}, 82800000, {w13})", w13 - 1)),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains(&format!("(20177, {w13}, 79200000, {w14})")),
+        "{}",
+        o.stdout
+    );
+    // The period labels, and partial only for the week that ends after as-of
+    // (as-of 2025-03-31 = the end of that day, inside 2025-W14).
+    assert!(o.stdout.contains(&format!("({w13}, '2025-W13', FALSE)")));
+    assert!(o.stdout.contains(&format!("({w14}, '2025-W14', TRUE)")));
+    // z for 95 % written with all its digits.
+    assert!(o.stdout.contains("CAST(1.95996398454005"));
+}
+
+/// Week ordinals as `period.rs` numbers them: week 0 starts Monday 1969-12-29.
+pub fn week_ordinal(y: i32, m: u32, d: u32) -> i64 {
+    let day = chrono_days(y, m, d);
+    (day + 3).div_euclid(7)
+}
+
+fn chrono_days(y: i32, m: u32, d: u32) -> i64 {
+    // Days since 1970-01-01 (proleptic Gregorian), Howard Hinnant's days_from_civil.
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "sql",
+                "nps",
+                "--dialect",
+                "oracle",
+                "--table",
+                "t",
+                "--as-of",
+                "2025-01-01",
+            ],
+            "--dialect \"oracle\"",
+        ),
+        (
+            vec!["sql", "nps", "--dialect", "duckdb", "--table", "t"],
+            "--as-of",
+        ),
+        (
+            vec![
+                "sql",
+                "csat",
+                "--dialect",
+                "duckdb",
+                "--table",
+                "t",
+                "--as-of",
+                "2025-01-01",
+                "--ci",
+                "wald",
+            ],
+            "--ci does not apply to cxm sql csat",
+        ),
+        (
+            vec![
+                "sql",
+                "nps",
+                "--dialect",
+                "duckdb",
+                "--table",
+                "t",
+                "--as-of",
+                "2025-01-01",
+                "--delimiter",
+                ";",
+            ],
+            "--delimiter",
+        ),
+        (
+            vec![
+                "sql",
+                "nps",
+                "--dialect",
+                "duckdb",
+                "--table",
+                "t",
+                "--as-of",
+                "2025-01-01",
+                "--last",
+                "2",
+            ],
+            "--last needs --period",
+        ),
+        (
+            vec![
+                "sql",
+                "nps",
+                "--dialect",
+                "duckdb",
+                "--table",
+                "t",
+                "--as-of",
+                "2025-01-01",
+                "--col",
+                "scroe=x",
+            ],
+            "Did you mean \"score\"?",
+        ),
+        (
+            vec![
+                "sql",
+                "mrr",
+                "--dialect",
+                "duckdb",
+                "--table",
+                "t",
+                "--as-of",
+                "2025-01-01",
+            ],
+            "unknown metric",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = run(&args);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert!(
+            o.stderr.starts_with("cxm: error:"),
+            "{args:?}: {}",
+            o.stderr
+        );
+        assert_eq!(o.stderr.trim_end().lines().count(), 1, "{}", o.stderr);
+        assert!(o.stderr.contains(needle), "{args:?}: {}", o.stderr);
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn output_file_is_written_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nps.sql");
+    let p = path.to_string_lossy().into_owned();
+    let o = run(&[
+        "sql",
+        "nps",
+        "--dialect",
+        "postgres",
+        "--table",
+        "s.t",
+        "--as-of",
+        "2025-01-01",
+        "-o",
+        &p,
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("-- cxm "));
+    assert!(text.contains("FROM \"s\".\"t\""));
+    assert!(text.trim_end().ends_with(';'));
+}
