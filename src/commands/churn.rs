@@ -189,6 +189,11 @@ const SUB_ID: Canon = canon(
     false,
     &["id", "subscription", "uuid", "subscription uuid"],
 );
+const UPDATED: Canon = canon(
+    "updated_at",
+    false,
+    &["updated", "last updated", "modified at"],
+);
 const CANCELED: Canon = canon(
     "canceled_at",
     false,
@@ -233,6 +238,7 @@ pub fn inspect_canons() -> Vec<Canon> {
         CURRENCY,
         REASON,
         SUB_ID,
+        UPDATED,
         CANCELED,
         TRIAL_END,
         PERIOD_END,
@@ -279,6 +285,7 @@ const SLOTS: &[&str] = &[
     "currency",
     "cancel_reason",
     "subscription_id",
+    "updated_at",
 ];
 
 /// The cells of one record, by slot.
@@ -413,7 +420,13 @@ pub(crate) fn load(
         }
     }
     if !c.keep_duplicates || !c.by.is_empty() {
-        optional.push(("subscription_id", opt(&SUB_ID)?));
+        let sub_id = opt(&SUB_ID)?;
+        // SPEC 4 duplicates: the row with the latest `updated_at` wins (a warehouse
+        // `subscription_history` table holds one row per change).
+        if sub_id.is_some() && !c.keep_duplicates {
+            optional.push(("updated_at", opt(&UPDATED)?));
+        }
+        optional.push(("subscription_id", sub_id));
     }
     for (name, v) in optional {
         if let Some(v) = v {
@@ -446,7 +459,11 @@ pub(crate) fn load(
     let lf = input::frame(&sources, &cols)?.with_row_index("__g", None);
     let has_id = present.iter().any(|n| n == "subscription_id");
     let mask = if has_id && !c.keep_duplicates {
-        duplicate_rows(lf.clone(), &sources, c, "subscription_id", None)?
+        let upd = present
+            .iter()
+            .any(|n| n == "updated_at")
+            .then_some("updated_at");
+        duplicate_rows(lf.clone(), &sources, c, "subscription_id", upd)?
     } else {
         None
     };

@@ -493,6 +493,9 @@ fn mappings(
     if get(&subs, "mrr").is_some() {
         clear(&mut subs, "amount");
     }
+    if get(&subs, "subscription_id").is_none() {
+        clear(&mut subs, "updated_at");
+    }
     if get(&subs, "amount").is_none() {
         for n in ["interval", "interval_count", "quantity"] {
             clear(&mut subs, n);

@@ -539,7 +539,9 @@ fn warehouse_intercom_conversation_history() {
 }
 
 // fixtures/warehouse/recurly_subscription_history.csv: `account_id` (not `account_code`),
-// `add_ons_total`, no plan interval (taken from the current period's length).
+// `add_ons_total`, no plan interval (taken from the current period's length), one row per
+// change: s2's older row (updated 01-20, 80.00) comes after its current one (updated 03-20)
+// and is the duplicate (the latest updated_at wins, not the last row).
 //   s1 acct_a 30.00 × 2 + 15.00 add-ons, monthly       = 75
 //   s2 acct_b 100.00 × 1, monthly                      = 100
 //   s3 acct_c (1,200.00 + 120.00 add-ons) a year / 12  = 110
@@ -550,6 +552,12 @@ fn warehouse_recurly_subscription_history() {
     let (v, err) = ok(&["churn", &f, "--as-of", "2025-04-01"]);
     assert!(preset_detected(&err, "recurly"), "{err}");
     assert_eq!(v["definition"]["columns"]["customer_id"], "account_id");
+    assert_eq!(v["definition"]["columns"]["updated_at"], "updated_at");
+    assert_eq!(
+        v["inputs"][0],
+        json!({"path": f, "rows": 4, "used": 3, "blank": 0, "rejected": 0,
+               "filtered": 0, "duplicate": 1})
+    );
     let t = &v["total"];
     assert_eq!(t["period"], "2025-03");
     assert_eq!(t["customers_end"], 3);
