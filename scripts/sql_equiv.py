@@ -134,6 +134,92 @@ def survey_cases():
     return cases + more
 
 
+TICKET_COLUMNS = [
+    ("ticket_id", "text"), ("created_at", "ts"), ("first_response_at", "ts"), ("resolved_at", "ts"),
+    ("updated_at", "ts"), ("reopens", "num"), ("status", "text"), ("priority", "text"), ("channel", "text"),
+]
+
+
+def gen_tickets(path, n, seed):
+    rnd = random.Random(seed)
+    start = int(dt.datetime(2024, 11, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    end = int(dt.datetime(2025, 12, 20, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    hot = [dt.datetime(2025, 3, 30, 0, 30), dt.datetime(2025, 10, 25, 23, 0), dt.datetime(2025, 3, 8, 22, 0),
+           dt.datetime(2025, 11, 1, 20, 0), dt.datetime(2025, 3, 28, 16, 0), dt.datetime(2025, 4, 17, 15, 0)]
+    hot_ms = [int(h.replace(tzinfo=dt.timezone.utc).timestamp() * 1000) for h in hot]
+    rows, ids = [], []
+    minute, hour = 60_000, 3_600_000
+    for i in range(n):
+        if rnd.random() < 0.15:
+            c = rnd.choice(hot_ms) + rnd.randrange(-6 * hour, 6 * hour, minute)
+        else:
+            c = rnd.randrange(start, end, 1000)
+        tid = "t%05d" % i
+        if ids and rnd.random() < 0.03:
+            tid = rnd.choice(ids)
+        ids.append(tid)
+        r = rnd.random()
+        first = None if r < 0.15 else (c - rnd.randrange(1, 5) * hour if r < 0.17
+                                       else c + rnd.choice([rnd.randrange(0, 4 * hour, 1000), rnd.randrange(0, 200 * hour, minute)]))
+        r = rnd.random()
+        res = None if r < 0.25 else (c - hour if r < 0.27
+                                     else max(c, first or c) + rnd.randrange(0, 400 * hour, 1000))
+        reo = rnd.choice(["0", "0", "0", "1", "2", "", "", "-1", "1.5"]) if rnd.random() < 0.5 else "0"
+        rows.append({
+            "ticket_id": tid,
+            "created_at": "" if rnd.random() < 0.01 else iso(c),
+            "first_response_at": "" if first is None else iso(first),
+            "resolved_at": "" if res is None else iso(res),
+            "updated_at": iso(c + rnd.randrange(0, 10 ** 9)),
+            "reopens": reo,
+            "status": rnd.choice(["open", "solved", "closed", "pending", "Deleted", "spam", "solved"]),
+            "priority": rnd.choice(["low", "normal", "normal", "high", "urgent", ""]),
+            "channel": rnd.choice(["email", "chat", "web"]),
+        })
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=[c for c, _ in TICKET_COLUMNS])
+        w.writeheader()
+        w.writerows(rows)
+
+
+def ticket_cases(holidays):
+    """(metric, file-side options, extra SQL options) triples."""
+    cases = []
+    business = ["--business-hours", "Mon-Fri 09:00-17:00, Sat 22:00-02:00", "--holidays", holidays]
+    for period in [None, "week", "month"]:
+        for tz in ["UTC", "Europe/Berlin", "America/New_York"]:
+            for hours in [[], business]:
+                for by in [[], ["--by", "priority"]]:
+                    opts = ["--tz", tz, "--as-of", "2026-01-01", "--since", "2024-06-01"] + hours + by
+                    if period:
+                        opts += ["--period", period]
+                    cases.append(("tickets", opts, []))
+    more = [
+        ["--sla-first-response", "2h", "--sla-resolution", "1d", "--period", "month", "--tz", "Europe/Berlin",
+         "--as-of", "2025-07-01T10:00:00Z", "--by", "priority"],
+        ["--sla-first-response", "4h", "--sla-resolution", "16h", "--business-hours", "Mon-Fri 09:00-17:00",
+         "--holidays", holidays, "--tz", "Europe/Berlin", "--as-of", "2025-10-26T12:00:00Z", "--period", "week",
+         "--last", "6"],
+        ["--bucket-by", "resolved", "--period", "month", "--as-of", "2025-12-01", "--by", "channel"],
+        ["--bucket-by", "resolved", "--since", "2025-03-01", "--until", "2025-09-01", "--period", "week",
+         "--tz", "America/New_York", "--as-of", "2025-12-01"],
+        ["--where", "channel=email", "--where", "priority!=low", "--min-n", "60", "--period", "quarter",
+         "--as-of", "2026-01-01"],
+        ["--keep-duplicates", "--sla-resolution", "8h", "--business-hours", "Mon-Sun 00:00-24:00", "--tz",
+         "Europe/Berlin", "--as-of", "2025-12-01"],
+        ["--period", "day", "--tz", "Europe/Berlin", "--since", "2025-03-27", "--until", "2025-04-03",
+         "--as-of", "2025-04-10", "--business-hours", "Mon-Fri 08:00-20:00"],
+    ]
+    cases += [("tickets", o, []) for o in more]
+    # BigQuery's histogram percentiles, checked on the engines that run here.
+    cases += [("tickets", o, ["--histogram-percentiles"]) for o in [
+        ["--period", "month", "--by", "priority", "--as-of", "2026-01-01", "--since", "2024-06-01"],
+        ["--business-hours", "Mon-Fri 09:00-17:00", "--holidays", holidays, "--tz", "Europe/Berlin",
+         "--period", "week", "--as-of", "2025-06-01", "--since", "2025-01-01"],
+    ]]
+    return cases
+
+
 # ---------------------------------------------------------------------------- engines
 
 class DuckDB:
@@ -280,18 +366,34 @@ def main():
     ap.add_argument("--engines", default="duckdb,postgres,spark")
     ap.add_argument("--rows", type=int, default=3000)
     ap.add_argument("--keep", action="store_true", help="keep the generated files and queries")
+    ap.add_argument("--only", help="run only the metrics whose name contains this text")
     args = ap.parse_args()
     ci = os.environ.get("CI") == "true"
     work = tempfile.mkdtemp(prefix="cxm-sql-equiv-")
     surveys = os.path.join(work, "surveys.csv")
     gen_surveys(surveys, args.rows, 20261130)
-    tables = {"surveys": (surveys, SURVEY_COLUMNS)}
-    cases = survey_cases()
+    tickets = os.path.join(work, "tickets.csv")
+    gen_tickets(tickets, args.rows, 20261201)
+    holidays = os.path.join(work, "holidays.txt")
+    with open(holidays, "w") as f:
+        f.write("# public holidays\n2025-04-18\n2025-12-24..2025-12-26\n2025-05-01\n")
+    tables = {"surveys": (surveys, SURVEY_COLUMNS), "tickets": (tickets, TICKET_COLUMNS)}
+    # (table, file, metric, options for both sides, extra SQL-side options)
+    cases = []
+    for metric, col, opts in survey_cases():
+        dedup = [] if "--keep-duplicates" in opts else [
+            "--col", "response_id=response_id", "--col", "updated_at=updated_at"]
+        cases.append(("surveys", surveys, metric, ["--col", "score=" + col] + opts, dedup))
+    for metric, opts, extra in ticket_cases(holidays):
+        cols = ["--col", "reopens=reopens", "--col", "status=status"]
+        if "--keep-duplicates" not in opts:
+            cols += ["--col", "ticket_id=ticket_id", "--col", "updated_at=updated_at"]
+        cases.append(("tickets", tickets, metric, opts, cols + extra))
 
     # cxm's own output, once per case.
     expected = []
-    for metric, col, opts in cases:
-        p = subprocess.run([args.cxm, metric, surveys, "--col", "score=" + col, "--format", "csv", "-q"] + opts,
+    for table, path, metric, opts, _ in cases:
+        p = subprocess.run([args.cxm, metric, path, "--format", "csv", "-q"] + opts,
                            capture_output=True, text=True)
         if p.returncode not in (0, 1):
             print("FAIL cxm %s %s: %s" % (metric, " ".join(opts), p.stderr.strip()))
@@ -313,16 +415,15 @@ def main():
                 print("SKIPPED (not under CI=true): " + msg)
             continue
         try:
-            for n, ((metric, col, opts), exp) in enumerate(zip(cases, expected)):
-                label = "%s %s: cxm sql %s --col score=%s %s" % (ename, n, metric, col, " ".join(opts))
+            for n, ((table, _, metric, opts, extra), exp) in enumerate(zip(cases, expected)):
+                if args.only and args.only not in metric:
+                    continue
+                label = "%s %s: cxm sql %s %s %s" % (ename, n, metric, " ".join(opts), " ".join(extra))
                 if exp is None:
                     failed += 1
                     continue
-                sql_opts = [o for o in opts]
-                if "--keep-duplicates" not in opts:
-                    sql_opts += ["--col", "response_id=response_id", "--col", "updated_at=updated_at"]
-                p = subprocess.run([args.cxm, "sql", metric, "--dialect", ename, "--table", "surveys",
-                                    "--col", "score=" + col] + sql_opts, capture_output=True, text=True)
+                p = subprocess.run([args.cxm, "sql", metric, "--dialect", ename, "--table", table] + opts + extra,
+                                   capture_output=True, text=True)
                 if p.returncode != 0:
                     print("FAIL %s: cxm sql: %s" % (label, p.stderr.strip()))
                     failed += 1

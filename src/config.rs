@@ -23,6 +23,7 @@ pub const KINDS: &[&str] = &["nps", "csat", "ces", "pmf", "tickets", "churn", "r
 /// Keys of a `[sources.NAME]` table.
 const SOURCE_KEYS: &[&str] = &[
     "path",
+    "table",
     "format",
     "columns",
     "preset",
@@ -65,6 +66,9 @@ pub struct MetricSpec {
     pub name: String,
     pub kind: String,
     pub argv: Vec<String>,
+    /// The source's `table` (for `cxm report --emit-sql`), and the source's name.
+    pub table: Option<String>,
+    pub source: String,
 }
 
 #[derive(Clone, Debug)]
@@ -515,7 +519,7 @@ pub fn load(path: &str, cli_as_of: Option<&str>) -> Result<Config> {
         let mut cols: Vec<(String, String)> = Vec::new();
         for (k, v) in src {
             let key = match k.as_str() {
-                "path" => continue,
+                "path" | "table" => continue,
                 "format" => "input_format",
                 "columns" => {
                     cols = columns_of(v, &at(path, &text, Place::Source(&src_name), k))?;
@@ -596,7 +600,18 @@ pub fn load(path: &str, cli_as_of: Option<&str>) -> Result<Config> {
         };
         argv.push("--".into());
         argv.extend(expand(&dir, p, &format!("{path}: [sources.{src_name}]"))?);
-        metrics.push(MetricSpec { name, kind, argv });
+        let table = match src.get("table") {
+            None => None,
+            Some(Value::String(t)) => Some(t.clone()),
+            Some(_) => fail!("{path}: [sources.{src_name}] table must be text"),
+        };
+        metrics.push(MetricSpec {
+            name,
+            kind,
+            argv,
+            table,
+            source: src_name.clone(),
+        });
     }
 
     // Checks.

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod churn;
 pub mod common;
+pub mod emit_sql;
 pub mod explain;
 pub mod inspect;
 pub mod report;

@@ -25,8 +25,21 @@ pub struct ReportArgs {
     #[arg(value_name = "CONFIG")]
     pub config: String,
     /// The directory to write (replaced as a whole when complete)
-    #[arg(short = 'o', long = "output", value_name = "DIR", required = true)]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "DIR",
+        required_unless_present = "emit_sql",
+        default_value = ""
+    )]
     pub output: String,
+    /// Instead of a report: write one SQL query per configured metric into DIR
+    /// (sources need `table = "…"`; see docs/sql.md)
+    #[arg(long, value_name = "DIR")]
+    pub emit_sql: Option<String>,
+    /// The SQL dialect of --emit-sql
+    #[arg(long, value_name = "duckdb|postgres|spark|bigquery|snowflake")]
+    pub dialect: Option<String>,
     /// The instant the figures describe; wins over the config's as_of
     #[arg(long, value_name = "T", allow_hyphen_values = true)]
     pub as_of: Option<String>,
@@ -264,6 +277,18 @@ fn swap_into_place(tmp: PathBuf, dir: &Path, shown: &str) -> Result<()> {
 }
 
 pub fn run(a: &ReportArgs) -> Result<u8> {
+    if let Some(dir) = &a.emit_sql {
+        return super::emit_sql::run(
+            &a.config,
+            a.as_of.as_deref(),
+            dir,
+            a.dialect.as_deref(),
+            a.quiet,
+        );
+    }
+    if a.dialect.is_some() {
+        fail!("--dialect belongs to --emit-sql DIR");
+    }
     let shown = a.output.trim_end_matches('/').to_string();
     if shown.is_empty() {
         fail!("-o: give a directory name");

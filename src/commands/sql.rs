@@ -8,16 +8,18 @@ use crate::fail;
 use crate::input::mapping::ColOverrides;
 use crate::metrics::stats::{self, NpsMethod};
 use crate::metrics::survey::ScoreKind;
+use crate::metrics::tickets::{Bucket, Sla};
 use crate::output::sink::Sink;
 use crate::period::PeriodKind;
 use crate::sql::dialect::Dialect;
 use crate::sql::survey::SurveySql;
+use crate::sql::tickets::{Percentiles, TicketsSql};
 use crate::sql::SqlPlan;
 use crate::time::{self, TimeArgKind};
 
 #[derive(Args, Debug, Clone)]
 pub struct SqlArgs {
-    /// The metric: nps, csat, ces or pmf
+    /// The metric: nps, csat, ces, pmf or tickets
     #[arg(value_name = "METRIC")]
     pub metric: String,
     /// The SQL dialect of the engine that runs the query
@@ -77,6 +79,28 @@ pub struct SqlArgs {
     /// CSAT and CES: reverse the scale (x → min + max − x)
     #[arg(long)]
     pub invert: bool,
+    /// Tickets: business hours, e.g. "Mon-Fri 09:00-17:00" (in --tz)
+    #[arg(long, value_name = "SPANS")]
+    pub business_hours: Option<String>,
+    /// Tickets: holidays file (YYYY-MM-DD lines or ranges, a CSV, or Zendesk holidays JSON)
+    #[arg(long, value_name = "FILE")]
+    pub holidays: Option<String>,
+    /// Tickets: a Zendesk schedule JSON (FILE#ID to pick one of several)
+    #[arg(long, value_name = "FILE[#ID]")]
+    pub schedule: Option<String>,
+    /// Tickets: first-response SLA target, e.g. 4h
+    #[arg(long, value_name = "D")]
+    pub sla_first_response: Option<String>,
+    /// Tickets: resolution SLA target, e.g. 24h
+    #[arg(long, value_name = "D")]
+    pub sla_resolution: Option<String>,
+    /// Tickets: the time that puts a ticket into a period
+    #[arg(long, value_name = "created|resolved")]
+    pub bucket_by: Option<String>,
+    /// Tickets: percentiles by counts per value and a running count (BigQuery's form) on
+    /// every dialect; for checking that form on engines that run here
+    #[arg(long, hide = true)]
+    pub histogram_percentiles: bool,
     /// Write the query to FILE (atomically) instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<String>,
@@ -109,6 +133,19 @@ pub fn query(a: &SqlArgs) -> Result<String> {
     only("--satisfied", a.satisfied.is_some(), &["csat"])?;
     only("--easy", a.easy.is_some(), &["ces"])?;
     only("--invert", a.invert, &["csat", "ces"])?;
+    for (flag, set) in [
+        ("--business-hours", a.business_hours.is_some()),
+        ("--holidays", a.holidays.is_some()),
+        ("--schedule", a.schedule.is_some()),
+        ("--sla-first-response", a.sla_first_response.is_some()),
+        ("--sla-resolution", a.sla_resolution.is_some()),
+        ("--bucket-by", a.bucket_by.is_some()),
+    ] {
+        only(flag, set, &["tickets"])?;
+    }
+    if metric == "tickets" {
+        return tickets_query(a);
+    }
     let kind = match metric.as_str() {
         "nps" => ScoreKind::Nps,
         "csat" => {
@@ -130,10 +167,10 @@ pub fn query(a: &SqlArgs) -> Result<String> {
         "pmf" => ScoreKind::Pmf {
             numeric: pmf_numeric(a.scale.as_deref())?,
         },
-        "tickets" | "churn" | "retention" => fail!(
-            "cxm sql {metric} is not available yet; cxm sql covers nps, csat, ces and pmf (see docs/sql.md)"
+        "churn" | "retention" => fail!(
+            "cxm sql {metric} is not available yet; cxm sql covers nps, csat, ces, pmf and tickets (see docs/sql.md)"
         ),
-        other => fail!("cxm sql {other:?}: unknown metric; use nps, csat, ces or pmf"),
+        other => fail!("cxm sql {other:?}: unknown metric; use nps, csat, ces, pmf or tickets"),
     };
     let method = match &a.ci {
         Some(ci) => nps_method(ci)?,
@@ -150,6 +187,60 @@ pub fn query(a: &SqlArgs) -> Result<String> {
         kind,
         method,
         z: stats::z_for(a.confidence),
+    }
+    .query(&plan)
+}
+
+/// Ticket columns a tickets query may name with `--col`.
+const TICKET_SQL_COLUMNS: &[&str] = &[
+    "created_at",
+    "first_response_at",
+    "resolved_at",
+    "reopens",
+    "status",
+    "ticket_id",
+    "updated_at",
+];
+
+fn tickets_query(a: &SqlArgs) -> Result<String> {
+    let plan = plan(a, TICKET_SQL_COLUMNS)?;
+    let bucket = Bucket::parse(a.bucket_by.as_deref().unwrap_or("created"))
+        .map_err(|e| crate::error::err(format!("--bucket-by: {e}")))?;
+    let sched = crate::commands::tickets::schedule_from(
+        a.business_hours.as_deref(),
+        a.holidays.as_deref(),
+        a.schedule.as_deref(),
+        plan.tz,
+    )?
+    .map(|(s, _)| s);
+    let business = sched.is_some();
+    let mut warnings = Vec::new();
+    let sla = Sla {
+        first_response: crate::commands::tickets::sla_of(
+            "--sla-first-response",
+            &a.sla_first_response,
+            business,
+            &mut warnings,
+        )?,
+        resolution: crate::commands::tickets::sla_of(
+            "--sla-resolution",
+            &a.sla_resolution,
+            business,
+            &mut warnings,
+        )?,
+    };
+    for w in warnings {
+        eprintln!("cxm: warning: {w}");
+    }
+    TicketsSql {
+        schedule: sched.as_ref(),
+        sla,
+        bucket,
+        percentiles: if a.histogram_percentiles {
+            Percentiles::Histogram
+        } else {
+            Percentiles::Native
+        },
     }
     .query(&plan)
 }

@@ -14,6 +14,7 @@
 pub mod calendar;
 pub mod dialect;
 pub mod survey;
+pub mod tickets;
 
 use std::collections::BTreeMap;
 
@@ -68,6 +69,175 @@ impl SqlPlan {
     pub fn calendar_start(&self) -> i64 {
         self.since
             .unwrap_or(self.as_of - DEFAULT_SPAN_DAYS * calendar::MS_PER_DAY)
+    }
+
+    /// `g1`, `g2`, … for the `--by` columns.
+    pub fn group_cols(&self) -> Vec<String> {
+        (1..=self.by.len()).map(|i| format!("g{i}")).collect()
+    }
+
+    /// `CAST(NULL AS text) AS g1, ` … for result rows over all groups.
+    pub fn null_group_selects(&self) -> String {
+        self.group_cols()
+            .iter()
+            .map(|g| format!("CAST(NULL AS {}) AS {g}, ", self.dialect.text_type()))
+            .collect()
+    }
+
+    /// The select items of the `--by` (`gK`: trimmed text, blank → NULL) and `--where`
+    /// (`wK`: trimmed text, NULL → '') columns.
+    pub fn user_column_selects(&self) -> Vec<String> {
+        let d = self.dialect;
+        let mut sel = Vec::new();
+        for (i, b) in self.by.iter().enumerate() {
+            sel.push(format!(
+                "NULLIF(TRIM({}), '') AS g{}",
+                d.to_text(&d.ident(b)),
+                i + 1
+            ));
+        }
+        for (i, w) in self.wheres.iter().enumerate() {
+            sel.push(format!(
+                "COALESCE(TRIM({}), '') AS w{}",
+                d.to_text(&d.ident(&w.name)),
+                i + 1
+            ));
+        }
+        sel
+    }
+
+    /// The `--where` conditions on row alias `r`.
+    pub fn where_preds(&self, r: &str) -> Vec<String> {
+        let d = self.dialect;
+        self.wheres
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let list =
+                    |xs: &[String]| xs.iter().map(|x| d.text(x)).collect::<Vec<_>>().join(", ");
+                let mut parts = Vec::new();
+                if !w.equals.is_empty() {
+                    parts.push(format!("{r}.w{} IN ({})", i + 1, list(&w.equals)));
+                }
+                if !w.not_equals.is_empty() {
+                    parts.push(format!("{r}.w{} NOT IN ({})", i + 1, list(&w.not_equals)));
+                }
+                parts.join(" AND ")
+            })
+            .collect()
+    }
+
+    /// `cxm_in` (the table's typed columns, `sel`) and, when ids are de-duplicated, `cxm_src`
+    /// keeping one row per id (the latest `updated_at`); returns the CTE to read rows from.
+    pub fn dedup_ctes(&self, q: &mut Query, id_canon: &str, mut sel: Vec<String>) -> &'static str {
+        let d = self.dialect;
+        let dedup = self.dedup_id(id_canon);
+        if let Some((id, upd)) = &dedup {
+            sel.push(format!(
+                "CASE WHEN TRIM({0}) = '' THEN NULL ELSE {0} END AS id",
+                d.to_text(id)
+            ));
+            sel.push(match upd {
+                Some(u) => format!("{} AS u", d.epoch_ms(u)),
+                None => "CAST(NULL AS BIGINT) AS u".into(),
+            });
+        }
+        q.cte(
+            "cxm_in",
+            &format!("SELECT {} FROM {}", sel.join(", "), d.table(&self.table)),
+        );
+        if dedup.is_none() {
+            return "cxm_in";
+        }
+        q.cte(
+            "cxm_src",
+            "SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY id ORDER BY COALESCE(u, -9223372036854775807) DESC) AS cxm_rn FROM cxm_in) cxm_d WHERE id IS NULL OR cxm_rn = 1",
+        );
+        "cxm_src"
+    }
+
+    /// With `--last N`: the ordinals of the last N complete periods before as-of.
+    pub fn last_range(&self) -> Option<(i32, i32)> {
+        let (k, n) = (self.period?, self.last?);
+        let mut last_complete = k.ordinal_of(self.as_of, self.tz);
+        if k.end_ms(last_complete, self.tz) > self.as_of {
+            last_complete -= 1;
+        }
+        Some((last_complete - n as i32 + 1, last_complete))
+    }
+
+    /// `cxm_periods` for every ordinal of the calendar and of `--last`.
+    pub fn periods_cte(&self, q: &mut Query, cal: &calendar::Calendar, last: Option<(i32, i32)>) {
+        let Some(k) = self.period else { return };
+        let (mut lo, mut hi) = (
+            cal.first_ordinal().unwrap_or(0),
+            cal.last_ordinal().unwrap_or(0),
+        );
+        if let Some((a, b)) = last {
+            lo = lo.min(a);
+            hi = hi.max(b);
+        }
+        q.cte(
+            "cxm_periods",
+            &calendar::periods_table(self.dialect, k, self.tz, lo, hi, self.as_of),
+        );
+    }
+
+    /// `cxm_range` (the first and last period holding a valid row, from `used_ords`, a
+    /// query of one column `o`; or the `--last` range) and `cxm_ords`, the periods between.
+    pub fn range_ctes(&self, q: &mut Query, last: Option<(i32, i32)>, used_ords: &str) {
+        let range = match last {
+            Some((a, b)) => format!("SELECT {a} AS lo, {b} AS hi"),
+            None => format!("SELECT MIN(o) AS lo, MAX(o) AS hi FROM ({used_ords}) cxm_u"),
+        };
+        q.cte("cxm_range", &range);
+        q.cte(
+            "cxm_ords",
+            "SELECT p.o FROM cxm_periods p JOIN cxm_range r ON p.o >= r.lo AND p.o <= r.hi",
+        );
+    }
+
+    /// `low_n` of a row with `n` valid answers or entities.
+    pub fn low_n_expr(&self, n: &str) -> String {
+        match self.min_n {
+            Some(m) => format!("CASE WHEN {n} < {m} THEN TRUE ELSE FALSE END"),
+            None => "FALSE".into(),
+        }
+    }
+
+    /// The final SELECT over `src` (columns `k`, `gK`, `o`, and with a period `label` and
+    /// `partial`): the group columns (`(all)` for rows over all groups and the total), the
+    /// period, `partial`, then `fields`; ordered like cxm's CSV (per group in byte order with
+    /// the blank key last, then period; then the period rows over all groups; the total).
+    pub fn final_select(&self, src: &str, fields: &[(String, String)]) -> String {
+        let d = self.dialect;
+        let gcols = self.group_cols();
+        let mut out: Vec<String> = Vec::new();
+        for (g, b) in gcols.iter().zip(&self.by) {
+            out.push(format!(
+                "CASE WHEN k <> 0 THEN '(all)' WHEN {g} = '(all)' THEN {} ELSE {g} END AS {}",
+                d.text("'(all)"),
+                d.ident(b)
+            ));
+        }
+        if self.period.is_some() {
+            out.push(format!("label AS {}", d.ident("period")));
+            out.push(format!("partial AS {}", d.ident("partial")));
+        }
+        for (name, e) in fields {
+            out.push(format!("{e} AS {}", d.ident(name)));
+        }
+        let mut order = vec!["k".to_string()];
+        for g in &gcols {
+            order.push(format!("CASE WHEN {g} IS NULL THEN 1 ELSE 0 END"));
+            order.push(d.byte_order(g));
+        }
+        order.push("o".into());
+        format!(
+            "SELECT {} FROM {src} ORDER BY {}",
+            out.join(",\n  "),
+            order.join(", ")
+        )
     }
 }
 

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use crate::metrics::stats::NpsMethod;
 use crate::metrics::survey::{CsatScale, ScoreKind};
-use crate::sql::calendar::{periods_table, Calendar};
+use crate::sql::calendar::Calendar;
 use crate::sql::{normal_tail, Query, SqlPlan};
 
 /// Status codes of `cxm_rows.st`.
@@ -150,7 +150,7 @@ impl SurveySql {
         let mut q = Query::new(p, self.kind.name());
         let time_needed = p.period.is_some() || p.since.is_some() || p.until.is_some();
         let ng = p.by.len();
-        let gcols: Vec<String> = (1..=ng).map(|i| format!("g{i}")).collect();
+        let gcols = p.group_cols();
         let pts = self.points();
         let cells: Vec<String> = (0..pts).map(|i| format!("c{i}")).collect();
 
@@ -159,16 +159,7 @@ impl SurveySql {
             let from = p.calendar_start();
             Calendar::build(k, p.tz, from, p.as_of)
         });
-        let last_range = match (p.period, p.last) {
-            (Some(k), Some(n)) => {
-                let mut last_complete = k.ordinal_of(p.as_of, p.tz);
-                if k.end_ms(last_complete, p.tz) > p.as_of {
-                    last_complete -= 1;
-                }
-                Some((last_complete - n as i32 + 1, last_complete))
-            }
-            _ => None,
-        };
+        let last_range = p.last_range();
         if let (Some(k), Some(cal)) = (p.period, &cal) {
             q.comment(&format!(
                 "The calendar covers {} to as-of ({} periods of {} UTC days); rows before it are left out.",
@@ -177,15 +168,7 @@ impl SurveySql {
                 cal.days.len()
             ));
             q.cte("cxm_cal", &cal.table(d));
-            let (mut lo, mut hi) = (
-                cal.first_ordinal().unwrap_or(0),
-                cal.last_ordinal().unwrap_or(0),
-            );
-            if let Some((a, b)) = last_range {
-                lo = lo.min(a);
-                hi = hi.max(b);
-            }
-            q.cte("cxm_periods", &periods_table(d, k, p.tz, lo, hi, p.as_of));
+            p.periods_cte(&mut q, cal, last_range);
         }
 
         // Rows: the typed columns the metric needs.
@@ -199,64 +182,12 @@ impl SurveySql {
             format!("{v} AS v"),
             format!("{} AS t", d.epoch_ms(&p.col("submitted_at"))),
         ];
-        for (i, b) in p.by.iter().enumerate() {
-            sel.push(format!(
-                "NULLIF(TRIM({}), '') AS g{}",
-                d.to_text(&d.ident(b)),
-                i + 1
-            ));
-        }
-        for (i, w) in p.wheres.iter().enumerate() {
-            sel.push(format!(
-                "COALESCE(TRIM({}), '') AS w{}",
-                d.to_text(&d.ident(&w.name)),
-                i + 1
-            ));
-        }
-        let dedup = p.dedup_id("response_id");
-        if let Some((id, upd)) = &dedup {
-            sel.push(format!(
-                "CASE WHEN TRIM({0}) = '' THEN NULL ELSE {0} END AS id",
-                d.to_text(id)
-            ));
-            sel.push(match upd {
-                Some(u) => format!("{} AS u", d.epoch_ms(u)),
-                None => "CAST(NULL AS BIGINT) AS u".into(),
-            });
-        }
-        q.cte(
-            "cxm_in",
-            &format!("SELECT {} FROM {}", sel.join(", "), d.table(&p.table)),
-        );
-        let src = if dedup.is_some() {
-            q.cte(
-                "cxm_src",
-                "SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY id ORDER BY COALESCE(u, -9223372036854775807) DESC) AS cxm_rn FROM cxm_in) cxm_d WHERE id IS NULL OR cxm_rn = 1",
-            );
-            "cxm_src"
-        } else {
-            "cxm_in"
-        };
+        sel.extend(p.user_column_selects());
+        let src = p.dedup_ctes(&mut q, "response_id", sel);
 
         // Status and value code per row; filtered rows leave here.
         let (blank, valid, code) = self.score_rule(p);
-        let mut keep: Vec<String> = p
-            .wheres
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let mut parts = Vec::new();
-                if !w.equals.is_empty() {
-                    let l: Vec<String> = w.equals.iter().map(|x| d.text(x)).collect();
-                    parts.push(format!("r.w{} IN ({})", i + 1, l.join(", ")));
-                }
-                if !w.not_equals.is_empty() {
-                    let l: Vec<String> = w.not_equals.iter().map(|x| d.text(x)).collect();
-                    parts.push(format!("r.w{} NOT IN ({})", i + 1, l.join(", ")));
-                }
-                parts.join(" AND ")
-            })
-            .collect();
+        let mut keep = p.where_preds("r");
         let mut time_ok = vec![format!("r.t <= {}", p.as_of)];
         if let Some(s) = p.since {
             time_ok.push(format!("r.t >= {s}"));
@@ -324,23 +255,14 @@ impl SurveySql {
             .collect::<Vec<_>>()
             .join(", ");
         let cnt_list = cnt_cols.join(", ");
-        let null_gs: String = gcols
-            .iter()
-            .map(|g| format!("CAST(NULL AS {}) AS {g}, ", d.text_type()))
-            .collect();
+        let null_gs = p.null_group_selects();
         let n_expr = cells.join(" + ");
         let mut parts: Vec<String> = Vec::new();
         if p.period.is_some() {
-            let range = match last_range {
-                Some((a, b)) => format!("SELECT {a} AS lo, {b} AS hi"),
-                None => format!(
-                    "SELECT MIN(o) AS lo, MAX(o) AS hi FROM cxm_cells WHERE o IS NOT NULL AND {n_expr} > 0"
-                ),
-            };
-            q.cte("cxm_range", &range);
-            q.cte(
-                "cxm_ords",
-                "SELECT p.o FROM cxm_periods p JOIN cxm_range r ON p.o >= r.lo AND p.o <= r.hi",
+            p.range_ctes(
+                &mut q,
+                last_range,
+                &format!("SELECT o FROM cxm_cells WHERE o IS NOT NULL AND {n_expr} > 0"),
             );
             if ng > 0 {
                 q.cte(
@@ -598,43 +520,14 @@ impl SurveySql {
                 ),
             ));
         }
-        let low_n = match p.min_n {
-            Some(m) => format!("CASE WHEN n < {m} THEN TRUE ELSE FALSE END"),
-            None => "FALSE".into(),
-        };
-        fields.push(("low_n".into(), low_n));
-
-        // The output: group columns, period, partial, then the fields; ordered like the CSV.
-        let mut out: Vec<String> = Vec::new();
-        for (i, b) in p.by.iter().enumerate() {
-            let g = &gcols[i];
-            out.push(format!(
-                "CASE WHEN k <> 0 THEN '(all)' WHEN {g} = '(all)' THEN {} ELSE {g} END AS {}",
-                d.text("'(all)"),
-                d.ident(b)
-            ));
-        }
-        if p.period.is_some() {
-            out.push(format!("label AS {}", d.ident("period")));
-            out.push(format!("partial AS {}", d.ident("partial")));
-        }
-        out.push(format!("n AS {}", d.ident("n")));
-        out.push(format!("blank AS {}", d.ident("blank")));
-        out.push(format!("rejected AS {}", d.ident("rejected")));
-        for (name, e) in &fields {
-            out.push(format!("{e} AS {}", d.ident(name)));
-        }
-        let mut order = vec!["k".to_string()];
-        for g in &gcols {
-            order.push(format!("CASE WHEN {g} IS NULL THEN 1 ELSE 0 END"));
-            order.push(d.byte_order(g));
-        }
-        order.push("o".into());
-        q.select(&format!(
-            "SELECT {} FROM {src_f} ORDER BY {}",
-            out.join(",\n  "),
-            order.join(", ")
-        ));
+        fields.push(("low_n".into(), p.low_n_expr("n")));
+        let mut all = vec![
+            ("n".to_string(), "n".to_string()),
+            ("blank".into(), "blank".into()),
+            ("rejected".into(), "rejected".into()),
+        ];
+        all.extend(fields);
+        q.select(&p.final_select(&src_f, &all));
         Ok(q.finish())
     }
 }

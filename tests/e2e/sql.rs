@@ -10,6 +10,7 @@ use crate::util::{root, run};
 const DIALECTS: [&str; 5] = ["duckdb", "postgres", "spark", "bigquery", "snowflake"];
 
 /// (golden name, arguments after `cxm sql`).
+#[rustfmt::skip]
 fn golden_cases() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
         (
@@ -81,6 +82,24 @@ fn golden_cases() -> Vec<(&'static str, Vec<&'static str>)> {
                 "plan",
                 "--as-of",
                 "2025-06-01",
+            ],
+        ),
+        (
+            "tickets_business_sla_by_priority_week",
+            vec![
+                "tickets", "--table", "support.tickets", "--business-hours",
+                "Mon-Fri 09:00-17:00, Sat 22:00-02:00", "--holidays", "tests/sql/holidays.txt",
+                "--tz", "Europe/Berlin", "--period", "week", "--by", "priority", "--since",
+                "2025-04-10", "--as-of", "2025-04-22", "--sla-first-response", "4h",
+                "--sla-resolution", "16h", "--col", "status=status",
+            ],
+        ),
+        (
+            "tickets_resolved_by_month",
+            vec![
+                "tickets", "--table", "tickets", "--bucket-by", "resolved", "--period", "month",
+                "--since", "2025-01-01", "--until", "2025-03-01", "--as-of", "2025-03-01",
+                "--col", "ticket_id=id", "--col", "updated_at=updated",
             ],
         ),
     ]
@@ -310,4 +329,104 @@ fn output_file_is_written_whole() {
     assert!(text.starts_with("-- cxm "));
     assert!(text.contains("FROM \"s\".\"t\""));
     assert!(text.trim_end().ends_with(';'));
+}
+
+#[test]
+fn report_emit_sql_writes_one_query_per_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("cx.toml");
+    std::fs::write(
+        &cfg,
+        "tz = \"Europe/Berlin\"\nas_of = \"2025-03-31\"\nperiod = \"week\"\n\n\
+         [sources.responses]\npath = \"responses.csv\"\ntable = \"cx.responses\"\n\
+         columns = { score = \"How likely are you to recommend us?\" }\n\n\
+         [sources.tickets]\npath = \"tickets.csv\"\ntable = \"support.tickets\"\n\n\
+         [[metrics]]\nname = \"nps_by_region\"\nkind = \"nps\"\nsource = \"responses\"\nby = [\"region\"]\nsince = \"2025-03-01\"\n\n\
+         [[metrics]]\nkind = \"tickets\"\nsource = \"tickets\"\nbusiness_hours = \"Mon-Fri 09:00-17:00\"\n\
+         sla_resolution = \"24h\"\nsince = \"2025-03-01\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("responses.csv"), "score,region\n9,EMEA\n").unwrap();
+    std::fs::write(dir.path().join("tickets.csv"), "created_at\n2025-03-03\n").unwrap();
+    let out = dir.path().join("sql");
+    let (cfg_s, out_s) = (
+        cfg.to_string_lossy().into_owned(),
+        out.to_string_lossy().into_owned(),
+    );
+    let o = run(&[
+        "report",
+        &cfg_s,
+        "--emit-sql",
+        &out_s,
+        "--dialect",
+        "spark",
+        "-q",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // The same queries as `cxm sql` with the settings the config gives each metric (the
+    // export's `columns` are left out: the table holds canonical names).
+    let nps = run(&[
+        "sql",
+        "nps",
+        "--dialect",
+        "spark",
+        "--table",
+        "cx.responses",
+        "--tz",
+        "Europe/Berlin",
+        "--as-of",
+        "2025-03-31",
+        "--period",
+        "week",
+        "--by",
+        "region",
+        "--since",
+        "2025-03-01",
+    ]);
+    let tickets = run(&[
+        "sql",
+        "tickets",
+        "--dialect",
+        "spark",
+        "--table",
+        "support.tickets",
+        "--tz",
+        "Europe/Berlin",
+        "--as-of",
+        "2025-03-31",
+        "--period",
+        "week",
+        "--business-hours",
+        "Mon-Fri 09:00-17:00",
+        "--sla-resolution",
+        "24h",
+        "--since",
+        "2025-03-01",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("nps_by_region.sql")).unwrap(),
+        nps.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("tickets.sql")).unwrap(),
+        tickets.stdout
+    );
+
+    // A source without a table: exit 2, nothing written.
+    let out2 = dir.path().join("sql2");
+    let o = run(&[
+        "report",
+        "examples/cxm.toml",
+        "--emit-sql",
+        &out2.to_string_lossy(),
+        "--dialect",
+        "duckdb",
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("[sources.responses] has no table"),
+        "{}",
+        o.stderr
+    );
+    assert!(!out2.exists());
 }

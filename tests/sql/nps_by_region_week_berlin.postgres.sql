@@ -27,7 +27,7 @@ cxm_cells AS (
   SELECT g1, o, SUM(CASE WHEN st = 1 AND x = 0 THEN 1 ELSE 0 END) AS c0, SUM(CASE WHEN st = 1 AND x = 1 THEN 1 ELSE 0 END) AS c1, SUM(CASE WHEN st = 1 AND x = 2 THEN 1 ELSE 0 END) AS c2, SUM(CASE WHEN st = 1 AND x = 3 THEN 1 ELSE 0 END) AS c3, SUM(CASE WHEN st = 1 AND x = 4 THEN 1 ELSE 0 END) AS c4, SUM(CASE WHEN st = 1 AND x = 5 THEN 1 ELSE 0 END) AS c5, SUM(CASE WHEN st = 1 AND x = 6 THEN 1 ELSE 0 END) AS c6, SUM(CASE WHEN st = 1 AND x = 7 THEN 1 ELSE 0 END) AS c7, SUM(CASE WHEN st = 1 AND x = 8 THEN 1 ELSE 0 END) AS c8, SUM(CASE WHEN st = 1 AND x = 9 THEN 1 ELSE 0 END) AS c9, SUM(CASE WHEN st = 1 AND x = 10 THEN 1 ELSE 0 END) AS c10, SUM(CASE WHEN st = 2 THEN 1 ELSE 0 END) AS blank, SUM(CASE WHEN st = 3 THEN 1 ELSE 0 END) AS rejected FROM cxm_rows GROUP BY g1, o
 ),
 cxm_range AS (
-  SELECT MIN(o) AS lo, MAX(o) AS hi FROM cxm_cells WHERE o IS NOT NULL AND c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 > 0
+  SELECT MIN(o) AS lo, MAX(o) AS hi FROM (SELECT o FROM cxm_cells WHERE o IS NOT NULL AND c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 > 0) cxm_u
 ),
 cxm_ords AS (
   SELECT p.o FROM cxm_periods p JOIN cxm_range r ON p.o >= r.lo AND p.o <= r.hi
