@@ -411,10 +411,20 @@ pub fn compute(
     let used: u64 = inputs.iter().map(|i| i.used).sum();
     let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
     let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
+    // The --na-values hint (SPEC 6): most rejected scores one text.
+    let na_hint = || -> Result<Option<String>> {
+        if rejected == 0 {
+            return Ok(None);
+        }
+        let (k, na) = (kind.clone(), c.na.clone());
+        let bad = move |t: &str| k.read(Some(t), &na).is_err();
+        input::values::na_hint(&sources, "score", &score_idx, rejected, bad)
+    };
     if used == 0 && filtered == 0 {
         let blank: u64 = inputs.iter().map(|i| i.blank).sum();
+        let hint = na_hint()?.map(|h| format!("; {h}")).unwrap_or_default();
         fail!(
-            "no valid {} answer in the inputs ({} rows: {} blank, {} rejected); check that --col score=… names the right column (see --rejects FILE for the reasons)",
+            "no valid {} answer in the inputs ({} rows: {} blank, {} rejected); check that --col score=… names the right column (see --rejects FILE for the reasons){hint}",
             kind.name(),
             total_rows,
             blank,
@@ -585,13 +595,7 @@ pub fn compute(
             "{rejected} rows rejected; write them with their reasons using --rejects FILE"
         ));
     }
-    if rejected > 0 {
-        let (k, na) = (kind.clone(), c.na.clone());
-        let bad = move |t: &str| k.read(Some(t), &na).is_err();
-        warnings.extend(input::values::na_hint(
-            &sources, "score", &score_idx, rejected, bad,
-        )?);
-    }
+    warnings.extend(na_hint()?);
     if let Some(k) = min_n {
         if tn < k {
             warnings.push(format!("only {tn} answers, fewer than --min-n {k}"));

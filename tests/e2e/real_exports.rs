@@ -354,6 +354,18 @@ fn most_rejects_one_text_suggests_na_values() {
     );
     approx(&t["nps"], 25.0);
     assert!(!warnings(&v).iter().any(|x| x.contains("--na-values")));
+    // Every answer NA: the error itself carries the hint.
+    let (_d0, z) = temp_file("all_na.csv", b"respondent,nps\nr1,NA\nr2,NA\nr3,NA\n");
+    let o = run(&["nps", &z]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("no valid nps answer in the inputs (3 rows: 0 blank, 3 rejected)")
+            && o.stderr.trim_end().ends_with(
+                "3 of the 3 rejected rows hold \"NA\" in score; if it means no answer, pass --na-values='NA' to count them as blank"
+            ),
+        "{}",
+        o.stderr
+    );
     // Rejects spread over several texts: no hint ("x", "y", "NA": none is most).
     let (_d, g) = temp_file("spread.csv", b"nps\n9\nx\ny\nNA\n");
     let (v, _) = ok(&["nps", &g]);
