@@ -1060,4 +1060,28 @@ mod tests {
             Some("{\"a\":1}".into())
         );
     }
+
+    fn flat(v: serde_json::Value) -> Vec<(String, Value)> {
+        let Value::Object(o) = v else {
+            panic!("not an object")
+        };
+        flat_record(o).into_iter().collect()
+    }
+
+    #[test]
+    fn wrappers_unwrap_only_records_without_values_of_their_own() {
+        // {"ticket": {…}} alone: unwrapped.
+        let f = flat(serde_json::json!({"ticket": {"id": 7, "via": {"channel": "web"}}}));
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["id", "via.channel"]);
+        // Chargebee: every key an object; the others keep their prefix.
+        let f = flat(serde_json::json!({"subscription": {"id": "s"}, "customer": {"id": "c"}}));
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["id", "customer.id"]);
+        // An Intercom conversation with a `ticket` object: a record, flattened.
+        let f = flat(serde_json::json!({"id": "201", "ticket": {"id": "9"}}));
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["id", "ticket.id"]);
+        assert_eq!(f[0].1, serde_json::json!("201"));
+    }
 }
