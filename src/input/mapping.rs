@@ -294,6 +294,43 @@ mod tests {
     };
 
     #[test]
+    fn question_like_headers_come_first_in_messages() {
+        let headers = h(&[
+            "StartDate",
+            "EndDate",
+            "Status",
+            "Q1",
+            "QID2_TEXT",
+            "How likely is it?",
+            "Region",
+        ]);
+        assert_eq!(
+            found_list(&headers),
+            "Q1, QID2_TEXT, How likely is it?, StartDate, EndDate, Status, Region"
+        );
+        assert!(!question_like("Quantity") && !question_like("QA team"));
+    }
+
+    #[test]
+    fn nested_objects_are_not_mapped_by_alias() {
+        let id = Canon {
+            name: "ticket_id",
+            required: false,
+            own: &["ticket", "id"],
+            generic: &[],
+        };
+        let headers = h(&["id", "ticket", "ticket.id"]);
+        let nested = |i: usize| i == 1;
+        let cols = ColOverrides::default();
+        // Without the rule "id" and "ticket" compete; with it `ticket` is skipped.
+        assert!(resolve("f", &headers, &id, &cols).is_err());
+        assert_eq!(
+            resolve_with("f", &headers, &id, &cols, &nested).unwrap(),
+            Some(0)
+        );
+    }
+
+    #[test]
     fn normalises_headers() {
         assert_eq!(normalize("  Submit Date (UTC) "), "submit date");
         assert_eq!(normalize("created_at"), "created at");
