@@ -360,6 +360,43 @@ def compare(header, rows, cols, got):
     return None
 
 
+def cell_text(v):
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def aggregates_round_trip(cxm, engine, ename, work, n, metric, opts, extra, exp):
+    """`cxm sql --stage aggregates` on the engine, saved as CSV, then `cxm METRIC
+    --from-aggregates FILE` with the same options: the output must equal cxm's on the rows."""
+    p = subprocess.run([cxm, "sql", metric, "--dialect", ename, "--table", "surveys", "--stage", "aggregates"]
+                       + opts + extra, capture_output=True, text=True)
+    if p.returncode != 0:
+        return "cxm sql: " + p.stderr.strip()
+    try:
+        cols, got = engine.run(p.stdout)
+    except Exception as e:  # noqa: BLE001
+        return "the engine refused the query: " + str(e)[:1500]
+    path = os.path.join(work, "agg-%s-%03d.csv" % (ename, n))
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for r in got:
+            w.writerow([cell_text(v) for v in r])
+    q = subprocess.run([cxm, metric, "--from-aggregates", path, "--format", "csv", "-q"] + opts,
+                       capture_output=True, text=True)
+    if q.returncode not in (0, 1):
+        return "cxm --from-aggregates: " + q.stderr.strip()
+    r = list(csv.reader(io.StringIO(q.stdout)))
+    if r[0] != exp[0] or r[1:] != exp[1]:
+        return compare(exp[0], exp[1], r[0], [tuple(x) for x in r[1:]]) or "not byte-identical"
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cxm", required=True)
@@ -443,6 +480,14 @@ def main():
                     failed += 1
                 else:
                     passed += 1
+                if table == "surveys" and ename in ("duckdb", "postgres"):
+                    # The aggregates stage: the warehouse counts, cxm finishes.
+                    why = aggregates_round_trip(args.cxm, engine, ename, work, n, metric, opts, extra, exp)
+                    if why:
+                        print("FAIL %s --stage aggregates: %s" % (label, why))
+                        failed += 1
+                    else:
+                        passed += 1
         finally:
             engine.close()
     if args.keep:

@@ -102,6 +102,12 @@ fn value_of(v: Option<&Value>) -> Option<f64> {
 }
 
 /// Evaluate every assertion on the report; a null value or a low-n row fails.
+/// The report with its `--assert` checks evaluated.
+pub fn checked(mut report: Report, asserts: &[Assertion]) -> Report {
+    report.checks = evaluate(asserts, &report);
+    report
+}
+
 pub fn evaluate(asserts: &[Assertion], report: &Report) -> Vec<Check> {
     asserts
         .iter()

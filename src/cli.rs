@@ -49,8 +49,12 @@ pub enum Command {
 #[derive(Args, Debug, Clone, Default)]
 pub struct CommonArgs {
     /// Input files (`-` for standard input); several are concatenated
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(value_name = "FILE", required_unless_present = "from_aggregates")]
     pub files: Vec<String>,
+    /// Finish the counts a warehouse computed with `cxm sql METRIC --stage aggregates`
+    /// (saved as CSV) instead of reading rows (nps, csat, ces, pmf)
+    #[arg(long, value_name = "FILE", conflicts_with = "files")]
+    pub from_aggregates: Option<String>,
 
     /// Map an export column to a canonical column, e.g. --col score="How likely…"
     #[arg(long = "col", value_name = "CANONICAL=SOURCE")]

@@ -51,6 +51,10 @@ const NOT_IN_CONFIG: &[(&str, &str)] = &[
         "thresholds are [[checks]] with `metric` and `assert`",
     ),
     ("quiet", "give -q to cxm report / cxm check"),
+    (
+        "from_aggregates",
+        "a metric reads its source; run cxm METRIC --from-aggregates FILE by hand",
+    ),
     ("no_progress", "cxm report shows no progress display"),
     ("wide", "it only changes terminal tables"),
     ("help", "it is not a setting"),
@@ -716,7 +720,7 @@ pub fn compute(cfg: &Config, m: &MetricSpec) -> Result<(Report, Common)> {
         wrap(format!("{first} (the setting of that flag in the config)"))
     })?;
     use crate::commands;
-    commands::common::set_note_context(Some(&m.name));
+    crate::diagnostics::set_note_context(Some(&m.name));
     let r = match &cli.command {
         Command::Nps(a) => commands::nps_compute(a),
         Command::Csat(a) => commands::csat_compute(a),
@@ -732,7 +736,7 @@ pub fn compute(cfg: &Config, m: &MetricSpec) -> Result<(Report, Common)> {
             m.kind
         ),
     };
-    commands::common::set_note_context(None);
+    crate::diagnostics::set_note_context(None);
     r.map_err(|e| wrap(crate::error::render(&e)))
 }
 

@@ -14,6 +14,7 @@ pub mod assert;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod diagnostics;
 pub mod error;
 pub mod input;
 pub mod metrics;

@@ -109,6 +109,16 @@ impl PeriodKind {
         time::local_midnight(self.start_date(ordinal), tz)
     }
 
+    /// The last complete period at `at`: the latest whose end is at or before it.
+    pub fn last_complete(self, at: i64, tz: Tz) -> i32 {
+        let o = self.ordinal_of(at, tz);
+        if self.end_ms(o, tz) > at {
+            o - 1
+        } else {
+            o
+        }
+    }
+
     /// The end of the period (exclusive), which is the start of the next one.
     pub fn end_ms(self, ordinal: i32, tz: Tz) -> i64 {
         self.start_ms(ordinal.saturating_add(1), tz)

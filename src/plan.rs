@@ -8,12 +8,18 @@ use crate::assert::{self, Assertion};
 use crate::cli::CommonArgs;
 use crate::fail;
 use crate::input::mapping::ColOverrides;
+use crate::input::presets::{self, Applied, Kind};
 use crate::input::read::{parse_delimiter, ReadOptions};
-use crate::metrics::survey::WhereCol;
+use crate::input::rejects::RejectPolicy;
+use crate::input::rows::WhereCol;
+use crate::input::schema::{self, Dataset};
+use crate::input::Source;
 use crate::output::sink::Sink;
 use crate::output::OutFormat;
 use crate::period::PeriodKind;
+use crate::progress::Progress;
 use crate::time::{self, TimeArgKind, TimeParser, Tz};
+use serde_json::{json, Map, Value};
 
 pub struct Common {
     pub files: Vec<String>,
@@ -55,6 +61,83 @@ fn now_ms() -> i64 {
 }
 
 /// Parse `--where` values into per-column clauses (same column: OR of `=`; `!=` excludes).
+impl Common {
+    /// How `--strict` and `--rejects FILE` treat the rejected rows of this run.
+    pub fn reject_policy<'a>(&'a self, progress: &'a Progress) -> RejectPolicy<'a> {
+        RejectPolicy {
+            strict: self.strict,
+            file: self.rejects.as_deref(),
+            parser: &self.parser,
+            progress,
+        }
+    }
+
+    /// The definition members every metric command shares (after its own): the preset, zone,
+    /// grouping, period, window, filters, `--min-n` and the columns mapped.
+    pub fn definition(
+        &self,
+        preset: Option<&str>,
+        columns: Map<String, Value>,
+    ) -> Map<String, Value> {
+        let c = self;
+        let mut d = Map::new();
+        if let Some(p) = preset {
+            d.insert("preset".into(), json!(p));
+        }
+        d.insert("tz".into(), json!(c.tz_name));
+        d.insert("by".into(), json!(c.by));
+        d.insert("period".into(), json!(c.period.map(|p| p.name())));
+        d.insert(
+            "since".into(),
+            json!(c.since.map(|t| crate::time::format_rfc3339(t, c.tz))),
+        );
+        d.insert(
+            "until".into(),
+            json!(c.until.map(|t| crate::time::format_rfc3339(t, c.tz))),
+        );
+        d.insert("where".into(), json!(c.args.where_));
+        d.insert("min_n".into(), json!(c.min_n));
+        d.insert("columns".into(), Value::Object(columns));
+        d
+    }
+
+    /// Decide and apply the vendor preset of a run (SPEC 5): its mapping fills what `--col` left
+    /// open, its zone and date formats apply to the time columns, its filters make rows
+    /// `filtered`. Prints the detection note and the preset's notes on stderr (not with `-q`).
+    pub fn absorb_preset(
+        &mut self,
+        sources: &mut [Source],
+        kind: Kind,
+        metric: &str,
+    ) -> Result<Option<Applied>> {
+        let c = self;
+        let Some(p) = presets::prepare(sources, c.args.preset.as_deref(), Some(kind), metric)?
+        else {
+            return Ok(None);
+        };
+        if !c.quiet {
+            if p.detected {
+                crate::diagnostics::note(&format!(
+                    "detected the {} export format (use --preset none to turn this off)",
+                    p.name
+                ));
+            }
+            for n in &p.notes {
+                crate::diagnostics::note(n);
+            }
+        }
+        for (canon, header) in &p.cols {
+            c.cols
+                .0
+                .entry(canon.clone())
+                .or_insert_with(|| header.clone());
+        }
+        c.parser = c.parser.with_preset(p.zone, &p.date_formats);
+        c.wheres.extend(p.filters.iter().cloned());
+        Ok(Some(p))
+    }
+}
+
 pub fn parse_wheres(items: &[String]) -> Result<Vec<WhereCol>> {
     let mut out: Vec<WhereCol> = Vec::new();
     for it in items {
@@ -89,7 +172,11 @@ pub fn parse_wheres(items: &[String]) -> Result<Vec<WhereCol>> {
     Ok(out)
 }
 
-pub fn common(args: &CommonArgs, known_cols: &[&str]) -> Result<Common> {
+pub fn common(args: &CommonArgs, dataset: Dataset) -> Result<Common> {
+    let known_cols = schema::columns(dataset);
+    if args.from_aggregates.is_some() && dataset != Dataset::Survey {
+        fail!("--from-aggregates reads the counts of nps, csat, ces and pmf; give this metric its input files");
+    }
     let tz = time::parse_tz(&args.tz).map_err(|e| crate::error::err(format!("--tz: {e}")))?;
     let input_tz = match &args.input_tz {
         Some(z) => time::parse_tz(z).map_err(|e| crate::error::err(format!("--input-tz: {e}")))?,
@@ -131,15 +218,7 @@ pub fn common(args: &CommonArgs, known_cols: &[&str]) -> Result<Common> {
         );
     }
     if let Some(p) = &args.preset {
-        use crate::input::presets::{check_name, Kind};
-        let kind = if known_cols.contains(&"score") {
-            Kind::Survey
-        } else if known_cols.contains(&"created_at") {
-            Kind::Tickets
-        } else {
-            Kind::Subscriptions
-        };
-        check_name(p, kind)?;
+        crate::input::presets::check_name(p, dataset)?;
     }
     for b in &args.by {
         if b.trim().is_empty() {

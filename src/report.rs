@@ -1,5 +1,7 @@
 //! The one value every metric command produces and every renderer consumes (SPEC 6.8).
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 
 /// Row accounting of one input (SPEC 6): rows = used + blank + rejected + filtered + duplicate.
@@ -162,5 +164,92 @@ pub fn pct(a: u64, b: u64) -> Value {
         Value::Null
     } else {
         num(Some(100.0 * a as f64 / b as f64))
+    }
+}
+
+/// Group keys sort in byte order, blank last.
+pub fn group_order(a: &[Option<String>], b: &[Option<String>]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = match (x, y) {
+            (Some(x), Some(y)) => x.as_bytes().cmp(y.as_bytes()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+pub fn norm_key(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The series of result rows over a (group key, period) → cell table: one per group, in
+/// [`group_order`], with `--by`; then one over all groups with `--period`. With neither,
+/// none (the total only).
+pub fn series<C>(
+    cells: &BTreeMap<(Vec<Option<String>>, i32), C>,
+    grouped: bool,
+    periods: bool,
+) -> Vec<Option<Vec<Option<String>>>> {
+    let mut out = Vec::new();
+    if grouped {
+        let mut groups: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
+        groups.sort_by(|a, b| group_order(a, b));
+        groups.dedup();
+        out.extend(groups.into_iter().map(Some));
+    }
+    if periods {
+        out.push(None);
+    }
+    out
+}
+
+/// The periods from the first to the last of `ordinals` (empty when there are none).
+pub fn span(ordinals: impl Iterator<Item = i32>) -> Vec<i32> {
+    let (lo, hi) = ordinals.fold((i32::MAX, i32::MIN), |(lo, hi), o| (lo.min(o), hi.max(o)));
+    if lo > hi {
+        Vec::new()
+    } else {
+        (lo..=hi).collect()
+    }
+}
+
+/// A row's fields with `low_n`: fewer than `--min-n` rows behind them.
+pub fn with_low_n(mut m: Map<String, Value>, n: u64, min_n: Option<u64>) -> Map<String, Value> {
+    m.insert("low_n".into(), json!(min_n.is_some_and(|k| n < k)));
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_are_groups_in_byte_order_blank_last_then_all_groups() {
+        let k = |v: Option<&str>| vec![v.map(str::to_string)];
+        let mut cells = BTreeMap::new();
+        for (g, o) in [
+            (k(Some("b")), 1),
+            (k(None), 1),
+            (k(Some("B")), 2),
+            (k(Some("b")), 2),
+        ] {
+            cells.insert((g, o), ());
+        }
+        // "B" (0x42) sorts before "b" (0x62); the blank key comes last; each group once.
+        assert_eq!(
+            series(&cells, true, true),
+            vec![Some(k(Some("B"))), Some(k(Some("b"))), Some(k(None)), None]
+        );
+        assert_eq!(series(&cells, false, true), vec![None]);
+        assert!(series(&cells, false, false).is_empty());
+        assert_eq!(span([5, 3, 4, 3].into_iter()), vec![3, 4, 5]);
+        assert!(span(std::iter::empty()).is_empty());
     }
 }

@@ -10,23 +10,26 @@ use clap::Args;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    apply_preset, collect, data_rows, detail_with_value, duplicate_rows, group_order,
-    handle_rejects, norm_key, push_user_cols, resolve_all, row_offsets, source_table, user_columns,
-    Rejected,
-};
 use crate::assert;
 use crate::cli::CommonArgs;
-use crate::error::err;
 use crate::fail;
-use crate::input::mapping::{self, Canon};
+use crate::input::dedup::duplicate_rows;
+use crate::input::ledger::Ledger;
+use crate::input::mapping::Canon;
 use crate::input::presets::Kind;
-use crate::input::{self, read, FrameCol, Source};
-use crate::metrics::subscriptions::{self as subs, Acc, Cells, Money, RowRule, Sub};
-use crate::metrics::survey::time_cell;
+use crate::input::rows::Status;
+use crate::input::schema::subscriptions::{
+    AMOUNT, CANCELED, CURRENCY, CUSTOMER, ENDED, INTERVAL, INTERVAL_COUNT, MRR, PERIOD_END, PLAN,
+    QUANTITY, REASON, STARTED, STATUS, SUB_ID, TRIAL_END, UPDATED,
+};
+use crate::input::schema::Dataset;
+use crate::input::schema::{column_headers, frame_cols, push_user_cols, user_columns, Mapper};
+use crate::input::{self, col_str, col_u32, collect, read, Source};
+use crate::metrics::subscriptions::{self as subs, Acc, Money, RowRule, Sub};
 use crate::period::PeriodKind;
 use crate::plan::{self, Common};
 use crate::progress::Progress;
+use crate::report::{group_order, norm_key};
 use crate::report::{Col, ColKind, InputCount, Report, Row};
 use crate::time;
 
@@ -45,204 +48,6 @@ pub struct ChurnArgs {
     pub exclude_free: bool,
     #[command(flatten)]
     pub explain: crate::cli::ExplainArgs,
-}
-
-/// Canonical subscription columns (SPEC 4), for `--col`.
-pub const SUB_COLUMNS: &[&str] = &[
-    "customer_id",
-    "started_at",
-    "ended_at",
-    "mrr",
-    "amount",
-    "interval",
-    "interval_count",
-    "quantity",
-    "plan",
-    "status",
-    "currency",
-    "cancel_reason",
-    "subscription_id",
-    "canceled_at",
-    "trial_end",
-    "current_period_end",
-    "tenure",
-    "churned",
-];
-
-const fn canon(name: &'static str, required: bool, own: &'static [&'static str]) -> Canon {
-    Canon {
-        name,
-        required,
-        own,
-        generic: &[],
-    }
-}
-
-const CUSTOMER: Canon = canon(
-    "customer_id",
-    true,
-    &[
-        "customer",
-        "customer uuid",
-        "account code",
-        "account id",
-        "client id",
-        "customer external id",
-    ],
-);
-const STARTED: Canon = Canon {
-    name: "started_at",
-    required: true,
-    own: &[
-        "start date",
-        "start",
-        "started",
-        "start time",
-        "started on",
-        "activated at",
-        "subscription start",
-        "subscription start date",
-    ],
-    generic: &["created", "created at", "created date"],
-};
-const ENDED: Canon = canon(
-    "ended_at",
-    false,
-    &[
-        "ended",
-        "end date",
-        "end",
-        "ended on",
-        "ended date",
-        "expires at",
-        "expired at",
-        "subscription end",
-        "subscription end date",
-    ],
-);
-const MRR: Canon = canon(
-    "mrr",
-    false,
-    &["monthly recurring revenue", "mrr amount", "monthly amount"],
-);
-const AMOUNT: Canon = canon(
-    "amount",
-    false,
-    &[
-        "price",
-        "unit amount",
-        "plan amount",
-        "plan unit price",
-        "unit price",
-    ],
-);
-const INTERVAL: Canon = canon(
-    "interval",
-    false,
-    &[
-        "billing interval",
-        "billing period unit",
-        "interval unit",
-        "plan interval",
-        "recurring interval",
-    ],
-);
-const INTERVAL_COUNT: Canon = canon(
-    "interval_count",
-    false,
-    &[
-        "billing period",
-        "plan interval count",
-        "recurring interval count",
-    ],
-);
-const QUANTITY: Canon = canon("quantity", false, &["qty", "plan quantity", "seats"]);
-const PLAN: Canon = canon(
-    "plan",
-    false,
-    &["plan name", "plan id", "plan nickname", "price id"],
-);
-const STATUS: Canon = canon(
-    "status",
-    false,
-    &["subscription status", "state", "subscription state"],
-);
-const CURRENCY: Canon = canon(
-    "currency",
-    false,
-    &["currency code", "billing currency", "plan currency"],
-);
-const REASON: Canon = canon(
-    "cancel_reason",
-    false,
-    &[
-        "cancellation reason",
-        "cancel reason",
-        "cancel reason code",
-        "churn reason",
-        "cancellation details reason",
-        "cancellation reason code",
-    ],
-);
-const SUB_ID: Canon = canon(
-    "subscription_id",
-    false,
-    &["id", "subscription", "uuid", "subscription uuid"],
-);
-const UPDATED: Canon = canon(
-    "updated_at",
-    false,
-    &["updated", "last updated", "modified at"],
-);
-const CANCELED: Canon = canon(
-    "canceled_at",
-    false,
-    &[
-        "cancelled at",
-        "canceled",
-        "cancelled",
-        "cancellation date",
-        "canceled date",
-    ],
-);
-const TRIAL_END: Canon = canon(
-    "trial_end",
-    false,
-    &[
-        "trial end",
-        "trial ends at",
-        "trial end date",
-        "trial ended at",
-    ],
-);
-const PERIOD_END: Canon = canon(
-    "current_period_end",
-    false,
-    &["current period end", "current term end", "period end"],
-);
-
-/// The subscription columns `cxm churn` maps, for `cxm inspect` (`amount` is used only
-/// without `mrr`; `interval`, `interval_count` and `quantity` only with `amount`).
-pub fn inspect_canons() -> Vec<Canon> {
-    vec![
-        CUSTOMER,
-        STARTED,
-        ENDED,
-        MRR,
-        AMOUNT,
-        INTERVAL,
-        INTERVAL_COUNT,
-        QUANTITY,
-        PLAN,
-        STATUS,
-        CURRENCY,
-        REASON,
-        SUB_ID,
-        UPDATED,
-        CANCELED,
-        TRIAL_END,
-        PERIOD_END,
-    ]
 }
 
 /// What the loader needs beyond the common settings.
@@ -287,36 +92,6 @@ const SLOTS: &[&str] = &[
     "subscription_id",
     "updated_at",
 ];
-
-/// The cells of one record, by slot.
-fn row_cells<'a>(
-    rule: &RowRule,
-    c: &Common,
-    short: bool,
-    dup: bool,
-    wheres: &'a [Option<&'a str>],
-    get: &dyn Fn(&str) -> Option<Option<&'a str>>,
-) -> Cells<'a> {
-    let t = |name: &str| get(name).map(|v| time_cell(&c.parser, v, &rule.na));
-    let s = |name: &str| get(name).flatten();
-    Cells {
-        short,
-        dup,
-        wheres,
-        customer: s("customer_id"),
-        started: t("started_at").unwrap_or(crate::metrics::survey::TS_BLANK),
-        ended: t("ended_at"),
-        canceled: t("canceled_at"),
-        trial_end: t("trial_end"),
-        period_end: t("current_period_end"),
-        status: s("status"),
-        mrr: s("mrr"),
-        amount: s("amount"),
-        interval: s("interval"),
-        interval_count: s("interval_count"),
-        quantity: s("quantity"),
-    }
-}
 
 /// The `--na-values` hint (SPEC 6): the first of the money and time columns whose rejected
 /// cells are mostly one text, from the cells in memory.
@@ -363,31 +138,15 @@ pub(crate) fn load(
         Some(s) => s,
         None => read::open_all(&c.files, &c.read)?,
     };
-    let preset = apply_preset(c, &mut sources, Kind::Subscriptions, "churn")?.map(|p| p.name);
+    let preset = c
+        .absorb_preset(&mut sources, Kind::Subscriptions, "churn")?
+        .map(|p| p.name);
     let c: &Common = c;
-    // A column given to one canonical name with --col is not also detected as another.
-    let claimed: Vec<HashSet<usize>> = sources
-        .iter()
-        .map(|s| {
-            c.cols
-                .0
-                .values()
-                .filter_map(|src| mapping::find_header(&s.headers, src))
-                .collect()
-        })
-        .collect();
-    let opt = |canon: &Canon| -> Result<Option<Vec<usize>>> {
-        let found = resolve_all(&sources, canon, c)?;
-        if c.cols.0.contains_key(canon.name) {
-            return Ok(found);
-        }
-        Ok(found.filter(|v| !v.iter().zip(&claimed).any(|(i, cl)| cl.contains(i))))
-    };
+    let mapper = Mapper::new(&sources, &c.cols);
+    let opt = |canon: &Canon| mapper.find_unclaimed(canon);
     let mut mapped: Vec<(String, Vec<usize>)> = Vec::new();
     for canon in [&CUSTOMER, &STARTED] {
-        let v = resolve_all(&sources, canon, c)?
-            .ok_or_else(|| err(format!("internal: {} is required", canon.name)))?;
-        mapped.push((canon.name.into(), v));
+        mapped.push((canon.name.into(), mapper.require(canon)?));
     }
     // An `amount` mapped with --col or by a preset beats an `mrr` column found only by
     // the automatic aliases (Chargebee's often-zero `mrr` next to `plan_amount`).
@@ -434,7 +193,7 @@ pub(crate) fn load(
         }
     }
     let idx_of = |name: &str| mapped.iter().position(|(n, _)| n == name);
-    let (by_idx, where_idx) = user_columns(&sources, c, &mapped)?;
+    let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
     let mut input_warnings = Vec::new();
     if money == Money::Amount {
         let used: Vec<usize> = mapped.iter().map(|(_, v)| v[0]).collect();
@@ -444,16 +203,12 @@ pub(crate) fn load(
         ));
     }
 
-    let mut cols: Vec<FrameCol> = SLOTS
+    let slots: Vec<&str> = SLOTS
         .iter()
-        .filter(|s| **s != "cancel_reason" || o.reasons)
-        .filter_map(|s| {
-            idx_of(s).map(|i| FrameCol {
-                name: s.to_string(),
-                index: mapped[i].1.clone(),
-            })
-        })
+        .copied()
+        .filter(|s| *s != "cancel_reason" || o.reasons)
         .collect();
+    let mut cols = frame_cols(&mapped, &slots);
     let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
     let present: Vec<String> = cols.iter().map(|f| f.name.clone()).collect();
     let lf = input::frame(&sources, &cols)?.with_row_index("__g", None);
@@ -463,23 +218,17 @@ pub(crate) fn load(
             .iter()
             .any(|n| n == "updated_at")
             .then_some("updated_at");
-        duplicate_rows(lf.clone(), &sources, c, "subscription_id", upd)?
+        duplicate_rows(lf.clone(), &sources, &c.parser, "subscription_id", upd)?
     } else {
         None
     };
     progress.phase("reading");
     let df = collect(lf, &sources)?;
     progress.phase("computing");
-    let pe = |e: PolarsError| err(e.to_string());
     let text: HashMap<String, StringChunked> = present
         .iter()
-        .map(|n| {
-            df.column(n)
-                .and_then(|x| x.str().cloned())
-                .map(|ca| (n.clone(), ca))
-        })
-        .collect::<PolarsResult<_>>()
-        .map_err(pe)?;
+        .map(|n| Ok((n.clone(), col_str(&df, n)?)))
+        .collect::<Result<_>>()?;
     // Placeholder dates (SPEC 4), one warning per time column, from the cells in memory.
     for slot in [
         "started_at",
@@ -492,19 +241,8 @@ pub(crate) fn load(
             input_warnings.extend(input::values::placeholder_warning(slot, ca.iter()));
         }
     }
-    let fcol = df
-        .column("__f")
-        .and_then(|x| x.u32().cloned())
-        .map_err(pe)?;
-    let short = df
-        .column("__short")
-        .and_then(|x| x.bool().cloned())
-        .map_err(pe)?;
-    let gcol = df
-        .column("__g")
-        .and_then(|x| x.cast(&DataType::UInt32))
-        .and_then(|x| x.u32().cloned())
-        .map_err(pe)?;
+    let (fcol, short) = input::row_origin(&df)?;
+    let gcol = col_u32(&df, "__g")?;
     let rule = RowRule {
         na: c.na.clone(),
         wheres: c.wheres.clone(),
@@ -512,13 +250,7 @@ pub(crate) fn load(
         decimal_comma: c.args.decimal_comma,
         exclude_free: o.exclude_free,
     };
-    let mut inputs: Vec<InputCount> = sources
-        .iter()
-        .map(|s| InputCount {
-            path: s.display.clone(),
-            ..Default::default()
-        })
-        .collect();
+    let mut ledger = Ledger::new(&sources);
     let mut customers: HashMap<String, u32> = HashMap::new();
     let mut group_ids: HashMap<Vec<Option<String>>, u32> = HashMap::new();
     let mut groups: Vec<Vec<Option<String>>> = Vec::new();
@@ -530,7 +262,6 @@ pub(crate) fn load(
     let mut sub_src: Vec<u32> = Vec::new();
     let mut sub_ids: Vec<Option<String>> = Vec::new();
     let mut latest: Option<i64> = None;
-    let (mut notes_gap, mut notes_amb) = (0u64, 0u64);
     let by_cols: Vec<&StringChunked> = by_names.iter().map(|n| &text[n]).collect();
     let where_cols: Vec<&StringChunked> = where_names.iter().map(|n| &text[n]).collect();
     let mut wh: Vec<Option<&str>> = Vec::with_capacity(where_cols.len());
@@ -541,35 +272,15 @@ pub(crate) fn load(
         wh.clear();
         wh.extend(where_cols.iter().map(|w| w.get(r)));
         let get = |name: &str| text.get(name).map(|ca| ca.get(r));
-        let cells = row_cells(&rule, c, short.get(r).unwrap_or(false), dup, &wh, &get);
+        let cells = rule.cells(&c.parser, short.get(r).unwrap_or(false), dup, &wh, &get);
         let p = rule.classify(&cells);
-        let ic = &mut inputs[f];
-        ic.rows += 1;
-        match p.status {
-            subs::USED => ic.used += 1,
-            subs::BLANK => {
-                ic.blank += 1;
-                continue;
-            }
-            subs::REJECTED => {
-                ic.rejected += 1;
-                continue;
-            }
-            subs::FILTERED => {
-                ic.filtered += 1;
-                continue;
-            }
-            _ => {
-                ic.duplicate += 1;
-                continue;
-            }
+        let status = Status::from_code(p.status);
+        ledger.count(f, status, 1);
+        if status != Status::Used {
+            continue;
         }
-        if p.notes & 1 != 0 {
-            notes_gap += 1;
-        }
-        if p.notes & 2 != 0 {
-            notes_amb += 1;
-        }
+        // Only used subscriptions count towards the daylight-saving warnings.
+        ledger.note_dst(p.notes & 1 != 0, p.notes & 2 != 0, 1);
         for t in std::iter::once(p.start).chain(p.end) {
             if t <= c.now_ms {
                 latest = Some(latest.map_or(t, |l: i64| l.max(t)));
@@ -632,72 +343,23 @@ pub(crate) fn load(
     if groups.is_empty() {
         groups.push(vec![None; c.by.len()]);
     }
-    let total_rows = data_rows(&sources, &inputs, "subscriptions")?;
-    let used: u64 = inputs.iter().map(|i| i.used).sum();
-    let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
-    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
-    let blank: u64 = inputs.iter().map(|i| i.blank).sum();
-    if used == 0 && filtered == 0 {
-        fail!(
-            "no valid subscription in the inputs ({total_rows} rows: {blank} blank, {rejected} rejected); check that --col customer_id=… and --col started_at=… name the right columns (see --rejects FILE for the reasons)"
-        );
-    }
+    ledger.data_rows(&sources, "subscriptions")?;
+    ledger.require_valid(|t| {
+        format!(
+            "no valid subscription in the inputs ({} rows: {} blank, {} rejected); check that --col customer_id=… and --col started_at=… name the right columns (see --rejects FILE for the reasons)",
+            t.rows, t.blank, t.rejected
+        )
+    })?;
 
-    // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
-    if rejected > 0 && (c.strict || c.rejects.is_some()) {
-        progress.phase("finding rejected rows");
-        let offsets = row_offsets(&inputs);
-        let mut found: Vec<Rejected> = Vec::new();
-        'outer: for (si, src) in sources.iter().enumerate() {
-            if inputs[si].rejected == 0 {
-                continue;
-            }
-            let table = source_table(src)?;
-            let col_of = |name: &str| -> Option<usize> {
-                if let Some(k) = name.strip_prefix("__w") {
-                    return k.parse::<usize>().ok().map(|k| where_idx[k][si]);
-                }
-                idx_of(name).map(|i| mapped[i].1[si])
-            };
-            let slot_idx: HashMap<&str, usize> = present
-                .iter()
-                .filter_map(|n| col_of(n).map(|i| (n.as_str(), i)))
-                .collect();
-            for (k, row) in table.rows.iter().enumerate() {
-                let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
-                let wh: Vec<Option<&str>> = where_names
-                    .iter()
-                    .map(|n| cell(slot_idx[n.as_str()]))
-                    .collect();
-                let dup = mask
-                    .as_ref()
-                    .is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
-                let get = |name: &str| slot_idx.get(name).map(|&i| cell(i));
-                let cells = row_cells(&rule, c, table.short[k], dup, &wh, &get);
-                let Some(r) = rule.classify(&cells).reject else {
-                    continue;
-                };
-                let (column, value) = match slot_idx.get(r.column) {
-                    Some(&i) => (src.headers[i].clone(), cell(i)),
-                    None => (String::new(), None),
-                };
-                let detail = detail_with_value(&r.detail, &column, value);
-                found.push(Rejected::row(
-                    si,
-                    &table,
-                    k,
-                    column,
-                    format!("{}: {detail}", r.code),
-                ));
-                if c.strict {
-                    break 'outer;
-                }
-            }
-        }
-        handle_rejects(&found, &sources, c)?;
-    } else {
-        handle_rejects(&[], &sources, c)?;
-    }
+    // Rejected rows: positions and reasons from a pass over the inputs that had them.
+    c.reject_policy(progress).settle(
+        &sources,
+        &ledger,
+        &mapped,
+        &where_idx,
+        mask.as_ref(),
+        &rule,
+    )?;
 
     // As-of: the given instant, else the latest start or end (not later than now).
     let mut warnings = input_warnings;
@@ -716,9 +378,7 @@ pub(crate) fn load(
     let mut kept_ids = Vec::new();
     for (i, mut s) in out.into_iter().enumerate() {
         if s.start > as_of {
-            let ic = &mut inputs[sub_src[i] as usize];
-            ic.used -= 1;
-            ic.filtered += 1;
+            ledger.refilter_used(sub_src[i] as usize);
             continue;
         }
         if s.end.is_some_and(|e| e > as_of) {
@@ -745,24 +405,12 @@ pub(crate) fn load(
     if o.reasons && idx_of("cancel_reason").is_none() {
         warnings.push("--reasons: no cancel_reason column, so every reason is \"(none)\"; map one with --col cancel_reason=\"<column>\"".to_string());
     }
-    if notes_gap > 0 {
-        warnings.push(format!("{notes_gap} subscriptions had a naive timestamp in a daylight-saving gap, moved forward by the gap"));
-    }
-    if notes_amb > 0 {
-        warnings.push(format!("{notes_amb} subscriptions had a naive timestamp that occurred twice at a daylight-saving change; the earlier instant was taken"));
-    }
-    if rejected > 0 && c.rejects.is_none() {
-        warnings.push(format!(
-            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
-        ));
-    }
-    warnings.extend(na_hint(&text, rejected, &rule, c));
-    let mut columns = Map::new();
-    for (name, idx) in &mapped {
-        columns.insert(name.clone(), json!(sources[0].headers[idx[0]]));
-    }
+    warnings.extend(ledger.dst_warnings(Some("subscriptions")));
+    warnings.extend(ledger.rejected_warning(c.rejects.is_some()));
+    warnings.extend(na_hint(&text, ledger.total().rejected, &rule, c));
+    let columns = column_headers(&sources, &mapped, |n| n);
     Ok(Loaded {
-        inputs,
+        inputs: ledger.into_inputs(),
         subs: kept,
         groups,
         reasons,
@@ -781,7 +429,7 @@ pub(crate) fn common_with_month(args: &CommonArgs) -> Result<Common> {
     if a.period.is_none() {
         a.period = Some("month".into());
     }
-    plan::common(&a, SUB_COLUMNS)
+    plan::common(&a, Dataset::Subscriptions)
 }
 
 /// Several currencies are an error unless the rows are grouped by currency.
@@ -803,7 +451,7 @@ pub(crate) fn check_currencies(l: &Loaded, c: &Common) -> Result<()> {
 
 /// The basic definition members.
 pub(crate) fn base_definition(c: &Common, l: &Loaded) -> Map<String, Value> {
-    super::common::shared_definition(c, l.preset, l.columns.clone())
+    c.definition(l.preset, l.columns.clone())
 }
 
 fn headline() -> Vec<Col> {
@@ -1082,7 +730,7 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
         let ends = (total_of(x.ab.0), total_of(x.ab.1));
         super::explain::apply(&mut report, &x, "churn_rate", &segs, ends, min_n);
     }
-    report.checks = assert::evaluate(&c.asserts, &report);
+    let report = assert::checked(report, &c.asserts);
     progress.finish();
     Ok((report, c))
 }

@@ -7,15 +7,17 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde_json::json;
 
+use crate::input::ledger::Ledger;
 use crate::input::mapping;
+use crate::input::rows::NO_PERIOD;
 use crate::input::Source;
 use crate::metrics::explain::{self, Cell, Segment, Spec};
 use crate::metrics::subscriptions as subs;
-use crate::metrics::survey::{self, Counts, CsatScale, ScoreKind, NO_PERIOD};
+use crate::metrics::survey::{self, Counts, CsatScale, ScoreKind};
 use crate::metrics::tickets::{self as tk, Acc, Sla};
 use crate::period::PeriodKind;
 use crate::plan::Common;
-use crate::report::{InputCount, Report};
+use crate::report::Report;
 use crate::time::Tz;
 use crate::{error::err, fail};
 
@@ -27,16 +29,11 @@ pub struct Explained {
 }
 
 /// With `--explain`: the two periods, and the rows of the other periods moved to
-/// `filtered` (see [`refilter`]).
-pub fn prepare(
-    c: &Common,
-    as_of: Option<i64>,
-    per_file_period: &BTreeMap<(usize, i32, u8), u64>,
-    inputs: &mut [InputCount],
-) -> Option<Explained> {
+/// `filtered` (as `--last` does; rows without a period stay).
+pub fn prepare(c: &Common, as_of: Option<i64>, ledger: &mut Ledger) -> Option<Explained> {
     let (spec, pk) = (c.explain.clone()?, c.period?);
     let ab = periods(&spec, pk, as_of, c.now_ms, c.tz);
-    refilter(per_file_period, inputs, ab);
+    ledger.filter_periods(|o, _| o != NO_PERIOD && o != ab.0 && o != ab.1);
     Some(Explained { spec, pk, ab })
 }
 
@@ -99,27 +96,6 @@ pub fn group_by_column(
     }
     c.by = vec![spec.column.clone()];
     Ok(())
-}
-
-/// Rows of the periods other than A and B (per input, period and status) count as
-/// `filtered`, as `--last` does: they are not part of the explanation.
-pub fn refilter(
-    per_file_period: &BTreeMap<(usize, i32, u8), u64>,
-    inputs: &mut [InputCount],
-    (a, b): (i32, i32),
-) {
-    for ((f, o, st), n) in per_file_period {
-        if *o == NO_PERIOD || *o == a || *o == b {
-            continue;
-        }
-        let i = &mut inputs[*f];
-        i.filtered += n;
-        match *st {
-            survey::USED => i.used -= n,
-            survey::BLANK => i.blank -= n,
-            _ => i.rejected -= n,
-        }
-    }
 }
 
 /// A survey metric's headline value as an explanation cell: NPS points, CSAT %, CES mean,

@@ -14,12 +14,12 @@ use clap::Args;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::collect;
 use crate::error::{err, EXIT_OK};
 use crate::fail;
 use crate::input::mapping::{self, Canon, ColOverrides};
 use crate::input::values::{is_blank, parse_amount, parse_int, IntCell};
 use crate::input::{self, presets, read, Format, FrameCol, ReadOptions, Source};
+use crate::input::{collect, schema};
 use crate::output::sink::Sink;
 use crate::time::{self, TimeParser, Tz};
 
@@ -347,7 +347,7 @@ fn resolve_one(
 type KindMapping = Vec<(&'static str, Option<usize>)>;
 
 fn map_surveys(src: &Source, warnings: &mut Vec<String>, skip: &Skip) -> KindMapping {
-    let (scores, rest) = super::survey::inspect_canons();
+    let (scores, rest) = schema::survey::inspect_canons();
     if skip("score") {
         let mut out = vec![("score", None)];
         for c in &rest {
@@ -470,7 +470,7 @@ fn mappings(
     fill(&mut surveys, "surveys");
     let mut tickets = map_list(
         src,
-        &super::tickets::inspect_canons(),
+        &schema::tickets::inspect_canons(),
         "tickets",
         warnings,
         &*decides("tickets"),
@@ -484,7 +484,7 @@ fn mappings(
     }
     let mut subs = map_list(
         src,
-        &super::churn::inspect_canons(),
+        &schema::subscriptions::inspect_canons(),
         "subscriptions",
         warnings,
         &*decides("subscriptions"),

@@ -2,7 +2,6 @@
 
 pub mod check;
 pub mod churn;
-pub mod common;
 pub mod emit_sql;
 pub mod explain;
 pub mod inspect;
@@ -17,11 +16,14 @@ use anyhow::Result;
 use serde_json::{json, Map};
 
 use crate::cli::{CesArgs, CsatArgs, NpsArgs, PmfArgs};
+use crate::error::{EXIT_ASSERT, EXIT_OK};
 use crate::fail;
+use crate::input::schema::Dataset;
 use crate::metrics::stats::{self, NpsMethod};
 use crate::metrics::survey::{CsatScale, ScoreKind, Settings};
+use crate::output;
 use crate::plan::{self, Common};
-use crate::report::Report;
+use crate::report::{InputCount, Report};
 
 /// Render a computed report in its command's format, write it (stdout or `-o`), print the
 /// warnings and return the exit code.
@@ -31,7 +33,7 @@ pub fn emit(report: &Report, c: Common) -> Result<u8> {
     if let Some(sink) = c.sink.take() {
         sink.write(&bytes)?;
     }
-    common::finish(report, &c)
+    finish(report, &c)
 }
 
 fn settings(confidence: f64, method: NpsMethod) -> Settings {
@@ -48,7 +50,7 @@ pub fn nps(a: &NpsArgs) -> Result<u8> {
 
 /// The NPS report, computed without printing or writing.
 pub fn nps_compute(a: &NpsArgs) -> Result<(Report, Common)> {
-    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, Dataset::Survey)?;
     plan::explain(&a.explain, &mut c)?;
     let method = nps_method(&a.ci)?;
     let mut d = Map::new();
@@ -69,7 +71,7 @@ pub fn csat(a: &CsatArgs) -> Result<u8> {
 
 /// The CSAT report, computed without printing or writing.
 pub fn csat_compute(a: &CsatArgs) -> Result<(Report, Common)> {
-    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, Dataset::Survey)?;
     plan::explain(&a.explain, &mut c)?;
     let (scale, satisfied) = csat_scale(&a.scale, a.satisfied)?;
     let mut d = Map::new();
@@ -105,7 +107,7 @@ pub fn ces(a: &CesArgs) -> Result<u8> {
 
 /// The CES report, computed without printing or writing.
 pub fn ces_compute(a: &CesArgs) -> Result<(Report, Common)> {
-    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, Dataset::Survey)?;
     plan::explain(&a.explain, &mut c)?;
     let (scale, easy) = ces_scale(&a.scale, a.easy)?;
     let mut d = Map::new();
@@ -137,7 +139,7 @@ pub fn pmf(a: &PmfArgs) -> Result<u8> {
 
 /// The PMF report, computed without printing or writing.
 pub fn pmf_compute(a: &PmfArgs) -> Result<(Report, Common)> {
-    let mut c = plan::common(&a.common, survey::SURVEY_COLUMNS)?;
+    let mut c = plan::common(&a.common, Dataset::Survey)?;
     plan::explain(&a.explain, &mut c)?;
     let numeric = pmf_numeric(a.scale.as_deref())?;
     let mut d = Map::new();
@@ -210,4 +212,56 @@ pub fn pmf_numeric(scale: Option<&str>) -> Result<bool> {
         Some(other) => fail!("--scale {other:?}: the only numeric PMF scale is 3 (1 = not, 2 = somewhat, 3 = very disappointed)"),
     };
     Ok(numeric)
+}
+
+/// `responses.csv: 10,000 rows, 9,812 used, 150 blank, 38 rejected`
+pub fn summary_line(i: &InputCount) -> String {
+    use output::table::thousands;
+    let mut s = format!(
+        "{}: {} rows, {} used, {} blank, {} rejected",
+        i.path,
+        thousands(i.rows),
+        thousands(i.used),
+        thousands(i.blank),
+        thousands(i.rejected)
+    );
+    if i.filtered > 0 {
+        s.push_str(&format!(", {} filtered", thousands(i.filtered)));
+    }
+    if i.duplicate > 0 {
+        s.push_str(&format!(", {} duplicate", thousands(i.duplicate)));
+    }
+    s
+}
+
+/// Warnings, per-input summary lines and failed checks on stderr; the exit code.
+pub fn finish(report: &Report, c: &Common) -> Result<u8> {
+    if !c.quiet {
+        for w in &report.warnings {
+            eprintln!("cxm: warning: {w}");
+        }
+        if matches!(
+            c.format,
+            output::OutFormat::Table | output::OutFormat::Markdown
+        ) {
+            for i in &report.inputs {
+                eprintln!("{}", summary_line(i));
+            }
+        }
+    }
+    for ch in &report.checks {
+        if !ch.passed {
+            let v = ch.value.map_or("null".to_string(), |v| format!("{v}"));
+            eprintln!(
+                "cxm: assert failed: {} (value {v}{})",
+                ch.assert,
+                if ch.low_n { ", low n" } else { "" }
+            );
+        }
+    }
+    Ok(if report.failed() {
+        EXIT_ASSERT
+    } else {
+        EXIT_OK
+    })
 }

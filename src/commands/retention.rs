@@ -8,16 +8,17 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::churn::{base_definition, check_currencies, common_with_month, load, LoadOpts};
-use super::common::{collect, finish, handle_rejects, resolve_all, source_table, Rejected};
+use super::finish;
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
-use crate::input::mapping::{self, Canon};
-use crate::input::values::is_blank;
-use crate::input::{self, read, FrameCol, Source};
+use crate::input::ledger::Ledger;
+use crate::input::schema::subscriptions::{CHURNED, TENURE};
+use crate::input::schema::{column_headers, frame_cols, push_user_cols, resolve_all, user_columns};
+use crate::input::{self, col_str, collect, read, Source};
 use crate::metrics::stats::KaplanMeier;
-use crate::metrics::subscriptions::{self as subs, parse_churned};
+use crate::metrics::subscriptions::{self as subs, Snapshot, TenureRule};
 use crate::output::{self, OutFormat};
 use crate::period::PeriodKind;
 use crate::plan::Common;
@@ -45,31 +46,6 @@ pub struct RetentionArgs {
     #[arg(long, value_name = "days|weeks|months|years", default_value = "months")]
     pub tenure_unit: String,
 }
-
-const TENURE: Canon = Canon {
-    name: "tenure",
-    required: false,
-    own: &[
-        "tenure months",
-        "tenure in months",
-        "months active",
-        "lifetime months",
-    ],
-    generic: &[],
-};
-const CHURNED: Canon = Canon {
-    name: "churned",
-    required: true,
-    own: &[
-        "churn",
-        "is churned",
-        "has churned",
-        "exited",
-        "attrition",
-        "attrited",
-    ],
-    generic: &[],
-};
 
 fn parse_at(s: &str) -> Result<Vec<f64>> {
     let mut v = Vec::new();
@@ -116,10 +92,6 @@ fn survival_total(
     m
 }
 
-/// One tenure row: `Ok(Some(obs))` used, `Ok(None)` blank, `Err((code, column, detail))`
-/// rejected.
-type TenureRow = std::result::Result<Option<(f64, bool)>, (&'static str, &'static str, String)>;
-
 /// Observations, row accounting, the mapping and warnings of a tenure-snapshot input.
 type Tenure = (
     Vec<(f64, bool)>,
@@ -134,188 +106,62 @@ fn load_tenure(
     progress: &Progress,
 ) -> Result<std::result::Result<Tenure, Vec<Source>>> {
     let sources = read::open_all(&c.files, &c.read)?;
-    let Some(tenure_idx) = resolve_all(&sources, &TENURE, c)? else {
+    let Some(tenure_idx) = resolve_all(&sources, &TENURE, &c.cols)? else {
         return Ok(Err(sources));
     };
-    let churned_idx =
-        resolve_all(&sources, &CHURNED, c)?.ok_or_else(|| err("internal: churned is required"))?;
-    let user_col = |name: &str| -> Result<Vec<usize>> {
-        sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let m = vec![
-                    ("tenure".to_string(), tenure_idx[i]),
-                    ("churned".to_string(), churned_idx[i]),
-                ];
-                mapping::resolve_user(&s.display, &s.headers, name, "--where", &m)
-            })
-            .collect()
-    };
-    let where_idx: Vec<Vec<usize>> = c
-        .wheres
-        .iter()
-        .map(|w| user_col(&w.name))
-        .collect::<Result<_>>()?;
-    let mut cols = vec![
-        FrameCol {
-            name: "tenure".into(),
-            index: tenure_idx.clone(),
-        },
-        FrameCol {
-            name: "churned".into(),
-            index: churned_idx.clone(),
-        },
+    let churned_idx = resolve_all(&sources, &CHURNED, &c.cols)?
+        .ok_or_else(|| err("internal: churned is required"))?;
+    let mapped = [
+        ("tenure".to_string(), tenure_idx),
+        ("churned".to_string(), churned_idx),
     ];
-    for (i, w) in where_idx.iter().enumerate() {
-        cols.push(FrameCol {
-            name: format!("__w{i}"),
-            index: w.clone(),
-        });
-    }
+    let (_, where_idx) = user_columns(&sources, &[], &c.wheres, &mapped)?;
+    let mut cols = frame_cols(&mapped, &["tenure", "churned"]);
+    push_user_cols(&mut cols, &[], &where_idx);
     progress.phase("reading");
     let df = collect(input::frame(&sources, &cols)?, &sources)?;
-    let pe = |e: PolarsError| err(e.to_string());
-    let s = |n: &str| df.column(n).and_then(|x| x.str().cloned()).map_err(pe);
+    let s = |n: &str| col_str(&df, n);
     let (tcol, ccol) = (s("tenure")?, s("churned")?);
     let wcols: Vec<StringChunked> = (0..where_idx.len())
         .map(|i| s(&format!("__w{i}")))
         .collect::<Result<_>>()?;
-    let fcol = df
-        .column("__f")
-        .and_then(|x| x.u32().cloned())
-        .map_err(pe)?;
-    let short = df
-        .column("__short")
-        .and_then(|x| x.bool().cloned())
-        .map_err(pe)?;
-    let mut inputs: Vec<InputCount> = sources
-        .iter()
-        .map(|s| InputCount {
-            path: s.display.clone(),
-            ..Default::default()
-        })
-        .collect();
-    // Classification shared with the rejects pass: Ok(Some(obs)) used, Ok(None) blank,
-    // Err((code, column, detail)) rejected; filtered is decided before.
-    let classify = |short: bool, t: Option<&str>, ch: Option<&str>| -> TenureRow {
-        if short {
-            return Err((
-                "field_count",
-                "",
-                "the record has fewer fields than the header".into(),
-            ));
-        }
-        let (Some(t), Some(ch)) = (
-            t.filter(|x| !is_blank(x, &c.na)),
-            ch.filter(|x| !is_blank(x, &c.na)),
-        ) else {
-            return Ok(None);
-        };
-        let tv = match crate::input::values::parse_amount(t, c.args.decimal_comma) {
-            Some(x) if x.is_finite() && x >= 0.0 && !t.trim().starts_with('-') => x,
-            _ => {
-                return Err((
-                    "bad_tenure",
-                    "tenure",
-                    format!("tenure {:?} is not a number ≥ 0", t.trim()),
-                ))
-            }
-        };
-        match parse_churned(ch) {
-            Some(b) => Ok(Some((tv, b))),
-            None => Err((
-                "bad_churned",
-                "churned",
-                format!("churned {:?} is not yes/no/true/false/1/0", ch.trim()),
-            )),
-        }
+    let (fcol, short) = input::row_origin(&df)?;
+    let mut ledger = Ledger::new(&sources);
+    let rule = TenureRule {
+        na: c.na.clone(),
+        wheres: c.wheres.clone(),
+        decimal_comma: c.args.decimal_comma,
     };
     let mut obs = Vec::new();
+    let mut wh: Vec<Option<&str>> = Vec::with_capacity(wcols.len());
     for r in 0..df.height() {
-        let f = fcol.get(r).unwrap_or(0) as usize;
-        let ic = &mut inputs[f];
-        ic.rows += 1;
-        if !c
-            .wheres
-            .iter()
-            .zip(&wcols)
-            .all(|(w, col)| w.keeps(col.get(r)))
-        {
-            ic.filtered += 1;
-            continue;
-        }
-        match classify(short.get(r).unwrap_or(false), tcol.get(r), ccol.get(r)) {
-            Ok(Some(o)) => {
-                ic.used += 1;
-                obs.push(o);
-            }
-            Ok(None) => ic.blank += 1,
-            Err(_) => ic.rejected += 1,
+        wh.clear();
+        wh.extend(wcols.iter().map(|w| w.get(r)));
+        let row = rule.classify(short.get(r).unwrap_or(false), &wh, tcol.get(r), ccol.get(r));
+        ledger.count(fcol.get(r).unwrap_or(0) as usize, row.status(), 1);
+        if let Snapshot::Used(t, churned) = row {
+            obs.push((t, churned));
         }
     }
-    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
-    let total_rows: u64 = inputs.iter().map(|i| i.rows).sum();
-    if total_rows == 0 {
+    let t = ledger.total();
+    // One wording for one or several header-only inputs here.
+    if t.rows == 0 {
         fail!("the inputs have no data rows (only headers)");
     }
-    if obs.is_empty() && inputs.iter().all(|i| i.filtered == 0) {
-        fail!("no valid tenure snapshot in the inputs ({total_rows} rows, {rejected} rejected); check --col tenure=… and --col churned=… (see --rejects FILE for the reasons)");
-    }
-    if rejected > 0 && (c.strict || c.rejects.is_some()) {
-        progress.phase("finding rejected rows");
-        let mut found = Vec::new();
-        'outer: for (si, src) in sources.iter().enumerate() {
-            if inputs[si].rejected == 0 {
-                continue;
-            }
-            let table = source_table(src)?;
-            for (k, row) in table.rows.iter().enumerate() {
-                let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
-                if !c
-                    .wheres
-                    .iter()
-                    .zip(&where_idx)
-                    .all(|(w, idx)| w.keeps(cell(idx[si])))
-                {
-                    continue;
-                }
-                let Err((code, column, detail)) =
-                    classify(table.short[k], cell(tenure_idx[si]), cell(churned_idx[si]))
-                else {
-                    continue;
-                };
-                let column = match column {
-                    "tenure" => src.headers[tenure_idx[si]].clone(),
-                    "churned" => src.headers[churned_idx[si]].clone(),
-                    _ => String::new(),
-                };
-                found.push(Rejected::row(
-                    si,
-                    &table,
-                    k,
-                    column,
-                    format!("{code}: {detail}"),
-                ));
-                if c.strict {
-                    break 'outer;
-                }
-            }
-        }
-        handle_rejects(&found, &sources, c)?;
-    } else {
-        handle_rejects(&[], &sources, c)?;
-    }
-    let mut warnings = Vec::new();
-    if rejected > 0 && c.rejects.is_none() {
-        warnings.push(format!(
-            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
-        ));
-    }
-    let mut columns = Map::new();
-    columns.insert("tenure".into(), json!(sources[0].headers[tenure_idx[0]]));
-    columns.insert("churned".into(), json!(sources[0].headers[churned_idx[0]]));
-    Ok(Ok((obs, inputs, columns, warnings)))
+    ledger.require_valid(|t| {
+        format!(
+            "no valid tenure snapshot in the inputs ({} rows, {} rejected); check --col tenure=… and --col churned=… (see --rejects FILE for the reasons)",
+            t.rows, t.rejected
+        )
+    })?;
+    c.reject_policy(progress)
+        .settle(&sources, &ledger, &mapped, &where_idx, None, &rule)?;
+    let warnings: Vec<String> = ledger
+        .rejected_warning(c.rejects.is_some())
+        .into_iter()
+        .collect();
+    let columns = column_headers(&sources, &mapped, |n| n);
+    Ok(Ok((obs, ledger.into_inputs(), columns, warnings)))
 }
 
 /// CSV of a survival result: `t, s, se`.
@@ -577,7 +423,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
             d.insert("at".into(), json!(at));
             d.insert("where".into(), json!(c.args.where_));
             d.insert("columns".into(), Value::Object(columns));
-            let mut report = Report {
+            let report = Report {
                 metric: "retention".into(),
                 as_of: None,
                 definition: d,
@@ -586,7 +432,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
                 warnings,
                 ..Default::default()
             };
-            report.checks = assert::evaluate(&c.asserts, &report);
+            let report = assert::checked(report, &c.asserts);
             progress.finish();
             return Ok((report, c));
         }
@@ -624,7 +470,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
         definition.insert("gap".into(), json!(a.gap));
         definition.insert("at".into(), json!(at));
         definition.remove("period");
-        let mut report = Report {
+        let report = Report {
             metric: "retention".into(),
             as_of: Some(time::format_rfc3339(as_of, c.tz)),
             definition,
@@ -633,7 +479,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
             warnings,
             ..Default::default()
         };
-        report.checks = assert::evaluate(&c.asserts, &report);
+        let report = assert::checked(report, &c.asserts);
         progress.finish();
         return Ok((report, c));
     }
@@ -753,7 +599,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
     let mut extra = Map::new();
     extra.insert("cohorts".into(), Value::Array(cohorts_json.clone()));
     extra.insert("all".into(), all.clone());
-    let mut report = Report {
+    let report = Report {
         metric: "retention".into(),
         as_of: Some(time::format_rfc3339(as_of, c.tz)),
         definition,
@@ -764,7 +610,7 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
         extra,
         ..Default::default()
     };
-    report.checks = assert::evaluate(&c.asserts, &report);
+    let report = assert::checked(report, &c.asserts);
     progress.finish();
     Ok((report, c))
 }

@@ -101,6 +101,10 @@ pub struct SqlArgs {
     /// every dialect; for checking that form on engines that run here
     #[arg(long, hide = true)]
     pub histogram_percentiles: bool,
+    /// `aggregates`: a query of counts per group and period, finished by
+    /// `cxm METRIC --from-aggregates FILE` (survey metrics); `final` (default): the result
+    #[arg(long, value_name = "final|aggregates", default_value = "final")]
+    pub stage: String,
     /// Write the query to FILE (atomically) instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<String>,
@@ -187,6 +191,7 @@ pub fn query(a: &SqlArgs) -> Result<String> {
         kind,
         method,
         z: stats::z_for(a.confidence),
+        aggregates: stage(a)?,
     }
     .query(&plan)
 }
@@ -202,7 +207,19 @@ const TICKET_SQL_COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
+/// `--stage`: whether the query stops at the aggregates.
+fn stage(a: &SqlArgs) -> Result<bool> {
+    match a.stage.trim().to_ascii_lowercase().as_str() {
+        "final" => Ok(false),
+        "aggregates" => Ok(true),
+        other => fail!("--stage {other:?}: use final or aggregates"),
+    }
+}
+
 fn tickets_query(a: &SqlArgs) -> Result<String> {
+    if stage(a)? {
+        fail!("--stage aggregates is available for nps, csat, ces and pmf; tickets run as one final query");
+    }
     let plan = plan(a, TICKET_SQL_COLUMNS)?;
     let bucket = Bucket::parse(a.bucket_by.as_deref().unwrap_or("created"))
         .map_err(|e| crate::error::err(format!("--bucket-by: {e}")))?;

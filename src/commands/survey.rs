@@ -6,167 +6,25 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use polars::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use super::common::{
-    apply_preset, collect, data_rows, duplicate_losers, group_order, handle_rejects, norm_key,
-    push_user_cols, repeated_hashes, resolve_all, row_offsets, shared_definition, source_table,
-    user_columns, Rejected,
-};
 use crate::assert;
 use crate::error::err;
-use crate::fail;
-use crate::input::mapping::{self, Canon};
+use crate::input::dedup::{duplicate_losers, repeated_hashes};
+use crate::input::ledger::Ledger;
+use crate::input::mapping;
 use crate::input::presets::Kind;
-use crate::input::{self, read, FrameCol, Source};
+use crate::input::rows::Status;
+use crate::input::schema::survey::{score_canon, time_canon, ID_CANON, UPDATED_CANON};
+use crate::input::schema::{column_headers, push_user_cols, resolve_all, user_columns};
+use crate::input::{self, col_i64, col_str, col_u32, col_u64, collect, read, rows, FrameCol};
 use crate::metrics::stats;
 use crate::metrics::survey::{self, Counts, FrameCols, RowRule, ScoreKind, Settings};
 use crate::plan::Common;
 use crate::progress::Progress;
-use crate::report::{Col, ColKind, InputCount, Report, Row};
+use crate::report::{norm_key, series, span, with_low_n};
+use crate::report::{Col, ColKind, Report, Row};
 use crate::time;
-
-const GENERIC_SCORE: &[&str] = &["rating", "likelihood to recommend"];
-
-fn score_canon(kind: &ScoreKind) -> Canon {
-    let own: &'static [&'static str] = match kind {
-        ScoreKind::Nps => &[
-            "nps",
-            "nps score",
-            "likelihood to recommend",
-            "how likely are you to recommend us",
-        ],
-        ScoreKind::Csat { .. } => &[
-            "csat",
-            "satisfaction",
-            "satisfaction score",
-            "csat score",
-            "satisfaction rating",
-            "customer satisfaction rating",
-        ],
-        ScoreKind::Ces { .. } => &["ces", "effort", "effort score", "ces score"],
-        ScoreKind::Pmf { .. } => &["pmf", "pmf score", "disappointment", "how disappointed"],
-    };
-    Canon {
-        name: "score",
-        required: true,
-        own,
-        generic: GENERIC_SCORE,
-    }
-}
-
-pub const SURVEY_COLUMNS: &[&str] = &[
-    "score",
-    "submitted_at",
-    "response_id",
-    "customer_id",
-    "comment",
-    "updated_at",
-];
-
-fn time_canon(required: bool) -> Canon {
-    Canon {
-        name: "submitted_at",
-        required,
-        own: &[
-            "submitted",
-            "submit date",
-            "submitted date",
-            "date submitted",
-            "response date",
-            "responded at",
-            "completed at",
-            "recorded date",
-            "end date",
-        ],
-        generic: &["created_at", "created", "date", "timestamp", "time"],
-    }
-}
-const ID_CANON: Canon = Canon {
-    name: "response_id",
-    required: false,
-    own: &["response id", "responseid", "survey response id"],
-    generic: &[],
-};
-const UPDATED_CANON: Canon = Canon {
-    name: "updated_at",
-    required: false,
-    own: &["updated", "last updated", "modified at"],
-    generic: &[],
-};
-
-/// The survey columns as the metric commands map them, for `cxm inspect`: the score as each
-/// metric (nps, csat, ces, pmf) maps it, then `submitted_at`, `response_id`, `updated_at`.
-pub fn inspect_canons() -> (Vec<(&'static str, Canon)>, Vec<Canon>) {
-    let csat = ScoreKind::Csat {
-        scale: survey::CsatScale::Points(5),
-        invert: false,
-        satisfied: 4,
-    };
-    let ces = ScoreKind::Ces {
-        scale: 7,
-        invert: false,
-        easy: 5,
-    };
-    let scores = vec![
-        ("nps", score_canon(&ScoreKind::Nps)),
-        ("csat", score_canon(&csat)),
-        ("ces", score_canon(&ces)),
-        ("pmf", score_canon(&ScoreKind::Pmf { numeric: false })),
-    ];
-    (scores, vec![time_canon(false), ID_CANON, UPDATED_CANON])
-}
-
-/// Re-read the inputs that had rejections, record by record, with the same rule.
-#[allow(clippy::too_many_arguments)]
-fn find_rejects(
-    sources: &[Source],
-    rejected_per_source: &[u64],
-    rule: &RowRule,
-    c: &Common,
-    score_idx: &[usize],
-    time_idx: Option<&Vec<usize>>,
-    where_idx: &[Vec<usize>],
-    mask: Option<&HashSet<u32>>,
-    offsets: &[usize],
-    time_name: &str,
-    first_only: bool,
-) -> Result<Vec<Rejected>> {
-    let mut out = Vec::new();
-    for (si, src) in sources.iter().enumerate() {
-        if rejected_per_source[si] == 0 {
-            continue;
-        }
-        let table = source_table(src)?;
-        for (k, row) in table.rows.iter().enumerate() {
-            let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
-            let ts = time_idx.map(|t| survey::time_cell(&c.parser, cell(t[si]), &c.na));
-            let wh: Vec<Option<&str>> = where_idx.iter().map(|w| cell(w[si])).collect();
-            let dup = mask.is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
-            let o = rule.classify(table.short[k], dup, &wh, ts, cell(score_idx[si]), time_name);
-            if let Some(r) = o.reject {
-                let column = match r.column.as_str() {
-                    "score" => src.headers[score_idx[si]].clone(),
-                    "" => String::new(),
-                    _ => time_idx
-                        .map(|t| src.headers[t[si]].clone())
-                        .unwrap_or_default(),
-                };
-                out.push(Rejected::row(
-                    si,
-                    &table,
-                    k,
-                    column,
-                    format!("{}: {}", r.code, r.detail),
-                ));
-                if first_only {
-                    return Ok(out);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
 
 fn headline(kind: &ScoreKind) -> Vec<Col> {
     let c = |key, label, kind| Col { key, label, kind };
@@ -215,28 +73,192 @@ pub fn compute(
     };
     assert::validate(&c.asserts, &asserts_fields, c.period.is_some())?;
 
+    let Gathered {
+        mut cells,
+        mut ledger,
+        latest,
+        rejected_warning,
+        na_hint,
+        placeholder_warning,
+        preset,
+        colmap,
+    } = match c.args.from_aggregates.clone() {
+        Some(path) => gather_aggregates(&path, &kind, &c)?,
+        None => gather_rows(&kind, &mut c, &progress)?,
+    };
+    let points = kind.points().len();
+
+    // As-of: the given instant, else the latest valid time (not later than now).
+    let as_of = c.as_of.or(latest);
+    let explained = super::explain::prepare(&c, as_of, &mut ledger);
+
+    // Period range and --last.
+    let mut warnings: Vec<String> = Vec::new();
+    warnings.extend(placeholder_warning);
+    let mut ordinals: Vec<i32> = Vec::new();
+    if let Some(pk) = c.period {
+        ordinals = span(
+            cells
+                .iter()
+                .filter(|((_, o), v)| *o != rows::NO_PERIOD && v.n() > 0)
+                .map(|((_, o), _)| *o),
+        );
+        if let Some(n) = c.last {
+            let last_complete = pk.last_complete(as_of.unwrap_or(c.now_ms), c.tz);
+            let first = last_complete - n as i32 + 1;
+            ordinals = (first..=last_complete).collect();
+            // Rows outside the kept periods are filtered.
+            let outside = |o: i32| o != rows::NO_PERIOD && (o < first || o > last_complete);
+            cells.retain(|(_, o), _| !outside(*o));
+            ledger.filter_periods(|o, _| outside(o));
+        }
+    }
+    let min_n = c.min_n;
+    let with_low_n = |m: Map<String, Value>, n: u64| with_low_n(m, n, min_n);
+    let is_nps = matches!(kind, ScoreKind::Nps);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut total = Counts::new(points);
+    for v in cells.values() {
+        total.add(v);
+    }
+    for g in series(&cells, !c.by.is_empty(), c.period.is_some()) {
+        let pick = |o: Option<i32>| -> Counts {
+            let mut acc = Counts::new(points);
+            for ((k, ord), v) in &cells {
+                if g.as_ref().is_none_or(|gk| gk == k) && o.is_none_or(|o| o == *ord) {
+                    acc.add(v);
+                }
+            }
+            acc
+        };
+        match c.period {
+            None => {
+                let cnt = pick(None);
+                let n = cnt.n();
+                rows.push(Row {
+                    group: g.clone(),
+                    period: None,
+                    partial: false,
+                    fields: with_low_n(survey::fields(&kind, &cnt, &settings), n),
+                });
+            }
+            Some(pk) => {
+                let mut prev: Option<Counts> = None;
+                for &o in &ordinals {
+                    let cnt = pick(Some(o));
+                    let n = cnt.n();
+                    let mut f = survey::fields(&kind, &cnt, &settings);
+                    if is_nps {
+                        let (mut delta, mut pv) = (Value::Null, Value::Null);
+                        if let Some(p) = &prev {
+                            let (p1, d1, n1) = survey::nps_parts(p);
+                            let (p2, d2, n2) = survey::nps_parts(&cnt);
+                            if n1 > 0 && n2 > 0 {
+                                let a = 100.0 * (p1 as f64 - d1 as f64) / n1 as f64;
+                                let b = 100.0 * (p2 as f64 - d2 as f64) / n2 as f64;
+                                delta = crate::report::num(Some(b - a));
+                                pv = crate::report::num(stats::nps_p_value(p1, d1, n1, p2, d2, n2));
+                            }
+                        }
+                        f.insert("delta".into(), delta);
+                        f.insert("p_value".into(), pv);
+                    }
+                    let partial = as_of.is_none_or(|a| pk.end_ms(o, c.tz) > a);
+                    rows.push(Row {
+                        group: g.clone(),
+                        period: Some(pk.label(o)),
+                        partial,
+                        fields: with_low_n(f, n),
+                    });
+                    prev = Some(cnt);
+                }
+            }
+        }
+    }
+    let tn = total.n();
+    let total_fields = with_low_n(survey::fields(&kind, &total, &settings), tn);
+
+    if tn == 0 {
+        warnings.push("no answers left after filtering: n is 0 and the metrics are null".into());
+    }
+    warnings.extend(ledger.dst_warnings(None));
+    warnings.extend(rejected_warning);
+    warnings.extend(na_hint);
+    if let Some(k) = min_n {
+        if tn < k {
+            warnings.push(format!("only {tn} answers, fewer than --min-n {k}"));
+        }
+    }
+
+    definition.extend(c.definition(preset.as_deref(), colmap));
+
+    let mut report = Report {
+        metric: kind.name().into(),
+        as_of: as_of.map(|a| time::format_rfc3339(a, c.tz)),
+        definition,
+        inputs: ledger.into_inputs(),
+        by: c.by.clone(),
+        period: c.period.map(|p| p.name().to_string()),
+        rows,
+        total: total_fields,
+        checks: Vec::new(),
+        warnings,
+        headline: headline(&kind),
+        unit: None,
+        extra: Map::new(),
+    };
+    if let Some(x) = explained {
+        let cell = |v: &Counts| super::explain::survey_cell(&kind, v);
+        let (segs, totals) =
+            super::explain::from_cells(&cells, x.ab, cell, || Counts::new(points), Counts::add);
+        let metric = super::explain::survey_metric(&kind);
+        super::explain::apply(&mut report, &x, metric, &segs, totals, min_n);
+    }
+    let report = assert::checked(report, &c.asserts);
+    progress.finish();
+    Ok((report, c))
+}
+
+/// What the rows of the inputs (or a warehouse's aggregates) give the report.
+struct Gathered {
+    cells: BTreeMap<(Vec<Option<String>>, i32), Counts>,
+    ledger: Ledger,
+    latest: Option<i64>,
+    rejected_warning: Option<String>,
+    /// The `--na-values` hint, when most rejected scores are one text.
+    na_hint: Option<String>,
+    /// Placeholder dates in `submitted_at` (SPEC 4), read as blank.
+    placeholder_warning: Option<String>,
+    preset: Option<String>,
+    colmap: Map<String, Value>,
+}
+
+/// Read the inputs: rows → classified → counts per (group, period), with the row accounting.
+fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<Gathered> {
     let timer = crate::progress::Timer::new();
     let mut sources = read::open_all(&c.files, &c.read)?;
     // A vendor preset (SPEC 5): its mapping fills what --col left open; its zone and date
     // formats apply to the time columns; its filters make rows `filtered`.
-    let preset = apply_preset(&mut c, &mut sources, Kind::Survey, kind.name())?.map(|p| p.name);
+    let preset = c
+        .absorb_preset(&mut sources, Kind::Survey, kind.name())?
+        .map(|p| p.name);
     timer.mark("open and check inputs");
     let time_needed = c.period.is_some() || c.since.is_some() || c.until.is_some();
 
     // Column mapping, per source.
-    let score_c = score_canon(&kind);
+    let score_c = score_canon(kind.name());
     let mut score_idx = Vec::new();
     for s in &sources {
         score_idx.push(mapping::resolve_source(s, &score_c, &c.cols)?.unwrap_or(0));
     }
-    let time_idx = resolve_all(&sources, &time_canon(time_needed), &c)?;
+    let time_idx = resolve_all(&sources, &time_canon(time_needed), &c.cols)?;
     let id_idx = if c.keep_duplicates {
         None
     } else {
-        resolve_all(&sources, &ID_CANON, &c)?
+        resolve_all(&sources, &ID_CANON, &c.cols)?
     };
     let upd_idx = if id_idx.is_some() {
-        resolve_all(&sources, &UPDATED_CANON, &c)?
+        resolve_all(&sources, &UPDATED_CANON, &c.cols)?
     } else {
         None
     };
@@ -244,8 +266,8 @@ pub fn compute(
     if let Some(t) = &time_idx {
         mapped.push(("submitted_at".into(), t.clone()));
     }
-    super::explain::group_by_column(&sources, &mut c, &mapped)?;
-    let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
+    super::explain::group_by_column(&sources, c, &mapped)?;
+    let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
 
     let mut cols = vec![FrameCol {
         name: "score".into(),
@@ -320,7 +342,7 @@ pub fn compute(
             let losers = duplicate_losers(
                 lf.clone().with_row_index("__g", None),
                 &sources,
-                &c,
+                &c.parser,
                 "response_id",
                 upd_idx.as_ref().map(|_| "updated_at"),
                 repeated,
@@ -344,293 +366,197 @@ pub fn compute(
 
     // Counts → per input accounting and per (group, period) cells.
     let points = kind.points().len();
-    let mut inputs: Vec<InputCount> = sources
-        .iter()
-        .map(|s| InputCount {
-            path: s.display.clone(),
-            ..Default::default()
-        })
-        .collect();
+    let mut ledger = Ledger::new(&sources);
     let mut cells: BTreeMap<(Vec<Option<String>>, i32), Counts> = BTreeMap::new();
-    // used + blank + rejected rows per (input, period), so `--last` can move them to filtered.
-    let mut per_file_period: BTreeMap<(usize, i32, u8), u64> = BTreeMap::new();
     let latest = latest_used.get();
-    let (mut dst_gap, mut dst_amb) = (0u64, 0u64);
-    let fcol = agg
-        .column("__f")
-        .and_then(|x| x.u32().cloned())
-        .map_err(|e| err(e.to_string()))?;
-    let ccol = agg
-        .column("__c")
-        .and_then(|x| x.i64().cloned())
-        .map_err(|e| err(e.to_string()))?;
-    let ncol = agg
-        .column("__n")
-        .and_then(|x| x.cast(&DataType::UInt64))
-        .and_then(|x| x.u64().cloned())
-        .map_err(|e| err(e.to_string()))?;
+    let (fcol, ccol, ncol) = (
+        col_u32(&agg, "__f")?,
+        col_i64(&agg, "__c")?,
+        col_u64(&agg, "__n")?,
+    );
     let bcols: Vec<StringChunked> = by_names
         .iter()
-        .map(|b| agg.column(b).and_then(|x| x.str().cloned()))
-        .collect::<PolarsResult<_>>()
-        .map_err(|e| err(e.to_string()))?;
+        .map(|b| col_str(&agg, b))
+        .collect::<Result<_>>()?;
     for r in 0..agg.height() {
         let f = fcol.get(r).unwrap_or(0) as usize;
         let (ordinal, status_flags, value) = survey::unpack_outcome(ccol.get(r).unwrap_or(0));
         let n = ncol.get(r).unwrap_or(0);
-        let status = status_flags & 0x0F;
-        if status_flags & survey::FLAG_DST_GAP != 0 {
-            dst_gap += n;
+        ledger.note_dst(
+            status_flags & rows::FLAG_DST_GAP != 0,
+            status_flags & rows::FLAG_DST_AMBIGUOUS != 0,
+            n,
+        );
+        let status = Status::from_code(status_flags);
+        if !matches!(status, Status::Used | Status::Blank | Status::Rejected) {
+            ledger.count(f, status, n);
+            continue;
         }
-        if status_flags & survey::FLAG_DST_AMBIGUOUS != 0 {
-            dst_amb += n;
-        }
-        let ic = &mut inputs[f];
-        ic.rows += n;
+        // Remembered by period, so that `--last` can move them to filtered.
+        ledger.count_in_period(f, ordinal, status, n);
+        let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
+        let cell = cells
+            .entry((key, ordinal))
+            .or_insert_with(|| Counts::new(points));
         match status {
-            survey::USED => ic.used += n,
-            survey::BLANK => ic.blank += n,
-            survey::REJECTED => ic.rejected += n,
-            survey::FILTERED => ic.filtered += n,
-            _ => ic.duplicate += n,
-        }
-        if matches!(status, survey::USED | survey::BLANK | survey::REJECTED) {
-            *per_file_period.entry((f, ordinal, status)).or_default() += n;
-            let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
-            let cell = cells
-                .entry((key, ordinal))
-                .or_insert_with(|| Counts::new(points));
-            match status {
-                survey::USED => cell.dist[value as usize] += n,
-                survey::BLANK => cell.blank += n,
-                _ => cell.rejected += n,
-            }
+            Status::Used => cell.dist[value as usize] += n,
+            Status::Blank => cell.blank += n,
+            _ => cell.rejected += n,
         }
     }
-    let total_rows = data_rows(&sources, &inputs, "responses")?;
-    let used: u64 = inputs.iter().map(|i| i.used).sum();
-    let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
-    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
-    // The --na-values hint (SPEC 6): most rejected scores one text.
+    ledger.data_rows(&sources, "responses")?;
+    // The --na-values hint (SPEC 6): most rejected scores one text (counted before --last).
+    let rejected = ledger.total().rejected;
+    let (hint_kind, hint_na) = (kind.clone(), c.na.clone());
     let na_hint = || -> Result<Option<String>> {
         if rejected == 0 {
             return Ok(None);
         }
-        let (k, na) = (kind.clone(), c.na.clone());
+        let (k, na) = (hint_kind.clone(), hint_na.clone());
         let bad = move |t: &str| k.read(Some(t), &na).is_err();
         input::values::na_hint(&sources, "score", &score_idx, rejected, bad)
     };
-    if used == 0 && filtered == 0 {
-        let blank: u64 = inputs.iter().map(|i| i.blank).sum();
-        let hint = na_hint()?.map(|h| format!("; {h}")).unwrap_or_default();
-        fail!(
+    let t = ledger.total();
+    let hint = if t.used == 0 && t.filtered == 0 {
+        na_hint()?.map(|h| format!("; {h}")).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    ledger.require_valid(|t| {
+        format!(
             "no valid {} answer in the inputs ({} rows: {} blank, {} rejected); check that --col score=… names the right column (see --rejects FILE for the reasons){hint}",
             kind.name(),
-            total_rows,
-            blank,
-            rejected
-        );
-    }
+            t.rows,
+            t.blank,
+            t.rejected
+        )
+    })?;
+    // Counted before --last moves rows to filtered.
+    let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
 
-    // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
-    if rejected > 0 && (c.strict || c.rejects.is_some()) {
-        progress.phase("finding rejected rows");
-        let rej_per: Vec<u64> = inputs.iter().map(|i| i.rejected).collect();
-        let offsets = row_offsets(&inputs);
-        let time_name = time_idx.as_ref().map(|_| "submitted_at").unwrap_or("");
-        let found = find_rejects(
-            &sources,
-            &rej_per,
-            &rule,
-            &c,
-            &score_idx,
-            time_idx.as_ref(),
-            &where_idx,
-            mask.as_deref(),
-            &offsets,
-            time_name,
-            c.strict,
-        )?;
-        handle_rejects(&found, &sources, &c)?;
-    } else {
-        handle_rejects(&[], &sources, &c)?;
-    }
+    // Rejected rows: positions and reasons from a pass over the inputs that had them.
+    c.reject_policy(progress).settle(
+        &sources,
+        &ledger,
+        &mapped,
+        &where_idx,
+        mask.as_deref(),
+        &*rule,
+    )?;
 
-    // As-of: the given instant, else the latest valid time (not later than now).
-    let as_of = c.as_of.or(latest);
-    let explained = super::explain::prepare(&c, as_of, &per_file_period, &mut inputs);
+    Ok(Gathered {
+        cells,
+        ledger,
+        latest,
+        rejected_warning,
+        na_hint: na_hint()?,
+        placeholder_warning: fc.placeholders.warning("submitted_at"),
+        preset: preset.map(str::to_string),
+        colmap: column_headers(&sources, &mapped, |n| n),
+    })
+}
 
-    // Period range and --last.
-    let mut warnings: Vec<String> = Vec::new();
-    warnings.extend(fc.placeholders.warning("submitted_at"));
-    let mut ordinals: Vec<i32> = Vec::new();
-    if let Some(pk) = c.period {
-        let used_ords: Vec<i32> = cells
-            .iter()
-            .filter(|((_, o), v)| *o != survey::NO_PERIOD && v.n() > 0)
-            .map(|((_, o), _)| *o)
-            .collect();
-        if let (Some(&lo), Some(&hi)) = (used_ords.iter().min(), used_ords.iter().max()) {
-            ordinals = (lo..=hi).collect();
-        }
-        if let Some(n) = c.last {
-            let a = as_of.unwrap_or(c.now_ms);
-            // The last complete period: the latest whose end is at or before as-of.
-            let mut last_complete = pk.ordinal_of(a, c.tz);
-            if pk.end_ms(last_complete, c.tz) > a {
-                last_complete -= 1;
-            }
-            let first = last_complete - n as i32 + 1;
-            ordinals = (first..=last_complete).collect();
-            // Rows outside the kept periods are filtered.
-            let outside = |o: i32| o != survey::NO_PERIOD && (o < first || o > last_complete);
-            cells.retain(|(_, o), _| !outside(*o));
-            for ((f, o, st), n) in &per_file_period {
-                if outside(*o) {
-                    let i = &mut inputs[*f];
-                    i.filtered += n;
-                    match *st {
-                        survey::USED => i.used -= n,
-                        survey::BLANK => i.blank -= n,
-                        _ => i.rejected -= n,
-                    }
-                }
-            }
-        }
+/// `--from-aggregates FILE`: the counts per group and period that `cxm sql METRIC --stage
+/// aggregates` computed in a warehouse, saved as CSV (columns: the `--by` columns, `period`
+/// with `--period`, `dist_<point>` for every scale point, `blank`, `rejected`). The row
+/// rules already ran there; the file gives one input with its used, blank and rejected rows.
+fn gather_aggregates(path: &str, kind: &ScoreKind, c: &Common) -> Result<Gathered> {
+    use crate::fail;
+    if c.as_of.is_none() {
+        fail!("--from-aggregates needs --as-of (the instant the warehouse query used)");
     }
-    let min_n = c.min_n;
-    let with_low_n = |mut m: Map<String, Value>, n: u64| {
-        m.insert("low_n".into(), json!(min_n.is_some_and(|k| n < k)));
-        m
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(path)
+        .map_err(|e| err(format!("--from-aggregates {path}: cannot read: {e}")))?;
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| err(format!("--from-aggregates {path}: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let find = |name: &str| -> Result<usize> {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            err(format!(
+                "--from-aggregates {path}: no column {name:?}; found: {}. Give the options the aggregates query was printed with (--by, --period, the scale)",
+                headers.join(", ")
+            ))
+        })
     };
-    let mut groups: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
-    groups.sort_by(|a, b| group_order(a, b));
-    groups.dedup();
-    let grouped = !c.by.is_empty();
-    let is_nps = matches!(kind, ScoreKind::Nps);
-    let mut rows: Vec<Row> = Vec::new();
-    let mut total = Counts::new(points);
-    for v in cells.values() {
-        total.add(v);
-    }
-    // One series of rows per group (and, with --by and --period, one over all groups).
-    let mut series: Vec<Option<Vec<Option<String>>>> = Vec::new();
-    if grouped {
-        series.extend(groups.iter().cloned().map(Some));
-    }
-    if c.period.is_some() && (grouped || series.is_empty()) {
-        series.push(None);
-    }
-    if !grouped && c.period.is_none() {
-        series.clear();
-    }
-    for g in series {
-        let pick = |o: Option<i32>| -> Counts {
-            let mut acc = Counts::new(points);
-            for ((k, ord), v) in &cells {
-                if g.as_ref().is_none_or(|gk| gk == k) && o.is_none_or(|o| o == *ord) {
-                    acc.add(v);
-                }
+    let by_idx: Vec<usize> = c.by.iter().map(|b| find(b)).collect::<Result<_>>()?;
+    let period_idx = match c.period {
+        Some(_) => Some(find("period")?),
+        None => None,
+    };
+    let points = kind.points();
+    let dist_idx: Vec<usize> = points
+        .iter()
+        .map(|k| find(&format!("dist_{k}")))
+        .collect::<Result<_>>()?;
+    let (blank_idx, rejected_idx) = (find("blank")?, find("rejected")?);
+    let display = path.to_string();
+    let mut ledger = Ledger::single(&display);
+    let mut cells: BTreeMap<(Vec<Option<String>>, i32), Counts> = BTreeMap::new();
+    for (k, rec) in rdr.records().enumerate() {
+        let line = k + 2;
+        let rec = rec.map_err(|e| err(format!("--from-aggregates {path}:{line}: {e}")))?;
+        let count = |i: usize, name: &str| -> Result<u64> {
+            let t = rec.get(i).unwrap_or("").trim();
+            if t.is_empty() {
+                return Ok(0);
             }
-            acc
+            t.parse::<u64>().map_err(|_| {
+                err(format!(
+                    "--from-aggregates {path}:{line}:{name}: {t:?} is not a count"
+                ))
+            })
         };
-        match c.period {
-            None => {
-                let cnt = pick(None);
-                let n = cnt.n();
-                rows.push(Row {
-                    group: g.clone(),
-                    period: None,
-                    partial: false,
-                    fields: with_low_n(survey::fields(&kind, &cnt, &settings), n),
-                });
-            }
-            Some(pk) => {
-                let mut prev: Option<Counts> = None;
-                for &o in &ordinals {
-                    let cnt = pick(Some(o));
-                    let n = cnt.n();
-                    let mut f = survey::fields(&kind, &cnt, &settings);
-                    if is_nps {
-                        let (mut delta, mut pv) = (Value::Null, Value::Null);
-                        if let Some(p) = &prev {
-                            let (p1, d1, n1) = survey::nps_parts(p);
-                            let (p2, d2, n2) = survey::nps_parts(&cnt);
-                            if n1 > 0 && n2 > 0 {
-                                let a = 100.0 * (p1 as f64 - d1 as f64) / n1 as f64;
-                                let b = 100.0 * (p2 as f64 - d2 as f64) / n2 as f64;
-                                delta = crate::report::num(Some(b - a));
-                                pv = crate::report::num(stats::nps_p_value(p1, d1, n1, p2, d2, n2));
-                            }
-                        }
-                        f.insert("delta".into(), delta);
-                        f.insert("p_value".into(), pv);
-                    }
-                    let partial = as_of.is_none_or(|a| pk.end_ms(o, c.tz) > a);
-                    rows.push(Row {
-                        group: g.clone(),
-                        period: Some(pk.label(o)),
-                        partial,
-                        fields: with_low_n(f, n),
-                    });
-                    prev = Some(cnt);
+        let ordinal = match (c.period, period_idx) {
+            (Some(pk), Some(i)) => {
+                let t = rec.get(i).unwrap_or("").trim();
+                if t.is_empty() {
+                    rows::NO_PERIOD
+                } else {
+                    pk.parse_label(t).ok_or_else(|| {
+                        err(format!(
+                            "--from-aggregates {path}:{line}:period: {t:?} is not a {} label",
+                            pk.name()
+                        ))
+                    })?
                 }
             }
+            _ => rows::NO_PERIOD,
+        };
+        let key: Vec<Option<String>> = by_idx.iter().map(|&i| norm_key(rec.get(i))).collect();
+        let mut cnt = Counts::new(points.len());
+        for (slot, (&i, name)) in cnt.dist.iter_mut().zip(dist_idx.iter().zip(&points)) {
+            *slot = count(i, &format!("dist_{name}"))?;
         }
-    }
-    let tn = total.n();
-    let total_fields = with_low_n(survey::fields(&kind, &total, &settings), tn);
-
-    if tn == 0 {
-        warnings.push("no answers left after filtering: n is 0 and the metrics are null".into());
-    }
-    if dst_gap > 0 {
-        warnings.push(format!("{dst_gap} naive timestamps fell in a daylight-saving gap and were moved forward by the gap"));
-    }
-    if dst_amb > 0 {
-        warnings.push(format!("{dst_amb} naive timestamps occurred twice at a daylight-saving change; the earlier instant was taken"));
-    }
-    if rejected > 0 && c.rejects.is_none() {
-        warnings.push(format!(
-            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
-        ));
-    }
-    warnings.extend(na_hint()?);
-    if let Some(k) = min_n {
-        if tn < k {
-            warnings.push(format!("only {tn} answers, fewer than --min-n {k}"));
+        cnt.blank = count(blank_idx, "blank")?;
+        cnt.rejected = count(rejected_idx, "rejected")?;
+        for (status, n) in [
+            (Status::Used, cnt.n()),
+            (Status::Blank, cnt.blank),
+            (Status::Rejected, cnt.rejected),
+        ] {
+            if n > 0 {
+                ledger.count_in_period(0, ordinal, status, n);
+            }
         }
+        cells
+            .entry((key, ordinal))
+            .or_insert_with(|| Counts::new(points.len()))
+            .add(&cnt);
     }
-
-    let mut colmap = Map::new();
-    for (name, idx) in &mapped {
-        colmap.insert(name.clone(), json!(sources[0].headers[idx[0]]));
-    }
-    definition.extend(shared_definition(&c, preset, colmap));
-
-    let mut report = Report {
-        metric: kind.name().into(),
-        as_of: as_of.map(|a| time::format_rfc3339(a, c.tz)),
-        definition,
-        inputs,
-        by: c.by.clone(),
-        period: c.period.map(|p| p.name().to_string()),
-        rows,
-        total: total_fields,
-        checks: Vec::new(),
-        warnings,
-        headline: headline(&kind),
-        unit: None,
-        extra: Map::new(),
-    };
-    if let Some(x) = explained {
-        let cell = |v: &Counts| super::explain::survey_cell(&kind, v);
-        let (segs, totals) =
-            super::explain::from_cells(&cells, x.ab, cell, || Counts::new(points), Counts::add);
-        let metric = super::explain::survey_metric(&kind);
-        super::explain::apply(&mut report, &x, metric, &segs, totals, min_n);
-    }
-    report.checks = assert::evaluate(&c.asserts, &report);
-    progress.finish();
-    Ok((report, c))
+    let rejected_warning = ledger.rejected_warning(true);
+    Ok(Gathered {
+        cells,
+        ledger,
+        latest: None,
+        rejected_warning,
+        na_hint: None,
+        placeholder_warning: None,
+        preset: None,
+        colmap: Map::new(),
+    })
 }

@@ -10,27 +10,31 @@ use clap::Args;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    apply_preset, collect, data_rows, detail_with_value, duplicate_rows, group_order,
-    handle_rejects, norm_key, push_user_cols, resolve_all, row_offsets, shared_definition,
-    source_table, user_columns, Rejected,
-};
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
-use crate::input::mapping::{self, Canon};
+use crate::input::dedup::duplicate_rows;
+use crate::input::ledger::Ledger;
+use crate::input::mapping::Canon;
 use crate::input::presets::Kind;
-use crate::input::{self, read, FrameCol, Source};
+use crate::input::rows::{Status, NO_PERIOD, REJECTED, USED};
+use crate::input::schema::tickets::{
+    CHANNEL, CREATED, FIRST, FIRST_BUSINESS_MINUTES, FIRST_MINUTES, ID, PRIORITY, REOPENS,
+    RESOLVED_C, RES_BUSINESS_MINUTES, RES_MINUTES, STATUS, UPDATED,
+};
+use crate::input::schema::Dataset;
+use crate::input::schema::{column_headers, frame_cols, push_user_cols, user_columns, Mapper};
+use crate::input::{self, col_i64, col_list, col_str, col_u32, col_u64, collect, read, Source};
 use crate::metrics::business_time::{parse_holidays, Schedule};
-use crate::metrics::survey::{time_cell, BLANK, NO_PERIOD, REJECTED, USED};
 use crate::metrics::tickets::{
-    self as tk, Acc, Bucket, Cells, FrameCols, Sla, TicketRule, ANSWERED, FLAG_DST_AMBIGUOUS,
+    self as tk, Acc, Bucket, FrameCols, Sla, TicketRule, ANSWERED, FLAG_DST_AMBIGUOUS,
     FLAG_DST_GAP, REOPENED, RESOLVED, SOLVED_NO_TIME,
 };
 use crate::plan::{self, Common};
 use crate::progress::Progress;
-use crate::report::{Col, ColKind, InputCount, Report, Row};
+use crate::report::{norm_key, series, span, with_low_n};
+use crate::report::{Col, ColKind, Report, Row};
 use crate::time;
 
 #[derive(Args, Debug, Clone)]
@@ -70,152 +74,6 @@ pub struct TicketsArgs {
         value_name = "ttr_mean_hours|frt_mean_hours|frt_breach_pct|ttr_breach_pct|reopen_rate"
     )]
     pub explain_metric: Option<String>,
-}
-
-/// Canonical ticket columns (SPEC 4), for `--col`.
-pub const TICKET_COLUMNS: &[&str] = &[
-    "created_at",
-    "ticket_id",
-    "first_response_at",
-    "first_response_minutes",
-    "first_response_business_minutes",
-    "resolution_minutes",
-    "resolution_business_minutes",
-    "resolved_at",
-    "reopens",
-    "status",
-    "priority",
-    "channel",
-    "updated_at",
-];
-
-const CREATED: Canon = Canon {
-    name: "created_at",
-    required: true,
-    own: &[
-        "created",
-        "created time",
-        "created date",
-        "opened at",
-        "date created",
-        "created on",
-        "creation date",
-    ],
-    generic: &[],
-};
-const ID: Canon = Canon {
-    name: "ticket_id",
-    required: false,
-    own: &["id", "ticket id", "ticket number", "ticket"],
-    generic: &[],
-};
-const FIRST: Canon = Canon {
-    name: "first_response_at",
-    required: false,
-    own: &[
-        "first reply at",
-        "first responded at",
-        "first response time",
-        "first response at",
-        "initial response time",
-        "first replied at",
-    ],
-    generic: &[],
-};
-/// Zendesk's CSV export has no first-reply timestamp, only the elapsed calendar minutes.
-const FIRST_MINUTES: Canon = Canon {
-    name: "first_response_minutes",
-    required: false,
-    own: &["first reply time in minutes", "first reply time minutes"],
-    generic: &[],
-};
-/// Exported durations (`--use-exported-durations`), in minutes.
-const FIRST_BUSINESS_MINUTES: Canon = Canon {
-    name: "first_response_business_minutes",
-    required: false,
-    own: &["first reply time in minutes within business hours"],
-    generic: &[],
-};
-const RES_MINUTES: Canon = Canon {
-    name: "resolution_minutes",
-    required: false,
-    own: &["full resolution time in minutes"],
-    generic: &[],
-};
-const RES_BUSINESS_MINUTES: Canon = Canon {
-    name: "resolution_business_minutes",
-    required: false,
-    own: &["full resolution time in minutes within business hours"],
-    generic: &[],
-};
-const RESOLVED_C: Canon = Canon {
-    name: "resolved_at",
-    required: false,
-    own: &[
-        "solved at",
-        "solved",
-        "resolved time",
-        "resolved",
-        "closed at",
-        "resolved date",
-        "solved time",
-    ],
-    generic: &[],
-};
-const REOPENS: Canon = Canon {
-    name: "reopens",
-    required: false,
-    own: &["reopen count", "reopened count", "number of reopens"],
-    generic: &[],
-};
-const STATUS: Canon = Canon {
-    name: "status",
-    required: false,
-    own: &["ticket status", "state"],
-    generic: &[],
-};
-const PRIORITY: Canon = Canon {
-    name: "priority",
-    required: false,
-    own: &["ticket priority"],
-    generic: &[],
-};
-const CHANNEL: Canon = Canon {
-    name: "channel",
-    required: false,
-    own: &["via", "source", "ticket channel", "via channel"],
-    generic: &[],
-};
-const UPDATED: Canon = Canon {
-    name: "updated_at",
-    required: false,
-    own: &[
-        "updated",
-        "last updated",
-        "last updated time",
-        "updated time",
-    ],
-    generic: &[],
-};
-
-/// The ticket columns in the order `cxm tickets` maps them, for `cxm inspect`
-/// (`first_response_minutes` is used only without `first_response_at`).
-pub fn inspect_canons() -> Vec<Canon> {
-    vec![
-        CREATED,
-        ID,
-        FIRST,
-        FIRST_MINUTES,
-        FIRST_BUSINESS_MINUTES,
-        RES_MINUTES,
-        RES_BUSINESS_MINUTES,
-        RESOLVED_C,
-        REOPENS,
-        STATUS,
-        PRIORITY,
-        CHANNEL,
-        UPDATED,
-    ]
 }
 
 /// Table columns: the breach % of each SLA that was given (none without `--sla-*`).
@@ -323,75 +181,6 @@ pub fn sla_of(
     Ok(Some(ms))
 }
 
-/// Re-read the inputs that had rejections, record by record, with the same rule.
-#[allow(clippy::too_many_arguments)]
-fn find_rejects(
-    sources: &[Source],
-    rejected_per_source: &[u64],
-    rule: &TicketRule,
-    c: &Common,
-    mapped: &[(String, Vec<usize>)],
-    where_idx: &[Vec<usize>],
-    mask: Option<&HashSet<u32>>,
-    offsets: &[usize],
-    first_only: bool,
-) -> Result<Vec<Rejected>> {
-    let idx = |name: &str, si: usize| mapped.iter().find(|(n, _)| n == name).map(|(_, v)| v[si]);
-    let mut out = Vec::new();
-    for (si, src) in sources.iter().enumerate() {
-        if rejected_per_source[si] == 0 {
-            continue;
-        }
-        let table = source_table(src)?;
-        for (k, row) in table.rows.iter().enumerate() {
-            let cell = |name: &str| {
-                idx(name, si)
-                    .and_then(|i| row.get(i))
-                    .and_then(|v| v.as_deref())
-            };
-            let created = time_cell(&c.parser, cell("created_at"), &c.na);
-            let first = if idx("first_response_at", si).is_some() {
-                time_cell(&c.parser, cell("first_response_at"), &c.na)
-            } else {
-                tk::first_from_minutes(created, cell("first_response_minutes"), &c.na)
-            };
-            let resolved = time_cell(&c.parser, cell("resolved_at"), &c.na);
-            let wh: Vec<Option<&str>> = where_idx
-                .iter()
-                .map(|w| row.get(w[si]).and_then(|v| v.as_deref()))
-                .collect();
-            let dup = mask.is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
-            let t = rule.classify(&Cells {
-                short: table.short[k],
-                dup,
-                wheres: &wh,
-                created,
-                first,
-                resolved,
-                reopens: cell("reopens"),
-                status: cell("status"),
-            });
-            let Some(r) = t.reject else { continue };
-            let (column, value) = match idx(&r.column, si) {
-                Some(i) => (src.headers[i].clone(), cell(&r.column)),
-                None => (String::new(), None),
-            };
-            let detail = detail_with_value(&r.detail, &column, value);
-            out.push(Rejected::row(
-                si,
-                &table,
-                k,
-                column,
-                format!("{}: {detail}", r.code),
-            ));
-            if first_only {
-                return Ok(out);
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// The `--na-values` hint (SPEC 6) for the first time column whose rejected cells are
 /// mostly one text.
 fn time_na_hint(
@@ -432,7 +221,7 @@ pub fn run(a: &TicketsArgs) -> Result<u8> {
 
 /// Compute the ticket report without printing or writing anything.
 pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
-    let mut c = plan::common(&a.common, TICKET_COLUMNS)?;
+    let mut c = plan::common(&a.common, Dataset::Tickets)?;
     plan::explain(&a.explain, &mut c)?;
     let bucket = Bucket::parse(&a.bucket_by).map_err(|e| err(format!("--bucket-by: {e}")))?;
     let unit = match a.unit.to_ascii_lowercase().as_str() {
@@ -466,30 +255,14 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let progress = Progress::start(c.progress);
 
     let mut sources = read::open_all(&c.files, &c.read)?;
-    let preset = apply_preset(&mut c, &mut sources, Kind::Tickets, "tickets")?;
+    let preset = c.absorb_preset(&mut sources, Kind::Tickets, "tickets")?;
 
     // Column mapping, per source. A column given to one canonical name with --col is not
     // also detected as another (`--col created_at=First_Response_Time` must not make the
     // same column the first response too).
-    let claimed: Vec<HashSet<usize>> = sources
-        .iter()
-        .map(|s| {
-            c.cols
-                .0
-                .values()
-                .filter_map(|src| mapping::find_header(&s.headers, src))
-                .collect()
-        })
-        .collect();
-    let opt = |canon: &Canon| -> Result<Option<Vec<usize>>> {
-        let found = resolve_all(&sources, canon, &c)?;
-        if c.cols.0.contains_key(canon.name) {
-            return Ok(found);
-        }
-        Ok(found.filter(|v| !v.iter().zip(&claimed).any(|(i, cl)| cl.contains(i))))
-    };
-    let created_idx = resolve_all(&sources, &CREATED, &c)?
-        .ok_or_else(|| err("internal: created_at is required"))?;
+    let mapper = Mapper::new(&sources, &c.cols);
+    let opt = |canon: &Canon| mapper.find_unclaimed(canon);
+    let created_idx = mapper.require(&CREATED)?;
     let first_idx = opt(&FIRST)?;
     let minutes_idx = if first_idx.is_none() {
         opt(&FIRST_MINUTES)?
@@ -570,29 +343,24 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         }
     }
     super::explain::group_by_column(&sources, &mut c, &mapped)?;
-    let (by_idx, where_idx) = user_columns(&sources, &c, &mapped)?;
+    let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
 
     // Only the columns the computation reads.
-    let frame_names = [
-        "created_at",
-        "first_response_at",
-        "first_response_minutes",
-        "resolved_at",
-        "reopens",
-        "status",
-        "ticket_id",
-        "updated_at",
-        "__xfrt",
-        "__xttr",
-    ];
-    let mut cols: Vec<FrameCol> = mapped
-        .iter()
-        .filter(|(n, _)| frame_names.contains(&n.as_str()))
-        .map(|(n, v)| FrameCol {
-            name: n.clone(),
-            index: v.clone(),
-        })
-        .collect();
+    let mut cols = frame_cols(
+        &mapped,
+        &[
+            "created_at",
+            "first_response_at",
+            "first_response_minutes",
+            "resolved_at",
+            "reopens",
+            "status",
+            "ticket_id",
+            "updated_at",
+            "__xfrt",
+            "__xttr",
+        ],
+    );
     let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
     let mut lf = input::frame(&sources, &cols)?;
 
@@ -600,7 +368,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     if id_idx.is_some() {
         lf = lf.with_row_index("__g", None);
         let upd = upd_idx.as_ref().map(|_| "updated_at");
-        mask = duplicate_rows(lf.clone(), &sources, &c, "ticket_id", upd)?.map(Arc::new);
+        mask = duplicate_rows(lf.clone(), &sources, &c.parser, "ticket_id", upd)?.map(Arc::new);
     }
     let limit = c.as_of.unwrap_or(c.now_ms);
     let rule = Arc::new(TicketRule {
@@ -645,74 +413,41 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     warnings.extend(placeholders.warnings());
 
     // Counts → per input accounting; the latest valid time (for the default as-of).
-    let pe = |e: PolarsError| err(e.to_string());
-    let fcol = agg
-        .column("__f")
-        .and_then(|x| x.u32().cloned())
-        .map_err(pe)?;
-    let ccol = agg
-        .column("__c")
-        .and_then(|x| x.i64().cloned())
-        .map_err(pe)?;
-    let ncol = agg
-        .column("__n")
-        .and_then(|x| x.cast(&DataType::UInt64))
-        .and_then(|x| x.u64().cloned())
-        .map_err(pe)?;
-    let tcol = agg
-        .column("__tmax")
-        .and_then(|x| x.i64().cloned())
-        .map_err(pe)?;
-    let frt_l = agg
-        .column("__frt")
-        .and_then(|x| x.list().cloned())
-        .map_err(pe)?;
-    let ttr_l = agg
-        .column("__ttr")
-        .and_then(|x| x.list().cloned())
-        .map_err(pe)?;
-    let xmiss = agg
-        .column("__xmiss")
-        .and_then(|x| x.cast(&DataType::Int64))
-        .and_then(|x| x.i64().cloned())
-        .map_err(pe)?;
-    let lacking: i64 = xmiss.iter().flatten().sum();
-    let open_l = agg
-        .column("__open")
-        .and_then(|x| x.list().cloned())
-        .map_err(pe)?;
+    let (fcol, ccol, ncol) = (
+        col_u32(&agg, "__f")?,
+        col_i64(&agg, "__c")?,
+        col_u64(&agg, "__n")?,
+    );
+    let tcol = col_i64(&agg, "__tmax")?;
+    let (frt_l, ttr_l, open_l) = (
+        col_list(&agg, "__frt")?,
+        col_list(&agg, "__ttr")?,
+        col_list(&agg, "__open")?,
+    );
+    let lacking: i64 = col_i64(&agg, "__xmiss")?.iter().flatten().sum();
     let bcols: Vec<StringChunked> = by_names
         .iter()
-        .map(|b| agg.column(b).and_then(|x| x.str().cloned()))
-        .collect::<PolarsResult<_>>()
-        .map_err(pe)?;
-    let mut inputs: Vec<InputCount> = sources
-        .iter()
-        .map(|s| InputCount {
-            path: s.display.clone(),
-            ..Default::default()
-        })
-        .collect();
+        .map(|b| col_str(&agg, b))
+        .collect::<Result<_>>()?;
+    let pe = |e: PolarsError| err(e.to_string());
+    let mut ledger = Ledger::new(&sources);
     let mut latest: Option<i64> = None;
-    let (mut dst_gap, mut dst_amb, mut solved_no_time) = (0u64, 0u64, 0u64);
+    let mut solved_no_time = 0u64;
     for r in 0..agg.height() {
         let f = fcol.get(r).unwrap_or(0) as usize;
-        let (_, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
+        let (ordinal, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
         let n = ncol.get(r).unwrap_or(0);
-        if flags & FLAG_DST_GAP != 0 {
-            dst_gap += n;
-        }
-        if flags & FLAG_DST_AMBIGUOUS != 0 {
-            dst_amb += n;
-        }
-        let ic = &mut inputs[f];
-        ic.rows += n;
-        match status {
-            USED => ic.used += n,
-            BLANK => ic.blank += n,
-            REJECTED => ic.rejected += n,
-            crate::metrics::survey::FILTERED => ic.filtered += n,
-            _ => ic.duplicate += n,
+        ledger.note_dst(
+            flags & FLAG_DST_GAP != 0,
+            flags & FLAG_DST_AMBIGUOUS != 0,
+            n,
+        );
+        let st = Status::from_code(status);
+        if matches!(st, Status::Used | Status::Rejected) {
+            // Remembered by period, so that `--last` can move them to filtered.
+            ledger.count_in_period(f, ordinal, st, n);
+        } else {
+            ledger.count(f, st, n);
         }
         if status == USED {
             if flags & SOLVED_NO_TIME != 0 {
@@ -723,36 +458,27 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             }
         }
     }
-    let total_rows = data_rows(&sources, &inputs, "tickets")?;
-    let used: u64 = inputs.iter().map(|i| i.used).sum();
-    let filtered: u64 = inputs.iter().map(|i| i.filtered).sum();
-    let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
-    if used == 0 && filtered == 0 {
-        fail!(
-            "no valid ticket in the inputs ({total_rows} rows, {rejected} rejected); check that --col created_at=… names the creation time (see --rejects FILE for the reasons)"
-        );
-    }
+    ledger.data_rows(&sources, "tickets")?;
+    ledger.require_valid(|t| {
+        format!(
+            "no valid ticket in the inputs ({} rows, {} rejected); check that --col created_at=… names the creation time (see --rejects FILE for the reasons)",
+            t.rows, t.rejected
+        )
+    })?;
+    // Counted before --last moves rows to filtered.
+    let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
+    // The --na-values hint looks at the rows rejected before --last too.
+    let rejected = ledger.total().rejected;
 
-    // Rejected rows: positions and reasons from a per-record pass over the inputs that had them.
-    if rejected > 0 && (c.strict || c.rejects.is_some()) {
-        progress.phase("finding rejected rows");
-        let rej_per: Vec<u64> = inputs.iter().map(|i| i.rejected).collect();
-        let offsets = row_offsets(&inputs);
-        let found = find_rejects(
-            &sources,
-            &rej_per,
-            &rule,
-            &c,
-            &mapped,
-            &where_idx,
-            mask.as_deref(),
-            &offsets,
-            c.strict,
-        )?;
-        handle_rejects(&found, &sources, &c)?;
-    } else {
-        handle_rejects(&[], &sources, &c)?;
-    }
+    // Rejected rows: positions and reasons from a pass over the inputs that had them.
+    c.reject_policy(&progress).settle(
+        &sources,
+        &ledger,
+        &mapped,
+        &where_idx,
+        mask.as_deref(),
+        &*rule,
+    )?;
 
     // As-of: the given instant, else the latest valid time (not later than now).
     let as_of = c.as_of.or(latest);
@@ -763,15 +489,12 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
 
     // Groups → per (group key, period) accumulators.
     let mut cells: BTreeMap<(Vec<Option<String>>, i32), Acc> = BTreeMap::new();
-    let mut per_file_period: BTreeMap<(usize, i32, u8), u64> = BTreeMap::new();
     for r in 0..agg.height() {
-        let f = fcol.get(r).unwrap_or(0) as usize;
         let (ordinal, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
         if !matches!(status, USED | REJECTED) {
             continue;
         }
         let n = ncol.get(r).unwrap_or(0);
-        *per_file_period.entry((f, ordinal, status)).or_default() += n;
         let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
         let cell = cells.entry((key, ordinal)).or_default();
         if status == REJECTED {
@@ -802,38 +525,32 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         }
     }
 
-    let explained = super::explain::prepare(&c, as_of, &per_file_period, &mut inputs);
+    let explained = super::explain::prepare(&c, as_of, &mut ledger);
 
     // Period range and --last.
     let mut ordinals: Vec<i32> = Vec::new();
     if let Some(pk) = c.period {
-        let used_ords: Vec<i32> = cells
-            .iter()
-            .filter(|((_, o), v)| *o != NO_PERIOD && v.n() > 0)
-            .map(|((_, o), _)| *o)
-            .collect();
-        if let (Some(&lo), Some(&hi)) = (used_ords.iter().min(), used_ords.iter().max()) {
-            ordinals = (lo..=hi).collect();
-        }
+        ordinals = span(
+            cells
+                .iter()
+                .filter(|((_, o), v)| *o != NO_PERIOD && v.n() > 0)
+                .map(|((_, o), _)| *o),
+        );
         if let Some(n) = c.last {
-            let at = as_of.unwrap_or(c.now_ms);
-            let mut last_complete = pk.ordinal_of(at, c.tz);
-            if pk.end_ms(last_complete, c.tz) > at {
-                last_complete -= 1;
-            }
+            let last_complete = pk.last_complete(as_of.unwrap_or(c.now_ms), c.tz);
             let first = last_complete - n as i32 + 1;
             ordinals = (first..=last_complete).collect();
             // Tickets outside the kept periods (open tickets bucketed by resolution included)
             // are filtered.
             // Rejected rows without a period stay rejected.
-            let outside = |o: i32, st: u8| {
+            let outside = |o: i32, st: Status| {
                 if o == NO_PERIOD {
-                    st == USED
+                    st == Status::Used
                 } else {
                     o < first || o > last_complete
                 }
             };
-            cells.retain(|(_, o), _| *o == NO_PERIOD || !outside(*o, REJECTED));
+            cells.retain(|(_, o), _| *o == NO_PERIOD || !outside(*o, Status::Rejected));
             for ((_, o), v) in cells.iter_mut() {
                 if *o == NO_PERIOD {
                     *v = Acc {
@@ -842,38 +559,14 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
                     };
                 }
             }
-            for ((f, o, st), n) in &per_file_period {
-                if outside(*o, *st) {
-                    let i = &mut inputs[*f];
-                    i.filtered += n;
-                    if *st == USED {
-                        i.used -= n;
-                    } else {
-                        i.rejected -= n;
-                    }
-                }
-            }
+            ledger.filter_periods(outside);
         }
     }
 
     let min_n = c.min_n;
-    let with_low_n = |mut m: Map<String, Value>, n: u64| {
-        m.insert("low_n".into(), json!(min_n.is_some_and(|k| n < k)));
-        m
-    };
-    let mut groups: Vec<Vec<Option<String>>> = cells.keys().map(|(g, _)| g.clone()).collect();
-    groups.sort_by(|a, b| group_order(a, b));
-    groups.dedup();
-    let grouped = !c.by.is_empty();
-    let mut series: Vec<Option<Vec<Option<String>>>> = Vec::new();
-    if grouped {
-        series.extend(groups.iter().cloned().map(Some));
-    }
-    if c.period.is_some() {
-        series.push(None);
-    }
+    let with_low_n = |m: Map<String, Value>, n: u64| with_low_n(m, n, min_n);
     let mut rows: Vec<Row> = Vec::new();
-    for g in series {
+    for g in series(&cells, !c.by.is_empty(), c.period.is_some()) {
         let pick = |o: Option<i32>| -> Acc {
             let mut acc = Acc::default();
             for ((k, ord), v) in &cells {
@@ -927,17 +620,8 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             "{solved_no_time} tickets have a solved/closed status but no resolved_at; they count as open"
         ));
     }
-    if dst_gap > 0 {
-        warnings.push(format!("{dst_gap} tickets had a naive timestamp in a daylight-saving gap, moved forward by the gap"));
-    }
-    if dst_amb > 0 {
-        warnings.push(format!("{dst_amb} tickets had a naive timestamp that occurred twice at a daylight-saving change; the earlier instant was taken"));
-    }
-    if rejected > 0 && c.rejects.is_none() {
-        warnings.push(format!(
-            "{rejected} rows rejected; write them with their reasons using --rejects FILE"
-        ));
-    }
+    warnings.extend(ledger.dst_warnings(Some("tickets")));
+    warnings.extend(rejected_warning);
     warnings.extend(time_na_hint(
         &sources,
         &c,
@@ -986,28 +670,20 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             "--use-exported-durations: {lacking} tickets lack exported durations; theirs are computed from the timestamps"
         ));
     }
-    let mut colmap = Map::new();
-    for (name, idx) in &mapped {
-        let name = match name.as_str() {
-            "__xfrt" if business => "first_response_business_minutes",
-            "__xfrt" => "first_response_minutes",
-            "__xttr" if business => "resolution_business_minutes",
-            "__xttr" => "resolution_minutes",
-            n => n,
-        };
-        colmap.insert(name.to_string(), json!(sources[0].headers[idx[0]]));
-    }
-    definition.extend(shared_definition(
-        &c,
-        preset.as_ref().map(|p| p.name),
-        colmap,
-    ));
+    let colmap = column_headers(&sources, &mapped, |name| match name {
+        "__xfrt" if business => "first_response_business_minutes",
+        "__xfrt" => "first_response_minutes",
+        "__xttr" if business => "resolution_business_minutes",
+        "__xttr" => "resolution_minutes",
+        n => n,
+    });
+    definition.extend(c.definition(preset.as_ref().map(|p| p.name), colmap));
 
     let mut report = Report {
         metric: "tickets".into(),
         as_of: as_of.map(|t| time::format_rfc3339(t, c.tz)),
         definition,
-        inputs,
+        inputs: ledger.into_inputs(),
         by: c.by.clone(),
         period: c.period.map(|p| p.name().to_string()),
         rows,
@@ -1023,7 +699,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         let (segs, totals) = super::explain::from_cells(&cells, x.ab, cell, Acc::default, Acc::add);
         super::explain::apply(&mut report, &x, explain_metric, &segs, totals, min_n);
     }
-    report.checks = assert::evaluate(&c.asserts, &report);
+    let report = assert::checked(report, &c.asserts);
     progress.finish();
     Ok((report, c))
 }

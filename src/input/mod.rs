@@ -1,9 +1,14 @@
 //! The input layer shared by every command: open files ([`read`]), map columns
 //! ([`mapping`]), read values ([`values`]), and build one lazy polars frame of text columns.
 
+pub mod dedup;
+pub mod ledger;
 pub mod mapping;
 pub mod presets;
 pub mod read;
+pub mod rejects;
+pub mod rows;
+pub mod schema;
 pub mod values;
 
 use anyhow::Result;
@@ -90,4 +95,69 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
             crate::error::render(&e.into())
         ))
     })
+}
+
+/// Run a query on polars' streaming engine: inputs are read in batches, so memory follows
+/// the size of the result (groups × periods), not the size of the files.
+pub fn collect(lf: LazyFrame, sources: &[Source]) -> Result<DataFrame> {
+    let fail = |e: PolarsError| {
+        let msg = crate::error::render(&e.into());
+        let names: Vec<&str> = sources.iter().map(|s| s.display.as_str()).collect();
+        err(format!("{}: cannot read: {msg}", names.join(", ")))
+    };
+    // One sink (this collect), so the result is a single frame.
+    Ok(lf
+        .collect_with_engine(Engine::Streaming)
+        .map_err(fail)?
+        .unwrap_single())
+}
+
+/// A column of a collected frame as type `T`, cast when needed (counts come back as
+/// `u32` or `u64` depending on the engine); an error names the column.
+pub fn column_as(df: &DataFrame, name: &str, dtype: DataType) -> Result<Column> {
+    df.column(name)
+        .and_then(|x| x.cast(&dtype))
+        .map_err(|e| err(format!("internal: column {name}: {e}")))
+}
+
+pub fn col_u32(df: &DataFrame, name: &str) -> Result<UInt32Chunked> {
+    let c = column_as(df, name, DataType::UInt32)?;
+    c.u32().cloned().map_err(|e| err(e.to_string()))
+}
+
+pub fn col_u64(df: &DataFrame, name: &str) -> Result<UInt64Chunked> {
+    let c = column_as(df, name, DataType::UInt64)?;
+    c.u64().cloned().map_err(|e| err(e.to_string()))
+}
+
+pub fn col_i64(df: &DataFrame, name: &str) -> Result<Int64Chunked> {
+    let c = column_as(df, name, DataType::Int64)?;
+    c.i64().cloned().map_err(|e| err(e.to_string()))
+}
+
+pub fn col_str(df: &DataFrame, name: &str) -> Result<StringChunked> {
+    let c = column_as(df, name, DataType::String)?;
+    c.str().cloned().map_err(|e| err(e.to_string()))
+}
+
+/// A list column (the per-group lists of durations).
+pub fn col_list(df: &DataFrame, name: &str) -> Result<ListChunked> {
+    df.column(name)
+        .and_then(|x| x.list().cloned())
+        .map_err(|e| err(format!("internal: column {name}: {e}")))
+}
+
+/// The input number (`__f`) and the short-record flag (`__short`) of each row of a
+/// collected [`frame`].
+pub fn row_origin(df: &DataFrame) -> Result<(UInt32Chunked, BooleanChunked)> {
+    let pe = |e: PolarsError| err(e.to_string());
+    let f = df
+        .column("__f")
+        .and_then(|x| x.u32().cloned())
+        .map_err(pe)?;
+    let short = df
+        .column("__short")
+        .and_then(|x| x.bool().cloned())
+        .map_err(pe)?;
+    Ok((f, short))
 }

@@ -1000,6 +1000,64 @@ fn parquet_headers(src: &Source) -> Result<Vec<String>> {
     Ok(schema.iter_names().map(|n| n.to_string()).collect())
 }
 
+/// Every record of one input as text cells, for the per-record pass that reports rejected
+/// rows: the in-memory table when there is one, else the CSV re-read record by record, or
+/// the Parquet file collected as text.
+pub fn records(src: &Source) -> Result<Records<'_>> {
+    use crate::input::{self, FrameCol};
+    use polars::prelude::*;
+    if let Some(t) = &src.table {
+        return Ok(Records::Borrowed(t));
+    }
+    if src.format != input::Format::Parquet {
+        return Ok(Records::Owned(read_csv_table(src)?));
+    }
+    let cols: Vec<FrameCol> = src
+        .headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| FrameCol {
+            name: h.clone(),
+            index: vec![i],
+        })
+        .collect();
+    let one = std::slice::from_ref(src);
+    let df = input::collect(input::frame(one, &cols)?, one)?;
+    let mut t = Table {
+        headers: src.headers.clone(),
+        ..Default::default()
+    };
+    let cas: Vec<StringChunked> = src
+        .headers
+        .iter()
+        .map(|h| df.column(h).and_then(|c| c.str().cloned()))
+        .collect::<PolarsResult<_>>()
+        .map_err(|e| err(e.to_string()))?;
+    for r in 0..df.height() {
+        t.rows
+            .push(cas.iter().map(|ca| ca.get(r).map(str::to_string)).collect());
+        t.locs.push(r as u64);
+        t.short.push(false);
+    }
+    Ok(Records::Owned(t))
+}
+
+/// A source's records: its in-memory table, or one read for the occasion.
+pub enum Records<'a> {
+    Borrowed(&'a crate::input::Table),
+    Owned(crate::input::Table),
+}
+
+impl std::ops::Deref for Records<'_> {
+    type Target = crate::input::Table;
+    fn deref(&self) -> &crate::input::Table {
+        match self {
+            Records::Borrowed(t) => t,
+            Records::Owned(t) => t,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,9 +15,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::input::rejects::{Record, RecordRule};
+use crate::input::rows::{time_cell, unpack_ts, Reject, Status, WhereCol, TS_BAD, TS_BLANK};
 use crate::input::values::{is_blank, parse_amount};
-use crate::metrics::survey::{unpack_ts, WhereCol, TS_BAD, TS_BLANK};
 use crate::report::{num, pct};
+use crate::time::TimeParser;
 
 // ---------------------------------------------------------------------------------------
 // Values
@@ -125,7 +127,7 @@ pub fn parse_churned(s: &str) -> Option<bool> {
 // Rows
 
 /// Row statuses (the same numbering as the other commands).
-pub use crate::metrics::survey::{BLANK, DUPLICATE, FILTERED, REJECTED, USED};
+pub use crate::input::rows::{BLANK, DUPLICATE, FILTERED, REJECTED, USED};
 
 /// How the monthly amount is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +152,7 @@ pub struct RowRule {
 }
 
 /// The cells of one row (time cells already parsed into the packed form of
-/// [`crate::metrics::survey::time_cell`]; `None` where the column is not mapped).
+/// [`crate::input::rows::time_cell`]; `None` where the column is not mapped).
 pub struct Cells<'a> {
     pub short: bool,
     pub dup: bool,
@@ -167,14 +169,6 @@ pub struct Cells<'a> {
     pub interval: Option<&'a str>,
     pub interval_count: Option<&'a str>,
     pub quantity: Option<&'a str>,
-}
-
-/// Why a row was rejected: a stable code, the canonical column, a detail.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Reject {
-    pub code: &'static str,
-    pub column: &'static str,
-    pub detail: String,
 }
 
 /// A classified row.
@@ -195,6 +189,37 @@ pub struct Parsed {
 const DATE_HINT: &str = "pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y')";
 
 impl RowRule {
+    /// The cells of one record, looked up by canonical column (`None`: not mapped): one
+    /// builder for the main pass and the rejects pass.
+    pub fn cells<'a>(
+        &self,
+        parser: &TimeParser,
+        short: bool,
+        dup: bool,
+        wheres: &'a [Option<&'a str>],
+        get: &dyn Fn(&str) -> Option<Option<&'a str>>,
+    ) -> Cells<'a> {
+        let t = |name: &str| get(name).map(|v| time_cell(parser, v, &self.na));
+        let s = |name: &str| get(name).flatten();
+        Cells {
+            short,
+            dup,
+            wheres,
+            customer: s("customer_id"),
+            started: t("started_at").unwrap_or(TS_BLANK),
+            ended: t("ended_at"),
+            canceled: t("canceled_at"),
+            trial_end: t("trial_end"),
+            period_end: t("current_period_end"),
+            status: s("status"),
+            mrr: s("mrr"),
+            amount: s("amount"),
+            interval: s("interval"),
+            interval_count: s("interval_count"),
+            quantity: s("quantity"),
+        }
+    }
+
     /// Order: a short record (rejected); a duplicate id; `--where` (filtered); the customer
     /// id (blank → rejected `missing_customer`); `started_at` (blank → blank, unparseable →
     /// `bad_time`); the status (trials and incomplete → filtered); the other times
@@ -887,6 +912,112 @@ pub fn survival_input(subs: &mut [Sub], gap_ms: i64, as_of: i64) -> Vec<(f64, bo
     out
 }
 
+/// The rejects pass asks the same rule about one record.
+impl RecordRule for RowRule {
+    fn reject(&self, r: &Record<'_>) -> Option<Reject> {
+        let get = |name: &str| r.get(name);
+        self.classify(&self.cells(r.parser(), r.short, r.dup, r.wheres, &get))
+            .reject
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tenure snapshots
+
+/// What one tenure snapshot row ends as.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Snapshot {
+    /// Tenure and whether the customer churned.
+    Used(f64, bool),
+    Blank,
+    Filtered,
+    Rejected(Reject),
+}
+
+impl Snapshot {
+    pub fn status(&self) -> Status {
+        match self {
+            Snapshot::Used(..) => Status::Used,
+            Snapshot::Blank => Status::Blank,
+            Snapshot::Filtered => Status::Filtered,
+            Snapshot::Rejected(_) => Status::Rejected,
+        }
+    }
+}
+
+/// Everything needed to classify one tenure snapshot row (`retention --survival` on
+/// `tenure`/`churned` columns); shared by the main pass and the rejects pass.
+#[derive(Clone, Debug)]
+pub struct TenureRule {
+    pub na: Vec<String>,
+    pub wheres: Vec<WhereCol>,
+    pub decimal_comma: bool,
+}
+
+impl TenureRule {
+    /// Order, as in every family: a short record (rejected); `--where` (filtered); a blank
+    /// tenure or churned cell (blank); the tenure (`bad_tenure`: not a number ≥ 0); the
+    /// churned flag (`bad_churned`).
+    pub fn classify(
+        &self,
+        short: bool,
+        wheres: &[Option<&str>],
+        tenure: Option<&str>,
+        churned: Option<&str>,
+    ) -> Snapshot {
+        let reject = |code, column, detail| {
+            Snapshot::Rejected(Reject {
+                code,
+                column,
+                detail,
+            })
+        };
+        if short {
+            return reject(
+                "field_count",
+                "",
+                "the record has fewer fields than the header".into(),
+            );
+        }
+        if !self.wheres.iter().zip(wheres).all(|(w, v)| w.keeps(*v)) {
+            return Snapshot::Filtered;
+        }
+        let (Some(t), Some(ch)) = (
+            tenure.filter(|x| !is_blank(x, &self.na)),
+            churned.filter(|x| !is_blank(x, &self.na)),
+        ) else {
+            return Snapshot::Blank;
+        };
+        let tv = match parse_amount(t, self.decimal_comma) {
+            Some(x) if x.is_finite() && x >= 0.0 && !t.trim().starts_with('-') => x,
+            _ => {
+                return reject(
+                    "bad_tenure",
+                    "tenure",
+                    format!("tenure {:?} is not a number ≥ 0", t.trim()),
+                )
+            }
+        };
+        match parse_churned(ch) {
+            Some(b) => Snapshot::Used(tv, b),
+            None => reject(
+                "bad_churned",
+                "churned",
+                format!("churned {:?} is not yes/no/true/false/1/0", ch.trim()),
+            ),
+        }
+    }
+}
+
+impl RecordRule for TenureRule {
+    fn reject(&self, r: &Record<'_>) -> Option<Reject> {
+        match self.classify(r.short, r.wheres, r.cell("tenure"), r.cell("churned")) {
+            Snapshot::Rejected(x) => Some(x),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -894,6 +1025,48 @@ mod tests {
     use proptest::prelude::*;
 
     const DAY: i64 = 86_400_000;
+
+    #[test]
+    fn tenure_rows_check_the_record_before_where() {
+        let r = TenureRule {
+            na: vec![],
+            wheres: vec![WhereCol {
+                name: "segment".into(),
+                equals: vec!["smb".into()],
+                not_equals: vec![],
+            }],
+            decimal_comma: false,
+        };
+        let code = |s: Snapshot| match s {
+            Snapshot::Rejected(x) => x.code,
+            _ => "",
+        };
+        // A short record whose --where cell is missing: rejected, not filtered.
+        assert_eq!(
+            code(r.classify(true, &[None], Some("4"), None)),
+            "field_count"
+        );
+        assert_eq!(
+            r.classify(false, &[Some("ent")], Some("3"), Some("no")),
+            Snapshot::Filtered
+        );
+        assert_eq!(
+            r.classify(false, &[Some("smb")], None, Some("no")),
+            Snapshot::Blank
+        );
+        assert_eq!(
+            code(r.classify(false, &[Some("smb")], Some("-1"), Some("no"))),
+            "bad_tenure"
+        );
+        assert_eq!(
+            code(r.classify(false, &[Some("smb")], Some("5"), Some("maybe"))),
+            "bad_churned"
+        );
+        assert_eq!(
+            r.classify(false, &[Some(" smb ")], Some("12"), Some("Yes")),
+            Snapshot::Used(12.0, true)
+        );
+    }
 
     /// Month boundaries of 2025 as days since 2025-01-01 (non-leap): Jan 1, Feb 1, …
     fn month_bounds(n: usize) -> Vec<i64> {
@@ -1104,11 +1277,11 @@ mod tests {
             dup: false,
             wheres: &[],
             customer: Some("cus_1"),
-            started: crate::metrics::survey::pack_ts(1000 * DAY, 0),
+            started: crate::input::rows::pack_ts(1000 * DAY, 0),
             ended: Some(TS_BLANK),
             canceled: Some(TS_BLANK),
             trial_end: Some(TS_BLANK),
-            period_end: Some(crate::metrics::survey::pack_ts(1030 * DAY, 0)),
+            period_end: Some(crate::input::rows::pack_ts(1030 * DAY, 0)),
             status,
             mrr: None,
             amount,
@@ -1160,7 +1333,7 @@ mod tests {
         c.period_end = None;
         assert_eq!(r.classify(&c).reject.unwrap().code, "no_end");
         let mut c = cells(Some("active"), Some("12"));
-        c.ended = Some(crate::metrics::survey::pack_ts(999 * DAY, 0));
+        c.ended = Some(crate::input::rows::pack_ts(999 * DAY, 0));
         assert_eq!(r.classify(&c).reject.unwrap().code, "end_before_start");
         let mut c = cells(Some("active"), Some("12"));
         c.customer = Some(" ");
@@ -1173,7 +1346,7 @@ mod tests {
         assert_eq!(r.classify(&c).reject.unwrap().code, "bad_time");
         // A trial end later than the start becomes the start.
         let mut c = cells(Some("active"), Some("12"));
-        c.trial_end = Some(crate::metrics::survey::pack_ts(1014 * DAY, 0));
+        c.trial_end = Some(crate::input::rows::pack_ts(1014 * DAY, 0));
         assert_eq!(r.classify(&c).start, 1014 * DAY);
         // --exclude-free.
         let mut r2 = rule(Money::Amount);

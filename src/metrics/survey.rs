@@ -7,19 +7,17 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
+use crate::input::dedup::id_hash;
+use crate::input::rejects::{Record, RecordRule};
+use crate::input::rows::{
+    time_cell, unpack_ts, Reject, WhereCol, BLANK, DUPLICATE, FILTERED, FLAG_DST_AMBIGUOUS,
+    FLAG_DST_GAP, NO_PERIOD, REJECTED, TS_BAD, TS_BLANK, USED,
+};
 use crate::input::values::{is_blank, parse_int, IntCell};
 use crate::metrics::stats;
 use crate::period::PeriodKind;
 use crate::report::{num, pct};
 use crate::time::{TimeParser, Tz};
-
-/// Why a cell (and so its row) was rejected: a stable code and a detail (SPEC 9).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reject {
-    pub column: String,
-    pub code: &'static str,
-    pub detail: String,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CsatScale {
@@ -201,63 +199,6 @@ impl ScoreKind {
     }
 }
 
-// Row statuses (SPEC 6 row accounting).
-pub const USED: u8 = 0;
-pub const BLANK: u8 = 1;
-pub const REJECTED: u8 = 2;
-pub const FILTERED: u8 = 3;
-pub const DUPLICATE: u8 = 4;
-/// Flags next to the status: the row's time was a naive local time in a DST gap / overlap.
-pub const FLAG_DST_GAP: u8 = 0x10;
-pub const FLAG_DST_AMBIGUOUS: u8 = 0x20;
-
-/// Packed time cell: `ms × 4 + note`, or one of these sentinels.
-pub const TS_BLANK: i64 = i64::MIN;
-pub const TS_BAD: i64 = i64::MIN + 1;
-pub const NO_PERIOD: i32 = i32::MIN;
-
-pub fn pack_ts(ms: i64, note: u8) -> i64 {
-    ms.saturating_mul(4) + note as i64
-}
-pub fn unpack_ts(t: i64) -> (i64, u8) {
-    (t.div_euclid(4), t.rem_euclid(4) as u8)
-}
-
-/// Parse a time cell into the packed form.
-pub fn time_cell(parser: &TimeParser, cell: Option<&str>, na: &[String]) -> i64 {
-    match cell {
-        None => TS_BLANK,
-        Some(s) if is_blank(s, na) || crate::time::is_placeholder_date(s) => TS_BLANK,
-        Some(s) => match parser.parse(s) {
-            Ok((ms, note)) => pack_ts(
-                ms,
-                match note {
-                    crate::time::TsNote::None => 0,
-                    crate::time::TsNote::DstGap => 1,
-                    crate::time::TsNote::DstAmbiguous => 2,
-                },
-            ),
-            Err(()) => TS_BAD,
-        },
-    }
-}
-
-/// `--where COL=VALUE` / `COL!=VALUE`, grouped per column.
-#[derive(Clone, Debug, Default)]
-pub struct WhereCol {
-    pub name: String,
-    pub equals: Vec<String>,
-    pub not_equals: Vec<String>,
-}
-
-impl WhereCol {
-    pub fn keeps(&self, cell: Option<&str>) -> bool {
-        let t = cell.map(str::trim).unwrap_or("");
-        (self.equals.is_empty() || self.equals.iter().any(|v| v == t))
-            && !self.not_equals.iter().any(|v| v == t)
-    }
-}
-
 /// Everything needed to classify one response row; shared by the polars pass and the
 /// per-record pass that reports rejected rows, so both agree.
 #[derive(Clone, Debug)]
@@ -293,7 +234,7 @@ impl RowRule {
         wheres: &[Option<&str>],
         ts: Option<i64>,
         score: Option<&str>,
-        time_col: &str,
+        time_col: &'static str,
     ) -> Outcome {
         let mut out = Outcome {
             status: USED,
@@ -304,7 +245,7 @@ impl RowRule {
         if short {
             out.status = REJECTED;
             out.reject = Some(Reject {
-                column: String::new(),
+                column: "",
                 code: "field_count",
                 detail: "the record has fewer fields than the header".into(),
             });
@@ -328,7 +269,7 @@ impl RowRule {
                 TS_BAD if self.time_needed => {
                     out.status = REJECTED;
                     out.reject = Some(Reject {
-                        column: time_col.to_string(),
+                        column: time_col,
                         code: "bad_time",
                         detail: "unparseable timestamp; pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y %H:%M')".into(),
                     });
@@ -364,13 +305,24 @@ impl RowRule {
             Err((code, detail)) => {
                 out.status = REJECTED | flags;
                 out.reject = Some(Reject {
-                    column: "score".into(),
+                    column: "score",
                     code,
                     detail,
                 });
             }
         }
         out
+    }
+}
+
+/// The rejects pass asks the same rule about one record (`submitted_at` parsed as the fast
+/// pass parses it).
+impl RecordRule for RowRule {
+    fn reject(&self, r: &Record<'_>) -> Option<Reject> {
+        let ts = r.time("submitted_at", &self.na);
+        let time_col = if ts.is_some() { "submitted_at" } else { "" };
+        self.classify(r.short, r.dup, r.wheres, ts, r.cell("score"), time_col)
+            .reject
     }
 }
 
@@ -395,13 +347,6 @@ pub struct FrameCols {
     pub id_hashes: Option<(String, Arc<std::sync::Mutex<Vec<u64>>>)>,
     /// Placeholder dates (SPEC 4) counted while the time column is parsed.
     pub placeholders: Arc<crate::input::values::PlaceholderCount>,
-}
-
-/// FNV-1a: a fast 64-bit hash of an id; a collision only costs an exact comparison later.
-pub fn id_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
@@ -457,7 +402,12 @@ pub fn aggregate(
     }
     let mask = cols.dup_mask.clone();
     let placeholders = cols.placeholders.clone();
-    let time_name = cols.time.clone().unwrap_or_default();
+    // The canonical column a time rejection names (the fast pass only counts it).
+    let time_name: &'static str = if cols.time.is_some() {
+        "submitted_at"
+    } else {
+        ""
+    };
     let code = map_multiple(
         move |c: &mut [Column]| {
             let score = str_col(&c[0], "score")?;
@@ -521,7 +471,7 @@ pub fn aggregate(
                 for (slot, it) in wcells.iter_mut().zip(w_its.iter_mut()) {
                     *slot = it.next().flatten();
                 }
-                let o = rule.classify(sh, dup, &wcells, t, s, &time_name);
+                let o = rule.classify(sh, dup, &wcells, t, s, time_name);
                 if let Some(t) = t {
                     if o.status & 0x0F == USED && t != TS_BLANK && t != TS_BAD {
                         max_used = max_used.max(unpack_ts(t).0);
@@ -774,6 +724,7 @@ pub fn assertable(kind: &ScoreKind, period: bool) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::rows::pack_ts;
     use proptest::prelude::*;
 
     fn settings() -> Settings {

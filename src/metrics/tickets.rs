@@ -13,13 +13,14 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
-use crate::input::values::{is_blank, parse_int, IntCell, PlaceholderCount};
-use crate::metrics::business_time::Schedule;
-use crate::metrics::stats::percentile_sorted_i64;
-use crate::metrics::survey::{
+use crate::input::rejects::{Record, RecordRule};
+use crate::input::rows::{
     pack_ts, time_cell, unpack_ts, Reject, WhereCol, DUPLICATE, FILTERED, NO_PERIOD, REJECTED,
     TS_BAD, TS_BLANK, USED,
 };
+use crate::input::values::{is_blank, parse_int, IntCell, PlaceholderCount};
+use crate::metrics::business_time::Schedule;
+use crate::metrics::stats::percentile_sorted_i64;
 use crate::period::PeriodKind;
 use crate::report::{num, pct};
 use crate::time::{TimeParser, Tz};
@@ -33,8 +34,7 @@ pub const ANSWERED: u8 = 0x02;
 pub const REOPENED: u8 = 0x04;
 /// A solved/closed/resolved `status` without a `resolved_at` value (counted in warnings).
 pub const SOLVED_NO_TIME: u8 = 0x08;
-pub const FLAG_DST_GAP: u8 = 0x10;
-pub const FLAG_DST_AMBIGUOUS: u8 = 0x20;
+pub use crate::input::rows::{FLAG_DST_AMBIGUOUS, FLAG_DST_GAP};
 
 const MS_PER_HOUR: f64 = 3_600_000.0;
 
@@ -162,10 +162,10 @@ impl TicketRule {
             resolved: None,
             reject: None,
         };
-        let reject = |mut t: Ticket, column: &str, code: &'static str, detail: String| {
+        let reject = |mut t: Ticket, column: &'static str, code: &'static str, detail: String| {
             t.status = REJECTED;
             t.reject = Some(Reject {
-                column: column.to_string(),
+                column,
                 code,
                 detail,
             });
@@ -226,16 +226,19 @@ impl TicketRule {
                 t.ordinal = k.ordinal_of(t.created, tz);
             }
         }
-        let event = |packed: i64, column: &str, t: &mut Ticket| -> Result<Option<i64>, Reject> {
+        let event = |packed: i64,
+                     column: &'static str,
+                     t: &mut Ticket|
+         -> Result<Option<i64>, Reject> {
             match packed {
                 TS_BLANK => Ok(None),
                 TS_BAD if column == "first_response_at" && self.first_from_minutes => Err(Reject {
-                    column: "first_response_minutes".into(),
+                    column: "first_response_minutes",
                     code: "bad_duration",
                     detail: "the first reply time in minutes is not a number".into(),
                 }),
                 TS_BAD => Err(Reject {
-                    column: column.into(),
+                    column,
                     code: "bad_time",
                     detail: format!("{column} is not a timestamp; {hint}"),
                 }),
@@ -249,7 +252,7 @@ impl TicketRule {
                             column
                         };
                         return Err(Reject {
-                            column: col.into(),
+                            column: col,
                             code: "before_created",
                             detail: format!("{column} is earlier than created_at"),
                         });
@@ -322,6 +325,30 @@ impl TicketRule {
             t.flags |= REOPENED;
         }
         t
+    }
+}
+
+/// The rejects pass asks the same rule about one record: its cells are built as
+/// [`aggregate`] builds them (the first response from minutes when there is no
+/// `first_response_at` column).
+impl RecordRule for TicketRule {
+    fn reject(&self, r: &Record<'_>) -> Option<Reject> {
+        let created = r.time("created_at", &self.na).unwrap_or(TS_BLANK);
+        let first = match r.time("first_response_at", &self.na) {
+            Some(t) => t,
+            None => first_from_minutes(created, r.cell("first_response_minutes"), &self.na),
+        };
+        self.classify(&Cells {
+            short: r.short,
+            dup: r.dup,
+            wheres: r.wheres,
+            created,
+            first,
+            resolved: r.time("resolved_at", &self.na).unwrap_or(TS_BLANK),
+            reopens: r.cell("reopens"),
+            status: r.cell("status"),
+        })
+        .reject
     }
 }
 
@@ -922,28 +949,28 @@ mod tests {
         let code = |c: Cells| r.classify(&c).reject.map(|x| (x.code, x.column));
         assert_eq!(
             code(cells(TS_BLANK, TS_BLANK, TS_BLANK, None)),
-            Some(("missing_time", "created_at".into()))
+            Some(("missing_time", "created_at"))
         );
         assert_eq!(
             code(cells(TS_BAD, TS_BLANK, TS_BLANK, None)),
-            Some(("bad_time", "created_at".into()))
+            Some(("bad_time", "created_at"))
         );
         assert_eq!(
             code(cells(ts(10), ts(9), TS_BLANK, None)),
-            Some(("before_created", "first_response_at".into()))
+            Some(("before_created", "first_response_at"))
         );
         assert_eq!(
             code(cells(ts(10), TS_BLANK, ts(9), None)),
-            Some(("before_created", "resolved_at".into()))
+            Some(("before_created", "resolved_at"))
         );
         assert_eq!(
             code(cells(ts(10), TS_BLANK, TS_BAD, None)),
-            Some(("bad_time", "resolved_at".into()))
+            Some(("bad_time", "resolved_at"))
         );
         for bad in ["-1", "1.5", "many"] {
             assert_eq!(
                 code(cells(ts(10), TS_BLANK, TS_BLANK, Some(bad))),
-                Some(("bad_reopens", "reopens".into())),
+                Some(("bad_reopens", "reopens")),
                 "{bad}"
             );
         }

@@ -18,7 +18,7 @@ pub mod tickets;
 
 use std::collections::BTreeMap;
 
-use crate::metrics::survey::WhereCol;
+use crate::input::rows::WhereCol;
 use crate::period::PeriodKind;
 use crate::time::Tz;
 use dialect::Dialect;

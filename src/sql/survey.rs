@@ -23,6 +23,9 @@ pub struct SurveySql {
     pub kind: ScoreKind,
     pub method: NpsMethod,
     pub z: f64,
+    /// `--stage aggregates`: stop at the counts per group and period, for
+    /// `cxm METRIC --from-aggregates FILE` to finish.
+    pub aggregates: bool,
 }
 
 const CSAT_GOOD: &[&str] = &[
@@ -237,6 +240,36 @@ impl SurveySql {
             );
         }
         q.cte("cxm_cells", &cells_sql);
+        if self.aggregates {
+            q.comment("Stage: aggregates. Save the result as CSV and finish it with `cxm METRIC --from-aggregates FILE` and the same options.");
+            let mut out: Vec<String> = Vec::new();
+            for (g, b) in gcols.iter().zip(&p.by) {
+                out.push(format!("c.{g} AS {}", d.ident(b)));
+            }
+            let mut order: Vec<String> = Vec::new();
+            for g in &gcols {
+                order.push(format!("CASE WHEN c.{g} IS NULL THEN 1 ELSE 0 END"));
+                order.push(d.byte_order(&format!("c.{g}")));
+            }
+            let mut from = "cxm_cells c".to_string();
+            if p.period.is_some() {
+                out.push(format!("p.label AS {}", d.ident("period")));
+                from.push_str(" LEFT JOIN cxm_periods p ON p.o = c.o");
+                order.push("c.o".into());
+            }
+            for (i, name) in self.dist_names().iter().enumerate() {
+                out.push(format!("c.c{i} AS {}", d.ident(name)));
+            }
+            out.push(format!("c.blank AS {}", d.ident("blank")));
+            out.push(format!("c.rejected AS {}", d.ident("rejected")));
+            let order = if order.is_empty() {
+                String::new()
+            } else {
+                format!(" ORDER BY {}", order.join(", "))
+            };
+            q.select(&format!("SELECT {} FROM {from}{order}", out.join(",\n  ")));
+            return Ok(q.finish());
+        }
 
         // Result rows: k = 0 per group, 1 the period series over all groups, 2 the total.
         let cnt_cols: Vec<String> = cells

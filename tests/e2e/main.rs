@@ -10,6 +10,7 @@ mod presets;
 mod readme;
 mod real_exports;
 mod report;
+mod rows;
 mod shared_data;
 mod sql;
 mod subscription_presets;

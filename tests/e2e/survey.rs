@@ -583,17 +583,22 @@ fn invalid_scores_are_rejected_with_reasons() {
     assert_eq!(lines[0], "id,score,cxm_file,cxm_line,cxm_reason");
     assert_eq!(lines.len(), 5);
     assert!(
-        lines[1].starts_with("1,11,") && lines[1].contains(",2,out_of_range: score 11 not in 0–10"),
+        lines[1].starts_with("1,11,")
+            && lines[1].ends_with(",2,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\""),
         "{}",
         lines[1]
     );
-    assert!(lines[2].contains(",3,out_of_range"));
+    assert!(lines[2].contains(",3,\"out_of_range"), "{}", lines[2]);
     assert!(
         lines[3].contains(",4,\"invalid_value: score \"\"n/a\"\" is not a number\""),
         "{}",
         lines[3]
     );
-    assert!(lines[4].contains(",5,not_integer"));
+    assert!(
+        lines[4].ends_with(",5,\"not_integer: score 9.5 is not an integer (score \"\"9.5\"\")\""),
+        "{}",
+        lines[4]
+    );
     // --strict: the first rejected row is an error naming FILE:LINE:COLUMN.
     let e = err_of(&["nps", &p, "--strict"]);
     assert!(

@@ -19,7 +19,7 @@ use crate::error::did_you_mean;
 use crate::fail;
 use crate::input::mapping::normalize;
 use crate::input::read::{self, Format, Source};
-use crate::metrics::survey::WhereCol;
+use crate::input::rows::WhereCol;
 use crate::time::Tz;
 
 /// The kind of dataset a command reads; one preset name may cover several (Zendesk tickets

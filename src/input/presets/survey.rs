@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use super::{find, has, map, reread, Applied};
 use crate::input::read::{Format, Source};
-use crate::metrics::survey::WhereCol;
+use crate::input::rows::WhereCol;
 use crate::time::{self, Tz};
 
 /// The survey presets, in detection order.

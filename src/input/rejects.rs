@@ -1,0 +1,251 @@
+//! The rejected rows of a run: where they are (FILE:LINE and column), why, and what
+//! `--strict` and `--rejects FILE` do with them. The fast passes only count rejected rows;
+//! when they are asked for, one pass re-reads the inputs that had any and asks the family's
+//! rule (the same `classify` the fast pass used, through [`RecordRule`]) about each record.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Result;
+use serde_json::{json, Map, Value};
+
+use crate::error::err;
+use crate::fail;
+use crate::input::ledger::Ledger;
+use crate::input::read::records;
+use crate::input::rows::{time_cell, Reject};
+use crate::input::{Source, Table};
+use crate::output;
+use crate::progress::Progress;
+use crate::time::TimeParser;
+
+/// A rejected row found by the per-record pass.
+pub struct Rejected {
+    pub source: usize,
+    pub loc: u64,
+    pub column: String,
+    pub reason: String,
+    pub cells: Vec<(String, Option<String>)>,
+}
+
+impl Rejected {
+    /// Record `k` of `table` (input `source`), rejected at `column` (its header, or empty)
+    /// for `reason`; the record's cells go along for `--rejects`.
+    pub fn row(source: usize, table: &Table, k: usize, column: String, reason: String) -> Self {
+        Rejected {
+            source,
+            loc: table.locs[k],
+            column,
+            reason,
+            cells: table
+                .headers
+                .iter()
+                .cloned()
+                .zip(table.rows[k].iter().cloned())
+                .collect(),
+        }
+    }
+}
+
+/// A rejection detail with the offending cell appended (`… (Solved at "2025-01-10")`),
+/// unless the detail already quotes it.
+pub fn detail_with_value(detail: &str, column: &str, value: Option<&str>) -> String {
+    match value {
+        Some(v) if !detail.contains('"') => format!("{detail} ({column} {v:?})"),
+        _ => detail.to_string(),
+    }
+}
+
+/// One record as the rejects pass hands it to a family's rule: its cells looked up by
+/// canonical column, whether it is short or a duplicate, and its `--where` cells.
+pub struct Record<'a> {
+    pub short: bool,
+    pub dup: bool,
+    pub wheres: &'a [Option<&'a str>],
+    row: &'a [Option<String>],
+    input: usize,
+    cols: &'a [(String, Vec<usize>)],
+    parser: &'a TimeParser,
+}
+
+impl<'a> Record<'a> {
+    /// `None`: the column is not mapped; `Some(None)`: its cell is empty or missing.
+    pub fn get(&self, canonical: &str) -> Option<Option<&'a str>> {
+        let (_, idx) = self.cols.iter().find(|(n, _)| n == canonical)?;
+        Some(self.row.get(idx[self.input]).and_then(|v| v.as_deref()))
+    }
+
+    /// The cell of a column (`None` when empty or not mapped).
+    pub fn cell(&self, canonical: &str) -> Option<&'a str> {
+        self.get(canonical).flatten()
+    }
+
+    pub fn has(&self, canonical: &str) -> bool {
+        self.get(canonical).is_some()
+    }
+
+    /// The parser of the run's time cells (zone, formats, preset).
+    pub fn parser(&self) -> &'a TimeParser {
+        self.parser
+    }
+
+    /// A time cell in the packed form of [`time_cell`]; `None` when the column is not mapped.
+    pub fn time(&self, canonical: &str, na: &[String]) -> Option<i64> {
+        self.get(canonical).map(|v| time_cell(self.parser, v, na))
+    }
+}
+
+/// A family's row rule as the rejects pass sees it: the decision of the fast pass, made
+/// from one record's cells.
+pub trait RecordRule {
+    fn reject(&self, rec: &Record<'_>) -> Option<Reject>;
+}
+
+/// What to do with rejected rows: `--strict` fails on the first, `--rejects FILE` writes all.
+pub struct RejectPolicy<'a> {
+    pub strict: bool,
+    pub file: Option<&'a str>,
+    pub parser: &'a TimeParser,
+    pub progress: &'a Progress,
+}
+
+impl RejectPolicy<'_> {
+    /// The one rejects pass, for every family. When the ledger counted rejected rows and
+    /// `--strict` or `--rejects` asks for them, re-read the inputs that had any and locate each
+    /// (FILE:LINE, header, reason with the offending cell); then apply the policy. `mapped`
+    /// names the rule's columns (canonical name → header index per input), `wheres` the
+    /// `--where` columns, `dups` the global row numbers of duplicate rows. With `--rejects` and
+    /// no rejected row the file is written empty (so a cron job always finds it).
+    pub fn settle(
+        &self,
+        sources: &[Source],
+        ledger: &Ledger,
+        mapped: &[(String, Vec<usize>)],
+        wheres: &[Vec<usize>],
+        dups: Option<&HashSet<u32>>,
+        rule: &dyn RecordRule,
+    ) -> Result<()> {
+        let policy = self;
+        let inputs = ledger.inputs();
+        let rejected: u64 = inputs.iter().map(|i| i.rejected).sum();
+        if rejected == 0 || !(policy.strict || policy.file.is_some()) {
+            return apply(&[], sources, policy);
+        }
+        policy.progress.phase("finding rejected rows");
+        let offsets = ledger.offsets();
+        let mut found = Vec::new();
+        'inputs: for (si, src) in sources.iter().enumerate() {
+            if inputs[si].rejected == 0 {
+                continue;
+            }
+            let table = records(src)?;
+            let mut wh: Vec<Option<&str>> = Vec::with_capacity(wheres.len());
+            for (k, row) in table.rows.iter().enumerate() {
+                let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
+                wh.clear();
+                wh.extend(wheres.iter().map(|w| cell(w[si])));
+                let rec = Record {
+                    short: table.short[k],
+                    dup: dups.is_some_and(|m| m.contains(&((offsets[si] + k) as u32))),
+                    wheres: &wh,
+                    row,
+                    input: si,
+                    cols: mapped,
+                    parser: policy.parser,
+                };
+                let Some(r) = rule.reject(&rec) else {
+                    continue;
+                };
+                let (column, value) = match mapped.iter().find(|(n, _)| n == r.column) {
+                    Some((_, idx)) => (src.headers[idx[si]].clone(), cell(idx[si])),
+                    None => (String::new(), None),
+                };
+                let detail = detail_with_value(&r.detail, &column, value);
+                found.push(Rejected::row(
+                    si,
+                    &table,
+                    k,
+                    column,
+                    format!("{}: {detail}", r.code),
+                ));
+                if policy.strict {
+                    break 'inputs;
+                }
+            }
+        }
+        apply(&found, sources, policy)
+    }
+}
+
+/// What every metric command does with the rejected rows it found: under `--strict` the
+/// first is an error naming `FILE:LINE:COLUMN`; with `--rejects FILE` all are written
+/// (an empty file when there are none, so a cron job always finds it).
+fn apply(found: &[Rejected], sources: &[Source], policy: &RejectPolicy) -> Result<()> {
+    if policy.strict {
+        if let Some(r) = found.first() {
+            fail!(
+                "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
+                sources[r.source].position(r.loc),
+                r.column,
+                r.reason
+            );
+        }
+    }
+    if let Some(p) = policy.file {
+        write_rejects(p, sources, found)?;
+    }
+    Ok(())
+}
+
+fn write_rejects(path: &str, sources: &[Source], rows: &[Rejected]) -> Result<()> {
+    let mut headers: Vec<String> = Vec::new();
+    for r in rows {
+        for (h, _) in &r.cells {
+            if !headers.contains(h) {
+                headers.push(h.clone());
+            }
+        }
+    }
+    let ndjson = path.ends_with(".ndjson") || path.ends_with(".jsonl");
+    let mut buf: Vec<u8> = Vec::new();
+    if ndjson {
+        for r in rows {
+            let mut m = Map::new();
+            for (h, v) in &r.cells {
+                m.insert(h.clone(), json!(v));
+            }
+            m.insert("cxm_file".into(), json!(sources[r.source].display));
+            m.insert("cxm_line".into(), json!(r.loc));
+            m.insert("cxm_reason".into(), json!(r.reason));
+            buf.extend(serde_json::to_vec(&Value::Object(m)).unwrap_or_default());
+            buf.push(b'\n');
+        }
+    } else {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut head: Vec<String> = headers.iter().map(|h| output::csv::neutralise(h)).collect();
+        head.extend(["cxm_file".into(), "cxm_line".into(), "cxm_reason".into()]);
+        w.write_record(&head)?;
+        for r in rows {
+            let map: HashMap<&str, Option<&str>> = r
+                .cells
+                .iter()
+                .map(|(h, v)| (h.as_str(), v.as_deref()))
+                .collect();
+            let mut rec: Vec<String> = headers
+                .iter()
+                .map(|h| {
+                    map.get(h.as_str())
+                        .copied()
+                        .flatten()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .collect();
+            rec.push(sources[r.source].display.clone());
+            rec.push(r.loc.to_string());
+            rec.push(r.reason.clone());
+            w.write_record(&rec)?;
+        }
+        buf = w.into_inner().map_err(|e| err(e.to_string()))?;
+    }
+    output::sink::Sink::open(Some(path))?.write(&buf)
+}
