@@ -99,7 +99,7 @@ pub fn check_json(c: &CheckLine) -> Value {
 /// One metric's bytes in a format (retention has its own text and CSV shapes).
 pub fn render_metric(kind: &str, r: &Report, format: OutFormat) -> Vec<u8> {
     if kind == "retention" {
-        super::retention::render(r, format)
+        output::retention::render(r, format)
     } else {
         output::render(r, format, false)
     }

@@ -4,6 +4,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod retention;
 pub mod sink;
 pub mod svg;
 pub mod table;
