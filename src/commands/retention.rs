@@ -8,7 +8,6 @@ use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::churn::{base_definition, check_currencies, common_with_month, load, LoadOpts};
-use super::finish;
 use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
@@ -19,7 +18,6 @@ use crate::input::schema::{column_headers, frame_cols, push_user_cols, resolve_a
 use crate::input::{self, col_str, collect, read, Source};
 use crate::metrics::stats::KaplanMeier;
 use crate::metrics::subscriptions::{self as subs, Snapshot, TenureRule};
-use crate::output;
 use crate::period::PeriodKind;
 use crate::plan::Common;
 use crate::progress::Progress;
@@ -162,16 +160,6 @@ fn load_tenure(
         .collect();
     let columns = column_headers(&sources, &mapped, |n| n);
     Ok(Ok((obs, ledger.into_inputs(), columns, warnings)))
-}
-
-pub fn run(a: &RetentionArgs) -> Result<u8> {
-    let (report, c) = compute(a)?;
-    let bytes = output::retention::render(&report, c.format);
-    let mut c = c;
-    if let Some(sink) = c.sink.take() {
-        sink.write(&bytes)?;
-    }
-    finish(&report, &c)
 }
 
 /// Compute the retention report without printing or writing anything.

@@ -61,7 +61,13 @@ impl OutFormat {
     }
 }
 
+/// A report's bytes in a format (`wide`: tables keep every column).
 pub fn render(report: &Report, format: OutFormat, wide: bool) -> Vec<u8> {
+    if report.metric == "retention" {
+        if let Some(b) = retention::render(report, format) {
+            return b;
+        }
+    }
     match format {
         OutFormat::Table => table::render(report, wide).into_bytes(),
         OutFormat::Json => json::render(report),

@@ -6,32 +6,30 @@ use serde_json::{Map, Value};
 use crate::output::{self, OutFormat};
 use crate::report::Report;
 
-/// The retention report in a format: the matrix or the survival curve as text, Markdown
-/// or CSV; the JSON envelope; the HTML page.
-pub fn render(report: &Report, format: OutFormat) -> Vec<u8> {
+/// The retention report as text, Markdown or CSV: the cohort matrix or the survival curve;
+/// `None` for JSON and HTML, which the common renderers write.
+pub fn render(report: &Report, format: OutFormat) -> Option<Vec<u8>> {
     if matches!(format, OutFormat::Json | OutFormat::Html) {
-        return output::render(report, format, false);
+        return None;
     }
-    match (report.extra.get("cohorts"), report.extra.get("all")) {
-        (Some(Value::Array(cohorts)), Some(all)) => {
-            let revenue = report.definition.get("measure").and_then(|v| v.as_str()) == Some("mrr");
-            match format {
-                OutFormat::Csv => matrix_csv(cohorts, all),
-                OutFormat::Markdown => matrix_text(cohorts, all, revenue, true).into_bytes(),
-                _ => matrix_text(cohorts, all, revenue, false).into_bytes(),
+    Some(
+        match (report.extra.get("cohorts"), report.extra.get("all")) {
+            (Some(Value::Array(cohorts)), Some(all)) => {
+                let revenue =
+                    report.definition.get("measure").and_then(|v| v.as_str()) == Some("mrr");
+                match format {
+                    OutFormat::Csv => matrix_csv(cohorts, all),
+                    OutFormat::Markdown => matrix_text(cohorts, all, revenue, true).into_bytes(),
+                    _ => matrix_text(cohorts, all, revenue, false).into_bytes(),
+                }
             }
-        }
-        _ => render_survival(report, format),
-    }
-}
-
-fn render_survival(report: &Report, format: OutFormat) -> Vec<u8> {
-    match format {
-        OutFormat::Json | OutFormat::Html => output::render(report, format, false),
-        OutFormat::Csv => survival_csv(&report.total),
-        OutFormat::Table => survival_text(&report.total, false).into_bytes(),
-        OutFormat::Markdown => survival_text(&report.total, true).into_bytes(),
-    }
+            _ => match format {
+                OutFormat::Csv => survival_csv(&report.total),
+                OutFormat::Markdown => survival_text(&report.total, true).into_bytes(),
+                _ => survival_text(&report.total, false).into_bytes(),
+            },
+        },
+    )
 }
 
 /// CSV of a survival result: `t, s, se`.
