@@ -1,5 +1,6 @@
 //! One thin file per subcommand: glue between the input layer, the metrics and the output.
 
+pub mod aggregates;
 pub mod check;
 pub mod churn;
 pub mod emit_sql;
