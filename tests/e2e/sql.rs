@@ -102,6 +102,20 @@ fn golden_cases() -> Vec<(&'static str, Vec<&'static str>)> {
                 "--col", "ticket_id=id", "--col", "updated_at=updated",
             ],
         ),
+        (
+            "nps_aggregates_by_region_month",
+            vec![
+                "nps", "--table", "cx.responses", "--by", "region", "--period", "month",
+                "--since", "2025-01-01", "--as-of", "2025-03-31", "--stage", "aggregates",
+            ],
+        ),
+        (
+            "tickets_aggregates_week",
+            vec![
+                "tickets", "--table", "support.tickets", "--period", "week", "--since",
+                "2025-03-01", "--as-of", "2025-03-31", "--stage", "aggregates",
+            ],
+        ),
     ]
 }
 
