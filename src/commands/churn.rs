@@ -496,11 +496,6 @@ fn assertable() -> Vec<&'static str> {
     v
 }
 
-pub fn run(a: &ChurnArgs) -> Result<u8> {
-    let (report, c) = compute(a)?;
-    super::emit(&report, c)
-}
-
 /// Compute the churn report without printing or writing anything.
 pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
     let mut c = common_with_month(&a.common)?;

@@ -217,9 +217,6 @@ fn stage(a: &SqlArgs) -> Result<bool> {
 }
 
 fn tickets_query(a: &SqlArgs) -> Result<String> {
-    if stage(a)? {
-        fail!("--stage aggregates is available for nps, csat, ces and pmf; tickets run as one final query");
-    }
     let plan = plan(a, TICKET_SQL_COLUMNS)?;
     let bucket = Bucket::parse(a.bucket_by.as_deref().unwrap_or("created"))
         .map_err(|e| crate::error::err(format!("--bucket-by: {e}")))?;
@@ -258,6 +255,7 @@ fn tickets_query(a: &SqlArgs) -> Result<String> {
         } else {
             Percentiles::Native
         },
+        aggregates: stage(a)?,
     }
     .query(&plan)
 }

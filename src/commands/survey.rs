@@ -461,90 +461,33 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
 /// with `--period`, `dist_<point>` for every scale point, `blank`, `rejected`). The row
 /// rules already ran there; the file gives one input with its used, blank and rejected rows.
 fn gather_aggregates(path: &str, kind: &ScoreKind, c: &Common) -> Result<Gathered> {
-    use crate::fail;
-    if c.as_of.is_none() {
-        fail!("--from-aggregates needs --as-of (the instant the warehouse query used)");
-    }
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .map_err(|e| err(format!("--from-aggregates {path}: cannot read: {e}")))?;
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| err(format!("--from-aggregates {path}: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let find = |name: &str| -> Result<usize> {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            err(format!(
-                "--from-aggregates {path}: no column {name:?}; found: {}. Give the options the aggregates query was printed with (--by, --period, the scale)",
-                headers.join(", ")
-            ))
-        })
-    };
-    let by_idx: Vec<usize> = c.by.iter().map(|b| find(b)).collect::<Result<_>>()?;
-    let period_idx = match c.period {
-        Some(_) => Some(find("period")?),
-        None => None,
-    };
+    let f = super::aggregates::AggFile::open(path, c)?;
     let points = kind.points();
     let dist_idx: Vec<usize> = points
         .iter()
-        .map(|k| find(&format!("dist_{k}")))
+        .map(|k| f.find(&format!("dist_{k}")))
         .collect::<Result<_>>()?;
-    let (blank_idx, rejected_idx) = (find("blank")?, find("rejected")?);
-    let display = path.to_string();
-    let mut ledger = Ledger::single(&display);
+    let (blank_idx, rejected_idx) = (f.find("blank")?, f.find("rejected")?);
+    let mut ledger = Ledger::single(path);
     let mut cells: BTreeMap<(Vec<Option<String>>, i32), Counts> = BTreeMap::new();
-    for (k, rec) in rdr.records().enumerate() {
-        let line = k + 2;
-        let rec = rec.map_err(|e| err(format!("--from-aggregates {path}:{line}: {e}")))?;
-        let count = |i: usize, name: &str| -> Result<u64> {
-            let t = rec.get(i).unwrap_or("").trim();
-            if t.is_empty() {
-                return Ok(0);
-            }
-            t.parse::<u64>().map_err(|_| {
-                err(format!(
-                    "--from-aggregates {path}:{line}:{name}: {t:?} is not a count"
-                ))
-            })
-        };
-        let ordinal = match (c.period, period_idx) {
-            (Some(pk), Some(i)) => {
-                let t = rec.get(i).unwrap_or("").trim();
-                if t.is_empty() {
-                    rows::NO_PERIOD
-                } else {
-                    pk.parse_label(t).ok_or_else(|| {
-                        err(format!(
-                            "--from-aggregates {path}:{line}:period: {t:?} is not a {} label",
-                            pk.name()
-                        ))
-                    })?
-                }
-            }
-            _ => rows::NO_PERIOD,
-        };
-        let key: Vec<Option<String>> = by_idx.iter().map(|&i| norm_key(rec.get(i))).collect();
+    for (line, rec, key) in f.keyed(c)? {
         let mut cnt = Counts::new(points.len());
-        for (slot, (&i, name)) in cnt.dist.iter_mut().zip(dist_idx.iter().zip(&points)) {
-            *slot = count(i, &format!("dist_{name}"))?;
+        for (slot, &i) in cnt.dist.iter_mut().zip(&dist_idx) {
+            *slot = f.count(rec, i, line)?;
         }
-        cnt.blank = count(blank_idx, "blank")?;
-        cnt.rejected = count(rejected_idx, "rejected")?;
+        cnt.blank = f.count(rec, blank_idx, line)?;
+        cnt.rejected = f.count(rec, rejected_idx, line)?;
         for (status, n) in [
             (Status::Used, cnt.n()),
             (Status::Blank, cnt.blank),
             (Status::Rejected, cnt.rejected),
         ] {
             if n > 0 {
-                ledger.count_in_period(0, ordinal, status, n);
+                ledger.count_in_period(0, key.1, status, n);
             }
         }
         cells
-            .entry((key, ordinal))
+            .entry(key)
             .or_insert_with(|| Counts::new(points.len()))
             .add(&cnt);
     }

@@ -214,11 +214,6 @@ fn i64_list(s: Option<Series>) -> PolarsResult<Vec<i64>> {
     }
 }
 
-pub fn run(a: &TicketsArgs) -> Result<u8> {
-    let (report, c) = compute(a)?;
-    super::emit(&report, c)
-}
-
 /// Compute the ticket report without printing or writing anything.
 pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let mut c = plan::common(&a.common, Dataset::Tickets)?;

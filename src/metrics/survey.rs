@@ -44,7 +44,7 @@ pub enum ScoreKind {
     },
 }
 
-const CSAT_GOOD: &[&str] = &[
+pub const CSAT_GOOD: &[&str] = &[
     "good",
     "yes",
     "true",
@@ -53,7 +53,7 @@ const CSAT_GOOD: &[&str] = &[
     "👍",
     "good, i'm satisfied",
 ];
-const CSAT_BAD: &[&str] = &[
+pub const CSAT_BAD: &[&str] = &[
     "bad",
     "no",
     "false",
@@ -63,7 +63,7 @@ const CSAT_BAD: &[&str] = &[
     "👎",
     "bad, i'm unsatisfied",
 ];
-const CSAT_NO_ANSWER: &[&str] = &["offered", "unoffered", "not offered"];
+pub const CSAT_NO_ANSWER: &[&str] = &["offered", "unoffered", "not offered"];
 
 impl ScoreKind {
     pub fn name(&self) -> &'static str {

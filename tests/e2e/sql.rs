@@ -102,6 +102,20 @@ fn golden_cases() -> Vec<(&'static str, Vec<&'static str>)> {
                 "--col", "ticket_id=id", "--col", "updated_at=updated",
             ],
         ),
+        (
+            "nps_aggregates_by_region_month",
+            vec![
+                "nps", "--table", "cx.responses", "--by", "region", "--period", "month",
+                "--since", "2025-01-01", "--as-of", "2025-03-31", "--stage", "aggregates",
+            ],
+        ),
+        (
+            "tickets_aggregates_week",
+            vec![
+                "tickets", "--table", "support.tickets", "--period", "week", "--since",
+                "2025-03-01", "--as-of", "2025-03-31", "--stage", "aggregates",
+            ],
+        ),
     ]
 }
 
@@ -429,4 +443,93 @@ fn report_emit_sql_writes_one_query_per_metric() {
         o.stderr
     );
     assert!(!out2.exists());
+}
+
+#[test]
+fn from_aggregates_finishes_the_warehouse_counts() {
+    // fixtures/surveys/nps_aggregates.csv: counts per region and month as
+    // `cxm sql nps --by region --period month --stage aggregates` returns them.
+    // EMEA 2025-01: 3×10, 1×9, 2×7, 2×3 → n 8, P 4, D 2 → NPS 100·(4−2)/8 = 25.
+    // EMEA 2025-02: 1×10, 1×0 → NPS 0. AMER 2025-01: 2×8 → NPS 0; AMER 2025-02: none.
+    // Blank region 2025-02: 1×9 → 100.
+    // All regions 2025-01: n 10, P 4, D 2 → 20; 2025-02: n 3, P 2, D 1 → 33.33…, delta
+    // +13.33…. Total: n 13, P 6, D 3 → 100·3/13 = 23.0769…
+    let v = crate::util::json_ok(&[
+        "nps",
+        "--from-aggregates",
+        "fixtures/surveys/nps_aggregates.csv",
+        "--by",
+        "region",
+        "--period",
+        "month",
+        "--as-of",
+        "2025-03-31",
+    ]);
+    let rows = v["rows"].as_array().unwrap();
+    let find = |g: serde_json::Value, p: &str| {
+        rows.iter()
+            .find(|r| r["group"]["region"] == g && r["period"] == p)
+            .unwrap_or_else(|| panic!("no row {g} {p}"))
+            .clone()
+    };
+    crate::util::approx(&find("EMEA".into(), "2025-01")["nps"], 25.0);
+    assert_eq!(find("EMEA".into(), "2025-01")["blank"], 1);
+    crate::util::approx(&find("EMEA".into(), "2025-02")["nps"], 0.0);
+    assert_eq!(find("AMER".into(), "2025-02")["n"], 0);
+    assert_eq!(find("AMER".into(), "2025-01")["rejected"], 1);
+    crate::util::approx(&find(serde_json::Value::Null, "2025-02")["nps"], 100.0);
+    let all = rows
+        .iter()
+        .filter(|r| r["group"].is_null())
+        .collect::<Vec<_>>();
+    assert_eq!(all.len(), 2);
+    crate::util::approx(&all[0]["nps"], 20.0);
+    crate::util::approx(&all[1]["nps"], 100.0 / 3.0);
+    crate::util::approx(&all[1]["delta"], 100.0 / 3.0 - 20.0);
+    crate::util::approx(&v["total"]["nps"], 300.0 / 13.0);
+    assert_eq!(v["total"]["n"], 13);
+    // One input: the aggregates file, with its used, blank and rejected rows.
+    assert_eq!(v["inputs"][0]["rows"], 15);
+    assert_eq!(v["inputs"][0]["used"], 13);
+    assert_eq!(v["inputs"][0]["blank"], 1);
+    assert_eq!(v["inputs"][0]["rejected"], 1);
+
+    // It needs the as-of the query used; other metric families read their rows.
+    let o = run(&[
+        "nps",
+        "--from-aggregates",
+        "fixtures/surveys/nps_aggregates.csv",
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("--from-aggregates needs --as-of"),
+        "{}",
+        o.stderr
+    );
+    let o = run(&[
+        "tickets",
+        "--from-aggregates",
+        "x.csv",
+        "--as-of",
+        "2025-01-01",
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr
+            .contains("--from-aggregates reads the counts of nps"),
+        "{}",
+        o.stderr
+    );
+    // A file from other options names what is missing.
+    let o = run(&[
+        "nps",
+        "--from-aggregates",
+        "fixtures/surveys/nps_aggregates.csv",
+        "--by",
+        "plan",
+        "--as-of",
+        "2025-03-31",
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("no column \"plan\""), "{}", o.stderr);
 }
