@@ -248,6 +248,198 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     };
     assert::validate(&c.asserts, assertable, c.period.is_some())?;
     let progress = Progress::start(c.progress);
+    let g = match c.args.from_aggregates.clone() {
+        Some(path) => {
+            let (cells, ledger) = super::aggregates::ticket_cells(&path, &c)?;
+            let rejected_warning = ledger.rejected_warning(true);
+            Gathered {
+                cells,
+                ledger,
+                latest: None,
+                rejected_warning,
+                column_warnings: Vec::new(),
+                hint_warnings: Vec::new(),
+                last_warnings: Vec::new(),
+                first_response: "first_response_at",
+                preset: None,
+                colmap: Map::new(),
+            }
+        }
+        None => gather_rows(a, &mut c, &sched, bucket, &mut warnings, &progress)?,
+    };
+    let mut cells = g.cells;
+    let mut ledger = g.ledger;
+    let rejected_warning = g.rejected_warning;
+    let as_of = c.as_of.or(g.latest);
+
+    let explained = super::explain::prepare(&c, as_of, &mut ledger);
+
+    // Period range and --last.
+    let mut ordinals: Vec<i32> = Vec::new();
+    if let Some(pk) = c.period {
+        ordinals = span(
+            cells
+                .iter()
+                .filter(|((_, o), v)| *o != NO_PERIOD && v.n() > 0)
+                .map(|((_, o), _)| *o),
+        );
+        if let Some(n) = c.last {
+            let last_complete = pk.last_complete(as_of.unwrap_or(c.now_ms), c.tz);
+            let first = last_complete - n as i32 + 1;
+            ordinals = (first..=last_complete).collect();
+            // Tickets outside the kept periods (open tickets bucketed by resolution included)
+            // are filtered.
+            // Rejected rows without a period stay rejected.
+            let outside = |o: i32, st: Status| {
+                if o == NO_PERIOD {
+                    st == Status::Used
+                } else {
+                    o < first || o > last_complete
+                }
+            };
+            cells.retain(|(_, o), _| *o == NO_PERIOD || !outside(*o, Status::Rejected));
+            for ((_, o), v) in cells.iter_mut() {
+                if *o == NO_PERIOD {
+                    *v = Acc {
+                        rejected: v.rejected,
+                        ..Default::default()
+                    };
+                }
+            }
+            ledger.filter_periods(outside);
+        }
+    }
+
+    let min_n = c.min_n;
+    let with_low_n = |m: Map<String, Value>, n: u64| with_low_n(m, n, min_n);
+    let mut rows: Vec<Row> = Vec::new();
+    for g in series(&cells, !c.by.is_empty(), c.period.is_some()) {
+        let pick = |o: Option<i32>| -> Acc {
+            let mut acc = Acc::default();
+            for ((k, ord), v) in &cells {
+                if g.as_ref().is_none_or(|gk| gk == k) && o.is_none_or(|o| o == *ord) {
+                    acc.add(v);
+                }
+            }
+            acc
+        };
+        match c.period {
+            None => {
+                let acc = pick(None);
+                rows.push(Row {
+                    group: g.clone(),
+                    period: None,
+                    partial: false,
+                    fields: with_low_n(tk::fields(&acc, &sla), acc.n()),
+                });
+            }
+            Some(pk) => {
+                for &o in &ordinals {
+                    let acc = pick(Some(o));
+                    rows.push(Row {
+                        group: g.clone(),
+                        period: Some(pk.label(o)),
+                        partial: as_of.is_none_or(|a| pk.end_ms(o, c.tz) > a),
+                        fields: with_low_n(tk::fields(&acc, &sla), acc.n()),
+                    });
+                }
+            }
+        }
+    }
+    let mut total = Acc::default();
+    for v in cells.values() {
+        total.add(v);
+    }
+    let tn = total.n();
+    let total_fields = with_low_n(tk::fields(&total, &sla), tn);
+
+    if tn == 0 {
+        warnings.push("no tickets left after filtering: n is 0 and the metrics are null".into());
+    }
+    warnings.extend(g.column_warnings);
+    warnings.extend(ledger.dst_warnings(Some("tickets")));
+    warnings.extend(rejected_warning);
+    warnings.extend(g.hint_warnings);
+    if let Some(k) = min_n {
+        if tn < k {
+            warnings.push(format!("only {tn} tickets, fewer than --min-n {k}"));
+        }
+    }
+
+    let mut definition = Map::new();
+    definition.insert(
+        "time".into(),
+        json!(if business { "business" } else { "calendar" }),
+    );
+    definition.insert(
+        "business".into(),
+        sched.as_ref().map_or(Value::Null, |(_, d)| d.clone()),
+    );
+    definition.insert("first_response".into(), json!(g.first_response));
+    definition.insert("sla_first_response".into(), json!(a.sla_first_response));
+    definition.insert("sla_resolution".into(), json!(a.sla_resolution));
+    definition.insert("bucket_by".into(), json!(bucket.name()));
+    definition.insert("percentiles".into(), json!("type 7 (linear)"));
+    definition.insert(
+        "use_exported_durations".into(),
+        json!(a.use_exported_durations),
+    );
+    warnings.extend(g.last_warnings);
+    definition.extend(c.definition(g.preset, g.colmap));
+
+    let mut report = Report {
+        metric: "tickets".into(),
+        as_of: as_of.map(|t| time::format_rfc3339(t, c.tz)),
+        definition,
+        inputs: ledger.into_inputs(),
+        by: c.by.clone(),
+        period: c.period.map(|p| p.name().to_string()),
+        rows,
+        total: total_fields,
+        checks: Vec::new(),
+        warnings,
+        headline: headline(&sla),
+        unit: Some(unit),
+        extra: Map::new(),
+    };
+    if let Some(x) = explained {
+        let cell = |acc: &Acc| super::explain::ticket_cell(explain_metric, acc, &sla);
+        let (segs, totals) = super::explain::from_cells(&cells, x.ab, cell, Acc::default, Acc::add);
+        super::explain::apply(&mut report, &x, explain_metric, &segs, totals, min_n);
+    }
+    let report = assert::checked(report, &c.asserts);
+    progress.finish();
+    Ok((report, c))
+}
+
+/// What the ticket rows (or a warehouse's aggregates) give the report.
+struct Gathered {
+    cells: BTreeMap<(Vec<Option<String>>, i32), Acc>,
+    ledger: Ledger,
+    latest: Option<i64>,
+    rejected_warning: Option<String>,
+    /// Warnings about the inputs' columns, placed before the daylight-saving ones.
+    column_warnings: Vec<String>,
+    /// The `--na-values` hint, after the rejected-rows warning.
+    hint_warnings: Vec<String>,
+    /// The exported-durations warning, last.
+    last_warnings: Vec<String>,
+    first_response: &'static str,
+    preset: Option<&'static str>,
+    colmap: Map<String, Value>,
+}
+
+/// Read the inputs: ticket rows → classified → per (group, period) accumulators, with the row
+/// accounting.
+fn gather_rows(
+    a: &TicketsArgs,
+    c: &mut Common,
+    sched: &Option<(Schedule, Value)>,
+    bucket: Bucket,
+    warnings: &mut Vec<String>,
+    progress: &Progress,
+) -> Result<Gathered> {
+    let business = sched.is_some();
 
     let mut sources = read::open_all(&c.files, &c.read)?;
     let preset = c.absorb_preset(&mut sources, Kind::Tickets, "tickets")?;
@@ -337,7 +529,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             mapped.push((name.into(), v.clone()));
         }
     }
-    super::explain::group_by_column(&sources, &mut c, &mapped)?;
+    super::explain::group_by_column(&sources, c, &mapped)?;
     let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
 
     // Only the columns the computation reads.
@@ -466,7 +658,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let rejected = ledger.total().rejected;
 
     // Rejected rows: positions and reasons from a pass over the inputs that had them.
-    c.reject_policy(&progress).settle(
+    c.reject_policy(progress).settle(
         &sources,
         &ledger,
         &mapped,
@@ -520,106 +712,22 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         }
     }
 
-    let explained = super::explain::prepare(&c, as_of, &mut ledger);
-
-    // Period range and --last.
-    let mut ordinals: Vec<i32> = Vec::new();
-    if let Some(pk) = c.period {
-        ordinals = span(
-            cells
-                .iter()
-                .filter(|((_, o), v)| *o != NO_PERIOD && v.n() > 0)
-                .map(|((_, o), _)| *o),
-        );
-        if let Some(n) = c.last {
-            let last_complete = pk.last_complete(as_of.unwrap_or(c.now_ms), c.tz);
-            let first = last_complete - n as i32 + 1;
-            ordinals = (first..=last_complete).collect();
-            // Tickets outside the kept periods (open tickets bucketed by resolution included)
-            // are filtered.
-            // Rejected rows without a period stay rejected.
-            let outside = |o: i32, st: Status| {
-                if o == NO_PERIOD {
-                    st == Status::Used
-                } else {
-                    o < first || o > last_complete
-                }
-            };
-            cells.retain(|(_, o), _| *o == NO_PERIOD || !outside(*o, Status::Rejected));
-            for ((_, o), v) in cells.iter_mut() {
-                if *o == NO_PERIOD {
-                    *v = Acc {
-                        rejected: v.rejected,
-                        ..Default::default()
-                    };
-                }
-            }
-            ledger.filter_periods(outside);
-        }
-    }
-
-    let min_n = c.min_n;
-    let with_low_n = |m: Map<String, Value>, n: u64| with_low_n(m, n, min_n);
-    let mut rows: Vec<Row> = Vec::new();
-    for g in series(&cells, !c.by.is_empty(), c.period.is_some()) {
-        let pick = |o: Option<i32>| -> Acc {
-            let mut acc = Acc::default();
-            for ((k, ord), v) in &cells {
-                if g.as_ref().is_none_or(|gk| gk == k) && o.is_none_or(|o| o == *ord) {
-                    acc.add(v);
-                }
-            }
-            acc
-        };
-        match c.period {
-            None => {
-                let acc = pick(None);
-                rows.push(Row {
-                    group: g.clone(),
-                    period: None,
-                    partial: false,
-                    fields: with_low_n(tk::fields(&acc, &sla), acc.n()),
-                });
-            }
-            Some(pk) => {
-                for &o in &ordinals {
-                    let acc = pick(Some(o));
-                    rows.push(Row {
-                        group: g.clone(),
-                        period: Some(pk.label(o)),
-                        partial: as_of.is_none_or(|a| pk.end_ms(o, c.tz) > a),
-                        fields: with_low_n(tk::fields(&acc, &sla), acc.n()),
-                    });
-                }
-            }
-        }
-    }
-    let mut total = Acc::default();
-    for v in cells.values() {
-        total.add(v);
-    }
-    let tn = total.n();
-    let total_fields = with_low_n(tk::fields(&total, &sla), tn);
-
-    if tn == 0 {
-        warnings.push("no tickets left after filtering: n is 0 and the metrics are null".into());
-    }
+    let mut column_warnings: Vec<String> = Vec::new();
     if first_idx.is_none() && minutes_idx.is_none() {
-        warnings.push("no first response column (first_response_at, or first_response_minutes): FRT fields are null; map a first reply time with --col first_response_at=\"<column>\", or minutes with --col first_response_minutes=\"<column>\"".into());
+        column_warnings.push("no first response column (first_response_at, or first_response_minutes): FRT fields are null; map a first reply time with --col first_response_at=\"<column>\", or minutes with --col first_response_minutes=\"<column>\"".into());
     }
     if resolved_idx.is_none() {
-        warnings.push("no resolution column (resolved_at): every ticket counts as open; map one with --col resolved_at=\"<column>\"".into());
+        column_warnings.push("no resolution column (resolved_at): every ticket counts as open; map one with --col resolved_at=\"<column>\"".into());
     }
     if solved_no_time > 0 {
-        warnings.push(format!(
+        column_warnings.push(format!(
             "{solved_no_time} tickets have a solved/closed status but no resolved_at; they count as open"
         ));
     }
-    warnings.extend(ledger.dst_warnings(Some("tickets")));
-    warnings.extend(rejected_warning);
-    warnings.extend(time_na_hint(
+    let mut hint_warnings: Vec<String> = Vec::new();
+    hint_warnings.extend(time_na_hint(
         &sources,
-        &c,
+        c,
         rejected,
         &[
             ("created_at", Some(&created_idx)),
@@ -627,41 +735,9 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
             ("resolved_at", resolved_idx.as_ref()),
         ],
     )?);
-    if let Some(k) = min_n {
-        if tn < k {
-            warnings.push(format!("only {tn} tickets, fewer than --min-n {k}"));
-        }
-    }
-
-    let mut definition = Map::new();
-    definition.insert(
-        "time".into(),
-        json!(if business { "business" } else { "calendar" }),
-    );
-    definition.insert(
-        "business".into(),
-        sched.as_ref().map_or(Value::Null, |(_, d)| d.clone()),
-    );
-    definition.insert(
-        "first_response".into(),
-        json!(if first_idx.is_some() {
-            "first_response_at"
-        } else if minutes_idx.is_some() {
-            "created_at + first_response_minutes"
-        } else {
-            "none"
-        }),
-    );
-    definition.insert("sla_first_response".into(), json!(a.sla_first_response));
-    definition.insert("sla_resolution".into(), json!(a.sla_resolution));
-    definition.insert("bucket_by".into(), json!(bucket.name()));
-    definition.insert("percentiles".into(), json!("type 7 (linear)"));
-    definition.insert(
-        "use_exported_durations".into(),
-        json!(a.use_exported_durations),
-    );
+    let mut last_warnings: Vec<String> = Vec::new();
     if a.use_exported_durations && lacking > 0 {
-        warnings.push(format!(
+        last_warnings.push(format!(
             "--use-exported-durations: {lacking} tickets lack exported durations; theirs are computed from the timestamps"
         ));
     }
@@ -672,29 +748,22 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         "__xttr" => "resolution_minutes",
         n => n,
     });
-    definition.extend(c.definition(preset.as_ref().map(|p| p.name), colmap));
-
-    let mut report = Report {
-        metric: "tickets".into(),
-        as_of: as_of.map(|t| time::format_rfc3339(t, c.tz)),
-        definition,
-        inputs: ledger.into_inputs(),
-        by: c.by.clone(),
-        period: c.period.map(|p| p.name().to_string()),
-        rows,
-        total: total_fields,
-        checks: Vec::new(),
-        warnings,
-        headline: headline(&sla),
-        unit: Some(unit),
-        extra: Map::new(),
-    };
-    if let Some(x) = explained {
-        let cell = |acc: &Acc| super::explain::ticket_cell(explain_metric, acc, &sla);
-        let (segs, totals) = super::explain::from_cells(&cells, x.ab, cell, Acc::default, Acc::add);
-        super::explain::apply(&mut report, &x, explain_metric, &segs, totals, min_n);
-    }
-    let report = assert::checked(report, &c.asserts);
-    progress.finish();
-    Ok((report, c))
+    Ok(Gathered {
+        cells,
+        ledger,
+        latest,
+        rejected_warning,
+        column_warnings,
+        hint_warnings,
+        last_warnings,
+        first_response: if first_idx.is_some() {
+            "first_response_at"
+        } else if minutes_idx.is_some() {
+            "created_at + first_response_minutes"
+        } else {
+            "none"
+        },
+        preset: preset.as_ref().map(|p| p.name),
+        colmap,
+    })
 }
