@@ -11,7 +11,7 @@ use anyhow::Result;
 use clap::{ArgAction, CommandFactory, Parser};
 use toml::{Table, Value};
 
-use crate::cli::{Cli, Command};
+use crate::cli::Cli;
 use crate::error::{did_you_mean, err};
 use crate::fail;
 use crate::plan::Common;
@@ -721,23 +721,17 @@ pub fn compute(cfg: &Config, m: &MetricSpec) -> Result<(Report, Common)> {
     })?;
     use crate::commands;
     crate::diagnostics::set_note_context(Some(&m.name));
-    let r = match &cli.command {
-        Command::Nps(a) => commands::nps_compute(a),
-        Command::Csat(a) => commands::csat_compute(a),
-        Command::Ces(a) => commands::ces_compute(a),
-        Command::Pmf(a) => commands::pmf_compute(a),
-        Command::Tickets(a) => commands::tickets::compute(a),
-        Command::Churn(a) => commands::churn::compute(a),
-        Command::Retention(a) => commands::retention::compute(a),
-        _ => fail!(
+    let r = commands::compute(&cli.command);
+    crate::diagnostics::set_note_context(None);
+    match r {
+        Some(r) => r.map_err(|e| wrap(crate::error::render(&e))),
+        None => fail!(
             "{}: metric {:?}: unknown kind {:?}",
             cfg.path,
             m.name,
             m.kind
         ),
-    };
-    crate::diagnostics::set_note_context(None);
-    r.map_err(|e| wrap(crate::error::render(&e)))
+    }
 }
 
 #[cfg(test)]

@@ -61,19 +61,19 @@ where
         }
     };
     match &cli.command {
-        Command::Nps(a) => commands::nps(a),
-        Command::Csat(a) => commands::csat(a),
-        Command::Ces(a) => commands::ces(a),
-        Command::Pmf(a) => commands::pmf(a),
-        Command::Tickets(a) => commands::tickets::run(a),
-        Command::Churn(a) => commands::churn::run(a),
-        Command::Retention(a) => commands::retention::run(a),
         Command::Report(a) => commands::report::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Sql(a) => commands::sql::run(a),
         Command::Completions(a) => commands::shell::completions(a),
         Command::Man(a) => commands::shell::man(a),
+        metric => match commands::compute(metric) {
+            Some(r) => {
+                let (report, c) = r?;
+                commands::emit(&report, c)
+            }
+            None => Err(error::err("internal: not a metric command")),
+        },
     }
 }
 

@@ -174,8 +174,8 @@ pub fn parse_wheres(items: &[String]) -> Result<Vec<WhereCol>> {
 
 pub fn common(args: &CommonArgs, dataset: Dataset) -> Result<Common> {
     let known_cols = schema::columns(dataset);
-    if args.from_aggregates.is_some() && dataset != Dataset::Survey {
-        fail!("--from-aggregates reads the counts of nps, csat, ces and pmf; give this metric its input files");
+    if args.from_aggregates.is_some() && !matches!(dataset, Dataset::Survey | Dataset::Tickets) {
+        fail!("--from-aggregates reads the aggregates of nps, csat, ces, pmf and tickets; give this metric its input files");
     }
     let tz = time::parse_tz(&args.tz).map_err(|e| crate::error::err(format!("--tz: {e}")))?;
     let input_tz = match &args.input_tz {

@@ -129,6 +129,35 @@ impl TimeParser {
     }
 }
 
+/// A "no date" written as a date (SPEC 4 "Placeholder dates"): `1900-01-01`, `1899-12-30`,
+/// `0000-00-00` or `0001-01-01`, alone or followed (after `T` or a space) by a midnight time
+/// such as `00:00:00`, `00:00:00.000`, `00:00:00Z` or `00:00:00+00:00`. Help desks
+/// (Zendesk's `Solved at` of an unsolved ticket) and spreadsheets write these; they are blank.
+pub fn is_placeholder_date(s: &str) -> bool {
+    let b = s.trim().as_bytes();
+    if b.len() < 10 {
+        return false;
+    }
+    let date = &b[..10];
+    if !matches!(
+        date,
+        b"1900-01-01" | b"1899-12-30" | b"0000-00-00" | b"0001-01-01"
+    ) {
+        return false;
+    }
+    match &b[10..] {
+        [] => true,
+        [sep, rest @ ..] if *sep == b' ' || *sep == b'T' => {
+            !rest.is_empty()
+                && rest[0] == b'0'
+                && rest
+                    .iter()
+                    .all(|c| matches!(c, b'0' | b':' | b'.' | b'Z' | b'+' | b'-' | b' '))
+        }
+        _ => false,
+    }
+}
+
 /// Checks a `--date-format` string, so a typo is a usage error rather than a format that
 /// silently never matches.
 pub fn check_date_format(fmt: &str) -> Result<(), String> {
@@ -1029,6 +1058,30 @@ mod tests {
         assert_eq!(ms(&with, "1736121600"), JAN6);
         let without = p(Tz::UTC);
         assert_eq!(ms(&without, "20250106"), 20_250_106_000);
+    }
+
+    #[test]
+    fn placeholder_dates() {
+        for s in [
+            "1900-01-01",
+            "1900-01-01 00:00:00",
+            " 1900-01-01T00:00:00Z ",
+            "1900-01-01 00:00",
+            "1899-12-30",
+            "0000-00-00 00:00:00",
+            "0001-01-01T00:00:00.000+00:00",
+        ] {
+            assert!(is_placeholder_date(s), "{s}");
+        }
+        for s in [
+            "1900-01-02",
+            "1900-01-01 09:30:00",
+            "2025-01-01",
+            "1900-01-01x",
+            "",
+        ] {
+            assert!(!is_placeholder_date(s), "{s}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::input::presets::Kind;
 use crate::input::rows::Status;
 use crate::input::schema::subscriptions::{
     AMOUNT, CANCELED, CURRENCY, CUSTOMER, ENDED, INTERVAL, INTERVAL_COUNT, MRR, PERIOD_END, PLAN,
-    QUANTITY, REASON, STARTED, STATUS, SUB_ID, TRIAL_END,
+    QUANTITY, REASON, STARTED, STATUS, SUB_ID, TRIAL_END, UPDATED,
 };
 use crate::input::schema::Dataset;
 use crate::input::schema::{column_headers, frame_cols, push_user_cols, user_columns, Mapper};
@@ -90,7 +90,41 @@ const SLOTS: &[&str] = &[
     "currency",
     "cancel_reason",
     "subscription_id",
+    "updated_at",
 ];
+
+/// The `--na-values` hint (SPEC 6): the first of the money and time columns whose rejected
+/// cells are mostly one text, from the cells in memory.
+fn na_hint(
+    text: &HashMap<String, StringChunked>,
+    rejected: u64,
+    rule: &RowRule,
+    c: &Common,
+) -> Option<String> {
+    let blank = |t: &str| input::values::is_blank(t, &rule.na);
+    for slot in ["mrr", "amount"] {
+        let Some(ca) = text.get(slot) else { continue };
+        let bad =
+            |t: &str| !blank(t) && input::values::parse_amount(t, rule.decimal_comma).is_none();
+        if let Some(h) = input::values::na_hint_cells(slot, ca.iter(), rejected, bad) {
+            return Some(h);
+        }
+    }
+    for slot in [
+        "started_at",
+        "ended_at",
+        "canceled_at",
+        "current_period_end",
+    ] {
+        let Some(ca) = text.get(slot) else { continue };
+        let bad =
+            |t: &str| !blank(t) && !time::is_placeholder_date(t) && c.parser.parse(t).is_err();
+        if let Some(h) = input::values::na_hint_cells(slot, ca.iter(), rejected, bad) {
+            return Some(h);
+        }
+    }
+    None
+}
 
 /// Map, read and classify the subscription rows; the as-of; rejected rows (`--strict`,
 /// `--rejects`).
@@ -145,7 +179,13 @@ pub(crate) fn load(
         }
     }
     if !c.keep_duplicates || !c.by.is_empty() {
-        optional.push(("subscription_id", opt(&SUB_ID)?));
+        let sub_id = opt(&SUB_ID)?;
+        // SPEC 4 duplicates: the row with the latest `updated_at` wins (a warehouse
+        // `subscription_history` table holds one row per change).
+        if sub_id.is_some() && !c.keep_duplicates {
+            optional.push(("updated_at", opt(&UPDATED)?));
+        }
+        optional.push(("subscription_id", sub_id));
     }
     for (name, v) in optional {
         if let Some(v) = v {
@@ -154,6 +194,14 @@ pub(crate) fn load(
     }
     let idx_of = |name: &str| mapped.iter().position(|(n, _)| n == name);
     let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
+    let mut input_warnings = Vec::new();
+    if money == Money::Amount {
+        let used: Vec<usize> = mapped.iter().map(|(_, v)| v[0]).collect();
+        input_warnings.extend(input::presets::subscriptions::unread_add_ons(
+            &sources[0].headers,
+            &used,
+        ));
+    }
 
     let slots: Vec<&str> = SLOTS
         .iter()
@@ -166,7 +214,11 @@ pub(crate) fn load(
     let lf = input::frame(&sources, &cols)?.with_row_index("__g", None);
     let has_id = present.iter().any(|n| n == "subscription_id");
     let mask = if has_id && !c.keep_duplicates {
-        duplicate_rows(lf.clone(), &sources, &c.parser, "subscription_id", None)?
+        let upd = present
+            .iter()
+            .any(|n| n == "updated_at")
+            .then_some("updated_at");
+        duplicate_rows(lf.clone(), &sources, &c.parser, "subscription_id", upd)?
     } else {
         None
     };
@@ -177,6 +229,18 @@ pub(crate) fn load(
         .iter()
         .map(|n| Ok((n.clone(), col_str(&df, n)?)))
         .collect::<Result<_>>()?;
+    // Placeholder dates (SPEC 4), one warning per time column, from the cells in memory.
+    for slot in [
+        "started_at",
+        "ended_at",
+        "canceled_at",
+        "trial_end",
+        "current_period_end",
+    ] {
+        if let Some(ca) = text.get(slot) {
+            input_warnings.extend(input::values::placeholder_warning(slot, ca.iter()));
+        }
+    }
     let (fcol, short) = input::row_origin(&df)?;
     let gcol = col_u32(&df, "__g")?;
     let rule = RowRule {
@@ -298,7 +362,7 @@ pub(crate) fn load(
     )?;
 
     // As-of: the given instant, else the latest start or end (not later than now).
-    let mut warnings = Vec::new();
+    let mut warnings = input_warnings;
     let as_of = match c.as_of.or(latest) {
         Some(t) => t,
         None => {
@@ -343,6 +407,7 @@ pub(crate) fn load(
     }
     warnings.extend(ledger.dst_warnings(Some("subscriptions")));
     warnings.extend(ledger.rejected_warning(c.rejects.is_some()));
+    warnings.extend(na_hint(&text, ledger.total().rejected, &rule, c));
     let columns = column_headers(&sources, &mapped, |n| n);
     Ok(Loaded {
         inputs: ledger.into_inputs(),
@@ -403,17 +468,32 @@ fn headline() -> Vec<Col> {
     ]
 }
 
+/// The churn total (SPEC 6.6): the latest complete period's row led by its `period`,
+/// `period_start`, `period_end`, `partial` (always false) and `periods` (the number of
+/// complete periods reported); `period` is null when there is none.
+fn total_head(
+    mut row: Map<String, Value>,
+    period: Option<String>,
+    periods: usize,
+) -> Map<String, Value> {
+    let mut t = Map::new();
+    t.insert("period".into(), json!(period));
+    for (k, v) in row.iter_mut() {
+        t.insert(k.clone(), v.take());
+        if k == "period_end" {
+            t.insert("partial".into(), json!(false));
+            t.insert("periods".into(), json!(periods));
+        }
+    }
+    t
+}
+
 /// Fields an `--assert` may name.
 fn assertable() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = subs::FIELDS.to_vec();
     v.push("periods");
     v.push("low_n");
     v
-}
-
-pub fn run(a: &ChurnArgs) -> Result<u8> {
-    let (report, c) = compute(a)?;
-    super::emit(&report, c)
 }
 
 /// Compute the churn report without printing or writing anything.
@@ -513,8 +593,10 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
             Some(k) => (
                 json!(time::format_rfc3339(bounds[k], c.tz)),
                 json!(time::format_rfc3339(
+                    // A partial period's end is still its calendar end (its figures stop
+                    // at as-of).
                     if Some(all_ordinals[k]) == partial_ordinal {
-                        as_of
+                        pk.end_ms(all_ordinals[k], c.tz)
                     } else {
                         bounds[k + 1]
                     },
@@ -562,18 +644,15 @@ pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
         rows.push(row(None, k, &totals[k]));
     }
     let complete_kept: Vec<usize> = keep.iter().copied().filter(|&k| k < n_complete).collect();
-    let mut total = match complete_kept.last() {
+    let total = match complete_kept.last() {
         Some(&k) => row_fields(&totals[k], Some(k)),
         None => row_fields(&Acc::default(), None),
     };
-    let mut t2 = Map::new();
-    for (k, v) in total.iter_mut() {
-        t2.insert(k.clone(), v.take());
-        if k == "period_end" {
-            t2.insert("periods".into(), json!(complete_kept.len()));
-        }
-    }
-    let total = t2;
+    let total = total_head(
+        total,
+        complete_kept.last().map(|&k| pk.label(all_ordinals[k])),
+        complete_kept.len(),
+    );
 
     let mut warnings = std::mem::take(&mut l.warnings);
     if complete_kept.is_empty() {

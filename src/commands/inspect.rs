@@ -153,6 +153,8 @@ struct ColStats {
     /// Numbers written with a decimal comma (`29,90`, `1.234,5`), and examples.
     comma_decimals: u64,
     comma_examples: Vec<String>,
+    /// Placeholder dates (`1900-01-01 00:00:00` …): counted as nulls, and named.
+    placeholders: crate::input::values::PlaceholderCount,
 }
 
 /// `29,90` or `1.234,50`: digits, a comma and one or two digits at the end, no other comma.
@@ -174,6 +176,10 @@ impl ColStats {
             self.nulls += 1;
             return;
         };
+        if self.placeholders.check(s) {
+            self.nulls += 1;
+            return;
+        }
         if self.samples.len() < 5 && !self.sample_set.contains(s) {
             self.sample_set.insert(s.to_string());
             self.samples.push(s.to_string());
@@ -268,6 +274,13 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 /// Warnings about one column's values.
 fn value_warnings(name: &str, st: &ColStats, kind: Kind, bad: u64, ex: &[String]) -> Vec<String> {
     let mut w = Vec::new();
+    if let Some((k, text)) = st.placeholders.seen() {
+        w.push(format!(
+            "column {name:?}: {} {text}, a placeholder for no date; the metric commands read {} as blank",
+            plural(k, "cell holds", "cells hold"),
+            if k == 1 { "it" } else { "them" }
+        ));
+    }
     let n = st.non_blank();
     if bad > 0 {
         let what = match kind {
@@ -318,7 +331,7 @@ fn resolve_one(
 ) -> Option<usize> {
     let mut c = canon.clone();
     c.required = false;
-    match mapping::resolve(&src.display, &src.headers, &c, &ColOverrides::default()) {
+    match mapping::resolve_source(src, &c, &ColOverrides::default()) {
         Ok(i) => i,
         Err(e) => {
             let msg = format!("{kind} mapping: {}", crate::error::render(&e));
@@ -333,8 +346,15 @@ fn resolve_one(
 /// The mapping of one dataset kind: (canonical, header index) in the command's order.
 type KindMapping = Vec<(&'static str, Option<usize>)>;
 
-fn map_surveys(src: &Source, warnings: &mut Vec<String>) -> KindMapping {
+fn map_surveys(src: &Source, warnings: &mut Vec<String>, skip: &Skip) -> KindMapping {
     let (scores, rest) = schema::survey::inspect_canons();
+    if skip("score") {
+        let mut out = vec![("score", None)];
+        for c in &rest {
+            out.push((c.name, resolve_unless(src, c, "surveys", warnings, skip)));
+        }
+        return out;
+    }
     let per_metric: Vec<(&str, Option<usize>)> = scores
         .iter()
         .map(|(m, c)| (*m, resolve_one(src, c, "surveys", warnings)))
@@ -356,7 +376,7 @@ fn map_surveys(src: &Source, warnings: &mut Vec<String>) -> KindMapping {
     }
     let mut out = vec![("score", score)];
     for c in &rest {
-        out.push((c.name, resolve_one(src, c, "surveys", warnings)));
+        out.push((c.name, resolve_unless(src, c, "surveys", warnings, skip)));
     }
     // `updated_at` only decides between rows with one `response_id`.
     if get(&out, "response_id").is_none() {
@@ -365,10 +385,34 @@ fn map_surveys(src: &Source, warnings: &mut Vec<String>) -> KindMapping {
     out
 }
 
-fn map_list(src: &Source, canons: &[Canon], kind: &str, warnings: &mut Vec<String>) -> KindMapping {
+/// Canonical columns not resolved automatically: those the detected preset decides (it maps
+/// them, or maps the column that makes them unread), so no ambiguity warning is given for
+/// them.
+type Skip<'a> = dyn Fn(&str) -> bool + 'a;
+
+fn resolve_unless(
+    src: &Source,
+    canon: &Canon,
+    kind: &str,
+    warnings: &mut Vec<String>,
+    skip: &Skip,
+) -> Option<usize> {
+    if skip(canon.name) {
+        return None;
+    }
+    resolve_one(src, canon, kind, warnings)
+}
+
+fn map_list(
+    src: &Source,
+    canons: &[Canon],
+    kind: &str,
+    warnings: &mut Vec<String>,
+    skip: &Skip,
+) -> KindMapping {
     canons
         .iter()
-        .map(|c| (c.name, resolve_one(src, c, kind, warnings)))
+        .map(|c| (c.name, resolve_unless(src, c, kind, warnings, skip)))
         .collect()
 }
 
@@ -386,9 +430,52 @@ fn clear(m: &mut KindMapping, name: &str) {
 /// with an id column (surveys, tickets); tickets read
 /// `first_response_minutes` only without `first_response_at`; churn reads `amount` only
 /// without `mrr`, and `interval`, `interval_count`, `quantity` only with `amount`.
-fn mappings(src: &Source, warnings: &mut Vec<String>) -> Vec<(&'static str, KindMapping)> {
-    let surveys = map_surveys(src, warnings);
-    let mut tickets = map_list(src, &schema::tickets::inspect_canons(), "tickets", warnings);
+fn mappings(
+    src: &Source,
+    preset: Option<&presets::Applied>,
+    warnings: &mut Vec<String>,
+) -> Vec<(&'static str, KindMapping)> {
+    // What the preset decides for its kind (its columns are filled in by the caller).
+    let decides = |key: &str| -> Box<Skip> {
+        match preset.filter(|p| p.kind.inspect_key() == key) {
+            None => Box::new(|_: &str| false),
+            Some(p) => {
+                let has = |c: &str| p.cols.contains_key(c);
+                let mrr = has("mrr");
+                let amount = has("amount");
+                let first = has("first_response_at");
+                Box::new(move |c: &str| {
+                    p.cols.contains_key(c)
+                        || (mrr
+                            && matches!(c, "amount" | "interval" | "interval_count" | "quantity"))
+                        || (amount && c == "mrr")
+                        || (first && c == "first_response_minutes")
+                })
+            }
+        }
+    };
+    // The preset's own columns replace the automatic ones of its kind.
+    let fill = |m: &mut KindMapping, key: &str| {
+        if let Some(p) = preset.filter(|p| p.kind.inspect_key() == key) {
+            for (canon, idx) in m.iter_mut() {
+                if let Some(h) = p.cols.get(*canon) {
+                    if let Some(i) = src.headers.iter().position(|x| x == h) {
+                        *idx = Some(i);
+                    }
+                }
+            }
+        }
+    };
+    let mut surveys = map_surveys(src, warnings, &*decides("surveys"));
+    fill(&mut surveys, "surveys");
+    let mut tickets = map_list(
+        src,
+        &schema::tickets::inspect_canons(),
+        "tickets",
+        warnings,
+        &*decides("tickets"),
+    );
+    fill(&mut tickets, "tickets");
     if get(&tickets, "first_response_at").is_some() {
         clear(&mut tickets, "first_response_minutes");
     }
@@ -400,15 +487,25 @@ fn mappings(src: &Source, warnings: &mut Vec<String>) -> Vec<(&'static str, Kind
         &schema::subscriptions::inspect_canons(),
         "subscriptions",
         warnings,
+        &*decides("subscriptions"),
     );
+    fill(&mut subs, "subscriptions");
     if get(&subs, "mrr").is_some() {
         clear(&mut subs, "amount");
+    }
+    if get(&subs, "subscription_id").is_none() {
+        clear(&mut subs, "updated_at");
     }
     if get(&subs, "amount").is_none() {
         for n in ["interval", "interval_count", "quantity"] {
             clear(&mut subs, n);
         }
     }
+    // The preset's columns are shown even where the precedence above would not read them
+    // (Freshdesk's minutes next to its first response time serve --use-exported-durations).
+    fill(&mut surveys, "surveys");
+    fill(&mut tickets, "tickets");
+    fill(&mut subs, "subscriptions");
     vec![
         ("surveys", surveys),
         ("tickets", tickets),
@@ -516,17 +613,8 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
             src.table = Some(read::read_csv_table(&src)?);
         }
     }
-    let mut maps = mappings(&src, &mut warnings);
+    let maps = mappings(&src, preset.as_ref(), &mut warnings);
     if let Some(p) = &preset {
-        if let Some((_, m)) = maps.iter_mut().find(|(k, _)| *k == p.kind.inspect_key()) {
-            for (canon, idx) in m.iter_mut() {
-                if let Some(h) = p.cols.get(*canon) {
-                    if let Some(i) = src.headers.iter().position(|x| x == h) {
-                        *idx = Some(i);
-                    }
-                }
-            }
-        }
         warnings.extend(p.notes.iter().cloned());
     }
 

@@ -1,5 +1,6 @@
 //! One thin file per subcommand: glue between the input layer, the metrics and the output.
 
+pub mod aggregates;
 pub mod check;
 pub mod churn;
 pub mod emit_sql;
@@ -15,7 +16,7 @@ pub mod tickets;
 use anyhow::Result;
 use serde_json::{json, Map};
 
-use crate::cli::{CesArgs, CsatArgs, NpsArgs, PmfArgs};
+use crate::cli::{CesArgs, Command, CsatArgs, NpsArgs, PmfArgs};
 use crate::error::{EXIT_ASSERT, EXIT_OK};
 use crate::fail;
 use crate::input::schema::Dataset;
@@ -25,10 +26,26 @@ use crate::output;
 use crate::plan::{self, Common};
 use crate::report::{InputCount, Report};
 
+/// A metric command's report, computed without printing or writing anything; `None` for the
+/// commands that are not metrics. The one dispatch of metric commands: `cxm` emits the
+/// report, `cxm report` and `cxm check` collect it.
+pub fn compute(cmd: &Command) -> Option<Result<(Report, Common)>> {
+    Some(match cmd {
+        Command::Nps(a) => nps_compute(a),
+        Command::Csat(a) => csat_compute(a),
+        Command::Ces(a) => ces_compute(a),
+        Command::Pmf(a) => pmf_compute(a),
+        Command::Tickets(a) => tickets::compute(a),
+        Command::Churn(a) => churn::compute(a),
+        Command::Retention(a) => retention::compute(a),
+        _ => return None,
+    })
+}
+
 /// Render a computed report in its command's format, write it (stdout or `-o`), print the
 /// warnings and return the exit code.
 pub fn emit(report: &Report, c: Common) -> Result<u8> {
-    let bytes = crate::output::render(report, c.format, c.wide);
+    let bytes = output::render(report, c.format, c.wide);
     let mut c = c;
     if let Some(sink) = c.sink.take() {
         sink.write(&bytes)?;
@@ -41,11 +58,6 @@ fn settings(confidence: f64, method: NpsMethod) -> Settings {
         z: stats::z_for(confidence),
         nps_method: method,
     }
-}
-
-pub fn nps(a: &NpsArgs) -> Result<u8> {
-    let (r, c) = nps_compute(a)?;
-    emit(&r, c)
 }
 
 /// The NPS report, computed without printing or writing.
@@ -62,11 +74,6 @@ pub fn nps_compute(a: &NpsArgs) -> Result<(Report, Common)> {
     d.insert("confidence".into(), json!(c.confidence));
     let s = settings(c.confidence, method);
     survey::compute(ScoreKind::Nps, c, s, d)
-}
-
-pub fn csat(a: &CsatArgs) -> Result<u8> {
-    let (r, c) = csat_compute(a)?;
-    emit(&r, c)
 }
 
 /// The CSAT report, computed without printing or writing.
@@ -100,11 +107,6 @@ pub fn csat_compute(a: &CsatArgs) -> Result<(Report, Common)> {
     )
 }
 
-pub fn ces(a: &CesArgs) -> Result<u8> {
-    let (r, c) = ces_compute(a)?;
-    emit(&r, c)
-}
-
 /// The CES report, computed without printing or writing.
 pub fn ces_compute(a: &CesArgs) -> Result<(Report, Common)> {
     let mut c = plan::common(&a.common, Dataset::Survey)?;
@@ -130,11 +132,6 @@ pub fn ces_compute(a: &CesArgs) -> Result<(Report, Common)> {
         s,
         d,
     )
-}
-
-pub fn pmf(a: &PmfArgs) -> Result<u8> {
-    let (r, c) = pmf_compute(a)?;
-    emit(&r, c)
 }
 
 /// The PMF report, computed without printing or writing.

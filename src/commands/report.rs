@@ -109,15 +109,6 @@ pub fn check_json(c: &CheckLine) -> Value {
            "passed": c.passed, "low_n": c.low_n, "n": c.n})
 }
 
-/// One metric's bytes in a format (retention has its own text and CSV shapes).
-pub fn render_metric(kind: &str, r: &Report, format: OutFormat) -> Vec<u8> {
-    if kind == "retention" {
-        super::retention::render(r, format)
-    } else {
-        output::render(r, format, false)
-    }
-}
-
 /// The as-of of the whole run: the one every metric shares, else null.
 fn run_as_of(c: &Computed) -> Value {
     let mut it = c.metrics.iter().map(|(_, _, r)| r.as_of.clone());
@@ -172,7 +163,7 @@ fn summary_md(c: &Computed) -> Vec<u8> {
     for (name, kind, r) in &c.metrics {
         s.push_str(&format!("## {name} ({kind})\n\n"));
         let body =
-            String::from_utf8_lossy(&render_metric(kind, r, OutFormat::Markdown)).into_owned();
+            String::from_utf8_lossy(&output::render(r, OutFormat::Markdown, false)).into_owned();
         s.push_str(body.trim_end());
         s.push_str("\n\n");
     }
@@ -323,10 +314,10 @@ pub fn run(a: &ReportArgs) -> Result<u8> {
         "report.html".into(),
         html::page("cxm report", as_of.as_str(), &pages, &c.checks).into_bytes(),
     ));
-    for (name, kind, r) in &c.metrics {
+    for (name, _, r) in &c.metrics {
         files.push((
             format!("{name}.csv"),
-            render_metric(kind, r, OutFormat::Csv),
+            output::render(r, OutFormat::Csv, false),
         ));
     }
     for (name, bytes) in &files {

@@ -233,9 +233,6 @@ fn stage(a: &SqlArgs) -> Result<bool> {
 }
 
 fn tickets_query(a: &SqlArgs) -> Result<String> {
-    if stage(a)? {
-        fail!("--stage aggregates is available for nps, csat, ces and pmf; tickets run as one final query");
-    }
     let plan = plan(a, TICKET_SQL_COLUMNS)?;
     let bucket = Bucket::parse(a.bucket_by.as_deref().unwrap_or("created"))
         .map_err(|e| crate::error::err(format!("--bucket-by: {e}")))?;
@@ -274,6 +271,7 @@ fn tickets_query(a: &SqlArgs) -> Result<String> {
         } else {
             Percentiles::Native
         },
+        aggregates: stage(a)?,
     }
     .query(&plan)
 }
@@ -292,7 +290,7 @@ fn subscription_query(a: &SqlArgs, metric: &str) -> Result<String> {
         fail!("{flag} does not apply to cxm sql {metric} (it is an option of the survey metrics)");
     }
     if stage(a)? {
-        fail!("--stage aggregates is available for nps, csat, ces and pmf; {metric} runs as one final query");
+        fail!("--stage aggregates is available for nps, csat, ces, pmf and tickets; {metric} runs as one final query");
     }
     let mut a = a.clone();
     a.period.get_or_insert_with(|| "month".to_string());

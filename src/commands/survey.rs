@@ -78,6 +78,8 @@ pub fn compute(
         mut ledger,
         latest,
         rejected_warning,
+        na_hint,
+        placeholder_warning,
         preset,
         colmap,
     } = match c.args.from_aggregates.clone() {
@@ -92,6 +94,7 @@ pub fn compute(
 
     // Period range and --last.
     let mut warnings: Vec<String> = Vec::new();
+    warnings.extend(placeholder_warning);
     let mut ordinals: Vec<i32> = Vec::new();
     if let Some(pk) = c.period {
         ordinals = span(
@@ -180,6 +183,7 @@ pub fn compute(
     }
     warnings.extend(ledger.dst_warnings(None));
     warnings.extend(rejected_warning);
+    warnings.extend(na_hint);
     if let Some(k) = min_n {
         if tn < k {
             warnings.push(format!("only {tn} answers, fewer than --min-n {k}"));
@@ -221,6 +225,10 @@ struct Gathered {
     ledger: Ledger,
     latest: Option<i64>,
     rejected_warning: Option<String>,
+    /// The `--na-values` hint, when most rejected scores are one text.
+    na_hint: Option<String>,
+    /// Placeholder dates in `submitted_at` (SPEC 4), read as blank.
+    placeholder_warning: Option<String>,
     preset: Option<String>,
     colmap: Map<String, Value>,
 }
@@ -241,7 +249,7 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
     let score_c = score_canon(kind.name());
     let mut score_idx = Vec::new();
     for s in &sources {
-        score_idx.push(mapping::resolve(&s.display, &s.headers, &score_c, &c.cols)?.unwrap_or(0));
+        score_idx.push(mapping::resolve_source(s, &score_c, &c.cols)?.unwrap_or(0));
     }
     let time_idx = resolve_all(&sources, &time_canon(time_needed), &c.cols)?;
     let id_idx = if c.keep_duplicates {
@@ -305,6 +313,7 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
         by: by_names.clone(),
         dup_mask: None,
         id_hashes: None,
+        placeholders: Arc::default(),
     };
     // Duplicate ids: the counting pass also hashes every id. Only when a hash repeats (rare)
     // are the repeated rows read to pick the survivors, and the counts taken again.
@@ -345,6 +354,7 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
                 fc.id_hashes = None;
                 lf = lf.with_row_index("__g", None);
                 latest_used = Arc::new(survey::Latest::default());
+                fc.placeholders = Arc::default();
                 agg = collect(
                     survey::aggregate(lf, rule.clone(), parser, &fc, latest_used.clone()),
                     &sources,
@@ -395,9 +405,26 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
         }
     }
     ledger.data_rows(&sources, "responses")?;
+    // The --na-values hint (SPEC 6): most rejected scores one text (counted before --last).
+    let rejected = ledger.total().rejected;
+    let (hint_kind, hint_na) = (kind.clone(), c.na.clone());
+    let na_hint = || -> Result<Option<String>> {
+        if rejected == 0 {
+            return Ok(None);
+        }
+        let (k, na) = (hint_kind.clone(), hint_na.clone());
+        let bad = move |t: &str| k.read(Some(t), &na).is_err();
+        input::values::na_hint(&sources, "score", &score_idx, rejected, bad)
+    };
+    let t = ledger.total();
+    let hint = if t.used == 0 && t.filtered == 0 {
+        na_hint()?.map(|h| format!("; {h}")).unwrap_or_default()
+    } else {
+        String::new()
+    };
     ledger.require_valid(|t| {
         format!(
-            "no valid {} answer in the inputs ({} rows: {} blank, {} rejected); check that --col score=… names the right column (see --rejects FILE for the reasons)",
+            "no valid {} answer in the inputs ({} rows: {} blank, {} rejected); check that --col score=… names the right column (see --rejects FILE for the reasons){hint}",
             kind.name(),
             t.rows,
             t.blank,
@@ -422,6 +449,8 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
         ledger,
         latest,
         rejected_warning,
+        na_hint: na_hint()?,
+        placeholder_warning: fc.placeholders.warning("submitted_at"),
         preset: preset.map(str::to_string),
         colmap: column_headers(&sources, &mapped, |n| n),
     })
@@ -432,90 +461,33 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
 /// with `--period`, `dist_<point>` for every scale point, `blank`, `rejected`). The row
 /// rules already ran there; the file gives one input with its used, blank and rejected rows.
 fn gather_aggregates(path: &str, kind: &ScoreKind, c: &Common) -> Result<Gathered> {
-    use crate::fail;
-    if c.as_of.is_none() {
-        fail!("--from-aggregates needs --as-of (the instant the warehouse query used)");
-    }
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .map_err(|e| err(format!("--from-aggregates {path}: cannot read: {e}")))?;
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| err(format!("--from-aggregates {path}: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let find = |name: &str| -> Result<usize> {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            err(format!(
-                "--from-aggregates {path}: no column {name:?}; found: {}. Give the options the aggregates query was printed with (--by, --period, the scale)",
-                headers.join(", ")
-            ))
-        })
-    };
-    let by_idx: Vec<usize> = c.by.iter().map(|b| find(b)).collect::<Result<_>>()?;
-    let period_idx = match c.period {
-        Some(_) => Some(find("period")?),
-        None => None,
-    };
+    let f = super::aggregates::AggFile::open(path, c)?;
     let points = kind.points();
     let dist_idx: Vec<usize> = points
         .iter()
-        .map(|k| find(&format!("dist_{k}")))
+        .map(|k| f.find(&format!("dist_{k}")))
         .collect::<Result<_>>()?;
-    let (blank_idx, rejected_idx) = (find("blank")?, find("rejected")?);
-    let display = path.to_string();
-    let mut ledger = Ledger::single(&display);
+    let (blank_idx, rejected_idx) = (f.find("blank")?, f.find("rejected")?);
+    let mut ledger = Ledger::single(path);
     let mut cells: BTreeMap<(Vec<Option<String>>, i32), Counts> = BTreeMap::new();
-    for (k, rec) in rdr.records().enumerate() {
-        let line = k + 2;
-        let rec = rec.map_err(|e| err(format!("--from-aggregates {path}:{line}: {e}")))?;
-        let count = |i: usize, name: &str| -> Result<u64> {
-            let t = rec.get(i).unwrap_or("").trim();
-            if t.is_empty() {
-                return Ok(0);
-            }
-            t.parse::<u64>().map_err(|_| {
-                err(format!(
-                    "--from-aggregates {path}:{line}:{name}: {t:?} is not a count"
-                ))
-            })
-        };
-        let ordinal = match (c.period, period_idx) {
-            (Some(pk), Some(i)) => {
-                let t = rec.get(i).unwrap_or("").trim();
-                if t.is_empty() {
-                    rows::NO_PERIOD
-                } else {
-                    pk.parse_label(t).ok_or_else(|| {
-                        err(format!(
-                            "--from-aggregates {path}:{line}:period: {t:?} is not a {} label",
-                            pk.name()
-                        ))
-                    })?
-                }
-            }
-            _ => rows::NO_PERIOD,
-        };
-        let key: Vec<Option<String>> = by_idx.iter().map(|&i| norm_key(rec.get(i))).collect();
+    for (line, rec, key) in f.keyed(c)? {
         let mut cnt = Counts::new(points.len());
-        for (slot, (&i, name)) in cnt.dist.iter_mut().zip(dist_idx.iter().zip(&points)) {
-            *slot = count(i, &format!("dist_{name}"))?;
+        for (slot, &i) in cnt.dist.iter_mut().zip(&dist_idx) {
+            *slot = f.count(rec, i, line)?;
         }
-        cnt.blank = count(blank_idx, "blank")?;
-        cnt.rejected = count(rejected_idx, "rejected")?;
+        cnt.blank = f.count(rec, blank_idx, line)?;
+        cnt.rejected = f.count(rec, rejected_idx, line)?;
         for (status, n) in [
             (Status::Used, cnt.n()),
             (Status::Blank, cnt.blank),
             (Status::Rejected, cnt.rejected),
         ] {
             if n > 0 {
-                ledger.count_in_period(0, ordinal, status, n);
+                ledger.count_in_period(0, key.1, status, n);
             }
         }
         cells
-            .entry((key, ordinal))
+            .entry(key)
             .or_insert_with(|| Counts::new(points.len()))
             .add(&cnt);
     }
@@ -525,6 +497,8 @@ fn gather_aggregates(path: &str, kind: &ScoreKind, c: &Common) -> Result<Gathere
         ledger,
         latest: None,
         rejected_warning,
+        na_hint: None,
+        placeholder_warning: None,
         preset: None,
         colmap: Map::new(),
     })

@@ -25,7 +25,7 @@ use crate::input::schema::tickets::{
 };
 use crate::input::schema::Dataset;
 use crate::input::schema::{column_headers, frame_cols, push_user_cols, user_columns, Mapper};
-use crate::input::{self, col_i64, col_list, col_str, col_u32, col_u64, collect, read};
+use crate::input::{self, col_i64, col_list, col_str, col_u32, col_u64, collect, read, Source};
 use crate::metrics::business_time::{parse_holidays, Schedule};
 use crate::metrics::tickets::{
     self as tk, Acc, Bucket, FrameCols, Sla, TicketRule, ANSWERED, FLAG_DST_AMBIGUOUS,
@@ -181,16 +181,37 @@ pub fn sla_of(
     Ok(Some(ms))
 }
 
+/// The `--na-values` hint (SPEC 6) for the first time column whose rejected cells are
+/// mostly one text.
+fn time_na_hint(
+    sources: &[Source],
+    c: &Common,
+    rejected: u64,
+    cols: &[(&str, Option<&Vec<usize>>)],
+) -> Result<Option<String>> {
+    if rejected < 2 {
+        return Ok(None);
+    }
+    for (canon, idx) in cols {
+        let Some(idx) = idx else { continue };
+        let (parser, na) = (c.parser.clone(), c.na.clone());
+        let bad = move |t: &str| {
+            !input::values::is_blank(t, &na)
+                && !time::is_placeholder_date(t)
+                && parser.parse(t).is_err()
+        };
+        if let Some(h) = input::values::na_hint(sources, canon, idx, rejected, bad)? {
+            return Ok(Some(h));
+        }
+    }
+    Ok(None)
+}
+
 fn i64_list(s: Option<Series>) -> PolarsResult<Vec<i64>> {
     match s {
         None => Ok(Vec::new()),
         Some(s) => Ok(s.i64()?.iter().flatten().collect()),
     }
-}
-
-pub fn run(a: &TicketsArgs) -> Result<u8> {
-    let (report, c) = compute(a)?;
-    super::emit(&report, c)
 }
 
 /// Compute the ticket report without printing or writing anything.
@@ -227,264 +248,29 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     };
     assert::validate(&c.asserts, assertable, c.period.is_some())?;
     let progress = Progress::start(c.progress);
-
-    let mut sources = read::open_all(&c.files, &c.read)?;
-    let preset = c.absorb_preset(&mut sources, Kind::Tickets, "tickets")?;
-
-    // Column mapping, per source. A column given to one canonical name with --col is not
-    // also detected as another (`--col created_at=First_Response_Time` must not make the
-    // same column the first response too).
-    let mapper = Mapper::new(&sources, &c.cols);
-    let opt = |canon: &Canon| mapper.find_unclaimed(canon);
-    let created_idx = mapper.require(&CREATED)?;
-    let first_idx = opt(&FIRST)?;
-    let minutes_idx = if first_idx.is_none() {
-        opt(&FIRST_MINUTES)?
-    } else {
-        None
+    let g = match c.args.from_aggregates.clone() {
+        Some(path) => {
+            let (cells, ledger) = super::aggregates::ticket_cells(&path, &c)?;
+            let rejected_warning = ledger.rejected_warning(true);
+            Gathered {
+                cells,
+                ledger,
+                latest: None,
+                rejected_warning,
+                column_warnings: Vec::new(),
+                hint_warnings: Vec::new(),
+                last_warnings: Vec::new(),
+                first_response: "first_response_at",
+                preset: None,
+                colmap: Map::new(),
+            }
+        }
+        None => gather_rows(a, &mut c, &sched, bucket, &mut warnings, &progress)?,
     };
-    let resolved_idx = opt(&RESOLVED_C)?;
-    let reopens_idx = opt(&REOPENS)?;
-    let status_idx = opt(&STATUS)?;
-    let priority_idx = opt(&PRIORITY)?;
-    let channel_idx = opt(&CHANNEL)?;
-    let id_idx = if c.keep_duplicates { None } else { opt(&ID)? };
-    let upd_idx = if id_idx.is_some() {
-        opt(&UPDATED)?
-    } else {
-        None
-    };
-    // Exported durations: the calendar columns, or the business-hours ones with business
-    // hours.
-    let (xfrt_idx, xttr_idx) = if a.use_exported_durations {
-        let (fc, tc) = if business {
-            (&FIRST_BUSINESS_MINUTES, &RES_BUSINESS_MINUTES)
-        } else {
-            (&FIRST_MINUTES, &RES_MINUTES)
-        };
-        let x = (opt(fc)?, opt(tc)?);
-        if x.0.is_none() && x.1.is_none() {
-            fail!(
-                "{}: --use-exported-durations found no exported {} columns ({} or {}); map them with --col {}=\"<column>\", or leave the flag out to compute the durations from the timestamps",
-                sources[0].display,
-                if business { "business-hours" } else { "calendar" },
-                fc.name,
-                tc.name,
-                fc.name
-            );
-        }
-        for (v, canon, what) in [(&x.0, fc, "first reply"), (&x.1, tc, "resolution")] {
-            if v.is_none() {
-                warnings.push(format!(
-                    "--use-exported-durations: no {} column; {what} times are computed from the timestamps",
-                    canon.name
-                ));
-            }
-        }
-        x
-    } else {
-        (None, None)
-    };
-    if bucket == Bucket::Resolved && resolved_idx.is_none() {
-        fail!(
-            "{}: --bucket-by resolved needs a resolved_at column; map it with --col resolved_at=\"<column>\"",
-            sources[0].display
-        );
-    }
-    let mut mapped: Vec<(String, Vec<usize>)> = vec![("created_at".into(), created_idx.clone())];
-    for (name, idx) in [
-        ("first_response_at", &first_idx),
-        ("first_response_minutes", &minutes_idx),
-        ("resolved_at", &resolved_idx),
-        ("reopens", &reopens_idx),
-        ("status", &status_idx),
-        ("priority", &priority_idx),
-        ("channel", &channel_idx),
-        ("ticket_id", &id_idx),
-        ("updated_at", &upd_idx),
-        ("__xfrt", &xfrt_idx),
-        ("__xttr", &xttr_idx),
-    ] {
-        if let Some(v) = idx {
-            mapped.push((name.into(), v.clone()));
-        }
-    }
-    super::explain::group_by_column(&sources, &mut c, &mapped)?;
-    let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
-
-    // Only the columns the computation reads.
-    let mut cols = frame_cols(
-        &mapped,
-        &[
-            "created_at",
-            "first_response_at",
-            "first_response_minutes",
-            "resolved_at",
-            "reopens",
-            "status",
-            "ticket_id",
-            "updated_at",
-            "__xfrt",
-            "__xttr",
-        ],
-    );
-    let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
-    let mut lf = input::frame(&sources, &cols)?;
-
-    let mut mask: Option<Arc<HashSet<u32>>> = None;
-    if id_idx.is_some() {
-        lf = lf.with_row_index("__g", None);
-        let upd = upd_idx.as_ref().map(|_| "updated_at");
-        mask = duplicate_rows(lf.clone(), &sources, &c.parser, "ticket_id", upd)?.map(Arc::new);
-    }
-    let limit = c.as_of.unwrap_or(c.now_ms);
-    let rule = Arc::new(TicketRule {
-        na: c.na.clone(),
-        wheres: c.wheres.clone(),
-        since: c.since,
-        until: c.until,
-        limit,
-        bucket,
-        period: c.period.map(|p| (p, c.tz)),
-        first_from_minutes: first_idx.is_none() && minutes_idx.is_some(),
-    });
-    let schedule = sched.as_ref().map(|(s, _)| Arc::new(s.clone()));
-    let fc = FrameCols {
-        first: first_idx.as_ref().map(|_| "first_response_at".to_string()),
-        minutes: minutes_idx
-            .as_ref()
-            .map(|_| "first_response_minutes".to_string()),
-        resolved: resolved_idx.as_ref().map(|_| "resolved_at".to_string()),
-        reopens: reopens_idx.as_ref().map(|_| "reopens".to_string()),
-        status: status_idx.as_ref().map(|_| "status".to_string()),
-        wheres: where_names.clone(),
-        by: by_names.clone(),
-        dup_mask: mask.clone(),
-        exported_frt: xfrt_idx.as_ref().map(|_| "__xfrt".to_string()),
-        exported_ttr: xttr_idx.as_ref().map(|_| "__xttr".to_string()),
-    };
-    progress.phase("computing");
-    let agg = collect(
-        tk::aggregate(
-            lf,
-            rule.clone(),
-            Arc::new(c.parser.clone()),
-            schedule.clone(),
-            &fc,
-        ),
-        &sources,
-    )?;
-
-    // Counts → per input accounting; the latest valid time (for the default as-of).
-    let (fcol, ccol, ncol) = (
-        col_u32(&agg, "__f")?,
-        col_i64(&agg, "__c")?,
-        col_u64(&agg, "__n")?,
-    );
-    let tcol = col_i64(&agg, "__tmax")?;
-    let (frt_l, ttr_l, open_l) = (
-        col_list(&agg, "__frt")?,
-        col_list(&agg, "__ttr")?,
-        col_list(&agg, "__open")?,
-    );
-    let lacking: i64 = col_i64(&agg, "__xmiss")?.iter().flatten().sum();
-    let bcols: Vec<StringChunked> = by_names
-        .iter()
-        .map(|b| col_str(&agg, b))
-        .collect::<Result<_>>()?;
-    let pe = |e: PolarsError| err(e.to_string());
-    let mut ledger = Ledger::new(&sources);
-    let mut latest: Option<i64> = None;
-    let mut solved_no_time = 0u64;
-    for r in 0..agg.height() {
-        let f = fcol.get(r).unwrap_or(0) as usize;
-        let (ordinal, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
-        let n = ncol.get(r).unwrap_or(0);
-        ledger.note_dst(
-            flags & FLAG_DST_GAP != 0,
-            flags & FLAG_DST_AMBIGUOUS != 0,
-            n,
-        );
-        let st = Status::from_code(status);
-        if matches!(st, Status::Used | Status::Rejected) {
-            // Remembered by period, so that `--last` can move them to filtered.
-            ledger.count_in_period(f, ordinal, st, n);
-        } else {
-            ledger.count(f, st, n);
-        }
-        if status == USED {
-            if flags & SOLVED_NO_TIME != 0 {
-                solved_no_time += n;
-            }
-            if let Some(t) = tcol.get(r) {
-                latest = Some(latest.map_or(t, |l: i64| l.max(t)));
-            }
-        }
-    }
-    ledger.data_rows(&sources, "tickets")?;
-    ledger.require_valid(|t| {
-        format!(
-            "no valid ticket in the inputs ({} rows, {} rejected); check that --col created_at=… names the creation time (see --rejects FILE for the reasons)",
-            t.rows, t.rejected
-        )
-    })?;
-    // Counted before --last moves rows to filtered.
-    let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
-
-    // Rejected rows: positions and reasons from a pass over the inputs that had them.
-    c.reject_policy(&progress).settle(
-        &sources,
-        &ledger,
-        &mapped,
-        &where_idx,
-        mask.as_deref(),
-        &*rule,
-    )?;
-
-    // As-of: the given instant, else the latest valid time (not later than now).
-    let as_of = c.as_of.or(latest);
-    let age_at = |created: i64| -> i64 {
-        let end = as_of.unwrap_or(created);
-        tk::elapsed(created, end, schedule.as_deref())
-    };
-
-    // Groups → per (group key, period) accumulators.
-    let mut cells: BTreeMap<(Vec<Option<String>>, i32), Acc> = BTreeMap::new();
-    for r in 0..agg.height() {
-        let (ordinal, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
-        if !matches!(status, USED | REJECTED) {
-            continue;
-        }
-        let n = ncol.get(r).unwrap_or(0);
-        let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
-        let cell = cells.entry((key, ordinal)).or_default();
-        if status == REJECTED {
-            cell.rejected += n;
-            continue;
-        }
-        let frt = i64_list(frt_l.get_as_series(r)).map_err(pe)?;
-        let ttr = i64_list(ttr_l.get_as_series(r)).map_err(pe)?;
-        let open = i64_list(open_l.get_as_series(r)).map_err(pe)?;
-        cell.frt.extend(frt);
-        if flags & RESOLVED != 0 {
-            cell.resolved += n;
-            if flags & REOPENED != 0 {
-                cell.reopened += n;
-            }
-            if flags & ANSWERED == 0 {
-                cell.ttr_unanswered.extend_from_slice(&ttr);
-            }
-            cell.ttr.extend(ttr);
-        } else {
-            cell.open += n;
-            let ages = open.into_iter().map(age_at);
-            if flags & ANSWERED != 0 {
-                cell.open_age_answered.extend(ages);
-            } else {
-                cell.open_age_unanswered.extend(ages);
-            }
-        }
-    }
+    let mut cells = g.cells;
+    let mut ledger = g.ledger;
+    let rejected_warning = g.rejected_warning;
+    let as_of = c.as_of.or(g.latest);
 
     let explained = super::explain::prepare(&c, as_of, &mut ledger);
 
@@ -570,19 +356,10 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     if tn == 0 {
         warnings.push("no tickets left after filtering: n is 0 and the metrics are null".into());
     }
-    if first_idx.is_none() && minutes_idx.is_none() {
-        warnings.push("no first response column (first_response_at): FRT fields are null; map one with --col first_response_at=\"<column>\"".into());
-    }
-    if resolved_idx.is_none() {
-        warnings.push("no resolution column (resolved_at): every ticket counts as open; map one with --col resolved_at=\"<column>\"".into());
-    }
-    if solved_no_time > 0 {
-        warnings.push(format!(
-            "{solved_no_time} tickets have a solved/closed status but no resolved_at; they count as open"
-        ));
-    }
+    warnings.extend(g.column_warnings);
     warnings.extend(ledger.dst_warnings(Some("tickets")));
     warnings.extend(rejected_warning);
+    warnings.extend(g.hint_warnings);
     if let Some(k) = min_n {
         if tn < k {
             warnings.push(format!("only {tn} tickets, fewer than --min-n {k}"));
@@ -598,16 +375,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         "business".into(),
         sched.as_ref().map_or(Value::Null, |(_, d)| d.clone()),
     );
-    definition.insert(
-        "first_response".into(),
-        json!(if first_idx.is_some() {
-            "first_response_at"
-        } else if minutes_idx.is_some() {
-            "created_at + first_response_minutes"
-        } else {
-            "none"
-        }),
-    );
+    definition.insert("first_response".into(), json!(g.first_response));
     definition.insert("sla_first_response".into(), json!(a.sla_first_response));
     definition.insert("sla_resolution".into(), json!(a.sla_resolution));
     definition.insert("bucket_by".into(), json!(bucket.name()));
@@ -616,19 +384,8 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         "use_exported_durations".into(),
         json!(a.use_exported_durations),
     );
-    if a.use_exported_durations && lacking > 0 {
-        warnings.push(format!(
-            "--use-exported-durations: {lacking} tickets lack exported durations; theirs are computed from the timestamps"
-        ));
-    }
-    let colmap = column_headers(&sources, &mapped, |name| match name {
-        "__xfrt" if business => "first_response_business_minutes",
-        "__xfrt" => "first_response_minutes",
-        "__xttr" if business => "resolution_business_minutes",
-        "__xttr" => "resolution_minutes",
-        n => n,
-    });
-    definition.extend(c.definition(preset.as_ref().map(|p| p.name), colmap));
+    warnings.extend(g.last_warnings);
+    definition.extend(c.definition(g.preset, g.colmap));
 
     let mut report = Report {
         metric: "tickets".into(),
@@ -653,4 +410,360 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let report = assert::checked(report, &c.asserts);
     progress.finish();
     Ok((report, c))
+}
+
+/// What the ticket rows (or a warehouse's aggregates) give the report.
+struct Gathered {
+    cells: BTreeMap<(Vec<Option<String>>, i32), Acc>,
+    ledger: Ledger,
+    latest: Option<i64>,
+    rejected_warning: Option<String>,
+    /// Warnings about the inputs' columns, placed before the daylight-saving ones.
+    column_warnings: Vec<String>,
+    /// The `--na-values` hint, after the rejected-rows warning.
+    hint_warnings: Vec<String>,
+    /// The exported-durations warning, last.
+    last_warnings: Vec<String>,
+    first_response: &'static str,
+    preset: Option<&'static str>,
+    colmap: Map<String, Value>,
+}
+
+/// Read the inputs: ticket rows → classified → per (group, period) accumulators, with the row
+/// accounting.
+fn gather_rows(
+    a: &TicketsArgs,
+    c: &mut Common,
+    sched: &Option<(Schedule, Value)>,
+    bucket: Bucket,
+    warnings: &mut Vec<String>,
+    progress: &Progress,
+) -> Result<Gathered> {
+    let business = sched.is_some();
+
+    let mut sources = read::open_all(&c.files, &c.read)?;
+    let preset = c.absorb_preset(&mut sources, Kind::Tickets, "tickets")?;
+
+    // Column mapping, per source. A column given to one canonical name with --col is not
+    // also detected as another (`--col created_at=First_Response_Time` must not make the
+    // same column the first response too).
+    let mapper = Mapper::new(&sources, &c.cols);
+    let opt = |canon: &Canon| mapper.find_unclaimed(canon);
+    let created_idx = mapper.require(&CREATED)?;
+    let first_idx = opt(&FIRST)?;
+    let minutes_idx = if first_idx.is_none() {
+        opt(&FIRST_MINUTES)?
+    } else {
+        None
+    };
+    let resolved_idx = opt(&RESOLVED_C)?;
+    let reopens_idx = opt(&REOPENS)?;
+    let status_idx = opt(&STATUS)?;
+    let priority_idx = opt(&PRIORITY)?;
+    let channel_idx = opt(&CHANNEL)?;
+    let id_idx = if c.keep_duplicates { None } else { opt(&ID)? };
+    let upd_idx = if id_idx.is_some() {
+        opt(&UPDATED)?
+    } else {
+        None
+    };
+    // Exported durations: the calendar columns, or the business-hours ones with business
+    // hours.
+    let (xfrt_idx, xttr_idx) = if a.use_exported_durations {
+        let (fc, tc) = if business {
+            (&FIRST_BUSINESS_MINUTES, &RES_BUSINESS_MINUTES)
+        } else {
+            (&FIRST_MINUTES, &RES_MINUTES)
+        };
+        let x = (opt(fc)?, opt(tc)?);
+        if x.0.is_none() && x.1.is_none() {
+            fail!(
+                "{}: --use-exported-durations found no exported {} columns ({} or {}); map them with --col {}=\"<column>\", or leave the flag out to compute the durations from the timestamps",
+                sources[0].display,
+                if business { "business-hours" } else { "calendar" },
+                fc.name,
+                tc.name,
+                fc.name
+            );
+        }
+        for (v, canon, what) in [(&x.0, fc, "first reply"), (&x.1, tc, "resolution")] {
+            if v.is_none() {
+                warnings.push(format!(
+                    "--use-exported-durations: no {} column; {what} times are computed from the timestamps",
+                    canon.name
+                ));
+            }
+        }
+        x
+    } else {
+        (None, None)
+    };
+    // Zendesk writes the first reply only as minutes: without a calendar column, the
+    // exported minutes (business minutes with business hours) say which tickets were
+    // answered and when at the earliest.
+    let minutes_idx = match (&first_idx, minutes_idx) {
+        (None, None) => xfrt_idx.clone(),
+        (_, m) => m,
+    };
+    if bucket == Bucket::Resolved && resolved_idx.is_none() {
+        fail!(
+            "{}: --bucket-by resolved needs a resolved_at column; map it with --col resolved_at=\"<column>\"",
+            sources[0].display
+        );
+    }
+    let mut mapped: Vec<(String, Vec<usize>)> = vec![("created_at".into(), created_idx.clone())];
+    for (name, idx) in [
+        ("first_response_at", &first_idx),
+        ("first_response_minutes", &minutes_idx),
+        ("resolved_at", &resolved_idx),
+        ("reopens", &reopens_idx),
+        ("status", &status_idx),
+        ("priority", &priority_idx),
+        ("channel", &channel_idx),
+        ("ticket_id", &id_idx),
+        ("updated_at", &upd_idx),
+        ("__xfrt", &xfrt_idx),
+        ("__xttr", &xttr_idx),
+    ] {
+        if let Some(v) = idx {
+            mapped.push((name.into(), v.clone()));
+        }
+    }
+    super::explain::group_by_column(&sources, c, &mapped)?;
+    let (by_idx, where_idx) = user_columns(&sources, &c.by, &c.wheres, &mapped)?;
+
+    // Only the columns the computation reads.
+    let mut cols = frame_cols(
+        &mapped,
+        &[
+            "created_at",
+            "first_response_at",
+            "first_response_minutes",
+            "resolved_at",
+            "reopens",
+            "status",
+            "ticket_id",
+            "updated_at",
+            "__xfrt",
+            "__xttr",
+        ],
+    );
+    let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
+    let mut lf = input::frame(&sources, &cols)?;
+
+    let mut mask: Option<Arc<HashSet<u32>>> = None;
+    if id_idx.is_some() {
+        lf = lf.with_row_index("__g", None);
+        let upd = upd_idx.as_ref().map(|_| "updated_at");
+        mask = duplicate_rows(lf.clone(), &sources, &c.parser, "ticket_id", upd)?.map(Arc::new);
+    }
+    let limit = c.as_of.unwrap_or(c.now_ms);
+    let rule = Arc::new(TicketRule {
+        na: c.na.clone(),
+        wheres: c.wheres.clone(),
+        since: c.since,
+        until: c.until,
+        limit,
+        bucket,
+        period: c.period.map(|p| (p, c.tz)),
+        first_from_minutes: first_idx.is_none() && minutes_idx.is_some(),
+    });
+    let schedule = sched.as_ref().map(|(s, _)| Arc::new(s.clone()));
+    let placeholders = Arc::new(tk::TimePlaceholders::default());
+    let fc = FrameCols {
+        first: first_idx.as_ref().map(|_| "first_response_at".to_string()),
+        minutes: minutes_idx
+            .as_ref()
+            .map(|_| "first_response_minutes".to_string()),
+        resolved: resolved_idx.as_ref().map(|_| "resolved_at".to_string()),
+        reopens: reopens_idx.as_ref().map(|_| "reopens".to_string()),
+        status: status_idx.as_ref().map(|_| "status".to_string()),
+        wheres: where_names.clone(),
+        by: by_names.clone(),
+        dup_mask: mask.clone(),
+        exported_frt: xfrt_idx.as_ref().map(|_| "__xfrt".to_string()),
+        exported_ttr: xttr_idx.as_ref().map(|_| "__xttr".to_string()),
+        placeholders: placeholders.clone(),
+    };
+    progress.phase("computing");
+    let agg = collect(
+        tk::aggregate(
+            lf,
+            rule.clone(),
+            Arc::new(c.parser.clone()),
+            schedule.clone(),
+            &fc,
+        ),
+        &sources,
+    )?;
+
+    warnings.extend(placeholders.warnings());
+
+    // Counts → per input accounting; the latest valid time (for the default as-of).
+    let (fcol, ccol, ncol) = (
+        col_u32(&agg, "__f")?,
+        col_i64(&agg, "__c")?,
+        col_u64(&agg, "__n")?,
+    );
+    let tcol = col_i64(&agg, "__tmax")?;
+    let (frt_l, ttr_l, open_l) = (
+        col_list(&agg, "__frt")?,
+        col_list(&agg, "__ttr")?,
+        col_list(&agg, "__open")?,
+    );
+    let lacking: i64 = col_i64(&agg, "__xmiss")?.iter().flatten().sum();
+    let bcols: Vec<StringChunked> = by_names
+        .iter()
+        .map(|b| col_str(&agg, b))
+        .collect::<Result<_>>()?;
+    let pe = |e: PolarsError| err(e.to_string());
+    let mut ledger = Ledger::new(&sources);
+    let mut latest: Option<i64> = None;
+    let mut solved_no_time = 0u64;
+    for r in 0..agg.height() {
+        let f = fcol.get(r).unwrap_or(0) as usize;
+        let (ordinal, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
+        let n = ncol.get(r).unwrap_or(0);
+        ledger.note_dst(
+            flags & FLAG_DST_GAP != 0,
+            flags & FLAG_DST_AMBIGUOUS != 0,
+            n,
+        );
+        let st = Status::from_code(status);
+        if matches!(st, Status::Used | Status::Rejected) {
+            // Remembered by period, so that `--last` can move them to filtered.
+            ledger.count_in_period(f, ordinal, st, n);
+        } else {
+            ledger.count(f, st, n);
+        }
+        if status == USED {
+            if flags & SOLVED_NO_TIME != 0 {
+                solved_no_time += n;
+            }
+            if let Some(t) = tcol.get(r) {
+                latest = Some(latest.map_or(t, |l: i64| l.max(t)));
+            }
+        }
+    }
+    ledger.data_rows(&sources, "tickets")?;
+    ledger.require_valid(|t| {
+        format!(
+            "no valid ticket in the inputs ({} rows, {} rejected); check that --col created_at=… names the creation time (see --rejects FILE for the reasons)",
+            t.rows, t.rejected
+        )
+    })?;
+    // Counted before --last moves rows to filtered.
+    let rejected_warning = ledger.rejected_warning(c.rejects.is_some());
+    // The --na-values hint looks at the rows rejected before --last too.
+    let rejected = ledger.total().rejected;
+
+    // Rejected rows: positions and reasons from a pass over the inputs that had them.
+    c.reject_policy(progress).settle(
+        &sources,
+        &ledger,
+        &mapped,
+        &where_idx,
+        mask.as_deref(),
+        &*rule,
+    )?;
+
+    // As-of: the given instant, else the latest valid time (not later than now).
+    let as_of = c.as_of.or(latest);
+    let age_at = |created: i64| -> i64 {
+        let end = as_of.unwrap_or(created);
+        tk::elapsed(created, end, schedule.as_deref())
+    };
+
+    // Groups → per (group key, period) accumulators.
+    let mut cells: BTreeMap<(Vec<Option<String>>, i32), Acc> = BTreeMap::new();
+    for r in 0..agg.height() {
+        let (ordinal, status, flags) = tk::unpack_outcome(ccol.get(r).unwrap_or(0));
+        if !matches!(status, USED | REJECTED) {
+            continue;
+        }
+        let n = ncol.get(r).unwrap_or(0);
+        let key: Vec<Option<String>> = bcols.iter().map(|b| norm_key(b.get(r))).collect();
+        let cell = cells.entry((key, ordinal)).or_default();
+        if status == REJECTED {
+            cell.rejected += n;
+            continue;
+        }
+        let frt = i64_list(frt_l.get_as_series(r)).map_err(pe)?;
+        let ttr = i64_list(ttr_l.get_as_series(r)).map_err(pe)?;
+        let open = i64_list(open_l.get_as_series(r)).map_err(pe)?;
+        cell.frt.extend(frt);
+        if flags & RESOLVED != 0 {
+            cell.resolved += n;
+            if flags & REOPENED != 0 {
+                cell.reopened += n;
+            }
+            if flags & ANSWERED == 0 {
+                cell.ttr_unanswered.extend_from_slice(&ttr);
+            }
+            cell.ttr.extend(ttr);
+        } else {
+            cell.open += n;
+            let ages = open.into_iter().map(age_at);
+            if flags & ANSWERED != 0 {
+                cell.open_age_answered.extend(ages);
+            } else {
+                cell.open_age_unanswered.extend(ages);
+            }
+        }
+    }
+
+    let mut column_warnings: Vec<String> = Vec::new();
+    if first_idx.is_none() && minutes_idx.is_none() {
+        column_warnings.push("no first response column (first_response_at, or first_response_minutes): FRT fields are null; map a first reply time with --col first_response_at=\"<column>\", or minutes with --col first_response_minutes=\"<column>\"".into());
+    }
+    if resolved_idx.is_none() {
+        column_warnings.push("no resolution column (resolved_at): every ticket counts as open; map one with --col resolved_at=\"<column>\"".into());
+    }
+    if solved_no_time > 0 {
+        column_warnings.push(format!(
+            "{solved_no_time} tickets have a solved/closed status but no resolved_at; they count as open"
+        ));
+    }
+    let mut hint_warnings: Vec<String> = Vec::new();
+    hint_warnings.extend(time_na_hint(
+        &sources,
+        c,
+        rejected,
+        &[
+            ("created_at", Some(&created_idx)),
+            ("first_response_at", first_idx.as_ref()),
+            ("resolved_at", resolved_idx.as_ref()),
+        ],
+    )?);
+    let mut last_warnings: Vec<String> = Vec::new();
+    if a.use_exported_durations && lacking > 0 {
+        last_warnings.push(format!(
+            "--use-exported-durations: {lacking} tickets lack exported durations; theirs are computed from the timestamps"
+        ));
+    }
+    let colmap = column_headers(&sources, &mapped, |name| match name {
+        "__xfrt" if business => "first_response_business_minutes",
+        "__xfrt" => "first_response_minutes",
+        "__xttr" if business => "resolution_business_minutes",
+        "__xttr" => "resolution_minutes",
+        n => n,
+    });
+    Ok(Gathered {
+        cells,
+        ledger,
+        latest,
+        rejected_warning,
+        column_warnings,
+        hint_warnings,
+        last_warnings,
+        first_response: if first_idx.is_some() {
+            "first_response_at"
+        } else if minutes_idx.is_some() {
+            "created_at + first_response_minutes"
+        } else {
+            "none"
+        },
+        preset: preset.as_ref().map(|p| p.name),
+        colmap,
+    })
 }

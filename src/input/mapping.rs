@@ -7,6 +7,7 @@ use anyhow::Result;
 
 use crate::error::did_you_mean;
 use crate::fail;
+use crate::input::read::{Format, Source};
 
 /// Header comparison key: trimmed, lower-cased, space/`_`/`-` the same, trailing `(utc)` dropped.
 pub fn normalize(h: &str) -> String {
@@ -100,12 +101,38 @@ pub fn find_header(headers: &[String], name: &str) -> Option<usize> {
     }
 }
 
+/// A header that looks like a survey question: `Q1`, `Q1_1`, `QID12` (Qualtrics, legacy
+/// `V`… exports keep `Q` names for questions), or question text (`How …`, `…?`).
+fn question_like(h: &str) -> bool {
+    let t = h.trim();
+    let b = t.as_bytes();
+    let q_number = b.len() >= 2
+        && (b[0] == b'Q' || b[0] == b'q')
+        && (b[1].is_ascii_digit()
+            || (t.len() > 3
+                && t[1..].to_ascii_uppercase().starts_with("ID")
+                && b[3].is_ascii_digit()));
+    let lower = t.to_lowercase();
+    q_number
+        || t.ends_with('?')
+        || ["how ", "what ", "would ", "on a scale"]
+            .iter()
+            .any(|w| lower.starts_with(w))
+}
+
+/// The headers for an error message, question-like ones first (so `Q1`, `Q2` are not hidden
+/// among "… (8 more)").
 fn found_list(headers: &[String]) -> String {
     const MAX: usize = 12;
-    let mut s = headers
+    let ordered: Vec<&String> = headers
         .iter()
+        .filter(|h| question_like(h))
+        .chain(headers.iter().filter(|h| !question_like(h)))
+        .collect();
+    let mut s = ordered
+        .iter()
+        .map(|h| h.as_str())
         .take(MAX)
-        .cloned()
         .collect::<Vec<_>>()
         .join(", ");
     if headers.len() > MAX {
@@ -114,12 +141,46 @@ fn found_list(headers: &[String]) -> String {
     s
 }
 
+/// Whether header `i` of `src` is a nested object rather than a value (SPEC 5: it never
+/// becomes a canonical column by alias): a flattened JSON object leaves dotted names
+/// (`ticket.id`), and a JSON field that is null in every record (Intercom's `ticket` when no
+/// conversation is a ticket) holds no value either.
+fn nested_object(src: &Source, i: usize) -> bool {
+    let h = &src.headers[i];
+    let prefix = format!("{h}.");
+    if src.headers.iter().any(|x| x.starts_with(&prefix)) {
+        return true;
+    }
+    matches!(src.format, Format::Json | Format::Ndjson)
+        && src.table.as_ref().is_some_and(|t| {
+            !t.rows.is_empty() && t.rows.iter().all(|r| r.get(i).is_none_or(Option::is_none))
+        })
+}
+
+/// [`resolve`] for one opened input: a nested object is not mapped by alias (only by its
+/// exact canonical name or `--col`).
+pub fn resolve_source(src: &Source, canon: &Canon, cols: &ColOverrides) -> Result<Option<usize>> {
+    resolve_with(&src.display, &src.headers, canon, cols, &|i| {
+        nested_object(src, i)
+    })
+}
+
 /// Resolve one canonical column in one file. `Ok(None)`: optional and absent.
 pub fn resolve(
     display: &str,
     headers: &[String],
     canon: &Canon,
     cols: &ColOverrides,
+) -> Result<Option<usize>> {
+    resolve_with(display, headers, canon, cols, &|_| false)
+}
+
+fn resolve_with(
+    display: &str,
+    headers: &[String],
+    canon: &Canon,
+    cols: &ColOverrides,
+    nested: &dyn Fn(usize) -> bool,
 ) -> Result<Option<usize>> {
     if let Some(src) = cols.0.get(canon.name) {
         return match find_header(headers, src) {
@@ -142,9 +203,9 @@ pub fn resolve(
         canon.own.iter().map(|a| normalize(a)).collect(),
         canon.generic.iter().map(|a| normalize(a)).collect(),
     ];
-    for rank in &ranks {
+    for (r, rank) in ranks.iter().enumerate() {
         let hits: Vec<usize> = (0..headers.len())
-            .filter(|&i| rank.contains(&norm[i]))
+            .filter(|&i| rank.contains(&norm[i]) && (r == 0 || !nested(i)))
             .collect();
         match hits.len() {
             0 => continue,
@@ -167,6 +228,14 @@ pub fn resolve(
                 .chain(canon.generic.iter())
                 .find_map(|a| did_you_mean(a, headers.iter().map(|s| s.as_str())))
         });
+        // NPS: say what was looked for (the question by its wording), questions first.
+        let nps = canon.name == "score" && canon.own.contains(&"likelihood to recommend");
+        if nps && hint.is_none() {
+            fail!(
+                "{display}: no NPS question: no column \"score\" and no \"how likely … recommend\" question; found: {}. Map the NPS question with --col score=\"<column>\"",
+                found_list(headers)
+            );
+        }
         match hint {
             Some(h) => fail!(
                 "{display}: no column {:?}; found: {}. Did you mean {h:?}? Map it with --col {}=\"{h}\"",
@@ -223,6 +292,43 @@ mod tests {
         own: &["nps"],
         generic: &["rating", "likelihood to recommend"],
     };
+
+    #[test]
+    fn question_like_headers_come_first_in_messages() {
+        let headers = h(&[
+            "StartDate",
+            "EndDate",
+            "Status",
+            "Q1",
+            "QID2_TEXT",
+            "How likely is it?",
+            "Region",
+        ]);
+        assert_eq!(
+            found_list(&headers),
+            "Q1, QID2_TEXT, How likely is it?, StartDate, EndDate, Status, Region"
+        );
+        assert!(!question_like("Quantity") && !question_like("QA team"));
+    }
+
+    #[test]
+    fn nested_objects_are_not_mapped_by_alias() {
+        let id = Canon {
+            name: "ticket_id",
+            required: false,
+            own: &["ticket", "id"],
+            generic: &[],
+        };
+        let headers = h(&["id", "ticket", "ticket.id"]);
+        let nested = |i: usize| i == 1;
+        let cols = ColOverrides::default();
+        // Without the rule "id" and "ticket" compete; with it `ticket` is skipped.
+        assert!(resolve("f", &headers, &id, &cols).is_err());
+        assert_eq!(
+            resolve_with("f", &headers, &id, &cols, &nested).unwrap(),
+            Some(0)
+        );
+    }
 
     #[test]
     fn normalises_headers() {

@@ -742,9 +742,16 @@ const ENVELOPES: &[&str] = &[
     "records",
 ];
 
-/// Keys that wrap one record: `{"ticket": {…}}` (Zendesk full JSON export),
-/// `{"subscription": {…}, "customer": {…}}` (Chargebee list entries).
-const WRAPPERS: &[&str] = &["ticket", "subscription", "conversation", "survey_response"];
+/// Keys that wrap one record: `{"ticket": {…}}` (Zendesk full JSON export, single-ticket
+/// API calls), `{"subscription": {…}, "customer": {…}}` (Chargebee list entries),
+/// `{"satisfaction_rating": {…}}` (Zendesk's single-rating API call).
+const WRAPPERS: &[&str] = &[
+    "ticket",
+    "subscription",
+    "conversation",
+    "survey_response",
+    "satisfaction_rating",
+];
 
 fn is_object_array(v: &Value) -> bool {
     matches!(v, Value::Array(a) if a.iter().all(Value::is_object))
@@ -837,13 +844,20 @@ fn flatten_into(
     }
 }
 
-/// One record as flat cells: a wrapped record (`{"ticket": {…}}`) is unwrapped (its other
-/// keys keep their name as a prefix), and nested objects are flattened.
+/// One record as flat cells: a wrapped record (`{"ticket": {…}}`, every other key an object
+/// too) is unwrapped (its other keys keep their name as a prefix), and nested objects are
+/// flattened.
 fn flat_record(mut o: serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
+    // A record with values of its own (an Intercom conversation whose `ticket` is an
+    // object) is not a wrapper: its nested objects only flatten.
+    let own_values = o
+        .values()
+        .any(|v| !matches!(v, Value::Object(_) | Value::Null));
     let wrapper = WRAPPERS
         .iter()
-        .find(|k| matches!(o.get(**k), Some(Value::Object(_))));
+        .find(|k| matches!(o.get(**k), Some(Value::Object(_))))
+        .filter(|_| !own_values);
     if let Some(w) = wrapper {
         if let Some(Value::Object(inner)) = o.remove(*w) {
             flatten_into("", inner, &mut out);
@@ -900,11 +914,10 @@ fn read_json(path: &Path, display: &str, format: Format) -> Result<(Table, LocKi
             Value::Array(a) => a,
             Value::Object(mut o) => match envelope_records(&mut o, true) {
                 Some(a) => a,
-                // One wrapped record, e.g. {"ticket": {…}} from a single-ticket API call.
-                None if WRAPPERS.iter().any(|k| matches!(o.get(*k), Some(Value::Object(_)))) => {
-                    vec![Value::Object(o)]
-                }
-                None => fail!("{display}: the JSON is an object, not an array of objects; pass an array like [{{\"score\": 9}}, …], an API response holding one (e.g. {{\"tickets\": […]}}), or NDJSON (one object per line)"),
+                // A document that is one record (SPEC 5): a bare object (a single Stripe
+                // subscription or Freshdesk ticket from the API) or one wrapped record such
+                // as {"ticket": {…}} or {"satisfaction_rating": {…}}.
+                None => vec![Value::Object(o)],
             },
             _ => fail!("{display}: the JSON is not an array of objects; pass an array like [{{\"score\": 9}}, …]"),
         };
@@ -1104,5 +1117,29 @@ mod tests {
             json_cell(&serde_json::json!({"a": 1})),
             Some("{\"a\":1}".into())
         );
+    }
+
+    fn flat(v: serde_json::Value) -> Vec<(String, Value)> {
+        let Value::Object(o) = v else {
+            panic!("not an object")
+        };
+        flat_record(o).into_iter().collect()
+    }
+
+    #[test]
+    fn wrappers_unwrap_only_records_without_values_of_their_own() {
+        // {"ticket": {…}} alone: unwrapped.
+        let f = flat(serde_json::json!({"ticket": {"id": 7, "via": {"channel": "web"}}}));
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["id", "via.channel"]);
+        // Chargebee: every key an object; the others keep their prefix.
+        let f = flat(serde_json::json!({"subscription": {"id": "s"}, "customer": {"id": "c"}}));
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["id", "customer.id"]);
+        // An Intercom conversation with a `ticket` object: a record, flattened.
+        let f = flat(serde_json::json!({"id": "201", "ticket": {"id": "9"}}));
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["id", "ticket.id"]);
+        assert_eq!(f[0].1, serde_json::json!("201"));
     }
 }

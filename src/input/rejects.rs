@@ -19,18 +19,18 @@ use crate::progress::Progress;
 use crate::time::TimeParser;
 
 /// A rejected row found by the per-record pass.
-pub struct Rejected {
-    pub source: usize,
-    pub loc: u64,
-    pub column: String,
-    pub reason: String,
-    pub cells: Vec<(String, Option<String>)>,
+struct Rejected {
+    source: usize,
+    loc: u64,
+    column: String,
+    reason: String,
+    cells: Vec<(String, Option<String>)>,
 }
 
 impl Rejected {
     /// Record `k` of `table` (input `source`), rejected at `column` (its header, or empty)
     /// for `reason`; the record's cells go along for `--rejects`.
-    pub fn row(source: usize, table: &Table, k: usize, column: String, reason: String) -> Self {
+    fn row(source: usize, table: &Table, k: usize, column: String, reason: String) -> Self {
         Rejected {
             source,
             loc: table.locs[k],
@@ -48,7 +48,7 @@ impl Rejected {
 
 /// A rejection detail with the offending cell appended (`… (Solved at "2025-01-10")`),
 /// unless the detail already quotes it.
-pub fn detail_with_value(detail: &str, column: &str, value: Option<&str>) -> String {
+fn detail_with_value(detail: &str, column: &str, value: Option<&str>) -> String {
     match value {
         Some(v) if !detail.contains('"') => format!("{detail} ({column} {v:?})"),
         _ => detail.to_string(),

@@ -57,7 +57,7 @@ pub fn unpack_ts(t: i64) -> (i64, u8) {
 pub fn time_cell(parser: &TimeParser, cell: Option<&str>, na: &[String]) -> i64 {
     match cell {
         None => TS_BLANK,
-        Some(s) if is_blank(s, na) => TS_BLANK,
+        Some(s) if is_blank(s, na) || crate::time::is_placeholder_date(s) => TS_BLANK,
         Some(s) => match parser.parse(s) {
             Ok((ms, note)) => pack_ts(
                 ms,

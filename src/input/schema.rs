@@ -32,7 +32,7 @@ pub fn resolve_all(
 ) -> Result<Option<Vec<usize>>> {
     let mut found: Vec<Option<usize>> = Vec::new();
     for s in sources {
-        found.push(mapping::resolve(&s.display, &s.headers, canon, cols)?);
+        found.push(mapping::resolve_source(s, canon, cols)?);
     }
     if found.iter().all(|f| f.is_some()) {
         Ok(Some(found.into_iter().map(|f| f.unwrap_or(0)).collect()))
@@ -575,6 +575,11 @@ pub mod subscriptions {
         false,
         &["id", "subscription", "uuid", "subscription uuid"],
     );
+    pub const UPDATED: Canon = canon(
+        "updated_at",
+        false,
+        &["updated", "last updated", "modified at"],
+    );
     pub const CANCELED: Canon = canon(
         "canceled_at",
         false,
@@ -619,6 +624,7 @@ pub mod subscriptions {
             CURRENCY,
             REASON,
             SUB_ID,
+            UPDATED,
             CANCELED,
             TRIAL_END,
             PERIOD_END,

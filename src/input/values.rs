@@ -1,4 +1,15 @@
-//! Reading cell values (SPEC 4): blanks, integers and labelled integers, amounts.
+//! Reading cell values (SPEC 4): blanks, integers and labelled integers, amounts, and the
+//! count of placeholder dates in time columns.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use crate::error::err;
+use crate::input::{FrameCol, Source};
+use crate::time::is_placeholder_date;
 
 /// Blank: empty or whitespace-only, or one of the extra "no answer" texts.
 #[inline]
@@ -110,6 +121,159 @@ pub fn parse_amount(s: &str, decimal_comma: bool) -> Option<f64> {
     }
     let v: f64 = body.parse().ok()?;
     Some(if neg { -v } else { v })
+}
+
+/// Placeholder dates (SPEC 4) seen in one time column while it is parsed: their number and
+/// one of their texts, for the warning. Shared by the threads of a polars pass.
+#[derive(Debug, Default)]
+pub struct PlaceholderCount {
+    n: AtomicU64,
+    text: Mutex<Option<String>>,
+}
+
+impl PlaceholderCount {
+    /// Counts `cell` when it is a placeholder date; returns whether it was one.
+    pub fn check(&self, cell: &str) -> bool {
+        if !is_placeholder_date(cell) {
+            return false;
+        }
+        if self.n.fetch_add(1, Ordering::Relaxed) == 0 {
+            let mut t = self.text.lock().unwrap_or_else(|e| e.into_inner());
+            *t = Some(cell.trim().to_string());
+        }
+        true
+    }
+
+    /// How many were seen, and one of their texts.
+    pub fn seen(&self) -> Option<(u64, String)> {
+        let n = self.n.load(Ordering::Relaxed);
+        let text = self
+            .text
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_default();
+        (n > 0).then_some((n, text))
+    }
+
+    /// The warning for column `canon`, when it held any.
+    pub fn warning(&self, canon: &str) -> Option<String> {
+        self.seen()
+            .map(|(n, text)| placeholder_message(canon, n, &text))
+    }
+}
+
+/// `2,067 resolved_at cells hold 1900-01-01 00:00:00, a placeholder for no date: read as blank`.
+pub fn placeholder_message(canon: &str, n: u64, text: &str) -> String {
+    format!(
+        "{} {canon} {} {text}, a placeholder for no date: read as blank",
+        crate::output::table::thousands(n),
+        if n == 1 { "cell holds" } else { "cells hold" }
+    )
+}
+
+/// The placeholder warning for the cells of one time column already in memory.
+pub fn placeholder_warning<'a>(
+    canon: &str,
+    cells: impl Iterator<Item = Option<&'a str>>,
+) -> Option<String> {
+    let count = PlaceholderCount::default();
+    for c in cells.flatten() {
+        count.check(c);
+    }
+    count.warning(canon)
+}
+
+/// SPEC 6 "bad input": when most rejected values of a column are one text (R's `NA`,
+/// `#N/A`, `-`), a warning suggests `--na-values` for it. `bad` tells a rejected cell (not
+/// blank, not readable); `rejected` is the number of rejected rows of the run. One extra pass
+/// over that column, made only when rows were rejected.
+pub fn na_hint(
+    sources: &[Source],
+    canon: &str,
+    index: &[usize],
+    rejected: u64,
+    bad: impl Fn(&str) -> bool + Send + Sync + 'static,
+) -> Result<Option<String>> {
+    if rejected < 2 || sources.is_empty() {
+        return Ok(None);
+    }
+    let fc = [FrameCol {
+        name: "__v".into(),
+        index: index.to_vec(),
+    }];
+    let lf = crate::input::frame(sources, &fc)?;
+    let text = col("__v")
+        .map(
+            move |c: Column| {
+                let ca = c.str()?;
+                let v: StringChunked = ca
+                    .iter()
+                    .map(|x| x.map(str::trim).filter(|t| !t.is_empty() && bad(t)))
+                    .collect();
+                Ok(v.with_name("__v".into()).into_column())
+            },
+            |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+        )
+        .alias("__v");
+    let df = lf
+        .select([text])
+        .drop_nulls(None)
+        .group_by([col("__v")])
+        .agg([len().alias("__n")])
+        .sort(
+            ["__n"],
+            SortMultipleOptions::default().with_order_descending(true),
+        )
+        .limit(1)
+        .collect()
+        .map_err(|e| err(format!("cannot read: {}", crate::error::render(&e.into()))))?;
+    if df.height() == 0 {
+        return Ok(None);
+    }
+    let top = df
+        .column("__v")
+        .ok()
+        .and_then(|c| c.str().ok().and_then(|x| x.get(0).map(str::to_string)));
+    let n = df
+        .column("__n")
+        .ok()
+        .and_then(|c| c.cast(&DataType::UInt64).ok())
+        .and_then(|c| c.u64().ok().and_then(|x| x.get(0)))
+        .unwrap_or(0);
+    Ok(top.and_then(|t| na_message(canon, &t, n, rejected)))
+}
+
+/// The `--na-values` hint when `n` of the `rejected` rows hold `text` (more than half, at
+/// least two, and a text `--na-values` can take).
+fn na_message(canon: &str, text: &str, n: u64, rejected: u64) -> Option<String> {
+    (n >= 2 && 2 * n > rejected && !text.contains(',') && !text.contains('\'')).then(|| {
+        format!(
+            "{n} of the {rejected} rejected rows hold {text:?} in {canon}; if it means no answer, pass --na-values='{text}' to count them as blank"
+        )
+    })
+}
+
+/// [`na_hint`] for the cells of one column already in memory.
+pub fn na_hint_cells<'a>(
+    canon: &str,
+    cells: impl Iterator<Item = Option<&'a str>>,
+    rejected: u64,
+    bad: impl Fn(&str) -> bool,
+) -> Option<String> {
+    if rejected < 2 {
+        return None;
+    }
+    let mut counts: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for t in cells.flatten().map(str::trim) {
+        if !t.is_empty() && bad(t) {
+            *counts.entry(t).or_default() += 1;
+        }
+    }
+    let (t, n) = counts
+        .into_iter()
+        .max_by_key(|(t, n)| (*n, std::cmp::Reverse(*t)))?;
+    na_message(canon, t, n, rejected)
 }
 
 #[cfg(test)]

@@ -473,11 +473,13 @@ impl RowRule {
             p.status = FILTERED;
             return p;
         }
-        if end.is_some_and(|e| e <= start) {
-            // Ended by the end of its trial (or zero length): never active.
+        if end.is_some_and(|e| e < start) {
+            // Ended before its trial did: never paid, never active, not a start.
             p.status = FILTERED;
             return p;
         }
+        // Zero length (ends at the instant it starts): never active, but its start is a
+        // start (a signup, and the first-ever start that makes a later return reactivated).
         p
     }
 }
@@ -872,19 +874,26 @@ pub fn cohort_matrix(
 // Survival (SPEC 6.7 --survival)
 
 /// Kaplan–Meier input per customer: (duration in days, event). The duration runs from the
-/// first start to the end of the first continuous active span: a subscription that starts
+/// start of the first active span (zero-length subscriptions form none) to its end: a subscription that starts
 /// at or before the span's end plus `gap_ms` continues it. A span ending at or before
 /// `as_of` is an event; otherwise the customer is censored at `as_of`.
 pub fn survival_input(subs: &mut [Sub], gap_ms: i64, as_of: i64) -> Vec<(f64, bool)> {
     subs.sort_unstable_by_key(|s| (s.customer, s.start, s.tie));
     let mut out = Vec::new();
-    for cs in subs.chunk_by(|a, b| a.customer == b.customer) {
-        let first = cs[0].start;
+    for all in subs.chunk_by(|a, b| a.customer == b.customer) {
+        // A zero-length subscription is never active: it forms no span (a customer with
+        // only such subscriptions is not in the curve).
+        let cs: Vec<&Sub> = all
+            .iter()
+            .filter(|s| s.end.is_none_or(|e| e > s.start))
+            .collect();
+        let Some(head) = cs.first() else { continue };
+        let first = head.start;
         if first > as_of {
             continue;
         }
         // `None`: open-ended.
-        let mut end = cs[0].end;
+        let mut end = head.end;
         for s in &cs[1..] {
             match end {
                 None => break,

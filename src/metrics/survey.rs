@@ -44,7 +44,7 @@ pub enum ScoreKind {
     },
 }
 
-const CSAT_GOOD: &[&str] = &[
+pub const CSAT_GOOD: &[&str] = &[
     "good",
     "yes",
     "true",
@@ -53,7 +53,7 @@ const CSAT_GOOD: &[&str] = &[
     "👍",
     "good, i'm satisfied",
 ];
-const CSAT_BAD: &[&str] = &[
+pub const CSAT_BAD: &[&str] = &[
     "bad",
     "no",
     "false",
@@ -63,7 +63,7 @@ const CSAT_BAD: &[&str] = &[
     "👎",
     "bad, i'm unsatisfied",
 ];
-const CSAT_NO_ANSWER: &[&str] = &["offered", "unoffered", "not offered"];
+pub const CSAT_NO_ANSWER: &[&str] = &["offered", "unoffered", "not offered"];
 
 impl ScoreKind {
     pub fn name(&self) -> &'static str {
@@ -345,6 +345,8 @@ pub struct FrameCols {
     /// The id column: while classifying, a 64-bit hash of every non-blank id is collected
     /// here, so one pass both counts and finds out whether any id repeats.
     pub id_hashes: Option<(String, Arc<std::sync::Mutex<Vec<u64>>>)>,
+    /// Placeholder dates (SPEC 4) counted while the time column is parsed.
+    pub placeholders: Arc<crate::input::values::PlaceholderCount>,
 }
 
 fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
@@ -399,6 +401,7 @@ pub fn aggregate(
         inputs.push(col(w.as_str()));
     }
     let mask = cols.dup_mask.clone();
+    let placeholders = cols.placeholders.clone();
     // The canonical column a time rejection names (the fast pass only counts it).
     let time_name: &'static str = if cols.time.is_some() {
         "submitted_at"
@@ -451,9 +454,16 @@ pub fn aggregate(
             for _ in 0..n {
                 let s = score_it.next().flatten();
                 let sh = short_it.next().flatten().unwrap_or(false);
-                let t = ts_it
-                    .as_mut()
-                    .map(|it| time_cell(&parser, it.next().flatten(), &rule.na));
+                let t = ts_it.as_mut().map(|it| {
+                    let cell = it.next().flatten();
+                    let t = time_cell(&parser, cell, &rule.na);
+                    if t == TS_BLANK {
+                        if let Some(s) = cell {
+                            placeholders.check(s);
+                        }
+                    }
+                    t
+                });
                 let dup = match (&mut g_it, &mask) {
                     (Some(it), Some(m)) => it.next().flatten().is_some_and(|i| m.contains(&i)),
                     _ => false,

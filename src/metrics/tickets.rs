@@ -18,7 +18,7 @@ use crate::input::rows::{
     pack_ts, time_cell, unpack_ts, Reject, WhereCol, DUPLICATE, FILTERED, NO_PERIOD, REJECTED,
     TS_BAD, TS_BLANK, USED,
 };
-use crate::input::values::{is_blank, parse_int, IntCell};
+use crate::input::values::{is_blank, parse_int, IntCell, PlaceholderCount};
 use crate::metrics::business_time::Schedule;
 use crate::metrics::stats::percentile_sorted_i64;
 use crate::period::PeriodKind;
@@ -117,6 +117,15 @@ fn is_solved_word(s: &str) -> bool {
     )
 }
 
+/// A ticket the help desk deleted or marked as spam (status `deleted` or `spam`, any case):
+/// `filtered`, as the vendors' own reports leave them out (SPEC 5).
+pub fn removed(status: Option<&str>) -> bool {
+    status.is_some_and(|s| {
+        let s = s.trim();
+        s.eq_ignore_ascii_case("deleted") || s.eq_ignore_ascii_case("spam")
+    })
+}
+
 /// The first response instant from a "first reply time in minutes" cell: created + minutes,
 /// packed like [`time_cell`]; blank → `TS_BLANK`, not a number → `TS_BAD`.
 pub fn first_from_minutes(created: i64, cell: Option<&str>, na: &[String]) -> i64 {
@@ -137,7 +146,8 @@ pub fn first_from_minutes(created: i64, cell: Option<&str>, na: &[String]) -> i6
 }
 
 impl TicketRule {
-    /// Order: a short record; a duplicate id; `--where`; `created_at` (missing or
+    /// Order: a short record; a duplicate id; `--where` and a deleted or spam status
+    /// (filtered); `created_at` (missing or
     /// unparseable → rejected; after as-of → filtered; outside since/until when bucketing by
     /// creation → filtered); then `first_response_at`, `resolved_at` (unparseable or before
     /// creation → rejected) and `reopens`; then, bucketing by resolution, since/until on
@@ -173,7 +183,7 @@ impl TicketRule {
             t.status = DUPLICATE;
             return t;
         }
-        if !self.wheres.iter().zip(c.wheres).all(|(w, v)| w.keeps(*v)) {
+        if !self.wheres.iter().zip(c.wheres).all(|(w, v)| w.keeps(*v)) || removed(c.status) {
             t.status = FILTERED;
             return t;
         }
@@ -373,6 +383,29 @@ pub struct FrameCols {
     /// minutes that replace the computed durations where a ticket has them.
     pub exported_frt: Option<String>,
     pub exported_ttr: Option<String>,
+    /// Placeholder dates (SPEC 4) counted while the time columns are parsed.
+    pub placeholders: Arc<TimePlaceholders>,
+}
+
+/// Placeholder dates per ticket time column, for the warnings.
+#[derive(Debug, Default)]
+pub struct TimePlaceholders {
+    pub created: PlaceholderCount,
+    pub first: PlaceholderCount,
+    pub resolved: PlaceholderCount,
+}
+
+impl TimePlaceholders {
+    pub fn warnings(&self) -> Vec<String> {
+        [
+            self.created.warning("created_at"),
+            self.first.warning("first_response_at"),
+            self.resolved.warning("resolved_at"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 /// Minutes of an exported duration cell (a non-negative number) as milliseconds.
@@ -401,14 +434,38 @@ fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
         .map_err(|_| polars_err!(ComputeError: "internal: column {} is not text", what))
 }
 
-fn parse_col(name: &str, out: &str, parser: Arc<TimeParser>, na: Arc<Vec<String>>) -> Expr {
+/// `which` picks the placeholder counter of the column (0 created, 1 first, 2 resolved).
+fn parse_col(
+    name: &str,
+    out: &str,
+    parser: Arc<TimeParser>,
+    na: Arc<Vec<String>>,
+    placeholders: Arc<TimePlaceholders>,
+    which: u8,
+) -> Expr {
     let out_name: PlSmallStr = out.into();
     let out_name2 = out_name.clone();
     col(name)
         .map(
             move |c: Column| {
                 let ca = str_col(&c, "time")?;
-                let v: Vec<i64> = ca.iter().map(|v| time_cell(&parser, v, &na)).collect();
+                let count = match which {
+                    0 => &placeholders.created,
+                    1 => &placeholders.first,
+                    _ => &placeholders.resolved,
+                };
+                let v: Vec<i64> = ca
+                    .iter()
+                    .map(|v| {
+                        let t = time_cell(&parser, v, &na);
+                        if t == TS_BLANK {
+                            if let Some(s) = v {
+                                count.check(s);
+                            }
+                        }
+                        t
+                    })
+                    .collect();
                 Ok(Int64Chunked::from_vec(out_name.clone(), v).into_column())
             },
             move |_, _| Ok(Field::new(out_name2.clone(), DataType::Int64)),
@@ -455,9 +512,24 @@ pub fn aggregate(
     cols: &FrameCols,
 ) -> LazyFrame {
     let na = Arc::new(rule.na.clone());
-    let mut lf = lf.with_column(parse_col("created_at", "__tc", parser.clone(), na.clone()));
+    let ph = cols.placeholders.clone();
+    let mut lf = lf.with_column(parse_col(
+        "created_at",
+        "__tc",
+        parser.clone(),
+        na.clone(),
+        ph.clone(),
+        0,
+    ));
     lf = match (&cols.first, &cols.minutes) {
-        (Some(f), _) => lf.with_column(parse_col(f, "__tf", parser.clone(), na.clone())),
+        (Some(f), _) => lf.with_column(parse_col(
+            f,
+            "__tf",
+            parser.clone(),
+            na.clone(),
+            ph.clone(),
+            1,
+        )),
         (None, Some(m)) => {
             let na = na.clone();
             lf.with_column(
@@ -481,7 +553,7 @@ pub fn aggregate(
         (None, None) => lf.with_column(lit(TS_BLANK).alias("__tf")),
     };
     lf = match &cols.resolved {
-        Some(r) => lf.with_column(parse_col(r, "__tr", parser.clone(), na.clone())),
+        Some(r) => lf.with_column(parse_col(r, "__tr", parser.clone(), na.clone(), ph, 2)),
         None => lf.with_column(lit(TS_BLANK).alias("__tr")),
     };
 

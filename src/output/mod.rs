@@ -5,6 +5,7 @@ pub mod explain;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod retention;
 pub mod sink;
 pub mod svg;
 pub mod table;
@@ -61,7 +62,13 @@ impl OutFormat {
     }
 }
 
+/// A report's bytes in a format (`wide`: tables keep every column).
 pub fn render(report: &Report, format: OutFormat, wide: bool) -> Vec<u8> {
+    if report.metric == "retention" {
+        if let Some(b) = retention::render(report, format) {
+            return b;
+        }
+    }
     match format {
         OutFormat::Table => table::render(report, wide).into_bytes(),
         OutFormat::Json => json::render(report),

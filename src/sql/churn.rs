@@ -42,6 +42,7 @@ pub const SUB_SQL_COLUMNS: &[&str] = &[
     "trial_end",
     "current_period_end",
     "subscription_id",
+    "updated_at",
 ];
 
 /// Settings of the subscription rows.
@@ -99,11 +100,15 @@ pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
     }
     sel.extend(p.user_column_selects());
     let dedup = p.dedup_id("subscription_id");
-    if let Some((id, _)) = &dedup {
+    if let Some((id, upd)) = &dedup {
         sel.push(format!(
             "CASE WHEN TRIM({0}) = '' THEN NULL ELSE {0} END AS dk",
             d.to_text(id)
         ));
+        sel.push(match upd {
+            Some(u) => format!("{} AS du", d.epoch_ms(u)),
+            None => "CAST(NULL AS BIGINT) AS du".into(),
+        });
     }
     q.cte(
         "cxm_in",
@@ -112,7 +117,7 @@ pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
     let src = if dedup.is_some() {
         q.cte(
             "cxm_src",
-            "SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY dk ORDER BY st0) AS cxm_rn FROM cxm_in) cxm_d WHERE dk IS NULL OR cxm_rn = 1",
+            "SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY dk ORDER BY COALESCE(du, -9223372036854775807) DESC) AS cxm_rn FROM cxm_in) cxm_d WHERE dk IS NULL OR cxm_rn = 1",
         );
         "cxm_src"
     } else {
@@ -146,7 +151,7 @@ pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
     // started after as-of); ends after as-of leave the subscription open.
     let mut keep2 = vec![
         "(r.en IS NULL OR r.en >= r.st0)".to_string(),
-        "(r.en IS NULL OR r.en > r.s)".to_string(),
+        "(r.en IS NULL OR r.en >= r.s)".to_string(),
         format!("r.s <= {}", p.as_of),
     ];
     if o.exclude_free {
@@ -233,7 +238,7 @@ impl ChurnSql {
                 Lit::Int(p.as_of + 1),
                 Lit::Text(pk.label(o)),
                 Lit::Text(format_rfc3339(s, tz)),
-                Lit::Text(format_rfc3339(p.as_of, tz)),
+                Lit::Text(format_rfc3339(pk.end_ms(o, tz), tz)),
                 Lit::Bool(true),
                 Lit::Bool(in_range(s)),
             ]);
@@ -444,7 +449,7 @@ impl ChurnSql {
         q.cte(
             "cxm_a",
             &format!(
-                "SELECT s.*, CASE WHEN s.k = 2 THEN NULL ELSE p.label END AS label, CASE WHEN s.k = 2 THEN FALSE ELSE COALESCE(p.partial, FALSE) END AS partial, p.ps, p.pe, CASE WHEN s.cs = 0 THEN NULL ELSE {hundred} * {} / {} END AS churn FROM cxm_series s LEFT JOIN cxm_p p ON p.o = s.o",
+                "SELECT s.*, CASE WHEN s.k = 2 THEN NULL ELSE p.label END AS label, p.label AS tl, CASE WHEN s.k = 2 THEN FALSE ELSE COALESCE(p.partial, FALSE) END AS partial, p.ps, p.pe, CASE WHEN s.cs = 0 THEN NULL ELSE {hundred} * {} / {} END AS churn FROM cxm_series s LEFT JOIN cxm_p p ON p.o = s.o",
                 f("s.ch"),
                 f("s.cs")
             ),
@@ -493,6 +498,10 @@ impl ChurnSql {
                 ),
             ),
             ("low_n", p.low_n_expr("cs")),
+            // The total repeats its period and `partial` (false) after the fields, as
+            // `cxm churn` writes its CSV.
+            ("period", "CASE WHEN k = 2 THEN tl END".into()),
+            ("partial", "CASE WHEN k = 2 THEN FALSE END".into()),
             ("periods", "np".into()),
         ];
         let fields: Vec<(String, String)> = fields

@@ -9,7 +9,7 @@
 use anyhow::Result;
 
 use crate::metrics::stats::NpsMethod;
-use crate::metrics::survey::{CsatScale, ScoreKind};
+use crate::metrics::survey::{CsatScale, ScoreKind, CSAT_BAD, CSAT_GOOD, CSAT_NO_ANSWER};
 use crate::sql::calendar::Calendar;
 use crate::sql::{normal_tail, Query, SqlPlan};
 
@@ -27,27 +27,6 @@ pub struct SurveySql {
     /// `cxm METRIC --from-aggregates FILE` to finish.
     pub aggregates: bool,
 }
-
-const CSAT_GOOD: &[&str] = &[
-    "good",
-    "yes",
-    "true",
-    "1",
-    "satisfied",
-    "👍",
-    "good, i'm satisfied",
-];
-const CSAT_BAD: &[&str] = &[
-    "bad",
-    "no",
-    "false",
-    "0",
-    "unsatisfied",
-    "dissatisfied",
-    "👎",
-    "bad, i'm unsatisfied",
-];
-const CSAT_NO_ANSWER: &[&str] = &["offered", "unoffered", "not offered"];
 
 impl SurveySql {
     fn points(&self) -> usize {

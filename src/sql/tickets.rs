@@ -34,7 +34,21 @@ pub struct TicketsSql<'a> {
     pub sla: Sla,
     pub bucket: Bucket,
     pub percentiles: Percentiles,
+    /// `--stage aggregates`: counts and duration histograms per group and period, for
+    /// `cxm tickets --from-aggregates FILE` to finish.
+    pub aggregates: bool,
 }
+
+/// The measures of the tickets aggregates stage: counts (no value), and durations in ms
+/// with how many tickets have each (`measure, value, count`).
+pub const AGG_COUNTS: [&str; 4] = ["used", "resolved", "rejected", "reopened"];
+pub const AGG_DURATIONS: [&str; 5] = [
+    "frt",
+    "ttr",
+    "ttr_unanswered",
+    "open_age_answered",
+    "open_age_unanswered",
+];
 
 /// The exact type-7 percentile aggregate of `x` in dialect `d` (None: use the histogram).
 fn native_quantile(d: Dialect, x: &str, q: f64) -> Option<String> {
@@ -208,6 +222,9 @@ impl TicketsSql<'_> {
             );
         }
         q.cte("cxm_t", &t_sql);
+        if self.aggregates {
+            return Ok(self.aggregates_select(p, q));
+        }
 
         // Result rows: tag each ticket with the rows it counts in; add empty period rows.
         let vals = "st, res, ans, reopened, frt, ttr, age";
@@ -416,5 +433,71 @@ impl TicketsSql<'_> {
         };
         q.select(&p.final_select(&src_f, &fields));
         Ok(q.finish())
+    }
+}
+
+impl TicketsSql<'_> {
+    /// The aggregates stage: one row per (group, period, measure, value) with a count; the
+    /// CSV `cxm tickets --from-aggregates` reads (long: `--by` columns, `period`, `measure`,
+    /// `value_ms`, `count`).
+    fn aggregates_select(&self, p: &SqlPlan, mut q: Query) -> String {
+        let d = p.dialect;
+        let gcols = p.group_cols();
+        let gk: String = gcols.iter().map(|g| format!("t.{g}, ")).collect();
+        let gby: String = gcols.iter().map(|g| format!("t.{g}, ")).collect();
+        q.comment("Stage: aggregates. Save the result as CSV and finish it with `cxm tickets --from-aggregates FILE` and the same options.");
+        let mut parts = Vec::new();
+        let counts = [
+            ("used", format!("st = {USED}")),
+            ("resolved", format!("st = {USED} AND res = 1")),
+            ("rejected", format!("st = {REJECTED}")),
+            (
+                "reopened",
+                format!("st = {USED} AND res = 1 AND reopened = 1"),
+            ),
+        ];
+        for (m, cond) in counts {
+            parts.push(format!(
+                "SELECT {gk}t.o, '{m}' AS measure, CAST(NULL AS BIGINT) AS value_ms, COUNT(*) AS cnt FROM cxm_t t WHERE {cond} GROUP BY {gby}t.o"
+            ));
+        }
+        let durations = [
+            ("frt", "frt", "frt IS NOT NULL"),
+            ("ttr", "ttr", "ttr IS NOT NULL"),
+            ("ttr_unanswered", "ttr", "ttr IS NOT NULL AND ans = 0"),
+            ("open_age_answered", "age", "age IS NOT NULL AND ans = 1"),
+            ("open_age_unanswered", "age", "age IS NOT NULL AND ans = 0"),
+        ];
+        for (m, v, cond) in durations {
+            parts.push(format!(
+                "SELECT {gk}t.o, '{m}' AS measure, t.{v} AS value_ms, COUNT(*) AS cnt FROM cxm_t t WHERE {cond} GROUP BY {gby}t.o, t.{v}"
+            ));
+        }
+        q.cte("cxm_agg", &parts.join("\nUNION ALL\n"));
+        let mut out: Vec<String> = gcols
+            .iter()
+            .zip(&p.by)
+            .map(|(g, b)| format!("a.{g} AS {}", d.ident(b)))
+            .collect();
+        let mut order: Vec<String> = Vec::new();
+        for g in &gcols {
+            order.push(format!("CASE WHEN a.{g} IS NULL THEN 1 ELSE 0 END"));
+            order.push(d.byte_order(&format!("a.{g}")));
+        }
+        let mut from = "cxm_agg a".to_string();
+        if p.period.is_some() {
+            out.push(format!("pr.label AS {}", d.ident("period")));
+            from.push_str(" LEFT JOIN cxm_periods pr ON pr.o = a.o");
+        }
+        order.extend(["a.o".to_string(), "a.measure".into(), "a.value_ms".into()]);
+        out.push(format!("a.measure AS {}", d.ident("measure")));
+        out.push(format!("a.value_ms AS {}", d.ident("value_ms")));
+        out.push(format!("a.cnt AS {}", d.ident("count")));
+        q.select(&format!(
+            "SELECT {} FROM {from} ORDER BY {}",
+            out.join(", "),
+            order.join(", ")
+        ));
+        q.finish()
     }
 }

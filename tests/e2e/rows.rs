@@ -325,3 +325,24 @@ fn tenure_rejects_file_and_strict() {
         )
     );
 }
+
+// A header `--col` gives to one canonical column is not also found as another by its name:
+// `--col created_at=first_response_at` leaves the ticket without a first response column.
+//   line  id  first_response_at   resolved_at
+//   2     1   2025-01-06 10:00    2025-01-06 12:00   created 10:00 (the mapped column), TTR 2 h
+#[test]
+fn a_column_given_with_col_is_not_found_again() {
+    let (_d, p) = temp_file(
+        "t.csv",
+        b"id,first_response_at,resolved_at\n1,2025-01-06 10:00:00,2025-01-06 12:00:00\n",
+    );
+    let v = json_ok(&["tickets", &p, "--col", "created_at=first_response_at"]);
+    let cols = &v["definition"]["columns"];
+    assert_eq!(cols["created_at"], "first_response_at");
+    assert_eq!(cols["resolved_at"], "resolved_at");
+    assert!(cols["first_response_at"].is_null(), "{cols}");
+    assert_eq!(v["total"]["n"], 1);
+    assert!(v["warnings"].as_array().expect("warnings").iter().any(|w| w
+        .as_str()
+        .is_some_and(|w| w.starts_with("no first response column"))));
+}

@@ -120,6 +120,20 @@ fn golden_cases() -> Vec<(&'static str, Vec<&'static str>)> {
                 "--col", "mrr=monthly_amount",
             ],
         ),
+        (
+            "nps_aggregates_by_region_month",
+            vec![
+                "nps", "--table", "cx.responses", "--by", "region", "--period", "month",
+                "--since", "2025-01-01", "--as-of", "2025-03-31", "--stage", "aggregates",
+            ],
+        ),
+        (
+            "tickets_aggregates_week",
+            vec![
+                "tickets", "--table", "support.tickets", "--period", "week", "--since",
+                "2025-03-01", "--as-of", "2025-03-31", "--stage", "aggregates",
+            ],
+        ),
     ]
 }
 
@@ -511,7 +525,7 @@ fn from_aggregates_finishes_the_warehouse_counts() {
         o.stderr
     );
     let o = run(&[
-        "tickets",
+        "churn",
         "--from-aggregates",
         "x.csv",
         "--as-of",
@@ -520,7 +534,7 @@ fn from_aggregates_finishes_the_warehouse_counts() {
     assert_eq!(o.code, 2);
     assert!(
         o.stderr
-            .contains("--from-aggregates reads the counts of nps"),
+            .contains("--from-aggregates reads the aggregates of nps"),
         "{}",
         o.stderr
     );
@@ -536,4 +550,59 @@ fn from_aggregates_finishes_the_warehouse_counts() {
     ]);
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("no column \"plan\""), "{}", o.stderr);
+}
+
+#[test]
+fn tickets_from_aggregates_finishes_the_histograms() {
+    // Ticket aggregates as `cxm sql tickets --stage aggregates --by priority` returns them:
+    // counts per group, and durations in ms with how many tickets have each.
+    // high: 3 used, 2 resolved (1 reopened), FRT 1 h ×2 and 3 h, TTR 2 h and 6 h, one
+    // open ticket answered, aged 30 h. low: 1 used, unanswered and open, aged 10 h; 1
+    // rejected.
+    let csv = "priority,measure,value_ms,count\n\
+               high,used,,3\nhigh,resolved,,2\nhigh,reopened,,1\n\
+               high,frt,3600000,2\nhigh,frt,10800000,1\n\
+               high,ttr,7200000,1\nhigh,ttr,21600000,1\n\
+               high,open_age_answered,108000000,1\n\
+               low,used,,1\nlow,rejected,,1\nlow,open_age_unanswered,36000000,1\n";
+    let (_d, path) = crate::util::temp_file("agg.csv", csv.as_bytes());
+    let v = crate::util::json_ok(&[
+        "tickets",
+        "--from-aggregates",
+        &path,
+        "--by",
+        "priority",
+        "--as-of",
+        "2025-03-31",
+        "--sla-first-response",
+        "2h",
+        "--sla-resolution",
+        "24h",
+    ]);
+    let high = &v["rows"][0];
+    assert_eq!(high["group"]["priority"], "high");
+    assert_eq!(high["tickets"], 3);
+    assert_eq!(high["open"], 1);
+    // FRT sorted 1, 1, 3 h: median 1 h, mean 5/3 h, p90 at position 1.8 → 1 + 0.8·2 = 2.6 h.
+    crate::util::approx(&high["frt_median_hours"], 1.0);
+    crate::util::approx(&high["frt_mean_hours"], 5.0 / 3.0);
+    crate::util::approx(&high["frt_p90_hours"], 2.6);
+    // TTR 2 and 6 h: median 4 h; reopen rate 1 of 2 resolved = 50 %.
+    crate::util::approx(&high["ttr_median_hours"], 4.0);
+    crate::util::approx(&high["reopen_rate"], 50.0);
+    // FRT SLA 2 h: one answered ticket over it (3 h) of three known → 33.3 %.
+    assert_eq!(high["frt_breached"], 1);
+    // TTR SLA 24 h: resolved 2 and 6 h are within; the open one aged 30 h is known late:
+    // 1 of 3.
+    assert_eq!(high["ttr_breached"], 1);
+    crate::util::approx(&high["ttr_breach_pct"], 100.0 / 3.0);
+    let low = &v["rows"][1];
+    assert_eq!(low["tickets"], 1);
+    assert_eq!(low["rejected"], 1);
+    // The unanswered open ticket aged 10 h is past the 2 h FRT target: known and breached.
+    assert_eq!(low["frt_breached"], 1);
+    crate::util::approx(&low["frt_breach_pct"], 100.0);
+    assert_eq!(v["total"]["tickets"], 4);
+    assert_eq!(v["inputs"][0]["used"], 4);
+    assert_eq!(v["inputs"][0]["rejected"], 1);
 }

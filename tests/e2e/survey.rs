@@ -676,8 +676,15 @@ fn json_api_pages_and_nested_objects() {
 
 #[test]
 fn json_that_is_not_an_array_of_objects() {
+    // A document that is one object is one record (score 9: a promoter of n 1).
     let (_d, p) = temp_file("o.json", br#"{"score": 9}"#);
-    assert!(err_of(&["nps", &p]).contains("not an array of objects"));
+    let v = json_ok(&["nps", &p]);
+    assert_eq!(
+        (&v["total"]["n"], &v["total"]["promoters"]),
+        (&1.into(), &1.into())
+    );
+    let (_d4, p4) = temp_file("s.json", br#""score""#);
+    assert!(err_of(&["nps", &p4]).contains("not an array of objects"));
     let (_d1, p1) = temp_file("e.json", br#"{"responses": []}"#);
     assert!(err_of(&["nps", &p1]).contains("e.json: the JSON holds no records"));
     let (_d2, p2) = temp_file("n.json", b"[1, 2]");

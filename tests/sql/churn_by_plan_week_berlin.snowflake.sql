@@ -4,20 +4,20 @@
 -- Columns: customer_id, started_at, ended_at, mrr (and status, canceled_at, trial_end, current_period_end, subscription_id when named with --col).
 WITH
 cxm_in AS (
-  SELECT TRIM(CAST("customer_id" AS VARCHAR)) AS cu, DATE_PART(epoch_millisecond, "started_at") AS st0, DATE_PART(epoch_millisecond, "ended_at") AS en0, DATE_PART(epoch_millisecond, "canceled_at") AS ca, DATE_PART(epoch_millisecond, "trial_end") AS tr, CAST(NULL AS BIGINT) AS pe, CAST("mrr" AS DOUBLE) AS m0, LOWER(REPLACE(REPLACE(TRIM(CAST("status" AS VARCHAR)), ' ', '_'), '-', '_')) AS ss, NULLIF(TRIM(CAST("sub_id" AS VARCHAR)), '') AS id, NULLIF(TRIM(CAST("plan" AS VARCHAR)), '') AS g1, CASE WHEN TRIM(CAST("sub_id" AS VARCHAR)) = '' THEN NULL ELSE CAST("sub_id" AS VARCHAR) END AS dk FROM "billing"."subscriptions"
+  SELECT TRIM(CAST("customer_id" AS VARCHAR)) AS cu, DATE_PART(epoch_millisecond, "started_at") AS st0, DATE_PART(epoch_millisecond, "ended_at") AS en0, DATE_PART(epoch_millisecond, "canceled_at") AS ca, DATE_PART(epoch_millisecond, "trial_end") AS tr, CAST(NULL AS BIGINT) AS pe, CAST("mrr" AS DOUBLE) AS m0, LOWER(REPLACE(REPLACE(TRIM(CAST("status" AS VARCHAR)), ' ', '_'), '-', '_')) AS ss, NULLIF(TRIM(CAST("sub_id" AS VARCHAR)), '') AS id, NULLIF(TRIM(CAST("plan" AS VARCHAR)), '') AS g1, CASE WHEN TRIM(CAST("sub_id" AS VARCHAR)) = '' THEN NULL ELSE CAST("sub_id" AS VARCHAR) END AS dk, CAST(NULL AS BIGINT) AS du FROM "billing"."subscriptions"
 ),
 cxm_src AS (
-  SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY dk ORDER BY st0) AS cxm_rn FROM cxm_in) cxm_d WHERE dk IS NULL OR cxm_rn = 1
+  SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY dk ORDER BY COALESCE(du, -9223372036854775807) DESC) AS cxm_rn FROM cxm_in) cxm_d WHERE dk IS NULL OR cxm_rn = 1
 ),
 cxm_r1 AS (
   SELECT r.cu, r.st0, CASE WHEN r.tr IS NOT NULL AND r.tr > r.st0 THEN r.tr ELSE r.st0 END AS s, CASE WHEN r.en0 IS NOT NULL THEN r.en0 WHEN COALESCE(r.ss, '') IN ('canceled', 'cancelled', 'unpaid', 'expired') THEN COALESCE(r.ca, r.pe) ELSE NULL END AS en, CAST(FLOOR(r.m0 * CAST(100.0 AS DOUBLE) + CAST(0.5 AS DOUBLE)) AS BIGINT) AS m, r.id, r.g1 FROM cxm_src r WHERE r.cu IS NOT NULL AND r.cu <> '' AND r.st0 IS NOT NULL AND COALESCE(r.ss, '') NOT IN ('trialing', 'in_trial', 'trial', 'incomplete', 'incomplete_expired', 'future', 'pending', 'failed', 'transferred') AND NOT (r.en0 IS NULL AND COALESCE(r.ss, '') IN ('canceled', 'cancelled', 'unpaid', 'expired') AND r.ca IS NULL AND r.pe IS NULL) AND r.m0 IS NOT NULL AND r.m0 >= CAST(0.0 AS DOUBLE)
 ),
 cxm_subs AS (
-  SELECT r.cu, r.s, CASE WHEN r.en > 1744113600000 THEN NULL ELSE r.en END AS e, r.m, r.id, r.g1 FROM cxm_r1 r WHERE (r.en IS NULL OR r.en >= r.st0) AND (r.en IS NULL OR r.en > r.s) AND r.s <= 1744113600000 AND r.m <> 0
+  SELECT r.cu, r.s, CASE WHEN r.en > 1744113600000 THEN NULL ELSE r.en END AS e, r.m, r.id, r.g1 FROM cxm_r1 r WHERE (r.en IS NULL OR r.en >= r.st0) AND (r.en IS NULL OR r.en >= r.s) AND r.s <= 1744113600000 AND r.m <> 0
 ),
 cxm_periods AS (
   SELECT CAST(o AS BIGINT) AS o, CAST(s AS BIGINT) AS s, CAST(e AS BIGINT) AS e, CAST(label AS VARCHAR) AS label, CAST(ps AS VARCHAR) AS ps, CAST(pe AS VARCHAR) AS pe, CAST(partial AS BOOLEAN) AS partial, CAST(kept AS BOOLEAN) AS kept FROM (VALUES
-      (2881, 1742166000000, 1742770800000, '2025-W12', '2025-03-17T00:00:00+01:00', '2025-03-24T00:00:00+01:00', FALSE, TRUE), (2882, 1742770800000, 1743372000000, '2025-W13', '2025-03-24T00:00:00+01:00', '2025-03-31T00:00:00+02:00', FALSE, TRUE), (2883, 1743372000000, 1743976800000, '2025-W14', '2025-03-31T00:00:00+02:00', '2025-04-07T00:00:00+02:00', FALSE, TRUE), (2884, 1743976800000, 1744113600001, '2025-W15', '2025-04-07T00:00:00+02:00', '2025-04-08T14:00:00+02:00', TRUE, TRUE)
+      (2881, 1742166000000, 1742770800000, '2025-W12', '2025-03-17T00:00:00+01:00', '2025-03-24T00:00:00+01:00', FALSE, TRUE), (2882, 1742770800000, 1743372000000, '2025-W13', '2025-03-24T00:00:00+01:00', '2025-03-31T00:00:00+02:00', FALSE, TRUE), (2883, 1743372000000, 1743976800000, '2025-W14', '2025-03-31T00:00:00+02:00', '2025-04-07T00:00:00+02:00', FALSE, TRUE), (2884, 1743976800000, 1744113600001, '2025-W15', '2025-04-07T00:00:00+02:00', '2025-04-14T00:00:00+02:00', TRUE, TRUE)
     ) AS cxm_v(o, s, e, label, ps, pe, partial, kept)
 ),
 cxm_first AS (
@@ -58,7 +58,7 @@ cxm_series AS (
   SELECT 2 AS k, CAST(NULL AS VARCHAR) AS g1, t.o, COALESCE(SUM(c.cs), 0) AS cs, COALESCE(SUM(c.ce), 0) AS ce, COALESCE(SUM(c.nw), 0) AS nw, COALESCE(SUM(c.re), 0) AS re, COALESCE(SUM(c.ch), 0) AS ch, COALESCE(SUM(c.su), 0) AS su, COALESCE(SUM(c.ms), 0) AS ms, COALESCE(SUM(c.me), 0) AS me, COALESCE(SUM(c.nm), 0) AS nm, COALESCE(SUM(c.rm), 0) AS rm, COALESCE(SUM(c.xm), 0) AS xm, COALESCE(SUM(c.km), 0) AS km, COALESCE(SUM(c.cm), 0) AS cm, MAX(t.np) AS np FROM (SELECT MAX(r.o) AS o, COUNT(*) AS np FROM cxm_kp r JOIN cxm_p p ON p.o = r.o WHERE NOT p.partial) t LEFT JOIN cxm_cells c ON c.o = t.o GROUP BY t.o
 ),
 cxm_a AS (
-  SELECT s.*, CASE WHEN s.k = 2 THEN NULL ELSE p.label END AS label, CASE WHEN s.k = 2 THEN FALSE ELSE COALESCE(p.partial, FALSE) END AS partial, p.ps, p.pe, CASE WHEN s.cs = 0 THEN NULL ELSE CAST(100.0 AS DOUBLE) * CAST(s.ch AS DOUBLE) / CAST(s.cs AS DOUBLE) END AS churn FROM cxm_series s LEFT JOIN cxm_p p ON p.o = s.o
+  SELECT s.*, CASE WHEN s.k = 2 THEN NULL ELSE p.label END AS label, p.label AS tl, CASE WHEN s.k = 2 THEN FALSE ELSE COALESCE(p.partial, FALSE) END AS partial, p.ps, p.pe, CASE WHEN s.cs = 0 THEN NULL ELSE CAST(100.0 AS DOUBLE) * CAST(s.ch AS DOUBLE) / CAST(s.cs AS DOUBLE) END AS churn FROM cxm_series s LEFT JOIN cxm_p p ON p.o = s.o
 )
 SELECT CASE WHEN k <> 0 THEN '(all)' WHEN g1 = '(all)' THEN '''(all)' ELSE g1 END AS "plan",
   label AS "period",
@@ -87,4 +87,6 @@ SELECT CASE WHEN k <> 0 THEN '(all)' WHEN g1 = '(all)' THEN '''(all)' ELSE g1 EN
   CASE WHEN ce = 0 THEN NULL ELSE CAST(me AS DOUBLE) / CAST(100.0 AS DOUBLE) / CAST(ce AS DOUBLE) END AS "arpa",
   CASE WHEN ce = 0 OR churn IS NULL OR churn <= CAST(0.0 AS DOUBLE) THEN NULL ELSE CASE WHEN ce = 0 THEN NULL ELSE CAST(me AS DOUBLE) / CAST(100.0 AS DOUBLE) / CAST(ce AS DOUBLE) END / (churn / CAST(100.0 AS DOUBLE)) END AS "ltv",
   CASE WHEN cs < 20 THEN TRUE ELSE FALSE END AS "low_n",
+  CASE WHEN k = 2 THEN tl END AS "period",
+  CASE WHEN k = 2 THEN FALSE END AS "partial",
   np AS "periods" FROM cxm_a ORDER BY k, CASE WHEN g1 IS NULL THEN 1 ELSE 0 END, g1, o;

@@ -10,7 +10,7 @@ cxm_r1 AS (
   SELECT r.cu, r.st0, CASE WHEN r.tr IS NOT NULL AND r.tr > r.st0 THEN r.tr ELSE r.st0 END AS s, CASE WHEN r.en0 IS NOT NULL THEN r.en0 WHEN COALESCE(r.ss, '') IN ('canceled', 'cancelled', 'unpaid', 'expired') THEN COALESCE(r.ca, r.pe) ELSE NULL END AS en, CAST(FLOOR(r.m0 * CAST(100.0 AS FLOAT64) + CAST(0.5 AS FLOAT64)) AS INT64) AS m FROM cxm_in r WHERE r.cu IS NOT NULL AND r.cu <> '' AND r.st0 IS NOT NULL AND COALESCE(r.ss, '') NOT IN ('trialing', 'in_trial', 'trial', 'incomplete', 'incomplete_expired', 'future', 'pending', 'failed', 'transferred') AND NOT (r.en0 IS NULL AND COALESCE(r.ss, '') IN ('canceled', 'cancelled', 'unpaid', 'expired') AND r.ca IS NULL AND r.pe IS NULL) AND r.m0 IS NOT NULL AND r.m0 >= CAST(0.0 AS FLOAT64) AND r.w1 NOT IN ('test')
 ),
 cxm_subs AS (
-  SELECT r.cu, r.s, CASE WHEN r.en > 1751414400000 THEN NULL ELSE r.en END AS e, r.m FROM cxm_r1 r WHERE (r.en IS NULL OR r.en >= r.st0) AND (r.en IS NULL OR r.en > r.s) AND r.s <= 1751414400000
+  SELECT r.cu, r.s, CASE WHEN r.en > 1751414400000 THEN NULL ELSE r.en END AS e, r.m FROM cxm_r1 r WHERE (r.en IS NULL OR r.en >= r.st0) AND (r.en IS NULL OR r.en >= r.s) AND r.s <= 1751414400000
 ),
 cxm_rp AS (
   SELECT * FROM UNNEST([

@@ -71,11 +71,21 @@ pub fn detect(src: &Source) -> Option<&'static str> {
     {
         return Some("chargebee");
     }
+    // Recurly exports and API objects; a warehouse sync (`subscription_history`) has
+    // `account_id` instead of `account_code`.
     if has(h, "uuid")
-        && (has(h, "account_code") || has(h, "account.code"))
+        && (has(h, "account_code") || has(h, "account.code") || has(h, "account_id"))
         && (has(h, "activated_at") || has(h, "state"))
     {
         return Some("recurly");
+    }
+    // A warehouse sync of Stripe's `subscription` table: the API's fields, flat.
+    if has(h, "customer_id")
+        && has(h, "start_date")
+        && has(h, "status")
+        && (has(h, "current_period_end") || has(h, "cancel_at_period_end"))
+    {
+        return Some("stripe");
     }
     None
 }
@@ -87,6 +97,23 @@ fn find_cb<'a>(h: &'a [String], names: &[&str]) -> Option<&'a String> {
             let k = normalize(&format!("subscriptions.{n}"));
             h.iter().find(|x| normalize(x) == k)
         })
+    })
+}
+
+/// SPEC 6 (never a silent drop): MRR read as `amount` × `quantity` leaves out an add-ons
+/// column next to it (Recurly's `add_ons_total`); say so when such a column is not mapped.
+pub fn unread_add_ons(headers: &[String], mapped: &[usize]) -> Option<String> {
+    let i = headers.iter().position(|x| {
+        matches!(
+            normalize(x).as_str(),
+            "add ons total" | "addons total" | "add on total" | "add ons amount"
+        )
+    })?;
+    (!mapped.contains(&i)).then(|| {
+        format!(
+            "column {:?} is not part of MRR (amount × quantity leaves add-ons out); pass --preset recurly, which adds it, or give the monthly total with --col mrr=\"<column>\"",
+            headers[i]
+        )
     })
 }
 
@@ -205,7 +232,16 @@ fn stripe(sources: &mut [Source], a: &mut Applied) -> Result<()> {
     }
     let h = &sources[0].headers;
     let json = sources[0].format != Format::Csv;
-    if json {
+    // A warehouse table exported to CSV: the API's field names (`customer_id`, `start_date`).
+    let warehouse = !json && has(h, "customer_id") && has(h, "start_date");
+    if warehouse {
+        map(a, h, "customer_id", &["customer_id"]);
+        map(a, h, "started_at", &["start_date", "created"]);
+        map(a, h, "subscription_id", &["id"]);
+        map(a, h, "cancel_reason", &["cancellation_details_reason"]);
+        map(a, h, "plan", &["plan_id"]);
+        map(a, h, "quantity", &["quantity"]);
+    } else if json {
         map(a, h, "customer_id", &["customer.id", "customer"]);
         map(a, h, "started_at", &["start_date", "start", "created"]);
         map(a, h, "subscription_id", &["id"]);
@@ -520,7 +556,12 @@ fn recurly(sources: &mut [Source], a: &mut Applied) -> Result<()> {
         });
     }
     let h = &sources[0].headers.clone();
-    map(a, h, "customer_id", &["account_code", "account.code"]);
+    map(
+        a,
+        h,
+        "customer_id",
+        &["account_code", "account.code", "account_id"],
+    );
     map(a, h, "subscription_id", &["uuid", "id"]);
     map(a, h, "started_at", &["activated_at", "created_at"]);
     // A canceled Recurly subscription runs until `expires_at`.
@@ -530,7 +571,12 @@ fn recurly(sources: &mut [Source], a: &mut Applied) -> Result<()> {
     map(a, h, "current_period_end", &["current_period_ends_at"]);
     map(a, h, "status", &["state", "status"]);
     map(a, h, "currency", &["currency"]);
-    map(a, h, "plan", &["plan_code", "plan.code", "plan_name"]);
+    map(
+        a,
+        h,
+        "plan",
+        &["plan_code", "plan.code", "plan_name", "plan_id"],
+    );
     map(a, h, "mrr", &["cxm_mrr"]);
     Ok(())
 }

@@ -22,7 +22,25 @@ pub fn detect(src: &Source) -> Option<&'static str> {
     let h = &src.headers;
     let csv = src.format == Format::Csv;
     let all = |names: &[&str]| names.iter().all(|n| has(h, n));
-    if csv && all(&["StartDate", "EndDate", "Status", "Finished", "ResponseId"]) {
+    // `ResponseId` and four of Qualtrics' typical metadata columns (an export may leave one
+    // out, e.g. `Status`).
+    let count = |names: &[&str]| names.iter().filter(|n| has(h, n)).count();
+    if csv
+        && has(h, "ResponseId")
+        && count(&[
+            "StartDate",
+            "EndDate",
+            "Status",
+            "Finished",
+            "RecordedDate",
+            "Progress",
+            "Duration (in seconds)",
+            "DistributionChannel",
+        ]) >= 4
+    {
+        return Some("qualtrics");
+    }
+    if csv && is_legacy_qualtrics(h) {
         return Some("qualtrics");
     }
     if csv
@@ -45,6 +63,40 @@ pub fn detect(src: &Source) -> Option<&'static str> {
         return Some("zendesk");
     }
     None
+}
+
+/// The older Qualtrics layout: `V1` … `V10` (ResponseID … Finished) and `Q` columns in the
+/// first header row, the field names and question texts in the second (two header rows).
+fn is_legacy_qualtrics(h: &[String]) -> bool {
+    let v = |n: &str| h.iter().any(|x| x.trim() == n);
+    ["V1", "V7", "V8", "V9", "V10"].iter().all(|n| v(n))
+        && h.iter().any(|x| {
+            let b = x.trim().as_bytes();
+            b.len() >= 2 && b[0] == b'Q' && b[1].is_ascii_digit()
+        })
+}
+
+/// Legacy Qualtrics names: a `V…` column takes its second-row field name (`ResponseID`,
+/// `StartDate`, …); the others (`Q1`, `Q3_1`) keep their first-row name.
+fn legacy_qualtrics_names(h: &[Vec<String>]) -> Vec<String> {
+    h[0].iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let t = n.trim();
+            let second = h.get(1).and_then(|r| r.get(i)).map(|s| s.trim());
+            let is_v =
+                t.len() >= 2 && t.starts_with('V') && t[1..].bytes().all(|b| b.is_ascii_digit());
+            match second {
+                Some(s) if is_v && !s.is_empty() => s.to_string(),
+                _ => t.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Whether a Qualtrics header row is the ImportId row (`{"ImportId":"QID1"}` cells).
+fn is_import_row(row: &[String]) -> bool {
+    row.iter().any(|c| c.contains("ImportId"))
 }
 
 /// The NPS question by its wording ("how likely … recommend").
@@ -103,8 +155,21 @@ pub fn apply(sources: &mut [Source], name: &str, metric: &str, a: &mut Applied) 
 }
 
 fn qualtrics(sources: &mut [Source], metric: &str, a: &mut Applied) -> Result<()> {
+    if is_legacy_qualtrics(&sources[0].headers) {
+        return qualtrics_legacy(sources, metric, a);
+    }
     a.header_rows = 3;
-    let hdr = reread(sources, 3, "qualtrics", |h| h[0].clone())?;
+    let mut hdr = reread(sources, 3, "qualtrics", |h| h[0].clone())?;
+    // Header rows and data disagree: a third row that is not the ImportId row is a
+    // response (an export without that row); read it as data, and say so.
+    if hdr.len() == 3 && !is_import_row(&hdr[2]) {
+        a.notes.push(format!(
+            "{}: line 3 is not Qualtrics' ImportId header row ({{\"ImportId\": …}}) but a response; read with 2 header rows (names, question texts), so line 3 is the first response",
+            sources[0].display
+        ));
+        a.header_rows = 2;
+        hdr = reread(sources, 2, "qualtrics", |h| h[0].clone())?;
+    }
     let names = &sources[0].headers;
     let texts = hdr.get(1).cloned().unwrap_or_default();
     let import = hdr.get(2).cloned().unwrap_or_default();
@@ -138,6 +203,13 @@ fn qualtrics(sources: &mut [Source], metric: &str, a: &mut Applied) -> Result<()
             )),
         }
     }
+    qualtrics_filters(a, names);
+    Ok(())
+}
+
+/// Partial responses (`Finished` false or 0) and previews, tests and spam (`Status`) are
+/// filtered.
+fn qualtrics_filters(a: &mut Applied, names: &[String]) {
     if let Some(f) = find(names, &["Finished"]) {
         a.filters.push(WhereCol {
             name: f.clone(),
@@ -164,6 +236,23 @@ fn qualtrics(sources: &mut [Source], metric: &str, a: &mut Applied) -> Result<()
             .to_vec(),
         });
     }
+}
+
+/// The older Qualtrics layout (SPEC 5): two header rows, `V1`… names with field names and
+/// question texts in the second row; no ImportId row, so naive times follow `--input-tz`.
+fn qualtrics_legacy(sources: &mut [Source], metric: &str, a: &mut Applied) -> Result<()> {
+    a.header_rows = 2;
+    let hdr = reread(sources, 2, "qualtrics", legacy_qualtrics_names)?;
+    let names = &sources[0].headers;
+    let texts = hdr.get(1).cloned().unwrap_or_default();
+    if metric == "nps" {
+        if let Some(i) = texts.iter().position(|t| is_recommend(t)) {
+            a.cols.insert("score".into(), names[i].clone());
+        }
+    }
+    map(a, names, "submitted_at", &["EndDate"]);
+    map(a, names, "response_id", &["ResponseID"]);
+    qualtrics_filters(a, names);
     Ok(())
 }
 

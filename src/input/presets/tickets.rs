@@ -15,16 +15,24 @@ pub const NAMES: &[&str] = &["zendesk", "freshdesk", "intercom", "jira-sm"];
 pub fn detect(src: &Source) -> Option<&'static str> {
     let h = &src.headers;
     let any = |names: &[&str]| names.iter().any(|n| has(h, n));
-    // Zendesk admin CSV export.
+    // Zendesk admin CSV export: `Id` and `Created at`, and at least three of its typical
+    // headers, so that one missing (an export with `Requester id` but no `Requester`) does
+    // not hide the format.
+    let count = |names: &[&str]| names.iter().filter(|n| has(h, n)).count();
     if has(h, "Id")
-        && has(h, "Requester")
         && has(h, "Created at")
-        && any(&[
+        && count(&[
+            "Requester",
+            "Requester id",
             "Summation column",
             "First reply time in minutes",
             "Solved at",
             "Ticket type",
-        ])
+            "Assignee",
+            "Via",
+            "Full resolution time in minutes",
+            "Requester wait time in minutes",
+        ]) >= 3
     {
         return Some("zendesk");
     }
@@ -35,17 +43,37 @@ pub fn detect(src: &Source) -> Option<&'static str> {
     {
         return Some("zendesk");
     }
+    // A warehouse sync of Zendesk's `ticket` table (Fivetran and others write `via.channel`
+    // as `via_channel`).
+    if has(h, "id")
+        && has(h, "created_at")
+        && has(h, "via_channel")
+        && (has(h, "requester_id") || has(h, "status"))
+    {
+        return Some("zendesk");
+    }
     if has(h, "Ticket ID")
         && has(h, "Created time")
         && any(&["Resolved time", "Closed time", "Initial response time"])
     {
         return Some("freshdesk");
     }
-    // Intercom conversations: `statistics.*` and Intercom's state / source fields.
+    // Intercom conversations: `statistics` (an object, or null in every record) and
+    // Intercom's state / open fields.
     if has(h, "id")
         && has(h, "created_at")
-        && h.iter().any(|x| x.starts_with("statistics."))
+        && (has(h, "statistics") || h.iter().any(|x| x.starts_with("statistics.")))
         && (has(h, "state") || has(h, "open"))
+    {
+        return Some("intercom");
+    }
+    // A warehouse sync of Intercom's `conversation_history` table: `source.*` and
+    // `statistics.*` become `source_type`, `source_delivered_as`, ….
+    if has(h, "id")
+        && has(h, "created_at")
+        && has(h, "updated_at")
+        && has(h, "state")
+        && (has(h, "source_delivered_as") || has(h, "source_type"))
     {
         return Some("intercom");
     }
@@ -156,9 +184,14 @@ fn zendesk(sources: &mut [Source], a: &mut Applied) -> Result<()> {
         ),
     ];
     // The admin CSV writes dates in the account's time zone (naive → --input-tz / --tz).
+    // A warehouse table exported to CSV has the API's field names with `_` for `.`.
     let h = &sources[0].headers;
     for (canon, field, header) in COLS {
-        map(a, h, canon, &[if json { field } else { header }]);
+        if json {
+            map(a, h, canon, &[field]);
+        } else {
+            map(a, h, canon, &[header, &field.replace('.', "_")]);
+        }
     }
     Ok(())
 }
@@ -211,11 +244,15 @@ fn intercom(sources: &mut [Source], a: &mut Applied) -> Result<()> {
     a.zone = Some(Tz::UTC);
     // A conversation that is not closed now is open, even with an earlier close.
     for src in sources.iter_mut() {
+        // A warehouse table exported to CSV is read into memory to add the column.
+        ensure_table(src)?;
         derive(src, "cxm_resolved_at", |get| {
             let closed = get("state").is_some_and(|s| s.trim().eq_ignore_ascii_case("closed"))
                 || get("open").is_some_and(|s| s.trim() == "false");
             if closed {
-                get("statistics.last_close_at").or_else(|| get("updated_at"))
+                get("statistics.last_close_at")
+                    .or_else(|| get("statistics_last_close_at"))
+                    .or_else(|| get("updated_at"))
             } else {
                 None
             }
@@ -229,13 +266,31 @@ fn intercom(sources: &mut [Source], a: &mut Applied) -> Result<()> {
         a,
         h,
         "first_response_at",
-        &["statistics.first_admin_reply_at"],
+        &[
+            "statistics.first_admin_reply_at",
+            "statistics_first_admin_reply_at",
+        ],
     );
     map(a, h, "resolved_at", &["cxm_resolved_at"]);
-    map(a, h, "reopens", &["statistics.count_reopens"]);
+    map(
+        a,
+        h,
+        "reopens",
+        &["statistics.count_reopens", "statistics_count_reopens"],
+    );
     map(a, h, "status", &["state"]);
     map(a, h, "priority", &["priority"]);
-    map(a, h, "channel", &["source.delivered_as", "source.type"]);
+    map(
+        a,
+        h,
+        "channel",
+        &[
+            "source.delivered_as",
+            "source.type",
+            "source_delivered_as",
+            "source_type",
+        ],
+    );
     Ok(())
 }
 
