@@ -37,8 +37,13 @@ pub fn number(n: &serde_json::Number) -> String {
 
 pub fn render(report: &Report) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let fields = field_columns(report);
     let has_period = report.period.is_some();
+    // With a period, `period` and `partial` are the leading columns; a total that carries
+    // its own (churn's latest complete period) fills them there, not twice.
+    let fields: Vec<String> = field_columns(report)
+        .into_iter()
+        .filter(|f| !(has_period && (f == "period" || f == "partial")))
+        .collect();
     let mut header: Vec<String> = report.by.iter().map(|b| neutralise(b)).collect();
     if has_period {
         header.push("period".into());
@@ -79,8 +84,16 @@ pub fn render(report: &Report) -> Vec<u8> {
     write_row(
         &mut w,
         vec!["(all)".to_string(); report.by.len()],
-        None,
-        false,
+        report
+            .total
+            .get("period")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        report
+            .total
+            .get("partial")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         &report.total,
     );
     w.into_inner().unwrap_or_default()

@@ -449,7 +449,7 @@ impl ChurnSql {
         q.cte(
             "cxm_a",
             &format!(
-                "SELECT s.*, CASE WHEN s.k = 2 THEN NULL ELSE p.label END AS label, p.label AS tl, CASE WHEN s.k = 2 THEN FALSE ELSE COALESCE(p.partial, FALSE) END AS partial, p.ps, p.pe, CASE WHEN s.cs = 0 THEN NULL ELSE {hundred} * {} / {} END AS churn FROM cxm_series s LEFT JOIN cxm_p p ON p.o = s.o",
+                "SELECT s.*, p.label AS label, CASE WHEN s.k = 2 THEN FALSE ELSE COALESCE(p.partial, FALSE) END AS partial, p.ps, p.pe, CASE WHEN s.cs = 0 THEN NULL ELSE {hundred} * {} / {} END AS churn FROM cxm_series s LEFT JOIN cxm_p p ON p.o = s.o",
                 f("s.ch"),
                 f("s.cs")
             ),
@@ -498,10 +498,8 @@ impl ChurnSql {
                 ),
             ),
             ("low_n", p.low_n_expr("cs")),
-            // The total repeats its period and `partial` (false) after the fields, as
-            // `cxm churn` writes its CSV.
-            ("period", "CASE WHEN k = 2 THEN tl END".into()),
-            ("partial", "CASE WHEN k = 2 THEN FALSE END".into()),
+            // The total's period and `partial` fill the leading columns (the latest
+            // complete period); `periods` counts the complete periods.
             ("periods", "np".into()),
         ];
         let fields: Vec<(String, String)> = fields

@@ -456,3 +456,27 @@ fn survival_on_subscriptions() {
         o.stdout
     );
 }
+
+#[test]
+fn csv_names_each_column_once_and_the_total_carries_its_period() {
+    let o = run(&[
+        "churn",
+        "examples/subscriptions.csv",
+        "--as-of",
+        "2025-03-31",
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let mut seen = std::collections::HashSet::new();
+    for h in &header {
+        assert!(seen.insert(*h), "column {h} twice in {}", lines[0]);
+    }
+    assert_eq!(&header[..2], &["period", "partial"]);
+    // The total (last line) is the latest complete period, March 2025 at as-of 2025-03-31.
+    let total: Vec<&str> = lines.last().unwrap().split(',').collect();
+    assert_eq!(&total[..2], &["2025-03", "false"]);
+}

@@ -58,7 +58,7 @@ cxm_series AS (
   SELECT 2 AS k, CAST(NULL AS STRING) AS g1, t.o, COALESCE(SUM(c.cs), 0) AS cs, COALESCE(SUM(c.ce), 0) AS ce, COALESCE(SUM(c.nw), 0) AS nw, COALESCE(SUM(c.re), 0) AS re, COALESCE(SUM(c.ch), 0) AS ch, COALESCE(SUM(c.su), 0) AS su, COALESCE(SUM(c.ms), 0) AS ms, COALESCE(SUM(c.me), 0) AS me, COALESCE(SUM(c.nm), 0) AS nm, COALESCE(SUM(c.rm), 0) AS rm, COALESCE(SUM(c.xm), 0) AS xm, COALESCE(SUM(c.km), 0) AS km, COALESCE(SUM(c.cm), 0) AS cm, MAX(t.np) AS np FROM (SELECT MAX(r.o) AS o, COUNT(*) AS np FROM cxm_kp r JOIN cxm_p p ON p.o = r.o WHERE NOT p.partial) t LEFT JOIN cxm_cells c ON c.o = t.o GROUP BY t.o
 ),
 cxm_a AS (
-  SELECT s.*, CASE WHEN s.k = 2 THEN NULL ELSE p.label END AS label, p.label AS tl, CASE WHEN s.k = 2 THEN FALSE ELSE COALESCE(p.partial, FALSE) END AS partial, p.ps, p.pe, CASE WHEN s.cs = 0 THEN NULL ELSE CAST(100.0 AS FLOAT64) * CAST(s.ch AS FLOAT64) / CAST(s.cs AS FLOAT64) END AS churn FROM cxm_series s LEFT JOIN cxm_p p ON p.o = s.o
+  SELECT s.*, p.label AS label, CASE WHEN s.k = 2 THEN FALSE ELSE COALESCE(p.partial, FALSE) END AS partial, p.ps, p.pe, CASE WHEN s.cs = 0 THEN NULL ELSE CAST(100.0 AS FLOAT64) * CAST(s.ch AS FLOAT64) / CAST(s.cs AS FLOAT64) END AS churn FROM cxm_series s LEFT JOIN cxm_p p ON p.o = s.o
 )
 SELECT CASE WHEN k <> 0 THEN '(all)' WHEN g1 = '(all)' THEN '\'(all)' ELSE g1 END AS `plan`,
   label AS `period`,
@@ -87,6 +87,4 @@ SELECT CASE WHEN k <> 0 THEN '(all)' WHEN g1 = '(all)' THEN '\'(all)' ELSE g1 EN
   CASE WHEN ce = 0 THEN NULL ELSE CAST(me AS FLOAT64) / CAST(100.0 AS FLOAT64) / CAST(ce AS FLOAT64) END AS `arpa`,
   CASE WHEN ce = 0 OR churn IS NULL OR churn <= CAST(0.0 AS FLOAT64) THEN NULL ELSE CASE WHEN ce = 0 THEN NULL ELSE CAST(me AS FLOAT64) / CAST(100.0 AS FLOAT64) / CAST(ce AS FLOAT64) END / (churn / CAST(100.0 AS FLOAT64)) END AS `ltv`,
   CASE WHEN cs < 20 THEN TRUE ELSE FALSE END AS `low_n`,
-  CASE WHEN k = 2 THEN tl END AS `period`,
-  CASE WHEN k = 2 THEN FALSE END AS `partial`,
   np AS `periods` FROM cxm_a ORDER BY k, CASE WHEN g1 IS NULL THEN 1 ELSE 0 END, g1, o;
