@@ -92,27 +92,30 @@ fn status_is(s: &str, words: &[&str]) -> bool {
 /// the business entity it was moved to), Recurly `future`, `pending` and `failed` (a future
 /// subscription canceled before it started).
 pub fn status_excluded(s: &str) -> bool {
-    status_is(
-        s,
-        &[
-            "trialing",
-            "in_trial",
-            "trial",
-            "incomplete",
-            "incomplete_expired",
-            "future",
-            "pending",
-            "failed",
-            "transferred",
-        ],
-    )
+    status_is(s, STATUS_EXCLUDED)
 }
 
 /// Status words of subscriptions that have ended even when `ended_at` is blank: Stripe
 /// `canceled`/`unpaid`, Chargebee `cancelled`, Recurly `expired`.
 pub fn status_ended(s: &str) -> bool {
-    status_is(s, &["canceled", "cancelled", "unpaid", "expired"])
+    status_is(s, STATUS_ENDED)
 }
+
+/// The words of [`status_excluded`] (also `cxm sql churn`'s).
+pub const STATUS_EXCLUDED: &[&str] = &[
+    "trialing",
+    "in_trial",
+    "trial",
+    "incomplete",
+    "incomplete_expired",
+    "future",
+    "pending",
+    "failed",
+    "transferred",
+];
+
+/// The words of [`status_ended`] (also `cxm sql churn`'s).
+pub const STATUS_ENDED: &[&str] = &["canceled", "cancelled", "unpaid", "expired"];
 
 /// Tenure snapshot `churned` cell: yes/no/true/false/1/0 (and y/n), case-insensitive.
 pub fn parse_churned(s: &str) -> Option<bool> {

@@ -16,20 +16,7 @@ use crate::sql::dialect::{Lit, SqlType};
 use crate::sql::{Query, SqlPlan};
 use crate::time::format_rfc3339;
 
-/// Status words that never make a customer active (`subscriptions::status_excluded`).
-const EXCLUDED: &[&str] = &[
-    "trialing",
-    "in_trial",
-    "trial",
-    "incomplete",
-    "incomplete_expired",
-    "future",
-    "pending",
-    "failed",
-    "transferred",
-];
-/// Status words of ended subscriptions (`subscriptions::status_ended`).
-const ENDED: &[&str] = &["canceled", "cancelled", "unpaid", "expired"];
+use crate::metrics::subscriptions::{STATUS_ENDED as ENDED, STATUS_EXCLUDED as EXCLUDED};
 
 /// Canonical columns `cxm sql churn` and `cxm sql retention` may name with `--col`.
 pub const SUB_SQL_COLUMNS: &[&str] = &[
