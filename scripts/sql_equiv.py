@@ -423,6 +423,9 @@ class Spark:
         from pyspark.sql import types as T
         self.spark = (SparkSession.builder.master("local[2]").appName("cxm-sql-equiv")
                       .config("spark.ui.enabled", "false")
+                      # The default 1 GB driver heap runs out on the larger churn and
+                      # retention aggregations of one long session.
+                      .config("spark.driver.memory", "4g")
                       .config("spark.ui.showConsoleProgress", "false")
                       .config("spark.sql.shuffle.partitions", "2")
                       .config("spark.sql.session.timeZone", SESSION_ZONES["spark"])
