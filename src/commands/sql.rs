@@ -90,21 +90,8 @@ pub struct SqlArgs {
     /// Retention: retain MRR instead of customers
     #[arg(long)]
     pub revenue: bool,
-    /// Tickets: business hours, e.g. "Mon-Fri 09:00-17:00" (in --tz)
-    #[arg(long, value_name = "SPANS")]
-    pub business_hours: Option<String>,
-    /// Tickets: holidays file (YYYY-MM-DD lines or ranges, a CSV, or Zendesk holidays JSON)
-    #[arg(long, value_name = "FILE")]
-    pub holidays: Option<String>,
-    /// Tickets: a Zendesk schedule JSON (FILE#ID to pick one of several)
-    #[arg(long, value_name = "FILE[#ID]")]
-    pub schedule: Option<String>,
-    /// Tickets: first-response SLA target, e.g. 4h
-    #[arg(long, value_name = "D")]
-    pub sla_first_response: Option<String>,
-    /// Tickets: resolution SLA target, e.g. 24h
-    #[arg(long, value_name = "D")]
-    pub sla_resolution: Option<String>,
+    #[command(flatten)]
+    pub ticket: crate::commands::tickets::TicketTimeArgs,
     /// Tickets: the time that puts a ticket into a period
     #[arg(long, value_name = "created|resolved")]
     pub bucket_by: Option<String>,
@@ -152,11 +139,14 @@ pub fn query(a: &SqlArgs) -> Result<String> {
     only("--exclude-free", a.exclude_free, &["churn"])?;
     only("--revenue", a.revenue, &["retention"])?;
     for (flag, set) in [
-        ("--business-hours", a.business_hours.is_some()),
-        ("--holidays", a.holidays.is_some()),
-        ("--schedule", a.schedule.is_some()),
-        ("--sla-first-response", a.sla_first_response.is_some()),
-        ("--sla-resolution", a.sla_resolution.is_some()),
+        ("--business-hours", a.ticket.business_hours.is_some()),
+        ("--holidays", a.ticket.holidays.is_some()),
+        ("--schedule", a.ticket.schedule.is_some()),
+        (
+            "--sla-first-response",
+            a.ticket.sla_first_response.is_some(),
+        ),
+        ("--sla-resolution", a.ticket.sla_resolution.is_some()),
         ("--bucket-by", a.bucket_by.is_some()),
     ] {
         only(flag, set, &["tickets"])?;
@@ -237,9 +227,9 @@ fn tickets_query(a: &SqlArgs) -> Result<String> {
     let bucket = Bucket::parse(a.bucket_by.as_deref().unwrap_or("created"))
         .map_err(|e| crate::error::err(format!("--bucket-by: {e}")))?;
     let sched = crate::commands::tickets::schedule_from(
-        a.business_hours.as_deref(),
-        a.holidays.as_deref(),
-        a.schedule.as_deref(),
+        a.ticket.business_hours.as_deref(),
+        a.ticket.holidays.as_deref(),
+        a.ticket.schedule.as_deref(),
         plan.tz,
     )?
     .map(|(s, _)| s);
@@ -248,13 +238,13 @@ fn tickets_query(a: &SqlArgs) -> Result<String> {
     let sla = Sla {
         first_response: crate::commands::tickets::sla_of(
             "--sla-first-response",
-            &a.sla_first_response,
+            &a.ticket.sla_first_response,
             business,
             &mut warnings,
         )?,
         resolution: crate::commands::tickets::sla_of(
             "--sla-resolution",
-            &a.sla_resolution,
+            &a.ticket.sla_resolution,
             business,
             &mut warnings,
         )?,

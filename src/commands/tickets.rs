@@ -37,10 +37,9 @@ use crate::report::{norm_key, series, span, with_low_n};
 use crate::report::{Col, ColKind, Report, Row};
 use crate::time;
 
-#[derive(Args, Debug, Clone)]
-pub struct TicketsArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
+/// Business hours and SLA targets of a ticket metric (`cxm tickets` and `cxm sql tickets`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TicketTimeArgs {
     /// Measure in business hours: comma-separated `DAYS HH:MM-HH:MM`, e.g. "Mon-Fri 09:00-17:00"
     #[arg(long, value_name = "SPANS")]
     pub business_hours: Option<String>,
@@ -56,6 +55,14 @@ pub struct TicketsArgs {
     /// Resolution SLA target, e.g. 24h, 2d
     #[arg(long, value_name = "D")]
     pub sla_resolution: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TicketsArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub time: TicketTimeArgs,
     /// Which time puts a ticket into a period (and --since/--until filter)
     #[arg(long, value_name = "created|resolved", default_value = "created")]
     pub bucket_by: String,
@@ -99,9 +106,9 @@ fn headline(sla: &Sla) -> Vec<Col> {
 /// Business-time settings from the flags: the schedule and how it was given.
 fn schedule_of(a: &TicketsArgs, c: &Common) -> Result<Option<(Schedule, Value)>> {
     schedule_from(
-        a.business_hours.as_deref(),
-        a.holidays.as_deref(),
-        a.schedule.as_deref(),
+        a.time.business_hours.as_deref(),
+        a.time.holidays.as_deref(),
+        a.time.schedule.as_deref(),
         c.tz,
     )
 }
@@ -229,13 +236,13 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     let sla = Sla {
         first_response: sla_of(
             "--sla-first-response",
-            &a.sla_first_response,
+            &a.time.sla_first_response,
             business,
             &mut warnings,
         )?,
         resolution: sla_of(
             "--sla-resolution",
-            &a.sla_resolution,
+            &a.time.sla_resolution,
             business,
             &mut warnings,
         )?,
@@ -376,8 +383,11 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         sched.as_ref().map_or(Value::Null, |(_, d)| d.clone()),
     );
     definition.insert("first_response".into(), json!(g.first_response));
-    definition.insert("sla_first_response".into(), json!(a.sla_first_response));
-    definition.insert("sla_resolution".into(), json!(a.sla_resolution));
+    definition.insert(
+        "sla_first_response".into(),
+        json!(a.time.sla_first_response),
+    );
+    definition.insert("sla_resolution".into(), json!(a.time.sla_resolution));
     definition.insert("bucket_by".into(), json!(bucket.name()));
     definition.insert("percentiles".into(), json!("type 7 (linear)"));
     definition.insert(
