@@ -10,6 +10,7 @@ use crate::error::err;
 use crate::fail;
 use crate::input::ledger::Ledger;
 use crate::input::rows::{self, Status};
+use crate::metrics::survey::{Counts, ScoreKind};
 use crate::metrics::tickets::Acc;
 use crate::plan::Common;
 use crate::report::norm_key;
@@ -170,6 +171,47 @@ pub fn ticket_cells(path: &str, c: &Common) -> Result<(BTreeMap<CellKey, Acc>, L
             );
         }
         acc.open = u - acc.resolved;
+    }
+    Ok((cells, ledger))
+}
+
+/// Survey cells from `cxm sql nps|csat|ces|pmf --stage aggregates`: the `--by` columns,
+/// `period` with `--period`, `dist_<point>` for every scale point, `blank`, `rejected`; one
+/// input with its used, blank and rejected rows.
+pub fn survey_cells(
+    path: &str,
+    kind: &ScoreKind,
+    c: &Common,
+) -> Result<(BTreeMap<CellKey, Counts>, Ledger)> {
+    let f = AggFile::open(path, c)?;
+    let points = kind.points();
+    let dist_idx: Vec<usize> = points
+        .iter()
+        .map(|k| f.find(&format!("dist_{k}")))
+        .collect::<Result<_>>()?;
+    let (blank_idx, rejected_idx) = (f.find("blank")?, f.find("rejected")?);
+    let mut ledger = Ledger::single(path);
+    let mut cells: BTreeMap<CellKey, Counts> = BTreeMap::new();
+    for (line, rec, key) in f.keyed(c)? {
+        let mut cnt = Counts::new(points.len());
+        for (slot, &i) in cnt.dist.iter_mut().zip(&dist_idx) {
+            *slot = f.count(rec, i, line)?;
+        }
+        cnt.blank = f.count(rec, blank_idx, line)?;
+        cnt.rejected = f.count(rec, rejected_idx, line)?;
+        for (status, n) in [
+            (Status::Used, cnt.n()),
+            (Status::Blank, cnt.blank),
+            (Status::Rejected, cnt.rejected),
+        ] {
+            if n > 0 {
+                ledger.count_in_period(0, key.1, status, n);
+            }
+        }
+        cells
+            .entry(key)
+            .or_insert_with(|| Counts::new(points.len()))
+            .add(&cnt);
     }
     Ok((cells, ledger))
 }

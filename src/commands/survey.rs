@@ -83,7 +83,20 @@ pub fn compute(
         preset,
         colmap,
     } = match c.args.from_aggregates.clone() {
-        Some(path) => gather_aggregates(&path, &kind, &c)?,
+        Some(path) => {
+            let (cells, ledger) = super::aggregates::survey_cells(&path, &kind, &c)?;
+            let rejected_warning = ledger.rejected_warning(true);
+            Gathered {
+                cells,
+                ledger,
+                latest: None,
+                rejected_warning,
+                na_hint: None,
+                placeholder_warning: None,
+                preset: None,
+                colmap: Map::new(),
+            }
+        }
         None => gather_rows(&kind, &mut c, &progress)?,
     };
     let points = kind.points().len();
@@ -453,53 +466,5 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
         placeholder_warning: fc.placeholders.warning("submitted_at"),
         preset: preset.map(str::to_string),
         colmap: column_headers(&sources, &mapped, |n| n),
-    })
-}
-
-/// `--from-aggregates FILE`: the counts per group and period that `cxm sql METRIC --stage
-/// aggregates` computed in a warehouse, saved as CSV (columns: the `--by` columns, `period`
-/// with `--period`, `dist_<point>` for every scale point, `blank`, `rejected`). The row
-/// rules already ran there; the file gives one input with its used, blank and rejected rows.
-fn gather_aggregates(path: &str, kind: &ScoreKind, c: &Common) -> Result<Gathered> {
-    let f = super::aggregates::AggFile::open(path, c)?;
-    let points = kind.points();
-    let dist_idx: Vec<usize> = points
-        .iter()
-        .map(|k| f.find(&format!("dist_{k}")))
-        .collect::<Result<_>>()?;
-    let (blank_idx, rejected_idx) = (f.find("blank")?, f.find("rejected")?);
-    let mut ledger = Ledger::single(path);
-    let mut cells: BTreeMap<(Vec<Option<String>>, i32), Counts> = BTreeMap::new();
-    for (line, rec, key) in f.keyed(c)? {
-        let mut cnt = Counts::new(points.len());
-        for (slot, &i) in cnt.dist.iter_mut().zip(&dist_idx) {
-            *slot = f.count(rec, i, line)?;
-        }
-        cnt.blank = f.count(rec, blank_idx, line)?;
-        cnt.rejected = f.count(rec, rejected_idx, line)?;
-        for (status, n) in [
-            (Status::Used, cnt.n()),
-            (Status::Blank, cnt.blank),
-            (Status::Rejected, cnt.rejected),
-        ] {
-            if n > 0 {
-                ledger.count_in_period(0, key.1, status, n);
-            }
-        }
-        cells
-            .entry(key)
-            .or_insert_with(|| Counts::new(points.len()))
-            .add(&cnt);
-    }
-    let rejected_warning = ledger.rejected_warning(true);
-    Ok(Gathered {
-        cells,
-        ledger,
-        latest: None,
-        rejected_warning,
-        na_hint: None,
-        placeholder_warning: None,
-        preset: None,
-        colmap: Map::new(),
     })
 }
