@@ -53,6 +53,78 @@ pub struct Common {
     pub explain: Option<crate::metrics::explain::Spec>,
 }
 
+/// The zone, the time arguments and the periods of a metric, checked: what the metric
+/// commands and `cxm sql` share.
+pub struct Window {
+    pub tz: Tz,
+    pub now: i64,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub as_of: Option<i64>,
+    pub period: Option<PeriodKind>,
+}
+
+/// `--tz`, `--since`, `--until`, `--as-of`, `--period` and `--last`, checked together.
+pub fn window(
+    tz: &str,
+    since: Option<&str>,
+    until: Option<&str>,
+    as_of: Option<&str>,
+    period: Option<&str>,
+    last: Option<usize>,
+) -> Result<Window> {
+    let tz = time::parse_tz(tz).map_err(|e| crate::error::err(format!("--tz: {e}")))?;
+    let now = now_ms();
+    let targ = |v: Option<&str>, kind: TimeArgKind, flag: &str| -> Result<Option<i64>> {
+        v.map(|s| {
+            time::parse_time_arg(s, kind, tz, now)
+                .map_err(|e| crate::error::err(format!("{flag} {s:?}: {e}")))
+        })
+        .transpose()
+    };
+    let since = targ(since, TimeArgKind::Since, "--since")?;
+    let until = targ(until, TimeArgKind::Until, "--until")?;
+    let as_of = targ(as_of, TimeArgKind::AsOf, "--as-of")?;
+    if let (Some(s), Some(u)) = (since, until) {
+        if s >= u {
+            fail!("--since is not before --until; nothing could match");
+        }
+    }
+    let period = period
+        .map(|p| PeriodKind::parse(p).map_err(|e| crate::error::err(format!("--period: {e}"))))
+        .transpose()?;
+    if last.is_some() && period.is_none() {
+        fail!("--last needs --period (it keeps the last N complete periods)");
+    }
+    if last == Some(0) {
+        fail!("--last 0 keeps nothing; give a positive number of periods");
+    }
+    Ok(Window {
+        tz,
+        now,
+        since,
+        until,
+        as_of,
+        period,
+    })
+}
+
+/// `--confidence`: a fraction in (0, 1).
+pub fn check_confidence(confidence: f64) -> Result<()> {
+    if !(confidence > 0.0 && confidence < 1.0) {
+        fail!("--confidence {confidence}: give a fraction between 0 and 1, e.g. 0.95");
+    }
+    Ok(())
+}
+
+/// `--by` names a column.
+pub fn check_by(by: &[String]) -> Result<()> {
+    if by.iter().any(|b| b.trim().is_empty()) {
+        fail!("--by: give a column name");
+    }
+    Ok(())
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -177,54 +249,24 @@ pub fn common(args: &CommonArgs, dataset: Dataset) -> Result<Common> {
     if args.from_aggregates.is_some() && !matches!(dataset, Dataset::Survey | Dataset::Tickets) {
         fail!("--from-aggregates reads the aggregates of nps, csat, ces, pmf and tickets; give this metric its input files");
     }
-    let tz = time::parse_tz(&args.tz).map_err(|e| crate::error::err(format!("--tz: {e}")))?;
+    let w = window(
+        &args.tz,
+        args.since.as_deref(),
+        args.until.as_deref(),
+        args.as_of.as_deref(),
+        args.period.as_deref(),
+        args.last,
+    )?;
+    let (tz, now, since, until, as_of, period) = (w.tz, w.now, w.since, w.until, w.as_of, w.period);
     let input_tz = match &args.input_tz {
         Some(z) => time::parse_tz(z).map_err(|e| crate::error::err(format!("--input-tz: {e}")))?,
         None => tz,
     };
-    let now = now_ms();
-    let targ = |v: &Option<String>, kind: TimeArgKind, flag: &str| -> Result<Option<i64>> {
-        match v {
-            None => Ok(None),
-            Some(s) => time::parse_time_arg(s, kind, tz, now)
-                .map(Some)
-                .map_err(|e| crate::error::err(format!("{flag} {s:?}: {e}"))),
-        }
-    };
-    let since = targ(&args.since, TimeArgKind::Since, "--since")?;
-    let until = targ(&args.until, TimeArgKind::Until, "--until")?;
-    let as_of = targ(&args.as_of, TimeArgKind::AsOf, "--as-of")?;
-    if let (Some(s), Some(u)) = (since, until) {
-        if s >= u {
-            fail!("--since is not before --until; nothing could match");
-        }
-    }
-    let period = match &args.period {
-        Some(p) => {
-            Some(PeriodKind::parse(p).map_err(|e| crate::error::err(format!("--period: {e}")))?)
-        }
-        None => None,
-    };
-    if args.last.is_some() && period.is_none() {
-        fail!("--last needs --period (it keeps the last N complete periods)");
-    }
-    if args.last == Some(0) {
-        fail!("--last 0 keeps nothing; give a positive number of periods");
-    }
-    if !(args.confidence > 0.0 && args.confidence < 1.0) {
-        fail!(
-            "--confidence {}: give a fraction between 0 and 1, e.g. 0.95",
-            args.confidence
-        );
-    }
+    check_confidence(args.confidence)?;
     if let Some(p) = &args.preset {
         crate::input::presets::check_name(p, dataset)?;
     }
-    for b in &args.by {
-        if b.trim().is_empty() {
-            fail!("--by: give a column name");
-        }
-    }
+    check_by(&args.by)?;
     let delimiter = match &args.delimiter {
         Some(d) => Some(parse_delimiter(d)?),
         None => None,

@@ -10,14 +10,12 @@ use crate::metrics::stats::{self, NpsMethod};
 use crate::metrics::survey::ScoreKind;
 use crate::metrics::tickets::{Bucket, Sla};
 use crate::output::sink::Sink;
-use crate::period::PeriodKind;
 use crate::sql::churn::{ChurnSql, SUB_SQL_COLUMNS};
 use crate::sql::dialect::Dialect;
 use crate::sql::retention::RetentionSql;
 use crate::sql::survey::SurveySql;
 use crate::sql::tickets::{Percentiles, TicketsSql};
 use crate::sql::SqlPlan;
-use crate::time::{self, TimeArgKind};
 
 #[derive(Args, Debug, Clone)]
 pub struct SqlArgs {
@@ -186,12 +184,7 @@ pub fn query(a: &SqlArgs) -> Result<String> {
         Some(ci) => nps_method(ci)?,
         None => NpsMethod::AdjustedWald,
     };
-    if !(a.confidence > 0.0 && a.confidence < 1.0) {
-        fail!(
-            "--confidence {}: give a fraction between 0 and 1, e.g. 0.95",
-            a.confidence
-        );
-    }
+    crate::plan::check_confidence(a.confidence)?;
     let plan = plan(a, SURVEY_SQL_COLUMNS)?;
     SurveySql {
         kind,
@@ -307,50 +300,21 @@ fn plan(a: &SqlArgs, known: &[&str]) -> Result<SqlPlan> {
     if a.table.trim().is_empty() {
         fail!("--table: give the table's name, e.g. --table analytics.survey_responses");
     }
-    let tz = time::parse_tz(&a.tz).map_err(|e| crate::error::err(format!("--tz: {e}")))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    let targ = |v: &str, kind: TimeArgKind, flag: &str| -> Result<i64> {
-        time::parse_time_arg(v, kind, tz, now)
-            .map_err(|e| crate::error::err(format!("{flag} {v:?}: {e}")))
-    };
-    let as_of = targ(&a.as_of, TimeArgKind::AsOf, "--as-of")?;
-    let since = a
-        .since
-        .as_deref()
-        .map(|s| targ(s, TimeArgKind::Since, "--since"))
-        .transpose()?;
-    let until = a
-        .until
-        .as_deref()
-        .map(|s| targ(s, TimeArgKind::Until, "--until"))
-        .transpose()?;
-    if let (Some(s), Some(u)) = (since, until) {
-        if s >= u {
-            fail!("--since is not before --until; nothing could match");
-        }
-    }
+    let w = crate::plan::window(
+        &a.tz,
+        a.since.as_deref(),
+        a.until.as_deref(),
+        Some(&a.as_of),
+        a.period.as_deref(),
+        a.last,
+    )?;
+    let (tz, since, until, period) = (w.tz, w.since, w.until, w.period);
+    // Required by clap, so always there.
+    let as_of = w.as_of.unwrap_or(w.now);
     if since.is_some_and(|s| s > as_of) {
         fail!("--since is after --as-of; nothing could match");
     }
-    let period = a
-        .period
-        .as_deref()
-        .map(|p| PeriodKind::parse(p).map_err(|e| crate::error::err(format!("--period: {e}"))))
-        .transpose()?;
-    if a.last.is_some() && period.is_none() {
-        fail!("--last needs --period (it keeps the last N complete periods)");
-    }
-    if a.last == Some(0) {
-        fail!("--last 0 keeps nothing; give a positive number of periods");
-    }
-    for b in &a.by {
-        if b.trim().is_empty() {
-            fail!("--by: give a column name");
-        }
-    }
+    crate::plan::check_by(&a.by)?;
     Ok(SqlPlan {
         dialect,
         table: a.table.trim().to_string(),

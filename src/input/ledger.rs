@@ -23,23 +23,19 @@ pub struct Ledger {
 impl Ledger {
     /// The ledger of one input known by name only (`--from-aggregates FILE`).
     pub fn single(path: &str) -> Ledger {
-        Ledger {
-            inputs: vec![InputCount {
-                path: path.to_string(),
-                ..Default::default()
-            }],
-            by_period: BTreeMap::new(),
-            dst_gap: 0,
-            dst_ambiguous: 0,
-        }
+        Ledger::of_paths([path.to_string()])
     }
 
     pub fn new(sources: &[Source]) -> Ledger {
+        Ledger::of_paths(sources.iter().map(|s| s.display.clone()))
+    }
+
+    fn of_paths(paths: impl IntoIterator<Item = String>) -> Ledger {
         Ledger {
-            inputs: sources
-                .iter()
-                .map(|s| InputCount {
-                    path: s.display.clone(),
+            inputs: paths
+                .into_iter()
+                .map(|path| InputCount {
+                    path,
                     ..Default::default()
                 })
                 .collect(),

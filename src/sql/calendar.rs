@@ -30,7 +30,6 @@ pub struct CalDay {
 #[derive(Clone, Debug)]
 pub struct Calendar {
     pub kind: Option<PeriodKind>,
-    pub tz: Tz,
     pub days: Vec<CalDay>,
     /// The most period starts inside one UTC day (0 for UTC and for periods longer than a
     /// day, 1 or 2 for days in other zones).
@@ -91,7 +90,6 @@ impl Calendar {
         }
         Calendar {
             kind,
-            tz,
             days,
             splits,
             business: schedule.map(|_| (origin, most_pieces)),

@@ -176,7 +176,8 @@ impl TicketsSql<'_> {
         // Bucketing by resolution: since/until on resolved_at, open tickets only in the total.
         let mut t_keep = vec!["1 = 1".to_string()];
         let ordinal = match self.bucket {
-            Bucket::Created => "CASE WHEN tc IS NULL THEN NULL ELSE oc END".to_string(),
+            // A blank creation time joins no calendar row, so its period is NULL already.
+            Bucket::Created => "oc".to_string(),
             Bucket::Resolved => {
                 let mut cond = Vec::new();
                 if let Some(s) = p.since {

@@ -216,19 +216,9 @@ fn calendar_splits_utc_days_at_local_midnight() {
 
 /// Week ordinals as `period.rs` numbers them: week 0 starts Monday 1969-12-29.
 pub fn week_ordinal(y: i32, m: u32, d: u32) -> i64 {
-    let day = chrono_days(y, m, d);
+    let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let day = (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
     (day + 3).div_euclid(7)
-}
-
-fn chrono_days(y: i32, m: u32, d: u32) -> i64 {
-    // Days since 1970-01-01 (proleptic Gregorian), Howard Hinnant's days_from_civil.
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[test]
