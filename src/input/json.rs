@@ -41,7 +41,7 @@ fn table_from_objects(objs: Vec<(u64, serde_json::Map<String, Value>)>) -> Table
         }
         t.rows.push(row);
         t.locs.push(loc);
-        t.short.push(false);
+        t.malformed.push(None);
     }
     t
 }

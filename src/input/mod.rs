@@ -32,7 +32,7 @@ fn polars_err(display: &str, e: PolarsError) -> anyhow::Error {
     ))
 }
 
-/// A lazy frame of text columns over every source, plus `__f` (input number) and `__short`
+/// A lazy frame of text columns over every source, plus `__f` (input number) and `__malformed`
 /// (record had too few fields). CSV and Parquet are scanned lazily and only the needed
 /// columns are read; in-memory tables become frames directly.
 pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
@@ -49,7 +49,7 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
                     .collect();
                 columns.push(Column::new(c.name.as_str().into(), vals));
             }
-            columns.push(Column::new("__short".into(), t.short.clone()));
+            columns.push(Column::new("__malformed".into(), t.malformed_flags()));
             let df =
                 DataFrame::new_infer_height(columns).map_err(|e| polars_err(&src.display, e))?;
             df.lazy()
@@ -82,7 +82,7 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
                     e.alias(c.name.as_str())
                 })
                 .collect();
-            sel.push(lit(false).alias("__short"));
+            sel.push(lit(false).alias("__malformed"));
             base.select(sel)
         };
         parts.push(lf.with_column(lit(i as u32).cast(DataType::UInt32).alias("__f")));
@@ -148,7 +148,7 @@ pub fn col_list(df: &DataFrame, name: &str) -> Result<ListChunked> {
         .map_err(|e| err(format!("internal: column {name}: {e}")))
 }
 
-/// The input number (`__f`) and the short-record flag (`__short`) of each row of a
+/// The input number (`__f`) and the malformed-record flag (`__malformed`) of each row of a
 /// collected [`frame`].
 pub fn row_origin(df: &DataFrame) -> Result<(UInt32Chunked, BooleanChunked)> {
     let pe = |e: PolarsError| err(e.to_string());
@@ -157,7 +157,7 @@ pub fn row_origin(df: &DataFrame) -> Result<(UInt32Chunked, BooleanChunked)> {
         .and_then(|x| x.u32().cloned())
         .map_err(pe)?;
     let short = df
-        .column("__short")
+        .column("__malformed")
         .and_then(|x| x.bool().cloned())
         .map_err(pe)?;
     Ok((f, short))

@@ -48,8 +48,36 @@ pub struct Table {
     pub rows: Vec<Vec<Option<String>>>,
     /// Position of each row (line number, or index).
     pub locs: Vec<u64>,
-    /// Rows that had fewer fields than the header (CSV): rejected as `field_count`.
-    pub short: Vec<bool>,
+    /// Records that could not be read as a row of the header's shape (SPEC 9): rejected with
+    /// the reason given here, whatever their cells say.
+    pub malformed: Vec<Option<Box<Malformed>>>,
+}
+
+/// Why a record is malformed: a reason code of SPEC 9 (`field_count`, `too_many_fields`,
+/// `unclosed_quote`, `invalid_utf8`, `invalid_json`) and its detail; `raw` holds the record's
+/// text when it could not be split into the header's cells (written as `cxm_raw`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Malformed {
+    pub code: &'static str,
+    pub detail: String,
+    pub raw: Option<String>,
+}
+
+impl Malformed {
+    pub fn new(code: &'static str, detail: impl Into<String>) -> Box<Malformed> {
+        Box::new(Malformed {
+            code,
+            detail: detail.into(),
+            raw: None,
+        })
+    }
+}
+
+impl Table {
+    /// Whether each record is malformed (the `__malformed` frame column).
+    pub fn malformed_flags(&self) -> Vec<bool> {
+        self.malformed.iter().map(Option::is_some).collect()
+    }
 }
 
 /// Options that affect how inputs are opened.
@@ -682,7 +710,15 @@ pub fn read_csv_table_with_headers(
                 }
             }));
         }
-        t.short.push(rec.len() < width);
+        t.malformed.push((rec.len() < width).then(|| {
+            Malformed::new(
+                "field_count",
+                format!(
+                    "the record has {} fields but the header has {width}",
+                    rec.len()
+                ),
+            )
+        }));
         t.rows.push(row);
         t.locs.push(line_at(start));
     }
@@ -747,7 +783,7 @@ pub fn records(src: &Source) -> Result<Records<'_>> {
         t.rows
             .push(cas.iter().map(|ca| ca.get(r).map(str::to_string)).collect());
         t.locs.push(r as u64);
-        t.short.push(false);
+        t.malformed.push(None);
     }
     Ok(Records::Owned(t))
 }

@@ -31,17 +31,21 @@ impl Rejected {
     /// Record `k` of `table` (input `source`), rejected at `column` (its header, or empty)
     /// for `reason`; the record's cells go along for `--rejects`.
     fn row(source: usize, table: &Table, k: usize, column: String, reason: String) -> Self {
+        let mut cells: Vec<(String, Option<String>)> = table
+            .headers
+            .iter()
+            .cloned()
+            .zip(table.rows[k].iter().cloned())
+            .collect();
+        if let Some(raw) = table.malformed[k].as_ref().and_then(|m| m.raw.clone()) {
+            cells.push(("cxm_raw".into(), Some(raw)));
+        }
         Rejected {
             source,
             loc: table.locs[k],
             column,
             reason,
-            cells: table
-                .headers
-                .iter()
-                .cloned()
-                .zip(table.rows[k].iter().cloned())
-                .collect(),
+            cells,
         }
     }
 }
@@ -144,7 +148,7 @@ impl RejectPolicy<'_> {
                 wh.clear();
                 wh.extend(wheres.iter().map(|w| cell(w[si])));
                 let rec = Record {
-                    short: table.short[k],
+                    short: table.malformed[k].is_some(),
                     dup: dups.is_some_and(|m| m.contains(&((offsets[si] + k) as u32))),
                     wheres: &wh,
                     row,
@@ -155,18 +159,18 @@ impl RejectPolicy<'_> {
                 let Some(r) = rule.reject(&rec) else {
                     continue;
                 };
-                let (column, value) = match mapped.iter().find(|(n, _)| n == r.column) {
-                    Some((_, idx)) => (src.headers[idx[si]].clone(), cell(idx[si])),
-                    None => (String::new(), None),
+                // A malformed record is rejected for its shape, whatever its cells say.
+                let reason = if let Some(m) = &table.malformed[k] {
+                    (String::new(), format!("{}: {}", m.code, m.detail))
+                } else {
+                    let (column, value) = match mapped.iter().find(|(n, _)| n == r.column) {
+                        Some((_, idx)) => (src.headers[idx[si]].clone(), cell(idx[si])),
+                        None => (String::new(), None),
+                    };
+                    let detail = detail_with_value(&r.detail, &column, value);
+                    (column, format!("{}: {detail}", r.code))
                 };
-                let detail = detail_with_value(&r.detail, &column, value);
-                found.push(Rejected::row(
-                    si,
-                    &table,
-                    k,
-                    column,
-                    format!("{}: {detail}", r.code),
-                ));
+                found.push(Rejected::row(si, &table, k, reason.0, reason.1));
                 if policy.strict {
                     break 'inputs;
                 }

@@ -384,7 +384,7 @@ pub fn aggregate(
     cols: &FrameCols,
     latest: Arc<Latest>,
 ) -> LazyFrame {
-    let mut inputs: Vec<Expr> = vec![col(cols.score.as_str()), col("__short")];
+    let mut inputs: Vec<Expr> = vec![col(cols.score.as_str()), col("__malformed")];
     let has_time = cols.time.is_some();
     if let Some(t) = &cols.time {
         inputs.push(col(t.as_str()));

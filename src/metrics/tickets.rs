@@ -557,7 +557,7 @@ pub fn aggregate(
         None => lf.with_column(lit(TS_BLANK).alias("__tr")),
     };
 
-    let mut inputs: Vec<Expr> = vec![col("__short"), col("__tc"), col("__tf"), col("__tr")];
+    let mut inputs: Vec<Expr> = vec![col("__malformed"), col("__tc"), col("__tf"), col("__tr")];
     let has_reopens = cols.reopens.is_some();
     if let Some(r) = &cols.reopens {
         inputs.push(col(r.as_str()));
