@@ -113,6 +113,9 @@ pub struct CommonArgs {
     /// Any rejected row is an error naming FILE:LINE:COLUMN
     #[arg(long)]
     pub strict: bool,
+    /// Fail like an assert (exit 1, output complete) when more than N rows (or P % of the rows) are rejected
+    #[arg(long, value_name = "N|P%")]
+    pub max_rejected: Option<String>,
     /// Write every rejected row, with its reason, to FILE (CSV, or NDJSON for .ndjson/.jsonl)
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<String>,

@@ -41,6 +41,7 @@ pub struct Common {
     pub strict: bool,
     pub rejects: Option<String>,
     pub asserts: Vec<Assertion>,
+    pub max_rejected: Option<MaxRejected>,
     pub min_n: Option<u64>,
     pub na: Vec<String>,
     pub keep_duplicates: bool,
@@ -51,6 +52,62 @@ pub struct Common {
     pub args: CommonArgs,
     /// `--explain COL` (SPEC 11), set by [`explain`].
     pub explain: Option<crate::metrics::explain::Spec>,
+}
+
+/// `--max-rejected N|P%` (SPEC 2): a data-quality threshold on the rejected rows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MaxRejected {
+    Count(u64),
+    Percent(f64),
+}
+
+impl MaxRejected {
+    pub fn parse(s: &str) -> Result<MaxRejected> {
+        let t = s.trim();
+        let bad = || {
+            crate::error::err(format!(
+                "--max-rejected {s:?}: give a number of rows (e.g. 10) or a percentage of the rows (e.g. 0.5%)"
+            ))
+        };
+        if let Some(p) = t.strip_suffix('%') {
+            let v: f64 = p.trim().parse().map_err(|_| bad())?;
+            if !(0.0..=100.0).contains(&v) {
+                return Err(bad());
+            }
+            return Ok(MaxRejected::Percent(v));
+        }
+        t.parse().map(MaxRejected::Count).map_err(|_| bad())
+    }
+
+    /// The check's text in `checks` (`rejected <= 10`, `rejected <= 0.5%`).
+    pub fn label(&self) -> String {
+        match self {
+            MaxRejected::Count(n) => format!("rejected <= {n}"),
+            MaxRejected::Percent(p) => format!("rejected <= {p}%"),
+        }
+    }
+
+    /// The check on a run's rejected rows out of `rows`: the value is the count, or the
+    /// percentage for a `P%` threshold.
+    pub fn check(&self, rejected: u64, rows: u64) -> crate::report::Check {
+        let (value, passed) = match *self {
+            MaxRejected::Count(n) => (rejected as f64, rejected <= n),
+            MaxRejected::Percent(p) => {
+                let pct = if rows == 0 {
+                    0.0
+                } else {
+                    rejected as f64 * 100.0 / rows as f64
+                };
+                (pct, pct <= p)
+            }
+        };
+        crate::report::Check {
+            assert: self.label(),
+            value: Some(value),
+            passed,
+            low_n: false,
+        }
+    }
 }
 
 /// The zone, the time arguments and the periods of a metric, checked: what the metric
@@ -327,6 +384,11 @@ pub fn common(args: &CommonArgs, dataset: Dataset) -> Result<Common> {
         strict: args.strict,
         rejects: args.rejects.clone(),
         asserts,
+        max_rejected: args
+            .max_rejected
+            .as_deref()
+            .map(MaxRejected::parse)
+            .transpose()?,
         min_n: args.min_n,
         na,
         keep_duplicates: args.keep_duplicates,

@@ -30,7 +30,8 @@ use crate::report::{InputCount, Report};
 /// commands that are not metrics. The one dispatch of metric commands: `cxm` emits the
 /// report, `cxm report` and `cxm check` collect it.
 pub fn compute(cmd: &Command) -> Option<Result<(Report, Common)>> {
-    Some(match cmd {
+    crate::input::read::take_warnings();
+    let out = match cmd {
         Command::Nps(a) => nps_compute(a),
         Command::Csat(a) => csat_compute(a),
         Command::Ces(a) => ces_compute(a),
@@ -39,7 +40,22 @@ pub fn compute(cmd: &Command) -> Option<Result<(Report, Common)>> {
         Command::Churn(a) => churn::compute(a),
         Command::Retention(a) => retention::compute(a),
         _ => return None,
-    })
+    };
+    // The read's warnings (skipped lines, malformed records) come first.
+    Some(out.map(|(mut report, c)| {
+        let mut w = crate::input::read::take_warnings();
+        if !w.is_empty() {
+            w.append(&mut report.warnings);
+            report.warnings = w;
+        }
+        // `--max-rejected` is checked after the asserts, so their order is the config's.
+        if let Some(m) = c.max_rejected {
+            let rejected = report.inputs.iter().map(|i| i.rejected).sum();
+            let rows = report.inputs.iter().map(|i| i.rows).sum();
+            report.checks.push(m.check(rejected, rows));
+        }
+        (report, c)
+    }))
 }
 
 /// Render a computed report in its command's format, write it (stdout or `-o`), print the

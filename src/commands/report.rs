@@ -91,6 +91,20 @@ pub fn compute_all(path: &str, as_of: Option<&str>) -> Result<Computed> {
             n: html::check_n(r, &ch.assert),
         });
     }
+    // Each metric's `max_rejected` check comes after its asserts.
+    for (name, _, r) in &metrics {
+        let k = seen.get(name.as_str()).copied().unwrap_or(0);
+        for ch in r.checks.iter().skip(k) {
+            checks.push(CheckLine {
+                metric: name.clone(),
+                assert: ch.assert.clone(),
+                value: ch.value,
+                passed: ch.passed,
+                low_n: ch.low_n,
+                n: None,
+            });
+        }
+    }
     if !cfg.pinned {
         warnings.push(
             "no as-of in the config or on the command line: figures run to the latest time in the data, so reruns may differ; pin them with --as-of".into(),

@@ -10,6 +10,7 @@ pub mod read;
 pub mod rejects;
 pub mod rows;
 pub mod schema;
+pub mod tokenizer;
 pub mod values;
 
 use anyhow::Result;

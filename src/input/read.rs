@@ -414,7 +414,11 @@ fn quick_scan(path: &Path, delim: u8) -> Option<QuickScan> {
     // gives a wrong verdict at worst, which the careful check or polars then meets.
     let map = unsafe { memmap2::Mmap::map(&f) }.ok()?;
     let bytes: &[u8] = &map;
-    if std::str::from_utf8(bytes).is_err() {
+    if std::str::from_utf8(bytes).is_err() || memchr::memchr(0, bytes).is_some() {
+        return None;
+    }
+    // Lone CR line ends (old Mac exports, or mixed) are read by the careful reader.
+    if memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n')) {
         return None;
     }
     let mut in_q = false;
@@ -436,6 +440,18 @@ fn quick_scan(path: &Path, delim: u8) -> Option<QuickScan> {
         let i = pos + off;
         let b = bytes[i];
         if b == b'"' {
+            if in_q {
+                // A closing quote ends the field (or doubles as `""`).
+                let next = bytes.get(i + 1).copied();
+                if !matches!(next, None | Some(b'"') | Some(b'\n') | Some(b'\r'))
+                    && next != Some(delim)
+                {
+                    return None;
+                }
+            } else if i > line_start && bytes[i - 1] != delim && bytes[i - 1] != b'"' {
+                // A quote inside an unquoted field: the careful reader takes it literally.
+                return None;
+            }
             in_q = !in_q;
         } else if b == delim {
             fields += 1;
@@ -476,7 +492,10 @@ fn quick_scan(path: &Path, delim: u8) -> Option<QuickScan> {
         return None;
     }
     let headers: Vec<String> = rec.iter().map(str::to_string).collect();
-    if headers.iter().all(|h| h.trim().is_empty()) {
+    // A blank header, or an empty last one (a trailing delimiter on every line).
+    if headers.iter().all(|h| h.trim().is_empty())
+        || headers.last().is_some_and(|h| h.trim().is_empty())
+    {
         return None;
     }
     Some(QuickScan {
@@ -485,144 +504,13 @@ fn quick_scan(path: &Path, delim: u8) -> Option<QuickScan> {
     })
 }
 
-/// The physical line (1-based) on which the record the csv reader placed at byte `offset`
-/// starts. The reader's own positions count from before the blank lines it skips, so the
-/// line breaks right after `offset` are skipped here too. Only called on error paths.
-fn line_of_offset(path: &Path, offset: u64) -> u64 {
-    let Ok(data) = std::fs::read(path) else {
-        return 0;
-    };
-    let end = (offset as usize).min(data.len());
-    let mut lines = 1 + data[..end].iter().filter(|&&b| b == b'\n').count() as u64;
-    lines += data[end..]
-        .iter()
-        .take_while(|&&b| b == b'\n' || b == b'\r')
-        .filter(|&&b| b == b'\n')
-        .count() as u64;
-    lines
-}
-
-/// Passes bytes through and notes whether the text holds an empty line (`\n\n` or
-/// `\n\r\n`): the csv reader skips such lines without saying so, and polars reads them as
-/// rows of nulls, so a file with them is read record by record. A blank line inside a quoted
-/// field also sets the flag; that only costs speed.
-struct BlankLineSniffer<R> {
-    inner: R,
-    last: [u8; 2],
-    found: std::rc::Rc<std::cell::Cell<bool>>,
-}
-
-impl<R: Read> Read for BlankLineSniffer<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if !self.found.get() {
-            let mut prev = self.last;
-            for &b in &buf[..n] {
-                if b == b'\n' && (prev[1] == b'\n' || (prev[1] == b'\r' && prev[0] == b'\n')) {
-                    self.found.set(true);
-                    break;
-                }
-                prev = [prev[1], b];
-            }
-            self.last = prev;
-        }
-        Ok(n)
-    }
-}
-
-/// Read the header, count records, and check every record's field count and UTF-8.
-/// More fields than the header is an error (SPEC 3); fewer makes the record `field_count`
-/// rejected. Blank lines are not records. Files with short records or blank lines need
-/// per-record handling (polars would read them as rows of nulls), so they are read into a
-/// [`Table`].
+/// Read the header, count records, and find the malformed ones with cxm's careful reader
+/// ([`crate::input::tokenizer`]); the records are kept in a [`Table`].
 fn check_csv(src: &mut Source) -> Result<()> {
-    let f = File::open(&src.path)
-        .map_err(|e| err(format!("{}: cannot open: {}", src.display, io_reason(&e))))?;
-    let blank_lines = std::rc::Rc::new(std::cell::Cell::new(false));
-    let sniffer = BlankLineSniffer {
-        inner: f,
-        last: [0, 0],
-        found: blank_lines.clone(),
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(src.delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(BufReader::with_capacity(1 << 20, sniffer));
-    let mut rec = csv::ByteRecord::new();
-    let got = rdr
-        .read_byte_record(&mut rec)
-        .map_err(|e| err(format!("{}: cannot read the header: {e}", src.display)))?;
-    if !got {
-        fail!(
-            "{}: the file is empty; export it again with a header row and data",
-            src.display
-        );
-    }
-    let mut headers = Vec::with_capacity(rec.len());
-    for (i, f) in rec.iter().enumerate() {
-        let f = if i == 0 { strip_bom(f) } else { f };
-        match std::str::from_utf8(f) {
-            Ok(s) => headers.push(s.to_string()),
-            Err(_) => fail!(
-                "{}:1: the header is not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding",
-                src.display
-            ),
-        }
-    }
-    if headers.iter().all(|h| h.trim().is_empty()) {
-        fail!(
-            "{}:1: the header row is blank; the first line must name the columns",
-            src.display
-        );
-    }
-    let width = headers.len();
-    let mut rows = 0u64;
-    let mut irregular = false;
-    loop {
-        let expected_start = rdr.position().byte();
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => fail!(
-                "{}:{}: cannot parse the CSV record: {e}",
-                src.display,
-                line_of_offset(&src.path, expected_start)
-            ),
-        }
-        let start = rec.position().map_or(expected_start, |p| p.byte());
-        rows += 1;
-        if rec.len() > width {
-            fail!(
-                "{}:{}: the record has {} fields but the header has {}; fix the quoting of that line or remove the extra delimiters",
-                src.display,
-                line_of_offset(&src.path, start),
-                rec.len(),
-                width
-            );
-        }
-        if rec.len() < width {
-            irregular = true;
-        }
-        if std::str::from_utf8(rec.as_slice()).is_err() {
-            let col = (0..rec.len())
-                .find(|&i| std::str::from_utf8(&rec[i]).is_err())
-                .map(|i| headers[i].clone())
-                .unwrap_or_default();
-            fail!(
-                "{}:{}:{}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding",
-                src.display,
-                line_of_offset(&src.path, start),
-                col
-            );
-        }
-    }
-    src.headers = headers;
-    src.rows = Some(rows);
-    if irregular || blank_lines.get() {
-        src.table = Some(read_csv_table(src)?);
-    }
+    let (_, t) = read_csv_table_with_headers(src, 1)?;
+    src.headers = t.headers.clone();
+    src.rows = Some(t.rows.len() as u64);
+    src.table = Some(t);
     Ok(())
 }
 
@@ -634,95 +522,38 @@ pub fn read_csv_table(src: &Source) -> Result<Table> {
 
 /// Like [`read_csv_table`] for exports with `header_rows` header rows (Qualtrics has three,
 /// SurveyMonkey two): returns the header rows' cells and the data rows, whose positions stay
-/// physical lines. The width is the first header row's.
+/// physical lines. The width is the first header row's. The read's warnings (skipped lines,
+/// malformed records) are noted on the source once.
 pub fn read_csv_table_with_headers(
     src: &Source,
     header_rows: usize,
 ) -> Result<(Vec<Vec<String>>, Table)> {
     let data = std::fs::read(&src.path)
         .map_err(|e| err(format!("{}: cannot read: {}", src.display, io_reason(&e))))?;
-    let newlines: Vec<usize> = data
-        .iter()
-        .enumerate()
-        .filter(|(_, &b)| b == b'\n')
-        .map(|(i, _)| i)
-        .collect();
-    // The reader's record positions count from before the blank lines it skipped.
-    let line_at = |byte: u64| {
-        let mut b = byte as usize;
-        while b < data.len() && (data[b] == b'\n' || data[b] == b'\r') {
-            b += 1;
+    let parsed =
+        crate::input::tokenizer::parse(strip_bom(&data), src.delimiter, header_rows, &src.display)?;
+    note_warnings(parsed.warnings(&src.display));
+    Ok((parsed.header_rows, parsed.table))
+}
+
+/// Warnings of the careful reads (skipped lines, malformed records) since the last
+/// [`take_warnings`]. A file may be read twice in one run (the rejects pass re-reads it),
+/// so a warning already noted is not noted again.
+static READ_WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn note_warnings(new: Vec<String>) {
+    let mut w = READ_WARNINGS.lock().unwrap_or_else(|e| e.into_inner());
+    for n in new {
+        if !w.contains(&n) {
+            w.push(n);
         }
-        newlines.partition_point(|&nl| nl < b) as u64 + 1
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(src.delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(&data[..]);
-    let mut rec = csv::ByteRecord::new();
-    let mut header_cells: Vec<Vec<String>> = Vec::with_capacity(header_rows);
-    for k in 0..header_rows.max(1) {
-        let got = rdr
-            .read_byte_record(&mut rec)
-            .map_err(|e| err(format!("{}: {e}", src.display)))?;
-        if !got {
-            fail!(
-                "{}: the export should have {header_rows} header rows but has {k}; export it again with the responses included",
-                src.display
-            );
-        }
-        header_cells.push(
-            rec.iter()
-                .enumerate()
-                .map(|(i, f)| {
-                    let f = if i == 0 && k == 0 { strip_bom(f) } else { f };
-                    String::from_utf8_lossy(f).into_owned()
-                })
-                .collect(),
-        );
     }
-    let width = src.headers.len();
-    let mut t = Table {
-        headers: src.headers.clone(),
-        ..Default::default()
-    };
-    loop {
-        let expected_start = rdr.position().byte();
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => fail!(
-                "{}:{}: cannot parse the CSV record: {e}",
-                src.display,
-                line_at(expected_start)
-            ),
-        }
-        let start = rec.position().map_or(expected_start, |p| p.byte());
-        let mut row: Vec<Option<String>> = Vec::with_capacity(width);
-        for i in 0..width {
-            row.push(rec.get(i).and_then(|f| {
-                let s = String::from_utf8_lossy(f).into_owned();
-                if s.is_empty() {
-                    None
-                } else {
-                    Some(s)
-                }
-            }));
-        }
-        t.malformed.push((rec.len() < width).then(|| {
-            Malformed::new(
-                "field_count",
-                format!(
-                    "the record has {} fields but the header has {width}",
-                    rec.len()
-                ),
-            )
-        }));
-        t.rows.push(row);
-        t.locs.push(line_at(start));
-    }
-    Ok((header_cells, t))
+}
+
+/// The read warnings of the computation that just ran (the one dispatch of metric commands
+/// puts them first in the report's warnings).
+pub fn take_warnings() -> Vec<String> {
+    std::mem::take(&mut *READ_WARNINGS.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 fn parquet_headers(src: &Source) -> Result<Vec<String>> {
