@@ -532,21 +532,22 @@ pub fn read_csv_table_with_headers(
         .map_err(|e| err(format!("{}: cannot read: {}", src.display, io_reason(&e))))?;
     let parsed =
         crate::input::tokenizer::parse(strip_bom(&data), src.delimiter, header_rows, &src.display)?;
-    note_warnings(parsed.warnings(&src.display));
+    note_warnings(&src.display, parsed.warnings(&src.display));
     Ok((parsed.header_rows, parsed.table))
 }
 
 /// Warnings of the careful reads (skipped lines, malformed records) since the last
-/// [`take_warnings`]. A file may be read twice in one run (the rejects pass re-reads it),
-/// so a warning already noted is not noted again.
-static READ_WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// [`take_warnings`], per input. An input may be read more than once in a run (the rejects
+/// pass re-reads it; a preset re-reads it with its header rows): the last read's warnings
+/// stand.
+static READ_WARNINGS: std::sync::Mutex<Vec<(String, Vec<String>)>> =
+    std::sync::Mutex::new(Vec::new());
 
-fn note_warnings(new: Vec<String>) {
+fn note_warnings(display: &str, new: Vec<String>) {
     let mut w = READ_WARNINGS.lock().unwrap_or_else(|e| e.into_inner());
-    for n in new {
-        if !w.contains(&n) {
-            w.push(n);
-        }
+    match w.iter_mut().find(|(d, _)| d == display) {
+        Some((_, old)) => *old = new,
+        None => w.push((display.to_string(), new)),
     }
 }
 
@@ -554,6 +555,9 @@ fn note_warnings(new: Vec<String>) {
 /// puts them first in the report's warnings).
 pub fn take_warnings() -> Vec<String> {
     std::mem::take(&mut *READ_WARNINGS.lock().unwrap_or_else(|e| e.into_inner()))
+        .into_iter()
+        .flat_map(|(_, w)| w)
+        .collect()
 }
 
 fn parquet_headers(src: &Source) -> Result<Vec<String>> {

@@ -13,7 +13,7 @@
 //!   (`unclosed_quote`) and reading resumes on the next line;
 //! - CR, LF and CRLF line ends (mixed too) end records; blank lines are not records; NUL
 //!   bytes are dropped from cells;
-//! - a trailing delimiter on every line (an empty last header) is read as no column, and
+//! - a trailing delimiter on every line gives an empty last header, a column nothing maps;
 //!   empty extra fields at the end of a record are ignored;
 //! - fewer fields than the header: `field_count`; more (non-empty) fields:
 //!   `too_many_fields`; invalid UTF-8: `invalid_utf8` (more than 1 % of the records is an
@@ -264,7 +264,7 @@ impl Parsed {
                 .map(|(l, c)| format!("{l} ({c})"))
                 .collect();
             w.push(format!(
-                "{display}: {} rejected, at line {}{}; write them with --rejects FILE",
+                "{display}: {} rejected, at line {}{}",
                 if bad.len() == 1 {
                     "1 malformed record".to_string()
                 } else {
@@ -352,19 +352,16 @@ pub fn parse(bytes: &[u8], delim: u8, header_rows: usize, display: &str) -> Resu
         }
         out.header_rows.push(cells);
     }
-    let mut headers = out.header_rows[0].clone();
+    let headers = out.header_rows[0].clone();
     if headers.iter().all(|h| h.trim().is_empty()) {
         fail!("{display}: the header row is blank; the first line must name the columns");
-    }
-    // A trailing delimiter on every line: the empty last header is no column.
-    if headers.len() > 1 && headers.last().is_some_and(|h| h.trim().is_empty()) {
-        headers.pop();
     }
     let width = headers.len();
     out.table.headers = headers;
 
     // Data records.
     let mut invalid_utf8 = 0u64;
+    let mut first_invalid: Option<(u64, String)> = None;
     while pos < bytes.len() {
         let start = pos;
         let start_line = line;
@@ -419,13 +416,12 @@ pub fn parse(bytes: &[u8], delim: u8, header_rows: usize, display: &str) -> Resu
                 let k = (0..r.len())
                     .find(|&k| std::str::from_utf8(r.cell(k)).is_err())
                     .unwrap_or(0);
+                let column = out.table.headers.get(k).cloned().unwrap_or_default();
                 malformed = Some(Malformed::new(
                     "invalid_utf8",
-                    format!(
-                        "column {:?} holds bytes that are not UTF-8",
-                        out.table.headers.get(k).map_or("", String::as_str)
-                    ),
+                    format!("column {column:?} holds bytes that are not UTF-8"),
                 ));
+                first_invalid.get_or_insert((start_line, column));
             }
         }
         let row: Vec<Option<String>> = (0..width)
@@ -443,15 +439,9 @@ pub fn parse(bytes: &[u8], delim: u8, header_rows: usize, display: &str) -> Resu
     }
     let records = out.table.rows.len() as u64;
     if invalid_utf8 > 0 && invalid_utf8 * 100 > records {
-        let first = out
-            .table
-            .malformed
-            .iter()
-            .zip(&out.table.locs)
-            .find(|(m, _)| m.as_ref().is_some_and(|m| m.code == "invalid_utf8"))
-            .map_or(0, |(_, &l)| l);
+        let (line, column) = first_invalid.unwrap_or_default();
         fail!(
-            "{display}:{first}: {invalid_utf8} of {records} records are not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding"
+            "{display}:{line}:{column}: not valid UTF-8 ({invalid_utf8} of {records} records); pass --encoding latin1 (or cp1252) if the export uses that encoding"
         );
     }
     take_footer(&mut out);
@@ -623,10 +613,11 @@ mod tests {
             p.table.malformed[1].as_ref().unwrap().raw.as_deref(),
             Some("1,2,3,4")
         );
-        // A trailing delimiter on every line, header included.
+        // A trailing delimiter on every line, header included: an empty last column.
         let p = read("a,b,\n1,2,\n3,4,\n");
-        assert_eq!(p.table.headers, ["a", "b"]);
+        assert_eq!(p.table.headers, ["a", "b", ""]);
         assert_eq!(codes(&p), [None, None]);
+        assert_eq!(cells(&p)[1], [Some("3"), Some("4"), None]);
     }
 
     #[test]

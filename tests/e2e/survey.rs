@@ -707,10 +707,17 @@ fn invalid_utf8_and_encoding_flag() {
 
 #[test]
 fn csv_record_field_counts() {
+    // More fields: rejected as too_many_fields (SPEC 9), an error only under --strict.
     let (_d, p) = temp_file("long.csv", b"id,score\n1,9\n2,8,7\n");
-    let e = err_of(&["nps", &p]);
+    let v = json_ok(&["nps", &p]);
+    assert_eq!(
+        (&v["total"]["n"], &v["total"]["rejected"]),
+        (&1.into(), &1.into())
+    );
+    let e = err_of(&["nps", &p, "--strict"]);
     assert!(
-        e.contains("long.csv:3") && e.contains("3 fields but the header has 2"),
+        e.contains("long.csv:3")
+            && e.contains("too_many_fields: the record has 3 fields but the header has 2"),
         "{e}"
     );
     // Fewer fields: the record is rejected as field_count.
