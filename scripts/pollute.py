@@ -19,6 +19,7 @@ The e2e test `tests/e2e/pollution.rs` runs cxm on every case. Deterministic for 
 """
 
 import argparse
+import datetime
 import json
 import os
 import random
@@ -26,8 +27,9 @@ import random
 KINDS = {
     "surveys": {
         "header": ["response_id", "submitted_at", "score", "region", "comment"],
-        # Columns whose pollution changes a value the metric reads (the row is rejected).
-        "values": {"submitted_at", "score"},
+        # Columns whose pollution changes a value the metric reads (the row is rejected);
+        # the NPS total reads no time.
+        "values": {"score"},
         "text": "comment",
     },
     "tickets": {
@@ -50,9 +52,10 @@ KINDS = {
             "ended_at",
             "mrr",
             "plan",
+            "note",
         ],
         "values": {"started_at", "ended_at", "mrr"},
-        "text": "plan",
+        "text": "note",
     },
 }
 
@@ -71,9 +74,8 @@ PLANS = ["Basic", "Pro", "Pro, annual", "Team"]
 
 
 def stamp(day, hour=9, minute=0):
-    d = 1 + day % 28
-    m = 1 + (day // 28) % 6
-    return f"2025-{m:02d}-{d:02d} {hour:02d}:{minute:02d}"
+    t = datetime.datetime(2025, 1, 1, hour, minute) + datetime.timedelta(days=day)
+    return t.strftime("%Y-%m-%d %H:%M")
 
 
 def clean_rows(kind, n, rnd):
@@ -107,10 +109,11 @@ def clean_rows(kind, n, rnd):
                 [
                     f"sub_{i + 1}",
                     f"cus_{i + 1}",
-                    stamp(i % 50, 0),
+                    stamp(i % 150, 0),
                     ended,
                     f"{rnd.choice([10, 25, 50, 99])}.00",
                     rnd.choice(PLANS),
+                    rnd.choice(COMMENTS),
                 ]
             )
     return rows

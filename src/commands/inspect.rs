@@ -518,7 +518,12 @@ fn mappings(
 fn scan(src: Source, sample: Option<usize>, mut f: impl FnMut(usize, Option<&str>)) -> Result<u64> {
     if let Some(t) = &src.table {
         let n = sample.unwrap_or(usize::MAX).min(t.rows.len());
-        for row in &t.rows[..n] {
+        // A malformed record's cells are not the columns' values.
+        for (row, _) in t.rows[..n]
+            .iter()
+            .zip(&t.malformed)
+            .filter(|(_, m)| m.is_none())
+        {
             for i in 0..src.headers.len() {
                 f(i, row.get(i).and_then(|v| v.as_deref()));
             }
@@ -631,6 +636,17 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
         }
     }
 
+    // Malformed records (SPEC 9), among the rows read.
+    let malformed_lines: Vec<u64> = src.table.as_ref().map_or_else(Vec::new, |t| {
+        let n = a.sample.unwrap_or(usize::MAX).min(t.rows.len());
+        t.malformed[..n]
+            .iter()
+            .zip(&t.locs)
+            .filter(|(m, _)| m.is_some())
+            .map(|(_, &l)| l)
+            .collect()
+    });
+    warnings.extend(read::take_warnings());
     let parser = TimeParser::new(Tz::UTC, a.date_format.clone());
     let headers = src.headers.clone();
     let display = src.display.clone();
@@ -735,6 +751,8 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
         "header_rows": if is_text { preset.as_ref().map_or(1, |p| p.header_rows) } else { 0 },
         "rows": rows,
         "columns": columns,
+        "malformed": malformed_lines.len(),
+        "malformed_lines": malformed_lines.iter().take(10).collect::<Vec<_>>(),
         "preset": preset.as_ref().map_or(Value::Null, |p| Value::String(p.name.into())),
         "mapping": mapping,
         "warnings": all_warnings,
@@ -835,6 +853,19 @@ fn render_table(
         .to_string(),
     );
     s.push_str(&wrap("", &facts, " · ", 0));
+    let malformed = doc["malformed"].as_u64().unwrap_or(0);
+    if malformed > 0 {
+        let lines: Vec<String> = doc["malformed_lines"]
+            .as_array()
+            .map(|a| a.iter().map(|l| l.to_string()).collect())
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "malformed: {} at line {}{} (the metric commands reject them; --rejects FILE lists them)\n",
+            plural(malformed, "record", "records"),
+            lines.join(", "),
+            if malformed as usize > lines.len() { ", …" } else { "" }
+        ));
+    }
     match doc["preset"].as_str() {
         Some(p) => s.push_str(&format!(
             "preset: {p} (detected from the headers; the metric commands use it unless --preset none)\n\n"

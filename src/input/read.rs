@@ -492,9 +492,11 @@ fn quick_scan(path: &Path, delim: u8) -> Option<QuickScan> {
         return None;
     }
     let headers: Vec<String> = rec.iter().map(str::to_string).collect();
-    // A blank header, or an empty last one (a trailing delimiter on every line).
+    // A blank header, an empty last one (a trailing delimiter on every line), or names with
+    // spaces around them (`a, b`): the careful reader settles those.
     if headers.iter().all(|h| h.trim().is_empty())
         || headers.last().is_some_and(|h| h.trim().is_empty())
+        || headers.iter().any(|h| h.trim().len() != h.len())
     {
         return None;
     }

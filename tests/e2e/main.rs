@@ -6,6 +6,8 @@ mod util;
 mod churn;
 mod explain;
 mod inspect;
+mod malformed;
+mod pollution;
 mod presets;
 mod readme;
 mod real_exports;
