@@ -235,7 +235,7 @@ def survival_cases():
         ("retention", ["--survival", "--as-of", "2026-01-01", "--gap", "7d"]),
         ("retention", ["--survival", "--as-of", "2025-10-26T01:30:00Z", "--gap", "30d", "--tz", "Europe/Berlin",
                        "--at", "1,7,30,90,365,730"]),
-        ("retention", ["--survival", "--as-of", "2025-06-01", "--gap", "1s", "--where", "region=EMEA"]),
+        ("retention", ["--survival", "--as-of", "2025-06-01", "--gap", "1m", "--where", "region=EMEA"]),
         ("retention", ["--survival", "--as-of", "2026-01-01", "--gap", "90d", "--where", "plan!=free",
                        "--keep-duplicates", "--min-n", "400"]),
         ("retention", ["--survival", "--as-of", "2024-03-01T00:00:00.001Z", "--at", "10,100"]),
