@@ -31,7 +31,9 @@ pub struct RetentionArgs {
     /// Retain MRR instead of customers (net revenue retention per cohort)
     #[arg(long)]
     pub revenue: bool,
-    /// Kaplan–Meier survival over customers (or tenure snapshots) instead of the matrix
+    /// Kaplan–Meier survival over customers (or tenure snapshots) instead of the matrix;
+    /// with --from-aggregates FILE, from the durations of `cxm sql retention --survival
+    /// --stage aggregates`
     #[arg(long)]
     pub survival: bool,
     /// Survival time points, comma-separated (default 30,90,180,365 days; 1,3,6,12,24 months of tenure)

@@ -19,7 +19,8 @@ use crate::sql::SqlPlan;
 
 #[derive(Args, Debug, Clone)]
 pub struct SqlArgs {
-    /// The metric: nps, csat, ces, pmf, tickets, churn or retention
+    /// The metric: nps, csat, ces, pmf, tickets, churn or retention (the cohort matrix;
+    /// Kaplan–Meier survival with --survival --stage aggregates)
     #[arg(value_name = "METRIC")]
     pub metric: String,
     /// The SQL dialect of the engine that runs the query
