@@ -240,7 +240,15 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
             .ok_or_else(|| err("--from-aggregates needs --as-of"))?;
         let mut definition = c.definition(None, Map::new());
         definition.remove("by");
-        let report = survival_report(&c, a, &table, as_of, definition, ledger.into_inputs(), Vec::new())?;
+        let report = survival_report(
+            &c,
+            a,
+            &table,
+            as_of,
+            definition,
+            ledger.into_inputs(),
+            Vec::new(),
+        )?;
         progress.finish();
         return Ok((report, c));
     }

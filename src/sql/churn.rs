@@ -180,7 +180,11 @@ pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
             false,
         ),
         // Rejected: an end before the start.
-        rule("(r.en IS NULL OR r.en >= r.st0)".into(), Ends::Rejected, true),
+        rule(
+            "(r.en IS NULL OR r.en >= r.st0)".into(),
+            Ends::Rejected,
+            true,
+        ),
         rule("r.m0 IS NOT NULL".into(), Ends::Blank, false),
         rule(format!("r.m0 >= {}", d.dbl_lit(0.0)), Ends::Rejected, false),
         // Filtered: never active (ended by the end of its trial), started after as-of (the
@@ -234,7 +238,11 @@ pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
                 d.dbl_lit(0.0)
             ),
         );
-        let count = |st: u8| d.big(&format!("COALESCE(SUM(CASE WHEN st = {st} THEN 1 ELSE 0 END), 0)"));
+        let count = |st: u8| {
+            d.big(&format!(
+                "COALESCE(SUM(CASE WHEN st = {st} THEN 1 ELSE 0 END), 0)"
+            ))
+        };
         q.cte(
             "cxm_acc",
             &format!(

@@ -216,8 +216,12 @@ impl SurvivalSql {
         );
         // Subscriptions that are ever active; `pm`/`po`: the latest end of the earlier ones
         // and whether one of them is open.
-        q.cte("cxm_sp", "SELECT cu, s, e FROM cxm_subs WHERE e IS NULL OR e > s");
-        let earlier = "OVER (PARTITION BY cu ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)";
+        q.cte(
+            "cxm_sp",
+            "SELECT cu, s, e FROM cxm_subs WHERE e IS NULL OR e > s",
+        );
+        let earlier =
+            "OVER (PARTITION BY cu ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)";
         q.cte(
             "cxm_run",
             &format!(

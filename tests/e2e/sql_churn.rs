@@ -251,7 +251,10 @@ fn survival_from_aggregates_equals_the_rows() {
         ["rows", "used", "blank", "rejected", "filtered", "duplicate"].map(|k| i[k].clone())
     };
     assert_eq!(counts(&j_agg), counts(&j_rows));
-    assert_eq!(counts(&j_agg), [13, 9, 1, 1, 1, 1].map(serde_json::Value::from));
+    assert_eq!(
+        counts(&j_agg),
+        [13, 9, 1, 1, 1, 1].map(serde_json::Value::from)
+    );
     assert_eq!(j_agg["inputs"][0]["path"], agg);
 
     // Without the gap, c's first span ends on Jan 11: the file side differs, so the gap
@@ -298,7 +301,10 @@ fn survival_aggregates_query_shape() {
     ] {
         assert!(q.contains(&format!("AS \"{col}\"")), "{col}: {q}");
     }
-    assert!(q.contains("cxm retention --survival --from-aggregates FILE"), "{q}");
+    assert!(
+        q.contains("cxm retention --survival --from-aggregates FILE"),
+        "{q}"
+    );
 }
 
 #[test]
@@ -325,7 +331,13 @@ fn survival_usage_errors() {
             "--by does not apply",
         ),
         (
-            vec!["--survival", "--stage", "aggregates", "--since", "2025-01-01"],
+            vec![
+                "--survival",
+                "--stage",
+                "aggregates",
+                "--since",
+                "2025-01-01",
+            ],
             "--since does not apply",
         ),
         (
@@ -353,16 +365,31 @@ fn survival_usage_errors() {
         "--survival",
     ]);
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains("--survival does not apply to cxm sql churn"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("--survival does not apply to cxm sql churn"),
+        "{}",
+        o.stderr
+    );
 
     // The finishing side: the matrix has no aggregates; a file of other columns says so.
     let agg = "fixtures/subscriptions/survival_small_aggregates.csv";
-    let o = run(&["retention", "--from-aggregates", agg, "--as-of", "2025-07-01"]);
+    let o = run(&[
+        "retention",
+        "--from-aggregates",
+        agg,
+        "--as-of",
+        "2025-07-01",
+    ]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("add --survival"), "{}", o.stderr);
     let o = run(&["retention", "--survival", "--from-aggregates", agg]);
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains("--from-aggregates needs --as-of"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("--from-aggregates needs --as-of"),
+        "{}",
+        o.stderr
+    );
     let o = run(&[
         "retention",
         "--survival",
@@ -372,6 +399,10 @@ fn survival_usage_errors() {
         "2025-07-01",
     ]);
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains("no column \"duration_ms\""), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("no column \"duration_ms\""),
+        "{}",
+        o.stderr
+    );
     assert_eq!(o.stderr.trim_end().lines().count(), 1, "{}", o.stderr);
 }
