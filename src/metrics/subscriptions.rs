@@ -1447,6 +1447,24 @@ mod tests {
         // Without the gap customer 3's first span ends on day 5.
         let obs = survival_input(&mut v, 0, d(20));
         assert_eq!(obs[2], (5.0, true));
+        // The table the aggregates carry: one row per duration, ascending, and the same
+        // estimator from it.
+        let spans = survival_spans(&mut v, 2 * DAY, d(20));
+        let table = survival_table(&spans);
+        let row = |ms, events, censored| SurvivalCount {
+            duration_ms: ms,
+            events,
+            censored,
+        };
+        assert_eq!(table, vec![row(d(10), 2, 0), row(d(20), 1, 1)]);
+        let rows: Vec<(f64, u64, u64)> = table
+            .iter()
+            .map(|r| (survival_days(r.duration_ms), r.events, r.censored))
+            .collect();
+        assert_eq!(
+            KaplanMeier::from_table(&rows),
+            KaplanMeier::fit(&survival_input(&mut v, 2 * DAY, d(20)))
+        );
     }
 
     // ----- properties
