@@ -17,6 +17,7 @@ import argparse
 import csv
 import datetime as dt
 import io
+import json
 import os
 import random
 import shutil
@@ -222,7 +223,23 @@ def churn_cases():
         ("retention", ["--as-of", "2025-10-26T01:30:00Z", "--period", "week", "--tz", "Europe/Berlin", "--revenue"]),
         ("retention", ["--as-of", "2026-01-01", "--period", "year"]),
     ]
-    return cases + more
+    return cases + more + survival_cases()
+
+
+def survival_cases():
+    """Kaplan–Meier survival: only as aggregates (`cxm sql retention --survival --stage
+    aggregates`, finished by `cxm retention --survival --from-aggregates`). `--by` is a usage
+    error for retention on both sides (SPEC 6.7), so segments are kept with --where."""
+    return [
+        ("retention", ["--survival", "--as-of", "2026-01-01"]),
+        ("retention", ["--survival", "--as-of", "2026-01-01", "--gap", "7d"]),
+        ("retention", ["--survival", "--as-of", "2025-10-26T01:30:00Z", "--gap", "30d", "--tz", "Europe/Berlin",
+                       "--at", "1,7,30,90,365,730"]),
+        ("retention", ["--survival", "--as-of", "2025-06-01", "--gap", "1m", "--where", "region=EMEA"]),
+        ("retention", ["--survival", "--as-of", "2026-01-01", "--gap", "90d", "--where", "plan!=free",
+                       "--keep-duplicates", "--min-n", "400"]),
+        ("retention", ["--survival", "--as-of", "2024-03-01T00:00:00.001Z", "--at", "10,100"]),
+    ]
 
 
 def survey_cases():
@@ -502,11 +519,13 @@ def cell_text(v):
     return str(v)
 
 
-def aggregates_round_trip(cxm, engine, ename, work, n, table, metric, opts, extra, exp):
+def aggregates_round_trip(cxm, engine, ename, work, n, table, metric, opts, extra, exp, source=None,
+                          sql_opts=None):
     """`cxm sql --stage aggregates` on the engine, saved as CSV, then `cxm METRIC
-    --from-aggregates FILE` with the same options: the output must equal cxm's on the rows."""
+    --from-aggregates FILE` with the same options: the output must equal cxm's on the rows
+    (`source`). `sql_opts`: the options without those only the finishing command takes."""
     p = subprocess.run([cxm, "sql", metric, "--dialect", ename, "--table", table, "--stage", "aggregates"]
-                       + opts + extra, capture_output=True, text=True)
+                       + (opts if sql_opts is None else sql_opts) + extra, capture_output=True, text=True)
     if p.returncode != 0:
         return "cxm sql: " + p.stderr.strip()
     try:
@@ -526,6 +545,20 @@ def aggregates_round_trip(cxm, engine, ename, work, n, table, metric, opts, extr
     r = list(csv.reader(io.StringIO(q.stdout)))
     if r[0] != exp[0] or r[1:] != exp[1]:
         return compare(exp[0], exp[1], r[0], [tuple(x) for x in r[1:]]) or "not byte-identical"
+    if "--survival" in opts:
+        # The CSV holds S(t) and se only: n, events, censored, median and the row accounting
+        # must be equal too (the input's path aside).
+        def report(args):
+            j = subprocess.run([cxm, metric] + args + ["--format", "json", "-q"] + opts,
+                               capture_output=True, text=True)
+            if j.returncode not in (0, 1):
+                return None
+            doc = json.loads(j.stdout)
+            ins = [{k: v for k, v in i.items() if k != "path"} for i in doc["inputs"]]
+            return doc["total"], ins, doc["as_of"], doc["checks"]
+        want, have = report([source]), report(["--from-aggregates", path])
+        if want is None or have is None or want != have:
+            return "JSON differs:\n  cxm %s\n  agg %s" % (want, have)
     return None
 
 
@@ -535,7 +568,8 @@ def main():
     ap.add_argument("--engines", default="duckdb,postgres,spark")
     ap.add_argument("--rows", type=int, default=3000)
     ap.add_argument("--keep", action="store_true", help="keep the generated files and queries")
-    ap.add_argument("--only", help="run only the metrics whose name contains this text")
+    ap.add_argument("--only", help="run only the metrics whose name contains this text "
+                                   "(`survival`: the retention --survival cases)")
     args = ap.parse_args()
     ci = os.environ.get("CI") == "true"
     work = tempfile.mkdtemp(prefix="cxm-sql-equiv-")
@@ -589,12 +623,27 @@ def main():
                 print("SKIPPED (not under CI=true): " + msg)
             continue
         try:
-            for n, ((table, _, metric, opts, extra), exp) in enumerate(zip(cases, expected)):
-                if args.only and args.only not in metric:
+            for n, ((table, source, metric, opts, extra), exp) in enumerate(zip(cases, expected)):
+                if args.only and args.only not in metric + (" survival" if "--survival" in opts else ""):
                     continue
                 label = "%s %s: cxm sql %s %s %s" % (ename, n, metric, " ".join(opts), " ".join(extra))
                 if exp is None:
                     failed += 1
+                    continue
+                if "--survival" in opts:
+                    # Survival exists only as aggregates: the round trip is the check, on
+                    # every engine.
+                    sql_opts = list(opts)
+                    if "--at" in opts:   # where S(t) is read: the finishing command's option
+                        i = opts.index("--at")
+                        sql_opts = opts[:i] + opts[i + 2:]
+                    why = aggregates_round_trip(args.cxm, engine, ename, work, n, table, metric, opts, extra,
+                                                exp, source, sql_opts)
+                    if why:
+                        print("FAIL %s --stage aggregates: %s" % (label, why))
+                        failed += 1
+                    else:
+                        passed += 1
                     continue
                 p = subprocess.run([args.cxm, "sql", metric, "--dialect", ename, "--table", table] + opts + extra,
                                    capture_output=True, text=True)

@@ -52,7 +52,8 @@ pub struct CommonArgs {
     #[arg(value_name = "FILE", required_unless_present = "from_aggregates")]
     pub files: Vec<String>,
     /// Finish the counts a warehouse computed with `cxm sql METRIC --stage aggregates`
-    /// (saved as CSV) instead of reading rows (nps, csat, ces, pmf, tickets)
+    /// (saved as CSV) instead of reading rows (nps, csat, ces, pmf, tickets, retention
+    /// --survival)
     #[arg(long, value_name = "FILE", conflicts_with = "files")]
     pub from_aggregates: Option<String>,
 

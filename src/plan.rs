@@ -303,8 +303,13 @@ pub fn parse_wheres(items: &[String]) -> Result<Vec<WhereCol>> {
 
 pub fn common(args: &CommonArgs, dataset: Dataset) -> Result<Common> {
     let known_cols = schema::columns(dataset);
-    if args.from_aggregates.is_some() && !matches!(dataset, Dataset::Survey | Dataset::Tickets) {
-        fail!("--from-aggregates reads the aggregates of nps, csat, ces, pmf and tickets; give this metric its input files");
+    if args.from_aggregates.is_some()
+        && !matches!(
+            dataset,
+            Dataset::Survey | Dataset::Tickets | Dataset::Subscriptions
+        )
+    {
+        fail!("--from-aggregates reads the aggregates of nps, csat, ces, pmf, tickets and retention --survival; give this metric its input files");
     }
     let w = window(
         &args.tz,

@@ -1,6 +1,7 @@
 //! `--from-aggregates FILE` (SPEC 10): reading the CSV a warehouse returned for
 //! `cxm sql METRIC --stage aggregates`. The row rules already ran there, so every record is
-//! a count of rows of one group and period; cxm finishes the statistics as on its own rows.
+//! a count of rows of one group and period (or, for survival, of customers per duration);
+//! cxm finishes the statistics as on its own rows.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use crate::error::err;
 use crate::fail;
 use crate::input::ledger::Ledger;
 use crate::input::rows::{self, Status};
+use crate::metrics::subscriptions::SurvivalCount;
 use crate::metrics::survey::{Counts, ScoreKind};
 use crate::metrics::tickets::Acc;
 use crate::plan::Common;
@@ -214,4 +216,91 @@ pub fn survey_cells(
             .add(&cnt);
     }
     Ok((cells, ledger))
+}
+
+/// The columns of `cxm sql retention --survival --stage aggregates`, in order: one record
+/// per distinct duration (`duration_ms`, `events`, `censored`; the row counts 0) and one
+/// record with a blank `duration_ms` holding the row accounting of the table.
+pub const SURVIVAL_COLUMNS: &[&str] = &[
+    "duration_ms",
+    "events",
+    "censored",
+    "used",
+    "blank",
+    "rejected",
+    "filtered",
+    "duplicate",
+];
+
+/// The survival table from `cxm sql retention --survival --stage aggregates` (see
+/// [`SURVIVAL_COLUMNS`]), ascending by duration, and one input with the table's used,
+/// blank, rejected, filtered and duplicate rows.
+pub fn survival_cells(path: &str, c: &Common) -> Result<(Vec<SurvivalCount>, Ledger)> {
+    let f = AggFile::open(path, c)?;
+    let idx: Vec<usize> = SURVIVAL_COLUMNS
+        .iter()
+        .map(|n| f.find(n))
+        .collect::<Result<_>>()?;
+    let mut ledger = Ledger::single(path);
+    let mut table: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    for (k, rec) in f.records.iter().enumerate() {
+        let line = k + 2;
+        let counts = idx[1..]
+            .iter()
+            .map(|&i| f.count(rec, i, line))
+            .collect::<Result<Vec<u64>>>()?;
+        if rec.get(idx[0]).unwrap_or("").trim().is_empty() {
+            for (status, &n) in [
+                Status::Used,
+                Status::Blank,
+                Status::Rejected,
+                Status::Filtered,
+                Status::Duplicate,
+            ]
+            .iter()
+            .zip(&counts[2..])
+            {
+                if n > 0 {
+                    ledger.count(0, *status, n);
+                }
+            }
+            continue;
+        }
+        let ms = f.number(rec, idx[0], line)?;
+        if ms < 0 {
+            fail!(
+                "--from-aggregates {path}:{line}:duration_ms: a duration cannot be negative; was the file made by cxm sql retention --survival --stage aggregates?"
+            );
+        }
+        let cell = table.entry(ms).or_default();
+        cell.0 += counts[0];
+        cell.1 += counts[1];
+    }
+    let t = ledger.total();
+    if t.used == 0 && t.filtered == 0 {
+        fail!(
+            "--from-aggregates {path}: no valid subscription in the table ({} rows: {} blank, {} rejected); check the record with a blank duration_ms and the --col customer_id=… and --col started_at=… the query was printed with",
+            t.rows,
+            t.blank,
+            t.rejected
+        );
+    }
+    let spans: u64 = table.values().map(|(d, c)| d + c).sum();
+    if spans > t.used {
+        fail!(
+            "--from-aggregates {path}: {spans} customers in the durations but {} used subscriptions in the row accounting; was the file made by cxm sql retention --survival --stage aggregates?",
+            t.used
+        );
+    }
+    Ok((
+        table
+            .into_iter()
+            .map(|(duration_ms, (events, censored))| SurvivalCount {
+                duration_ms,
+                events,
+                censored,
+            })
+            .collect(),
+        ledger,
+    ))
 }

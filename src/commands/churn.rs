@@ -498,6 +498,9 @@ fn assertable() -> Vec<&'static str> {
 
 /// Compute the churn report without printing or writing anything.
 pub fn compute(a: &ChurnArgs) -> Result<(Report, Common)> {
+    if a.common.from_aggregates.is_some() {
+        fail!("--from-aggregates does not apply to cxm churn (cxm sql churn prints it as one final query); give it its input files");
+    }
     let mut c = common_with_month(&a.common)?;
     plan::explain(&a.explain, &mut c)?;
     match &c.explain {

@@ -17,7 +17,7 @@ use crate::input::schema::subscriptions::{CHURNED, TENURE};
 use crate::input::schema::{column_headers, frame_cols, push_user_cols, resolve_all, user_columns};
 use crate::input::{self, col_str, collect, read, Source};
 use crate::metrics::stats::KaplanMeier;
-use crate::metrics::subscriptions::{self as subs, Snapshot, TenureRule};
+use crate::metrics::subscriptions::{self as subs, Snapshot, SurvivalCount, TenureRule};
 use crate::period::PeriodKind;
 use crate::plan::Common;
 use crate::progress::Progress;
@@ -31,7 +31,9 @@ pub struct RetentionArgs {
     /// Retain MRR instead of customers (net revenue retention per cohort)
     #[arg(long)]
     pub revenue: bool,
-    /// Kaplan–Meier survival over customers (or tenure snapshots) instead of the matrix
+    /// Kaplan–Meier survival over customers (or tenure snapshots) instead of the matrix;
+    /// with --from-aggregates FILE, from the durations of `cxm sql retention --survival
+    /// --stage aggregates`
     #[arg(long)]
     pub survival: bool,
     /// Survival time points, comma-separated (default 30,90,180,365 days; 1,3,6,12,24 months of tenure)
@@ -162,6 +164,49 @@ fn load_tenure(
     Ok(Ok((obs, ledger.into_inputs(), columns, warnings)))
 }
 
+/// Survival over subscriptions, finished from the table of first-span durations (from the
+/// rows, or from `cxm sql retention --survival --stage aggregates`): Kaplan–Meier with
+/// Greenwood standard errors at the `--at` points.
+fn survival_report(
+    c: &Common,
+    a: &RetentionArgs,
+    table: &[SurvivalCount],
+    as_of: i64,
+    mut definition: Map<String, Value>,
+    inputs: Vec<InputCount>,
+    warnings: Vec<String>,
+) -> Result<Report> {
+    let at = match &a.at {
+        Some(s) => parse_at(s)?,
+        None => vec![30.0, 90.0, 180.0, 365.0],
+    };
+    let rows: Vec<(f64, u64, u64)> = table
+        .iter()
+        .map(|r| (subs::survival_days(r.duration_ms), r.events, r.censored))
+        .collect();
+    let km = KaplanMeier::from_table(&rows);
+    let total = survival_total(&km, &at, "days", c.min_n);
+    definition.insert("estimator".into(), json!("kaplan-meier, greenwood se"));
+    definition.insert("input".into(), json!("subscriptions"));
+    definition.insert(
+        "duration".into(),
+        json!("first start to the end of the first continuous active span, in days"),
+    );
+    definition.insert("gap".into(), json!(a.gap));
+    definition.insert("at".into(), json!(at));
+    definition.remove("period");
+    let report = Report {
+        metric: "retention".into(),
+        as_of: Some(time::format_rfc3339(as_of, c.tz)),
+        definition,
+        inputs,
+        total,
+        warnings,
+        ..Default::default()
+    };
+    Ok(assert::checked(report, &c.asserts))
+}
+
 /// Compute the retention report without printing or writing anything.
 pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
     let mut c = common_with_month(&a.common)?;
@@ -183,7 +228,30 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
         u @ ("days" | "weeks" | "months" | "years") => u.to_string(),
         other => fail!("--tenure-unit {other:?}: use days, weeks, months or years"),
     };
+    if c.args.from_aggregates.is_some() && !a.survival {
+        fail!("--from-aggregates reads the survival table of cxm sql retention --survival --stage aggregates; add --survival, or give the cohort matrix its input files (cxm sql retention prints it as one final query)");
+    }
     let progress = Progress::start(c.progress);
+
+    if let (true, Some(path)) = (a.survival, c.args.from_aggregates.clone()) {
+        let (table, ledger) = super::aggregates::survival_cells(&path, &c)?;
+        let as_of = c
+            .as_of
+            .ok_or_else(|| err("--from-aggregates needs --as-of"))?;
+        let mut definition = c.definition(None, Map::new());
+        definition.remove("by");
+        let report = survival_report(
+            &c,
+            a,
+            &table,
+            as_of,
+            definition,
+            ledger.into_inputs(),
+            Vec::new(),
+        )?;
+        progress.finish();
+        return Ok((report, c));
+    }
 
     let mut opened = None;
     if a.survival {
@@ -240,32 +308,9 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
     let mut warnings = std::mem::take(&mut l.warnings);
 
     if a.survival {
-        let at = match &a.at {
-            Some(s) => parse_at(s)?,
-            None => vec![30.0, 90.0, 180.0, 365.0],
-        };
-        let obs = subs::survival_input(&mut l.subs, gap_ms, as_of);
-        let km = KaplanMeier::fit(&obs);
-        let total = survival_total(&km, &at, "days", c.min_n);
-        definition.insert("estimator".into(), json!("kaplan-meier, greenwood se"));
-        definition.insert("input".into(), json!("subscriptions"));
-        definition.insert(
-            "duration".into(),
-            json!("first start to the end of the first continuous active span, in days"),
-        );
-        definition.insert("gap".into(), json!(a.gap));
-        definition.insert("at".into(), json!(at));
-        definition.remove("period");
-        let report = Report {
-            metric: "retention".into(),
-            as_of: Some(time::format_rfc3339(as_of, c.tz)),
-            definition,
-            inputs: l.inputs,
-            total,
-            warnings,
-            ..Default::default()
-        };
-        let report = assert::checked(report, &c.asserts);
+        let spans = subs::survival_spans(&mut l.subs, gap_ms, as_of);
+        let table = subs::survival_table(&spans);
+        let report = survival_report(&c, a, &table, as_of, definition, l.inputs, warnings)?;
         progress.finish();
         return Ok((report, c));
     }

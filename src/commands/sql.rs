@@ -12,14 +12,15 @@ use crate::metrics::tickets::{Bucket, Sla};
 use crate::output::sink::Sink;
 use crate::sql::churn::{ChurnSql, SUB_SQL_COLUMNS};
 use crate::sql::dialect::Dialect;
-use crate::sql::retention::RetentionSql;
+use crate::sql::retention::{RetentionSql, SurvivalSql};
 use crate::sql::survey::SurveySql;
 use crate::sql::tickets::{Percentiles, TicketsSql};
 use crate::sql::SqlPlan;
 
 #[derive(Args, Debug, Clone)]
 pub struct SqlArgs {
-    /// The metric: nps, csat, ces, pmf, tickets, churn or retention
+    /// The metric: nps, csat, ces, pmf, tickets, churn or retention (the cohort matrix;
+    /// Kaplan–Meier survival with --survival --stage aggregates)
     #[arg(value_name = "METRIC")]
     pub metric: String,
     /// The SQL dialect of the engine that runs the query
@@ -88,6 +89,14 @@ pub struct SqlArgs {
     /// Retention: retain MRR instead of customers
     #[arg(long)]
     pub revenue: bool,
+    /// Retention: Kaplan–Meier survival (with --stage aggregates: the table of first-span
+    /// durations `cxm retention --survival --from-aggregates FILE` finishes)
+    #[arg(long)]
+    pub survival: bool,
+    /// Retention --survival: a gap up to this long between subscriptions continues the
+    /// active span, e.g. 7d
+    #[arg(long, value_name = "DURATION")]
+    pub gap: Option<String>,
     #[command(flatten)]
     pub ticket: crate::commands::tickets::TicketTimeArgs,
     /// Tickets: the time that puts a ticket into a period
@@ -98,7 +107,8 @@ pub struct SqlArgs {
     #[arg(long, hide = true)]
     pub histogram_percentiles: bool,
     /// `aggregates`: a query of counts per group and period, finished by
-    /// `cxm METRIC --from-aggregates FILE` (survey metrics); `final` (default): the result
+    /// `cxm METRIC --from-aggregates FILE` (nps, csat, ces, pmf, tickets; retention with
+    /// --survival: counts per duration); `final` (default): the result
     #[arg(long, value_name = "final|aggregates", default_value = "final")]
     pub stage: String,
     /// Write the query to FILE (atomically) instead of standard output
@@ -136,6 +146,8 @@ pub fn query(a: &SqlArgs) -> Result<String> {
     only("--include-partial", a.include_partial, &["churn"])?;
     only("--exclude-free", a.exclude_free, &["churn"])?;
     only("--revenue", a.revenue, &["retention"])?;
+    only("--survival", a.survival, &["retention"])?;
+    only("--gap", a.gap.is_some(), &["retention"])?;
     for (flag, set) in [
         ("--business-hours", a.ticket.business_hours.is_some()),
         ("--holidays", a.ticket.holidays.is_some()),
@@ -272,8 +284,15 @@ fn subscription_query(a: &SqlArgs, metric: &str) -> Result<String> {
     if let Some((flag, _)) = survey_only.iter().find(|(_, set)| *set) {
         fail!("{flag} does not apply to cxm sql {metric} (it is an option of the survey metrics)");
     }
-    if stage(a)? {
-        fail!("--stage aggregates is available for nps, csat, ces, pmf and tickets; {metric} runs as one final query");
+    let aggregates = stage(a)?;
+    if aggregates && !a.survival {
+        fail!("--stage aggregates is available for nps, csat, ces, pmf, tickets and retention --survival; {metric} runs as one final query");
+    }
+    if a.survival && !aggregates {
+        fail!("--survival needs --stage aggregates: the query returns the durations and cxm retention --survival --from-aggregates FILE computes Kaplan–Meier");
+    }
+    if a.gap.is_some() && !a.survival {
+        fail!("--gap applies to retention --survival (the gap that continues an active span)");
     }
     let mut a = a.clone();
     a.period.get_or_insert_with(|| "month".to_string());
@@ -290,6 +309,20 @@ fn subscription_query(a: &SqlArgs, metric: &str) -> Result<String> {
     }
     if a.until.is_some() || a.last.is_some() {
         fail!("--until and --last do not apply to cxm sql retention (every cohort is shown); --since sets where the cohorts start");
+    }
+    if a.survival {
+        if a.revenue {
+            fail!("--revenue does not apply to --survival (Kaplan–Meier counts customers); drop one of them");
+        }
+        if a.since.is_some() {
+            fail!("--since does not apply to cxm sql retention --survival (every customer's first span counts, as in cxm retention --survival); keep a segment with --where");
+        }
+        let gap_ms = match &a.gap {
+            None => 0,
+            Some(g) => crate::time::parse_duration(g)
+                .map_err(|e| crate::error::err(format!("--gap: {e}")))?,
+        };
+        return SurvivalSql { gap_ms }.query(&plan);
     }
     RetentionSql { revenue: a.revenue }.query(&plan)
 }

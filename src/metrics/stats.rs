@@ -495,14 +495,27 @@ impl KaplanMeier {
     /// `n`). At a time with both events and censorings, events come first: subjects
     /// censored at t are still at risk at t.
     pub fn fit(obs: &[(f64, bool)]) -> KaplanMeier {
-        let mut v: Vec<(f64, bool)> = obs
+        let table: Vec<(f64, u64, u64)> = obs
+            .iter()
+            .map(|&(t, event)| (t, u64::from(event), u64::from(!event)))
+            .collect();
+        KaplanMeier::from_table(&table)
+    }
+
+    /// Fits the estimator to a table of `(duration, events, censored)`: how many subjects
+    /// ended at each duration with an event and how many were censored there (the
+    /// aggregates of `cxm sql retention --survival --stage aggregates`). The rows may come
+    /// in any order and repeat a duration; durations that are not finite and ≥ 0 are
+    /// ignored. Gives exactly what [`KaplanMeier::fit`] gives on the same subjects.
+    pub fn from_table(table: &[(f64, u64, u64)]) -> KaplanMeier {
+        let mut v: Vec<(f64, u64, u64)> = table
             .iter()
             .copied()
-            .filter(|&(t, _)| t.is_finite() && t >= 0.0)
+            .filter(|&(t, d, c)| t.is_finite() && t >= 0.0 && d + c > 0)
             .collect();
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let n = v.len();
-        let events = v.iter().filter(|o| o.1).count();
+        let n = v.iter().map(|r| (r.1 + r.2) as usize).sum::<usize>();
+        let events = v.iter().map(|r| r.1 as usize).sum::<usize>();
         let mut steps = Vec::new();
 
         // S is kept as `base × at_risk_now / run_start`, where a "run" is a stretch with no
@@ -519,11 +532,8 @@ impl KaplanMeier {
             let mut j = i;
             let (mut d, mut c) = (0usize, 0usize);
             while j < v.len() && v[j].0 == t {
-                if v[j].1 {
-                    d += 1;
-                } else {
-                    c += 1;
-                }
+                d += v[j].1 as usize;
+                c += v[j].2 as usize;
                 j += 1;
             }
             if d > 0 && !reached_zero {
@@ -1112,6 +1122,26 @@ mod tests {
             v.sort_by(f64::total_cmp);
             let r = percentile_sorted(&v, q).unwrap();
             prop_assert!(v[0] <= r && r <= v[v.len() - 1]);
+        }
+
+        #[test]
+        fn prop_km_table_equals_observations(
+            obs in prop::collection::vec((0u8..20, any::<bool>()), 0..60),
+        ) {
+            // The aggregates path: one (duration, events, censored) row per duration, in
+            // reverse order, gives bit for bit what the observations give.
+            let obs: Vec<(f64, bool)> = obs.into_iter().map(|(t, e)| (f64::from(t) / 7.0, e)).collect();
+            let mut table: std::collections::BTreeMap<u64, (u64, u64)> = Default::default();
+            for &(t, e) in &obs {
+                let cell = table.entry(t.to_bits()).or_default();
+                if e { cell.0 += 1 } else { cell.1 += 1 }
+            }
+            let rows: Vec<(f64, u64, u64)> = table
+                .into_iter()
+                .rev()
+                .map(|(t, (d, c))| (f64::from_bits(t), d, c))
+                .collect();
+            prop_assert_eq!(KaplanMeier::from_table(&rows), KaplanMeier::fit(&obs));
         }
 
         #[test]

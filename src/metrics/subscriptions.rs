@@ -876,11 +876,25 @@ pub fn cohort_matrix(
 // ---------------------------------------------------------------------------------------
 // Survival (SPEC 6.7 --survival)
 
-/// Kaplan–Meier input per customer: (duration in days, event). The duration runs from the
-/// start of the first active span (zero-length subscriptions form none) to its end: a subscription that starts
+/// Kaplan–Meier input per customer: (duration in days, event), from
+/// [`survival_spans`].
+pub fn survival_input(subs: &mut [Sub], gap_ms: i64, as_of: i64) -> Vec<(f64, bool)> {
+    survival_spans(subs, gap_ms, as_of)
+        .into_iter()
+        .map(|(ms, event)| (survival_days(ms), event))
+        .collect()
+}
+
+/// A duration in milliseconds as the fractional days survival reports (SPEC 6.7).
+pub fn survival_days(ms: i64) -> f64 {
+    ms as f64 / 86_400_000.0
+}
+
+/// Per customer: (duration in ms, event). The duration runs from the start of the first
+/// active span (zero-length subscriptions form none) to its end: a subscription that starts
 /// at or before the span's end plus `gap_ms` continues it. A span ending at or before
 /// `as_of` is an event; otherwise the customer is censored at `as_of`.
-pub fn survival_input(subs: &mut [Sub], gap_ms: i64, as_of: i64) -> Vec<(f64, bool)> {
+pub fn survival_spans(subs: &mut [Sub], gap_ms: i64, as_of: i64) -> Vec<(i64, bool)> {
     subs.sort_unstable_by_key(|s| (s.customer, s.start, s.tie));
     let mut out = Vec::new();
     for all in subs.chunk_by(|a, b| a.customer == b.customer) {
@@ -910,9 +924,39 @@ pub fn survival_input(subs: &mut [Sub], gap_ms: i64, as_of: i64) -> Vec<(f64, bo
             Some(e) if e <= as_of => (e, true),
             _ => (as_of, false),
         };
-        out.push(((t - first) as f64 / 86_400_000.0, event));
+        out.push((t - first, event));
     }
     out
+}
+
+/// One row of the survival table: how many customers' first spans lasted `duration_ms`
+/// and ended (`events`) or were censored at as-of (`censored`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SurvivalCount {
+    pub duration_ms: i64,
+    pub events: u64,
+    pub censored: u64,
+}
+
+/// The spans counted per duration, ascending: what `cxm sql retention --survival --stage
+/// aggregates` returns and `cxm retention --survival --from-aggregates` reads.
+pub fn survival_table(spans: &[(i64, bool)]) -> Vec<SurvivalCount> {
+    let mut m: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    for &(ms, event) in spans {
+        let cell = m.entry(ms).or_default();
+        if event {
+            cell.0 += 1;
+        } else {
+            cell.1 += 1;
+        }
+    }
+    m.into_iter()
+        .map(|(duration_ms, (events, censored))| SurvivalCount {
+            duration_ms,
+            events,
+            censored,
+        })
+        .collect()
 }
 
 /// The rejects pass asks the same rule about one record.
@@ -1403,6 +1447,24 @@ mod tests {
         // Without the gap customer 3's first span ends on day 5.
         let obs = survival_input(&mut v, 0, d(20));
         assert_eq!(obs[2], (5.0, true));
+        // The table the aggregates carry: one row per duration, ascending, and the same
+        // estimator from it.
+        let spans = survival_spans(&mut v, 2 * DAY, d(20));
+        let table = survival_table(&spans);
+        let row = |ms, events, censored| SurvivalCount {
+            duration_ms: ms,
+            events,
+            censored,
+        };
+        assert_eq!(table, vec![row(d(10), 2, 0), row(d(20), 1, 1)]);
+        let rows: Vec<(f64, u64, u64)> = table
+            .iter()
+            .map(|r| (survival_days(r.duration_ms), r.events, r.censored))
+            .collect();
+        assert_eq!(
+            KaplanMeier::from_table(&rows),
+            KaplanMeier::fit(&survival_input(&mut v, 2 * DAY, d(20)))
+        );
     }
 
     // ----- properties

@@ -37,6 +37,26 @@ pub struct SubRows {
     pub exclude_free: bool,
     /// Keep the subscription id (ties of the `--by` group choice).
     pub with_id: bool,
+    /// Also count every row of the table by what it ends as (`cxm_acc`).
+    pub accounting: bool,
+}
+
+/// What a row that fails a rule ends as, with the codes of `cxm_rs.st` (0: used).
+#[derive(Clone, Copy)]
+enum Ends {
+    Blank = 1,
+    Rejected = 2,
+    Filtered = 3,
+}
+
+/// One row rule: the condition a used row meets, what a row failing it ends as, and whether
+/// it reads the derived start, end and cents (`s`, `en`, `m`) or only the table's columns.
+struct Rule {
+    keep: String,
+    ends: Ends,
+    derived: bool,
+    /// A `--where` condition.
+    user: bool,
 }
 
 /// Whether `--col CANON=…` was given (optional columns are read only then).
@@ -48,7 +68,10 @@ fn named(p: &SqlPlan, canon: &str) -> bool {
 /// used subscription with `cu` (customer), `s` (effective start, ms), `e` (end, ms; NULL when
 /// open or after as-of), `m` (MRR in cents), `id` (trimmed subscription id, with `with_id`)
 /// and `g1…` (the `--by` keys). The row rules are `subscriptions::RowRule::classify` and the
-/// as-of rules of the churn loader.
+/// as-of rules of the churn loader, held once, in that order, as a list: the used rows meet
+/// them all, and with `accounting` the first rule a row fails says what it ends as
+/// (`cxm_acc(used, blank, rejected, filtered, duplicate)`, the row accounting of the file
+/// side).
 pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
     let d = p.dialect;
     let ms = |canon: &str| {
@@ -116,42 +139,122 @@ pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
     let ended = format!("COALESCE(r.ss, '') IN ({})", list(ENDED));
     let gk: String = (1..=p.by.len()).map(|i| format!(", r.g{i}")).collect();
     let id = if o.with_id { ", r.id" } else { "" };
-    let mut keep = vec![
-        "r.cu IS NOT NULL".to_string(),
-        "r.cu <> ''".to_string(),
-        "r.st0 IS NOT NULL".to_string(),
-        format!("COALESCE(r.ss, '') NOT IN ({})", list(EXCLUDED)),
-        format!("NOT (r.en0 IS NULL AND {ended} AND r.ca IS NULL AND r.pe IS NULL)"),
-        "r.m0 IS NOT NULL".to_string(),
-        format!("r.m0 >= {}", d.dbl_lit(0.0)),
-    ];
-    keep.extend(p.where_preds("r"));
+    let start = "CASE WHEN r.tr IS NOT NULL AND r.tr > r.st0 THEN r.tr ELSE r.st0 END";
+    let end = format!(
+        "CASE WHEN r.en0 IS NOT NULL THEN r.en0 WHEN {ended} THEN COALESCE(r.ca, r.pe) ELSE NULL END"
+    );
+    let cents = d.big(&format!(
+        "FLOOR(r.m0 * {} + {})",
+        d.dbl_lit(100.0),
+        d.dbl_lit(0.5)
+    ));
+    let rule = |keep: String, ends: Ends, derived: bool| Rule {
+        keep,
+        ends,
+        derived,
+        user: false,
+    };
+    // The file side's order (`RowRule::classify`, then the loader's as-of rule).
+    let mut rules: Vec<Rule> = p
+        .where_preds("r")
+        .into_iter()
+        .map(|keep| Rule {
+            keep,
+            ends: Ends::Filtered,
+            derived: false,
+            user: true,
+        })
+        .collect();
+    rules.extend([
+        rule("r.cu IS NOT NULL".into(), Ends::Rejected, false),
+        rule("r.cu <> ''".into(), Ends::Rejected, false),
+        rule("r.st0 IS NOT NULL".into(), Ends::Blank, false),
+        rule(
+            format!("COALESCE(r.ss, '') NOT IN ({})", list(EXCLUDED)),
+            Ends::Filtered,
+            false,
+        ),
+        rule(
+            format!("NOT (r.en0 IS NULL AND {ended} AND r.ca IS NULL AND r.pe IS NULL)"),
+            Ends::Rejected,
+            false,
+        ),
+        // Rejected: an end before the start.
+        rule(
+            "(r.en IS NULL OR r.en >= r.st0)".into(),
+            Ends::Rejected,
+            true,
+        ),
+        rule("r.m0 IS NOT NULL".into(), Ends::Blank, false),
+        rule(format!("r.m0 >= {}", d.dbl_lit(0.0)), Ends::Rejected, false),
+        // Filtered: never active (ended by the end of its trial), started after as-of (the
+        // loader's rule; ends after as-of leave the subscription open), free with
+        // --exclude-free.
+        rule("(r.en IS NULL OR r.en >= r.s)".into(), Ends::Filtered, true),
+        rule(format!("r.s <= {}", p.as_of), Ends::Filtered, true),
+    ]);
+    if o.exclude_free {
+        rules.push(rule("r.m <> 0".into(), Ends::Filtered, true));
+    }
+    let keep = |derived: bool| -> String {
+        let on = |user: bool| {
+            rules
+                .iter()
+                .filter(move |r| r.derived == derived && r.user == user)
+                .map(|r| r.keep.as_str())
+        };
+        on(false).chain(on(true)).collect::<Vec<_>>().join(" AND ")
+    };
     q.cte(
         "cxm_r1",
         &format!(
-            "SELECT r.cu, r.st0, CASE WHEN r.tr IS NOT NULL AND r.tr > r.st0 THEN r.tr ELSE r.st0 END AS s, CASE WHEN r.en0 IS NOT NULL THEN r.en0 WHEN {ended} THEN COALESCE(r.ca, r.pe) ELSE NULL END AS en, {} AS m{id}{gk} FROM {src} r WHERE {}",
-            d.big(&format!("FLOOR(r.m0 * {} + {})", d.dbl_lit(100.0), d.dbl_lit(0.5))),
-            keep.join(" AND ")
+            "SELECT r.cu, r.st0, {start} AS s, {end} AS en, {cents} AS m{id}{gk} FROM {src} r WHERE {}",
+            keep(false)
         ),
     );
-    // Rejected (end before the start), filtered (free with --exclude-free, never active,
-    // started after as-of); ends after as-of leave the subscription open.
-    let mut keep2 = vec![
-        "(r.en IS NULL OR r.en >= r.st0)".to_string(),
-        "(r.en IS NULL OR r.en >= r.s)".to_string(),
-        format!("r.s <= {}", p.as_of),
-    ];
-    if o.exclude_free {
-        keep2.push("r.m <> 0".into());
-    }
     q.cte(
         "cxm_subs",
         &format!(
             "SELECT r.cu, r.s, CASE WHEN r.en > {} THEN NULL ELSE r.en END AS e, r.m{id}{gk} FROM cxm_r1 r WHERE {}",
             p.as_of,
-            keep2.join(" AND ")
+            keep(true)
         ),
     );
+    if o.accounting {
+        // The same rules in order: the first one a row fails says what it ends as.
+        let case: String = rules
+            .iter()
+            .map(|r| {
+                format!(
+                    " WHEN NOT COALESCE({}, FALSE) THEN {}",
+                    r.keep, r.ends as u8
+                )
+            })
+            .collect();
+        q.cte(
+            "cxm_rs",
+            &format!(
+                "SELECT CASE{case} ELSE 0 END AS st FROM (SELECT r.*, {start} AS s, {end} AS en, CASE WHEN r.m0 >= {} THEN {cents} END AS m FROM {src} r) r",
+                d.dbl_lit(0.0)
+            ),
+        );
+        let count = |st: u8| {
+            d.big(&format!(
+                "COALESCE(SUM(CASE WHEN st = {st} THEN 1 ELSE 0 END), 0)"
+            ))
+        };
+        q.cte(
+            "cxm_acc",
+            &format!(
+                "SELECT {} AS used, {} AS blank, {} AS rejected, {} AS filtered, {} AS duplicate FROM cxm_rs CROSS JOIN (SELECT COUNT(*) AS n FROM cxm_in) i",
+                count(0),
+                count(Ends::Blank as u8),
+                count(Ends::Rejected as u8),
+                count(Ends::Filtered as u8),
+                d.big("COALESCE(MAX(i.n), 0) - COUNT(*)")
+            ),
+        );
+    }
 }
 
 /// The first ordinal whose period starts at or after the calendar start.
@@ -276,6 +379,7 @@ impl ChurnSql {
             &SubRows {
                 exclude_free: self.exclude_free,
                 with_id: grouped,
+                accounting: false,
             },
         );
         q.cte("cxm_periods", &self.periods(p, pk));

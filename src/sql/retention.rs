@@ -37,6 +37,7 @@ impl RetentionSql {
             &SubRows {
                 exclude_free: false,
                 with_id: false,
+                accounting: false,
             },
         );
         // Periods from the calendar start to the one holding as-of: start, next start, label.
@@ -172,6 +173,116 @@ impl RetentionSql {
         );
         q.select(&format!(
             "SELECT {cohort}, {offset}, {size}, {ret}, {pc} FROM cxm_out ORDER BY q, c, {offset}"
+        ));
+        Ok(q.finish())
+    }
+}
+
+/// Kaplan–Meier survival (SPEC 6.7) as an aggregates query (SPEC 10 `--stage aggregates`):
+/// the table of first-span durations `cxm retention --survival --from-aggregates FILE`
+/// finishes. One record per distinct duration: `duration_ms` (from the customer's first
+/// start to the end of its first continuous active span, or to as-of when the span is
+/// still open), `events`, `censored`; and a first record with a NULL `duration_ms` carrying
+/// the row accounting (`used`, `blank`, `rejected`, `filtered`, `duplicate`).
+///
+/// The spans are `metrics::subscriptions::survival_spans` as gaps and islands: per
+/// customer, the non-zero-length subscriptions ordered by start; a subscription starts a
+/// new island when no earlier one is open and it starts more than `--gap` after the
+/// latest earlier end. The first island runs from the first start to the latest end of
+/// the subscriptions that start before the first such break.
+pub struct SurvivalSql {
+    /// `--gap`: a gap up to this long continues the span.
+    pub gap_ms: i64,
+}
+
+impl SurvivalSql {
+    pub fn query(&self, p: &SqlPlan) -> Result<String> {
+        let d = p.dialect;
+        let mut q = Query::new(p, "retention");
+        q.comment("Stage: aggregates (Kaplan–Meier survival). Save the result as CSV and finish it with `cxm retention --survival --from-aggregates FILE` and the same options (--as-of, --gap, --where).");
+        q.comment(&format!(
+            "Columns of the result: duration_ms (first start to the end of the first continuous active span, or to as-of; --gap {} ms), events, censored; the first record (duration_ms NULL) counts the table's rows: used, blank, rejected, filtered, duplicate.",
+            self.gap_ms
+        ));
+        q.comment("Columns: customer_id, started_at, ended_at, mrr (and status, canceled_at, trial_end, current_period_end, subscription_id when named with --col).");
+        sub_rows(
+            p,
+            &mut q,
+            &SubRows {
+                exclude_free: false,
+                with_id: false,
+                accounting: true,
+            },
+        );
+        // Subscriptions that are ever active; `pm`/`po`: the latest end of the earlier ones
+        // and whether one of them is open.
+        q.cte(
+            "cxm_sp",
+            "SELECT cu, s, e FROM cxm_subs WHERE e IS NULL OR e > s",
+        );
+        let earlier =
+            "OVER (PARTITION BY cu ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)";
+        q.cte(
+            "cxm_run",
+            &format!(
+                "SELECT cu, s, e, MAX(e) {earlier} AS pm, MAX(CASE WHEN e IS NULL THEN 1 ELSE 0 END) {earlier} AS po FROM cxm_sp"
+            ),
+        );
+        q.cte(
+            "cxm_brk",
+            &format!(
+                "SELECT cu, MIN(s) AS b FROM cxm_run WHERE po = 0 AND s - pm > {} GROUP BY cu",
+                self.gap_ms
+            ),
+        );
+        q.cte(
+            "cxm_span",
+            "SELECT r.cu, MIN(r.s) AS f, MAX(CASE WHEN r.e IS NULL THEN 1 ELSE 0 END) AS op, MAX(r.e) AS le FROM cxm_run r LEFT JOIN cxm_brk k ON k.cu = r.cu WHERE k.b IS NULL OR r.s < k.b GROUP BY r.cu",
+        );
+        // Ends after as-of are NULL in cxm_subs: such a span is open, censored at as-of.
+        q.cte(
+            "cxm_obs",
+            &format!(
+                "SELECT CASE WHEN op = 0 THEN le ELSE {0} END - f AS d, CASE WHEN op = 0 THEN 1 ELSE 0 END AS ev FROM cxm_span",
+                p.as_of
+            ),
+        );
+        let cols = [
+            "duration_ms",
+            "events",
+            "censored",
+            "used",
+            "blank",
+            "rejected",
+            "filtered",
+            "duplicate",
+        ];
+        let id: Vec<String> = cols.iter().map(|c| d.ident(c)).collect();
+        let zero = d.big("0");
+        q.cte(
+            "cxm_out",
+            &format!(
+                "SELECT 0 AS q, {} AS {}, {zero} AS {}, {zero} AS {}, used AS {}, blank AS {}, rejected AS {}, filtered AS {}, duplicate AS {} FROM cxm_acc\nUNION ALL\nSELECT 1 AS q, d AS {}, {} AS {}, {} AS {}, {zero}, {zero}, {zero}, {zero}, {zero} FROM cxm_obs GROUP BY d",
+                d.big("NULL"),
+                id[0],
+                id[1],
+                id[2],
+                id[3],
+                id[4],
+                id[5],
+                id[6],
+                id[7],
+                id[0],
+                d.big("SUM(ev)"),
+                id[1],
+                d.big("SUM(1 - ev)"),
+                id[2],
+            ),
+        );
+        q.select(&format!(
+            "SELECT {} FROM cxm_out ORDER BY q, {}",
+            id.join(", "),
+            id[0]
         ));
         Ok(q.finish())
     }

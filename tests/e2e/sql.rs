@@ -121,6 +121,15 @@ fn golden_cases() -> Vec<(&'static str, Vec<&'static str>)> {
             ],
         ),
         (
+            "retention_survival_aggregates_gap",
+            vec![
+                "retention", "--table", "billing.subscriptions", "--survival", "--stage",
+                "aggregates", "--gap", "7d", "--as-of", "2025-07-01T00:00:00Z", "--where",
+                "region!=test", "--col", "subscription_id=sub_id", "--col", "status=status",
+                "--col", "trial_end=trial_end", "--col", "updated_at=updated",
+            ],
+        ),
+        (
             "nps_aggregates_by_region_month",
             vec![
                 "nps", "--table", "cx.responses", "--by", "region", "--period", "month",
@@ -524,7 +533,7 @@ fn from_aggregates_finishes_the_warehouse_counts() {
     assert_eq!(o.code, 2);
     assert!(
         o.stderr
-            .contains("--from-aggregates reads the aggregates of nps"),
+            .contains("--from-aggregates does not apply to cxm churn"),
         "{}",
         o.stderr
     );
