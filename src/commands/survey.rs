@@ -249,7 +249,7 @@ struct Gathered {
 /// Read the inputs: rows → classified → counts per (group, period), with the row accounting.
 fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<Gathered> {
     let timer = crate::progress::Timer::new();
-    let mut sources = read::open_all(&c.files, &c.read)?;
+    let mut sources = read::open_all_deferred(&c.files, &c.read)?;
     // A vendor preset (SPEC 5): its mapping fills what --col left open; its zone and date
     // formats apply to the time columns; its filters make rows `filtered`.
     let preset = c
@@ -305,7 +305,6 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
         });
     }
     let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
-    let mut lf = input::frame(&sources, &cols)?;
 
     let time_limit = c.as_of.or(Some(c.now_ms));
     let rule = Arc::new(RowRule {
@@ -336,16 +335,44 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
     }
     progress.phase("computing");
     let mut latest_used = Arc::new(survey::Latest::default());
-    let mut agg = collect(
-        survey::aggregate(
-            lf.clone(),
-            rule.clone(),
-            parser.clone(),
-            &fc,
-            latest_used.clone(),
-        ),
-        &sources,
-    )?;
+    // CSV files on disk: cxm's parallel reader counts them in one pass (SPEC 8); anything
+    // else, or a file that is not regular CSV, goes through polars.
+    let direct = std::env::var_os("CXM_NO_FAST").is_none()
+        && sources
+            .iter()
+            .all(|s| s.format == input::Format::Csv && s.table.is_none());
+    let mut agg = match direct {
+        true => survey::aggregate_direct(&sources, &cols, &rule, &parser, &fc, &latest_used)?,
+        false => None,
+    };
+    match &agg {
+        Some((_, rows)) => {
+            for (s, r) in sources.iter_mut().zip(rows) {
+                s.checked = true;
+                s.rows = Some(*r);
+            }
+        }
+        None => {
+            for s in sources.iter_mut() {
+                read::settle(s)?;
+            }
+            fc.placeholders = Arc::default();
+        }
+    }
+    let mut lf = input::frame(&sources, &cols)?;
+    let mut agg = match agg.take() {
+        Some((df, _)) => df,
+        None => collect(
+            survey::aggregate(
+                lf.clone(),
+                rule.clone(),
+                parser.clone(),
+                &fc,
+                latest_used.clone(),
+            ),
+            &sources,
+        )?,
+    };
     timer.mark("aggregate");
     let mut mask: Option<Arc<HashSet<u32>>> = None;
     if id_idx.is_some() {

@@ -2,6 +2,7 @@
 //! ([`mapping`]), read values ([`values`]), and build one lazy polars frame of text columns.
 
 pub mod dedup;
+pub mod fast;
 pub mod json;
 pub mod ledger;
 pub mod mapping;

@@ -103,6 +103,9 @@ pub struct Source {
     /// In-memory cells (JSON, NDJSON, or CSV needing per-record handling).
     pub table: Option<Table>,
     pub loc_kind: LocKind,
+    /// `false` for a CSV file whose first records looked regular and whose full structural
+    /// check was left to the reader that visits it ([`open_all_deferred`], [`settle`]).
+    pub checked: bool,
     // Keeps a decoded/spooled temporary file alive as long as the source.
     _temp: Option<tempfile::TempPath>,
 }
@@ -128,6 +131,33 @@ pub fn parse_delimiter(s: &str) -> Result<u8> {
 /// Open every input: resolve format, decode, sniff the delimiter, read the header, and check
 /// the CSV structure.
 pub fn open_all(paths: &[String], opts: &ReadOptions) -> Result<Vec<Source>> {
+    open_paths(paths, opts, false)
+}
+
+/// Like [`open_all`], but a CSV file whose first 64 KiB are regular is only opened: its
+/// records are checked by the reader that visits them ([`crate::input::fast`]), or by
+/// [`settle`] before any other reader.
+pub fn open_all_deferred(paths: &[String], opts: &ReadOptions) -> Result<Vec<Source>> {
+    open_paths(paths, opts, true)
+}
+
+/// The structural check [`open_all`] makes, for a source opened by [`open_all_deferred`].
+pub fn settle(src: &mut Source) -> Result<()> {
+    if src.checked {
+        return Ok(());
+    }
+    src.checked = true;
+    match quick_scan(&src.path, src.delimiter) {
+        Some(scan) => {
+            src.headers = scan.headers;
+            src.rows = Some(scan.rows);
+            Ok(())
+        }
+        None => check_csv(src),
+    }
+}
+
+fn open_paths(paths: &[String], opts: &ReadOptions, defer: bool) -> Result<Vec<Source>> {
     let mut out = Vec::new();
     let mut stdin_used = false;
     for p in paths {
@@ -137,7 +167,7 @@ pub fn open_all(paths: &[String], opts: &ReadOptions) -> Result<Vec<Source>> {
             }
             stdin_used = true;
         }
-        out.push(open_one(p, opts)?);
+        out.push(open_one(p, opts, defer)?);
     }
     Ok(out)
 }
@@ -190,7 +220,7 @@ pub(crate) fn strip_bom(b: &[u8]) -> &[u8] {
     b.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(b)
 }
 
-fn open_one(given: &str, opts: &ReadOptions) -> Result<Source> {
+fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
     let display = if given == "-" {
         "<stdin>".to_string()
     } else {
@@ -303,6 +333,7 @@ fn open_one(given: &str, opts: &ReadOptions) -> Result<Source> {
         rows: None,
         table: None,
         loc_kind: LocKind::Line,
+        checked: true,
         _temp: temp,
     };
     match format {
@@ -312,12 +343,24 @@ fn open_one(given: &str, opts: &ReadOptions) -> Result<Source> {
             // A fast byte scan settles the common case (every record has the header's field
             // count, no blank line, valid UTF-8); anything else gets the careful per-record
             // check, which names lines and keeps short records apart.
-            match quick_scan(&src.path, src.delimiter) {
+            // Deferred: the first 64 KiB (whole lines) must be regular, so the header is
+            // the first line (no preamble); the rest is checked by the visiting reader.
+            let whole = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let head_scan = (defer && head.len() == 65536 && whole > 0)
+                .then(|| quick_scan_bytes(&head[..whole], src.delimiter))
+                .flatten();
+            match head_scan {
                 Some(scan) => {
                     src.headers = scan.headers;
-                    src.rows = Some(scan.rows);
+                    src.checked = false;
                 }
-                None => check_csv(&mut src)?,
+                None => match quick_scan(&src.path, src.delimiter) {
+                    Some(scan) => {
+                        src.headers = scan.headers;
+                        src.rows = Some(scan.rows);
+                    }
+                    None => check_csv(&mut src)?,
+                },
             }
         }
         Format::Json | Format::Ndjson => {
@@ -413,7 +456,11 @@ fn quick_scan(path: &Path, delim: u8) -> Option<QuickScan> {
     // SAFETY: the map is only read while this function runs; a file changed meanwhile
     // gives a wrong verdict at worst, which the careful check or polars then meets.
     let map = unsafe { memmap2::Mmap::map(&f) }.ok()?;
-    let bytes: &[u8] = &map;
+    quick_scan_bytes(&map, delim)
+}
+
+/// [`quick_scan`] of a text in memory.
+fn quick_scan_bytes(bytes: &[u8], delim: u8) -> Option<QuickScan> {
     if std::str::from_utf8(bytes).is_err() || memchr::memchr(0, bytes).is_some() {
         return None;
     }

@@ -493,6 +493,170 @@ pub fn aggregate(
     lf.group_by(keys).agg([len().alias("__n")])
 }
 
+/// The same result as [`aggregate`], computed by cxm's parallel CSV reader
+/// ([`crate::input::fast`]) for inputs that are all regular CSV files on disk: each chunk
+/// classifies its records with the same rule and counts them per (outcome, groups), and the
+/// counts are merged. `Ok(None)`: an input is not regular (the caller settles the inputs and
+/// takes the polars path); nothing was noted then but placeholder dates, which the caller
+/// counts afresh.
+pub fn aggregate_direct(
+    sources: &[crate::input::Source],
+    frame: &[crate::input::FrameCol],
+    rule: &RowRule,
+    parser: &TimeParser,
+    cols: &FrameCols,
+    latest: &Latest,
+) -> anyhow::Result<Option<(DataFrame, Vec<u64>)>> {
+    use std::collections::HashMap;
+    let pos = |name: &str| frame.iter().position(|c| c.name == name);
+    let score_at = pos(&cols.score).ok_or_else(|| crate::error::err("internal: score"))?;
+    let time_at = cols.time.as_deref().and_then(pos);
+    let id_at = cols.id_hashes.as_ref().and_then(|(n, _)| pos(n));
+    let where_at: Vec<usize> = cols.wheres.iter().filter_map(|w| pos(w)).collect();
+    let by_at: Vec<usize> = cols.by.iter().filter_map(|b| pos(b)).collect();
+    let time_name: &'static str = if cols.time.is_some() {
+        "submitted_at"
+    } else {
+        ""
+    };
+    // Cells in this order: score, time?, id?, wheres…, bys….
+    let mut order = vec![score_at];
+    order.extend(time_at);
+    order.extend(id_at);
+    order.extend(&where_at);
+    order.extend(&by_at);
+    let (t_k, id_k) = (
+        time_at.map(|_| 1),
+        id_at.map(|_| 1 + time_at.is_some() as usize),
+    );
+    let w0 = 1 + time_at.is_some() as usize + id_at.is_some() as usize;
+    let b0 = w0 + where_at.len();
+
+    struct Chunk {
+        counts: HashMap<Vec<u8>, u64>,
+        key: Vec<u8>,
+        hashes: Vec<u64>,
+        max_used: i64,
+    }
+    let mut all: HashMap<(u32, Vec<u8>), u64> = HashMap::new();
+    let mut hashes: Vec<u64> = Vec::new();
+    let mut max_used = i64::MIN;
+    let mut rows_per_input = Vec::with_capacity(sources.len());
+    for (f, src) in sources.iter().enumerate() {
+        let Some(map) = crate::input::fast::Mapped::open(&src.path) else {
+            return Ok(None);
+        };
+        let needed: Vec<usize> = order.iter().map(|&k| frame[k].index[f]).collect();
+        let visited = crate::input::fast::visit(
+            map.bytes(),
+            src.delimiter,
+            &needed,
+            || Chunk {
+                counts: HashMap::new(),
+                key: Vec::new(),
+                hashes: Vec::new(),
+                max_used: i64::MIN,
+            },
+            |st, c| {
+                let score = c[0].as_deref();
+                let t = t_k.map(|k| {
+                    let cell = c[k].as_deref();
+                    let t = time_cell(parser, cell, &rule.na);
+                    if t == TS_BLANK {
+                        if let Some(s) = cell {
+                            cols.placeholders.check(s);
+                        }
+                    }
+                    t
+                });
+                if let Some(k) = id_k {
+                    if let Some(id) = c[k].as_deref().filter(|s| !s.trim().is_empty()) {
+                        st.hashes.push(id_hash(id));
+                    }
+                }
+                let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
+                let o = rule.classify(false, false, &wheres, t, score, time_name);
+                if let Some(t) = t {
+                    if o.status & 0x0F == USED && t != TS_BLANK && t != TS_BAD {
+                        st.max_used = st.max_used.max(unpack_ts(t).0);
+                    }
+                }
+                st.key.clear();
+                st.key.extend_from_slice(&pack_outcome(&o).to_le_bytes());
+                for x in &c[b0..] {
+                    match x.as_deref() {
+                        None => st.key.push(0),
+                        Some(v) => {
+                            st.key.push(1);
+                            st.key.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                            st.key.extend_from_slice(v.as_bytes());
+                        }
+                    }
+                }
+                match st.counts.get_mut(st.key.as_slice()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        st.counts.insert(st.key.clone(), 1);
+                    }
+                }
+            },
+        );
+        let Ok((chunks, rows)) = visited else {
+            return Ok(None);
+        };
+        rows_per_input.push(rows);
+        for ch in chunks {
+            max_used = max_used.max(ch.max_used);
+            hashes.extend(ch.hashes);
+            for (k, n) in ch.counts {
+                *all.entry((f as u32, k)).or_insert(0) += n;
+            }
+        }
+    }
+    // Every input was read: what the polars path would have noted.
+    latest.offer(max_used);
+    if let Some((_, h)) = &cols.id_hashes {
+        if let Ok(mut v) = h.lock() {
+            v.extend(hashes);
+        }
+    }
+    // The frame `aggregate` gives: __f, __c, the group columns, __n.
+    let mut fcol = Vec::with_capacity(all.len());
+    let mut ccol = Vec::with_capacity(all.len());
+    let mut ncol = Vec::with_capacity(all.len());
+    let mut bcols: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(all.len()); by_at.len()];
+    for ((f, key), n) in all {
+        fcol.push(f);
+        ccol.push(i64::from_le_bytes(key[..8].try_into().unwrap_or([0; 8])));
+        ncol.push(n);
+        let mut p = 8;
+        for b in bcols.iter_mut() {
+            if key[p] == 0 {
+                b.push(None);
+                p += 1;
+            } else {
+                let len =
+                    u32::from_le_bytes(key[p + 1..p + 5].try_into().unwrap_or([0; 4])) as usize;
+                b.push(Some(
+                    String::from_utf8_lossy(&key[p + 5..p + 5 + len]).into_owned(),
+                ));
+                p += 5 + len;
+            }
+        }
+    }
+    let mut columns = vec![
+        Column::new("__f".into(), fcol),
+        Column::new("__c".into(), ccol),
+    ];
+    for (name, vals) in cols.by.iter().zip(bcols) {
+        columns.push(Column::new(name.as_str().into(), vals));
+    }
+    columns.push(Column::new("__n".into(), ncol));
+    let df = DataFrame::new_infer_height(columns)
+        .map_err(|e| crate::error::err(format!("internal: {e}")))?;
+    Ok(Some((df, rows_per_input)))
+}
+
 /// Counts of one result row.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {

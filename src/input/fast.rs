@@ -1,0 +1,403 @@
+//! The record-aligned parallel CSV reader (SPEC 8): one pass over a regular CSV file on
+//! every core, handing each record's needed fields to a visitor, with the structural checks
+//! of the fast path (every record the header's width, quotes only around whole fields, UTF-8,
+//! no NUL, no lone CR, no blank line) made in the same pass. A file that fails a check is
+//! left to the careful reader ([`crate::input::tokenizer`]): the visit is abandoned and the
+//! caller takes the usual path.
+//!
+//! The file is cut into chunks at raw offsets; the quote parity of every raw chunk (counted
+//! in parallel) gives the true quote state at each cut, so each chunk starts at the first
+//! record boundary after its cut, exactly, even inside quoted newlines.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// A memory map of a whole file (or an empty slice for an empty file).
+pub struct Mapped {
+    map: Option<memmap2::Mmap>,
+}
+
+impl Mapped {
+    pub fn open(path: &Path) -> Option<Mapped> {
+        let f = File::open(path).ok()?;
+        if f.metadata().ok()?.len() == 0 {
+            return Some(Mapped { map: None });
+        }
+        // SAFETY: the map is only read; a file changed meanwhile gives wrong cells at worst,
+        // which the checks of the pass (or the careful reader) then meet.
+        let map = unsafe { memmap2::Mmap::map(&f) }.ok()?;
+        Some(Mapped { map: Some(map) })
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+}
+
+/// Threads for a pass.
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(16))
+}
+
+/// The end of the header record (the first record, quotes respected) and its width, or
+/// `None` when the file has no complete header line.
+pub fn header_end(bytes: &[u8], delim: u8) -> Option<(usize, usize)> {
+    let mut in_q = false;
+    let mut width = 1;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => in_q = !in_q,
+            b'\n' if !in_q => return Some((i + 1, width)),
+            _ if b == delim && !in_q => width += 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Record-aligned chunk boundaries of `bytes[start..]`: `parts + 1` offsets from `start` to
+/// `bytes.len()`, each after a line break outside quotes (or the end).
+fn boundaries(bytes: &[u8], start: usize, parts: usize) -> Vec<usize> {
+    let len = bytes.len() - start;
+    let raw: Vec<usize> = (0..=parts).map(|k| start + len * k / parts).collect();
+    // Quote parity of every raw chunk, in parallel.
+    let mut odd = vec![false; parts];
+    std::thread::scope(|s| {
+        let per = parts.div_ceil(threads());
+        for (ci, slots) in odd.chunks_mut(per).enumerate() {
+            let raw = &raw;
+            s.spawn(move || {
+                for (k, slot) in slots.iter_mut().enumerate() {
+                    let i = ci * per + k;
+                    let n = memchr::memchr_iter(b'"', &bytes[raw[i]..raw[i + 1]]).count();
+                    *slot = n % 2 == 1;
+                }
+            });
+        }
+    });
+    let mut out = vec![start];
+    let mut in_q = false;
+    for k in 1..parts {
+        in_q ^= odd[k - 1];
+        // The first line break outside quotes at or after the cut.
+        let mut q = in_q;
+        let mut pos = raw[k];
+        let next = loop {
+            match memchr::memchr2(b'"', b'\n', &bytes[pos..]) {
+                None => break bytes.len(),
+                Some(o) => {
+                    let i = pos + o;
+                    if bytes[i] == b'"' {
+                        q = !q;
+                    } else if !q {
+                        break i + 1;
+                    }
+                    pos = i + 1;
+                }
+            }
+        };
+        out.push(next.max(*out.last().unwrap_or(&start)));
+    }
+    out.push(bytes.len());
+    out
+}
+
+/// Why the fast pass gave up: the file needs the careful reader.
+#[derive(Debug)]
+pub struct Irregular;
+
+/// The cells of one record that a visitor asked for (`None`: empty); a cell is borrowed from
+/// the file unless it held `""` escapes.
+pub type Cells<'a> = [Option<Cow<'a, str>>];
+
+/// Visit every data record of the regular CSV text `bytes` (header included) in parallel
+/// chunks: `init` makes one state per chunk, `visit` gets the fields at `needed` (header
+/// positions). Returns the states in file order and the number of records, or `Irregular`
+/// when a record breaks a rule of the fast path (then nothing the states hold is used).
+pub fn visit<S: Send>(
+    bytes: &[u8],
+    delim: u8,
+    needed: &[usize],
+    init: impl Fn() -> S + Sync,
+    visit: impl Fn(&mut S, &Cells<'_>) + Sync,
+) -> Result<(Vec<S>, u64), Irregular> {
+    let bytes = crate::input::read::strip_bom(bytes);
+    let (start, width) = header_end(bytes, delim).ok_or(Irregular)?;
+    let parts = if bytes.len() - start < 1 << 20 {
+        1
+    } else {
+        threads() * 4
+    };
+    let cuts = boundaries(bytes, start, parts);
+    let failed = AtomicBool::new(false);
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<(S, u64)>> = (0..parts).map(|_| None).collect();
+    let slots: Vec<std::sync::Mutex<&mut Option<(S, u64)>>> =
+        results.iter_mut().map(std::sync::Mutex::new).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads().min(parts) {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= parts || failed.load(Ordering::Relaxed) {
+                    return;
+                }
+                let mut state = init();
+                match chunk(
+                    bytes,
+                    cuts[k],
+                    cuts[k + 1],
+                    delim,
+                    width,
+                    needed,
+                    &mut state,
+                    &visit,
+                ) {
+                    Ok(n) => {
+                        if let Ok(mut slot) = slots[k].lock() {
+                            **slot = Some((state, n));
+                        }
+                    }
+                    Err(Irregular) => failed.store(true, Ordering::Relaxed),
+                }
+            });
+        }
+    });
+    drop(slots);
+    if failed.load(Ordering::Relaxed) {
+        return Err(Irregular);
+    }
+    let mut states = Vec::with_capacity(parts);
+    let mut rows = 0;
+    for r in results {
+        let (s, n) = r.ok_or(Irregular)?;
+        states.push(s);
+        rows += n;
+    }
+    Ok((states, rows))
+}
+
+/// One chunk `bytes[from..to]` (record-aligned): checks and visits its records.
+#[allow(clippy::too_many_arguments)]
+fn chunk<S>(
+    bytes: &[u8],
+    from: usize,
+    to: usize,
+    delim: u8,
+    width: usize,
+    needed: &[usize],
+    state: &mut S,
+    visit: &impl Fn(&mut S, &Cells<'_>),
+) -> Result<u64, Irregular> {
+    let text = &bytes[from..to];
+    if std::str::from_utf8(text).is_err() || memchr::memchr(0, text).is_some() {
+        return Err(Irregular);
+    }
+    if memchr::memchr_iter(b'\r', text).any(|i| text.get(i + 1) != Some(&b'\n')) {
+        return Err(Irregular);
+    }
+    // Where each needed field goes (usize::MAX: not needed).
+    let mut slot_of = vec![usize::MAX; width];
+    for (k, &i) in needed.iter().enumerate() {
+        if i >= width {
+            return Err(Irregular);
+        }
+        slot_of[i] = k;
+    }
+    let mut spans: Vec<(usize, usize, bool)> = vec![(0, 0, false); needed.len()];
+    let mut cells: Vec<Option<Cow<'_, str>>> = vec![None; needed.len()];
+    let mut pos = 0usize;
+    let mut rows = 0u64;
+    let n = text.len();
+    while pos < n {
+        let line_start = pos;
+        let mut field = 0usize;
+        loop {
+            let (s, e, escaped);
+            if text[pos] == b'"' {
+                // A quoted field: to the closing quote (`""` toggles twice).
+                let mut k = pos + 1;
+                let mut doubled = false;
+                loop {
+                    let q = k + memchr::memchr(b'"', &text[k..]).ok_or(Irregular)?;
+                    if text.get(q + 1) == Some(&b'"') {
+                        doubled = true;
+                        k = q + 2;
+                        continue;
+                    }
+                    s = pos + 1;
+                    e = q;
+                    pos = q + 1;
+                    break;
+                }
+                escaped = doubled;
+                // After the closing quote: a delimiter or the line end.
+                match text.get(pos) {
+                    None | Some(b'\n') => {}
+                    Some(b'\r') if text.get(pos + 1) == Some(&b'\n') => {}
+                    Some(&c) if c == delim => {}
+                    _ => return Err(Irregular),
+                }
+            } else {
+                let end = memchr::memchr3(delim, b'\n', b'"', &text[pos..]).map_or(n, |o| pos + o);
+                if end < n && text[end] == b'"' {
+                    // A quote inside an unquoted field: the careful reader's case.
+                    return Err(Irregular);
+                }
+                s = pos;
+                // A CRLF line end: the CR is no part of the field.
+                e = if end > pos && end < n && text[end] == b'\n' && text[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                escaped = false;
+                pos = end;
+            }
+            if let Some(&k) = slot_of.get(field) {
+                if k != usize::MAX {
+                    spans[k] = (s, e, escaped);
+                }
+            }
+            field += 1;
+            if pos >= n {
+                break;
+            }
+            let c = text[pos];
+            pos += 1;
+            if c == b'\n' {
+                break;
+            }
+            if c == b'\r' {
+                // CRLF after a closing quote.
+                pos += 1;
+                break;
+            }
+            if pos >= n {
+                // A delimiter at the very end: one more (empty) field.
+                field += 1;
+                break;
+            }
+        }
+        // A blank line, or a record of another width: the careful reader's case.
+        let blank = field == 1 && {
+            let e = pos.min(n);
+            text[line_start..e]
+                .iter()
+                .all(|&b| b == b'\n' || b == b'\r')
+        };
+        if blank || field != width {
+            return Err(Irregular);
+        }
+        for (k, &(s, e, escaped)) in spans.iter().enumerate() {
+            // The chunk is valid UTF-8 and field bounds are ASCII bytes.
+            let t = std::str::from_utf8(&text[s..e]).map_err(|_| Irregular)?;
+            cells[k] = if escaped {
+                Some(Cow::Owned(t.replace("\"\"", "\"")))
+            } else if t.is_empty() {
+                None
+            } else {
+                Some(Cow::Borrowed(t))
+            };
+        }
+        visit(state, &cells);
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record's needed cells, through `visit`, with `parts` forced by a large file.
+    fn all(text: &[u8], needed: &[usize]) -> Result<Vec<Vec<Option<String>>>, Irregular> {
+        let (states, rows) = visit(
+            text,
+            b',',
+            needed,
+            Vec::new,
+            |s: &mut Vec<Vec<Option<String>>>, c| {
+                s.push(c.iter().map(|x| x.as_deref().map(str::to_string)).collect())
+            },
+        )?;
+        let out: Vec<_> = states.into_iter().flatten().collect();
+        assert_eq!(out.len() as u64, rows);
+        Ok(out)
+    }
+
+    #[test]
+    fn reads_quoted_fields_and_crlf() {
+        let got = all(
+            b"a,b,c\r\n1,\"x,y\",\"say \"\"hi\"\"\"\r\n2,,\"line\none\"\r\n",
+            &[2, 0],
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                vec![Some("say \"hi\"".into()), Some("1".into())],
+                vec![Some("line\none".into()), Some("2".into())],
+            ]
+        );
+    }
+
+    #[test]
+    fn leaves_irregular_files_to_the_careful_reader() {
+        for t in [
+            &b"a,b\n1\n"[..],
+            b"a,b\n1,2,3\n",
+            b"a,b\n1,x\"y\n",
+            b"a,b\n1,\"x\"y\n",
+            b"a,b\n\n1,2\n",
+            b"a,b\r1,2\r",
+            b"a,b\n1,\xff\n",
+            b"a,b\n1,\"open\n",
+        ] {
+            assert!(all(t, &[0, 1]).is_err(), "{:?}", String::from_utf8_lossy(t));
+        }
+    }
+
+    #[test]
+    fn chunk_boundaries_fall_between_records_even_inside_quotes() {
+        // A big file with quoted newlines and `""` everywhere: every chunking gives the
+        // records of a serial read.
+        let mut text = b"id,note,score\n".to_vec();
+        for i in 0..60_000 {
+            text.extend_from_slice(format!("{i},\"a \"\"b\"\"\nc, d\",{}\n", i % 11).as_bytes());
+        }
+        let serial = crate::input::tokenizer::parse(&text, b',', 1, "t.csv").unwrap();
+        let got = all(&text, &[0, 1, 2]).unwrap();
+        assert_eq!(got.len(), serial.table.rows.len());
+        for (g, s) in got.iter().zip(&serial.table.rows) {
+            assert_eq!(g, s);
+        }
+        for parts in [1, 2, 7, 64, 500] {
+            let b = boundaries(&text, header_end(&text, b',').unwrap().0, parts);
+            assert_eq!(b.len(), parts + 1);
+            for w in b.windows(2) {
+                assert!(w[0] <= w[1]);
+            }
+            // Each boundary is a record start of the serial read.
+            let starts: std::collections::HashSet<usize> = {
+                let mut v = vec![];
+                let mut pos = header_end(&text, b',').unwrap().0;
+                for r in &serial.table.rows {
+                    v.push(pos);
+                    let note = r[1].as_deref().unwrap();
+                    pos += format!(
+                        "{},\"{}\",{}\n",
+                        r[0].as_deref().unwrap(),
+                        note.replace('"', "\"\""),
+                        r[2].as_deref().unwrap()
+                    )
+                    .len();
+                }
+                v.push(text.len());
+                v.into_iter().collect()
+            };
+            assert!(b.iter().all(|x| starts.contains(x)), "parts {parts}");
+        }
+    }
+}
