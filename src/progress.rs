@@ -1,47 +1,106 @@
-//! A spinner with the phase and elapsed time on standard error (SPEC 9). polars exposes no
-//! byte progress for its scans, so this shows the phase only, and only when the work takes
-//! longer than a second on a terminal.
+//! The progress display on standard error (SPEC 9), only on a terminal and only when the
+//! work takes longer than a second: a bar over the bytes read (with rate and time left)
+//! while cxm's own readers go through a file, else a spinner with the phase (polars exposes
+//! no byte progress for its scans).
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// Bytes of the file being read by cxm's readers (0: none), and how many are done.
+static BYTES_TOTAL: AtomicU64 = AtomicU64::new(0);
+static BYTES_DONE: AtomicU64 = AtomicU64::new(0);
+
+/// A reader starts going through `total` bytes.
+pub fn reading(total: u64) {
+    BYTES_DONE.store(0, Ordering::Relaxed);
+    BYTES_TOTAL.store(total, Ordering::Relaxed);
+}
+
+/// A reader went through `n` more bytes.
+pub fn advance(n: u64) {
+    BYTES_DONE.fetch_add(n, Ordering::Relaxed);
+}
+
+/// The reader is done with its file.
+pub fn read_done() {
+    BYTES_TOTAL.store(0, Ordering::Relaxed);
+}
+
 pub struct Progress {
     bar: Option<Arc<Mutex<Option<ProgressBar>>>>,
     phase: Arc<Mutex<String>>,
+    done: Arc<AtomicBool>,
+}
+
+fn spinner() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "reading [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}, {eta} left",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
 }
 
 impl Progress {
     pub fn start(enabled: bool) -> Progress {
         let phase = Arc::new(Mutex::new("reading".to_string()));
+        let done = Arc::new(AtomicBool::new(false));
         if !enabled {
-            return Progress { bar: None, phase };
+            return Progress {
+                bar: None,
+                phase,
+                done,
+            };
         }
         let slot: Arc<Mutex<Option<ProgressBar>>> = Arc::new(Mutex::new(None));
-        let (s2, p2) = (slot.clone(), phase.clone());
+        let (s2, p2, d2) = (slot.clone(), phase.clone(), done.clone());
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_secs(1));
-            let mut guard = match s2.lock() {
-                Ok(g) => g,
-                Err(_) => return,
+            let pb = {
+                let mut guard = match s2.lock() {
+                    Ok(g) => g,
+                    Err(_) => return,
+                };
+                // `finish` may have run meanwhile and left a marker.
+                if guard.is_some() || d2.load(Ordering::Relaxed) {
+                    return;
+                }
+                let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                pb.set_style(spinner());
+                pb.set_message(p2.lock().map(|p| p.clone()).unwrap_or_default());
+                pb.enable_steady_tick(Duration::from_millis(120));
+                *guard = Some(pb.clone());
+                pb
             };
-            // `finish` may have run meanwhile and left a marker.
-            if guard.is_some() {
-                return;
+            // Follow the readers: a byte bar while one reads, the spinner otherwise.
+            let mut showing_bar = false;
+            while !d2.load(Ordering::Relaxed) {
+                let total = BYTES_TOTAL.load(Ordering::Relaxed);
+                if total > 0 {
+                    if !showing_bar {
+                        pb.set_style(bar());
+                        pb.set_length(total);
+                        showing_bar = true;
+                    }
+                    pb.set_position(BYTES_DONE.load(Ordering::Relaxed).min(total));
+                } else if showing_bar {
+                    pb.set_style(spinner());
+                    showing_bar = false;
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            pb.set_style(
-                ProgressStyle::with_template("{spinner} {msg} {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            pb.set_message(p2.lock().map(|p| p.clone()).unwrap_or_default());
-            pb.enable_steady_tick(Duration::from_millis(120));
-            *guard = Some(pb);
         });
         Progress {
             bar: Some(slot),
             phase,
+            done,
         }
     }
 
@@ -59,6 +118,7 @@ impl Progress {
     }
 
     pub fn finish(&self) {
+        self.done.store(true, Ordering::Relaxed);
         if let Some(slot) = &self.bar {
             if let Ok(mut g) = slot.lock() {
                 match g.as_ref() {

@@ -131,6 +131,7 @@ pub fn visit<S: Send>(
         threads() * 4
     };
     let cuts = boundaries(bytes, start, parts);
+    crate::progress::reading(bytes.len() as u64);
     let failed = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<(S, u64)>> = (0..parts).map(|_| None).collect();
@@ -165,6 +166,7 @@ pub fn visit<S: Send>(
         }
     });
     drop(slots);
+    crate::progress::read_done();
     if failed.load(Ordering::Relaxed) {
         return Err(Irregular);
     }
@@ -210,7 +212,12 @@ fn chunk<S>(
     let mut pos = 0usize;
     let mut rows = 0u64;
     let n = text.len();
+    let mut reported = 0usize;
     while pos < n {
+        if pos - reported >= 1 << 22 {
+            crate::progress::advance((pos - reported) as u64);
+            reported = pos;
+        }
         let line_start = pos;
         let mut field = 0usize;
         loop {
@@ -304,6 +311,7 @@ fn chunk<S>(
         visit(state, &cells);
         rows += 1;
     }
+    crate::progress::advance((n - reported) as u64);
     Ok(rows)
 }
 

@@ -361,9 +361,15 @@ pub fn parse(bytes: &[u8], delim: u8, header_rows: usize, display: &str) -> Resu
     out.table.headers = headers;
 
     // Data records.
+    crate::progress::reading(bytes.len() as u64);
+    let mut reported = 0usize;
     let mut invalid_utf8 = 0u64;
     let mut first_invalid: Option<(u64, String)> = None;
     while pos < bytes.len() {
+        if pos - reported >= 1 << 22 {
+            crate::progress::advance((pos - reported) as u64);
+            reported = pos;
+        }
         let start = pos;
         let start_line = line;
         tok.record(pos, Mode::Csv, &mut r);
@@ -438,6 +444,7 @@ pub fn parse(bytes: &[u8], delim: u8, header_rows: usize, display: &str) -> Resu
         out.table.locs.push(start_line);
         out.table.malformed.push(malformed);
     }
+    crate::progress::read_done();
     let records = out.table.rows.len() as u64;
     if invalid_utf8 > 0 && invalid_utf8 * 100 > records {
         let (line, column) = first_invalid.unwrap_or_default();
