@@ -346,8 +346,8 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
         false => None,
     };
     match &agg {
-        Some((_, rows)) => {
-            for (s, r) in sources.iter_mut().zip(rows) {
+        Some(d) => {
+            for (s, r) in sources.iter_mut().zip(&d.rows) {
                 s.checked = true;
                 s.rows = Some(*r);
             }
@@ -360,8 +360,9 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
         }
     }
     let mut lf = input::frame(&sources, &cols)?;
+    let bad_scores = agg.as_mut().map(|d| std::mem::take(&mut d.bad_scores));
     let mut agg = match agg.take() {
-        Some((df, _)) => df,
+        Some(d) => d.agg,
         None => collect(
             survey::aggregate(
                 lf.clone(),
@@ -451,6 +452,9 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
     let na_hint = || -> Result<Option<String>> {
         if rejected == 0 {
             return Ok(None);
+        }
+        if let Some(counts) = &bad_scores {
+            return Ok(input::values::na_hint_counts("score", counts, rejected));
         }
         let (k, na) = (hint_kind.clone(), hint_na.clone());
         let bad = move |t: &str| k.read(Some(t), &na).is_err();

@@ -221,9 +221,10 @@ pub fn na_hint(
         .drop_nulls(None)
         .group_by([col("__v")])
         .agg([len().alias("__n")])
+        // The most frequent text; on a tie the first in text order (as `na_hint_counts`).
         .sort(
-            ["__n"],
-            SortMultipleOptions::default().with_order_descending(true),
+            ["__n", "__v"],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
         )
         .limit(1)
         .collect()
@@ -252,6 +253,21 @@ fn na_message(canon: &str, text: &str, n: u64, rejected: u64) -> Option<String> 
             "{n} of the {rejected} rejected rows hold {text:?} in {canon}; if it means no answer, pass --na-values='{text}' to count them as blank"
         )
     })
+}
+
+/// [`na_hint`] from the counts of the unreadable texts (made while the rows were read).
+pub fn na_hint_counts(
+    canon: &str,
+    counts: &std::collections::HashMap<String, u64>,
+    rejected: u64,
+) -> Option<String> {
+    if rejected < 2 {
+        return None;
+    }
+    let (t, n) = counts
+        .iter()
+        .max_by_key(|(t, n)| (**n, std::cmp::Reverse(t.as_str())))?;
+    na_message(canon, t, *n, rejected)
 }
 
 /// [`na_hint`] for the cells of one column already in memory.

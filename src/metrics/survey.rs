@@ -493,6 +493,14 @@ pub fn aggregate(
     lf.group_by(keys).agg([len().alias("__n")])
 }
 
+/// What [`aggregate_direct`] read: the frame [`aggregate`] gives, the data records per input,
+/// and how often each unreadable score text occurs (for the `--na-values` hint).
+pub struct Direct {
+    pub agg: DataFrame,
+    pub rows: Vec<u64>,
+    pub bad_scores: std::collections::HashMap<String, u64>,
+}
+
 /// The same result as [`aggregate`], computed by cxm's parallel CSV reader
 /// ([`crate::input::fast`]) for inputs that are all regular CSV files on disk: each chunk
 /// classifies its records with the same rule and counts them per (outcome, groups), and the
@@ -506,7 +514,7 @@ pub fn aggregate_direct(
     parser: &TimeParser,
     cols: &FrameCols,
     latest: &Latest,
-) -> anyhow::Result<Option<(DataFrame, Vec<u64>)>> {
+) -> anyhow::Result<Option<Direct>> {
     use std::collections::HashMap;
     let pos = |name: &str| frame.iter().position(|c| c.name == name);
     let score_at = pos(&cols.score).ok_or_else(|| crate::error::err("internal: score"))?;
@@ -537,10 +545,14 @@ pub fn aggregate_direct(
         key: Vec<u8>,
         hashes: Vec<u64>,
         max_used: i64,
+        bad: HashMap<String, u64>,
     }
+    /// Distinct unreadable score texts remembered per chunk (for the `--na-values` hint).
+    const BAD_TEXTS: usize = 10_000;
     let mut all: HashMap<(u32, Vec<u8>), u64> = HashMap::new();
     let mut hashes: Vec<u64> = Vec::new();
     let mut max_used = i64::MIN;
+    let mut bad: HashMap<String, u64> = HashMap::new();
     let mut rows_per_input = Vec::with_capacity(sources.len());
     for (f, src) in sources.iter().enumerate() {
         let Some(map) = crate::input::fast::Mapped::open(&src.path) else {
@@ -556,6 +568,7 @@ pub fn aggregate_direct(
                 key: Vec::new(),
                 hashes: Vec::new(),
                 max_used: i64::MIN,
+                bad: HashMap::new(),
             },
             |st, c| {
                 let score = c[0].as_deref();
@@ -576,6 +589,22 @@ pub fn aggregate_direct(
                 }
                 let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
                 let o = rule.classify(false, false, &wheres, t, score, time_name);
+                // A used row's score is readable and a blank row's is blank: only the others
+                // can hold an unreadable score text.
+                if !matches!(o.status & 0x0F, USED | BLANK) {
+                    if let Some(text) = score.map(str::trim).filter(|t| !t.is_empty()) {
+                        if rule.kind.read(Some(text), &rule.na).is_err() {
+                            let room = st.bad.len() < BAD_TEXTS;
+                            match st.bad.get_mut(text) {
+                                Some(n) => *n += 1,
+                                None if room => {
+                                    st.bad.insert(text.to_string(), 1);
+                                }
+                                None => {}
+                            }
+                        }
+                    }
+                }
                 if let Some(t) = t {
                     if o.status & 0x0F == USED && t != TS_BLANK && t != TS_BAD {
                         st.max_used = st.max_used.max(unpack_ts(t).0);
@@ -608,6 +637,9 @@ pub fn aggregate_direct(
         for ch in chunks {
             max_used = max_used.max(ch.max_used);
             hashes.extend(ch.hashes);
+            for (t, n) in ch.bad {
+                *bad.entry(t).or_insert(0) += n;
+            }
             for (k, n) in ch.counts {
                 *all.entry((f as u32, k)).or_insert(0) += n;
             }
@@ -654,7 +686,11 @@ pub fn aggregate_direct(
     columns.push(Column::new("__n".into(), ncol));
     let df = DataFrame::new_infer_height(columns)
         .map_err(|e| crate::error::err(format!("internal: {e}")))?;
-    Ok(Some((df, rows_per_input)))
+    Ok(Some(Direct {
+        agg: df,
+        rows: rows_per_input,
+        bad_scores: bad,
+    }))
 }
 
 /// Counts of one result row.

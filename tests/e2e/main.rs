@@ -5,6 +5,7 @@ mod util;
 
 mod churn;
 mod explain;
+mod fast_reader;
 mod inspect;
 mod malformed;
 mod pollution;

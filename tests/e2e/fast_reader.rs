@@ -1,0 +1,176 @@
+//! cxm's parallel CSV reader (SPEC 8) against the polars path on the same files: the survey
+//! metrics read a regular CSV file on disk with their own record-aligned reader, and
+//! `CXM_NO_FAST=1` sends the same file through polars. Both must print the same bytes, on a
+//! file large enough to be cut into several chunks (quoted newlines and `""` escapes at the
+//! cuts), with duplicates, blanks, unreadable scores, placeholder dates and groups.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use crate::util::cmd;
+
+/// A survey export of `n` rows (about 2.5 MB for 30,000), deterministic.
+fn survey_file(dir: &std::path::Path, n: usize) -> String {
+    let p = dir.join("big.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    writeln!(
+        f,
+        "response_id,submitted_at,score,region,comment,updated_at"
+    )
+    .unwrap();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // Every 997th id repeats the previous one (a duplicate).
+        let id = if i % 997 == 5 { i - 1 } else { i };
+        let day = 1 + x % 28;
+        let month = 1 + (x >> 8) % 12;
+        let score = match i % 101 {
+            0 => "".to_string(),
+            1 => "n/a".to_string(),
+            2 => "11".to_string(),
+            3 => "\"\"".to_string(),
+            _ => ((x >> 16) % 11).to_string(),
+        };
+        let region =
+            ["EMEA", "AMER", "\"APAC, east\"", "", "\"say \"\"hi\"\"\""][(x >> 24) as usize % 5];
+        let comment = match i % 7 {
+            0 => "\"two\nlines, \"\"quoted\"\"\"",
+            1 => "\"\"",
+            _ => "fine",
+        };
+        let updated = if i % 13 == 0 {
+            "1900-01-01 00:00:00".to_string()
+        } else {
+            format!("2025-{month:02}-{day:02} 12:00:00")
+        };
+        let ts = if i % 211 == 0 {
+            "not a date".to_string()
+        } else {
+            format!("2024-{month:02}-{day:02} {:02}:30:00", (x >> 32) % 24)
+        };
+        writeln!(f, "r{id},{ts},{score},{region},{comment},{updated}").unwrap();
+    }
+    f.flush().unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn output(args: &[&str], no_fast: bool) -> (i32, Vec<u8>, Vec<u8>) {
+    let mut c = cmd();
+    c.args(args).stdin(Stdio::null()).env_remove("CXM_NO_FAST");
+    if no_fast {
+        c.env("CXM_NO_FAST", "1");
+    }
+    let o = c.output().expect("run cxm");
+    (o.status.code().unwrap_or(-1), o.stdout, o.stderr)
+}
+
+#[test]
+fn the_parallel_reader_gives_the_polars_paths_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = survey_file(dir.path(), 30_000);
+    assert!(
+        std::fs::metadata(&p).unwrap().len() > 1 << 20,
+        "several chunks"
+    );
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["nps", &p],
+        vec![
+            "nps",
+            &p,
+            "--by",
+            "region",
+            "--period",
+            "month",
+            "--tz",
+            "Europe/Berlin",
+        ],
+        vec![
+            "csat",
+            &p,
+            "--scale",
+            "10",
+            "--where",
+            "region=EMEA",
+            "--where",
+            "region=AMER",
+        ],
+        vec![
+            "ces",
+            &p,
+            "--scale",
+            "7",
+            "--keep-duplicates",
+            "--period",
+            "quarter",
+        ],
+        vec!["pmf", &p, "--by", "region"],
+        vec![
+            "nps",
+            &p,
+            "--since",
+            "2024-03-01",
+            "--until",
+            "2024-09-01",
+            "--na-values",
+            "n/a",
+        ],
+        vec![
+            "nps",
+            &p,
+            &p,
+            "--period",
+            "month",
+            "--last",
+            "3",
+            "--as-of",
+            "2024-12-31",
+        ],
+    ];
+    for case in cases {
+        let mut args = case.clone();
+        args.extend(["--format", "json"]);
+        let fast = output(&args, false);
+        let slow = output(&args, true);
+        assert_eq!(fast.0, slow.0, "{case:?}: exit codes");
+        assert_eq!(
+            String::from_utf8_lossy(&fast.1),
+            String::from_utf8_lossy(&slow.1),
+            "{case:?}: stdout"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&fast.2),
+            String::from_utf8_lossy(&slow.2),
+            "{case:?}: stderr"
+        );
+    }
+}
+
+#[test]
+fn a_large_file_that_is_not_regular_is_read_by_the_careful_reader() {
+    // Regular for its first 64 KiB, then a record with an extra field and a footer: the
+    // parallel reader gives up, the careful reader counts the record as rejected.
+    let dir = tempfile::tempdir().unwrap();
+    let p = survey_file(dir.path(), 30_000);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+    f.write_all(
+        b"r999999,2024-05-05 10:00:00,9,EMEA,fine,2025-01-01 00:00:00,extra\nTotal: 30001\n",
+    )
+    .unwrap();
+    drop(f);
+    let args = ["nps", p.as_str(), "--format", "json"];
+    let fast = output(&args, false);
+    let slow = output(&args, true);
+    assert_eq!(fast.0, 0, "{}", String::from_utf8_lossy(&fast.2));
+    assert_eq!(fast.1, slow.1);
+    let v: serde_json::Value = serde_json::from_slice(&fast.1).unwrap();
+    assert_eq!(v["inputs"][0]["rows"], 30_001);
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("1 malformed record rejected, at line"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("\\\"Total: 30001\\\""), "{warnings}");
+}
