@@ -451,7 +451,7 @@ fn gather_rows(
 ) -> Result<Gathered> {
     let business = sched.is_some();
 
-    let mut sources = read::open_all(&c.files, &c.read)?;
+    let mut sources = read::open_all_deferred(&c.files, &c.read)?;
     let preset = c.absorb_preset(&mut sources, Kind::Tickets, "tickets")?;
 
     // Column mapping, per source. A column given to one canonical name with --col is not
@@ -559,14 +559,6 @@ fn gather_rows(
         ],
     );
     let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
-    let mut lf = input::frame(&sources, &cols)?;
-
-    let mut mask: Option<Arc<HashSet<u32>>> = None;
-    if id_idx.is_some() {
-        lf = lf.with_row_index("__g", None);
-        let upd = upd_idx.as_ref().map(|_| "updated_at");
-        mask = duplicate_rows(lf.clone(), &sources, &c.parser, "ticket_id", upd)?.map(Arc::new);
-    }
     let limit = c.as_of.unwrap_or(c.now_ms);
     let rule = Arc::new(TicketRule {
         na: c.na.clone(),
@@ -579,8 +571,8 @@ fn gather_rows(
         first_from_minutes: first_idx.is_none() && minutes_idx.is_some(),
     });
     let schedule = sched.as_ref().map(|(s, _)| Arc::new(s.clone()));
-    let placeholders = Arc::new(tk::TimePlaceholders::default());
-    let fc = FrameCols {
+    let mut placeholders = Arc::new(tk::TimePlaceholders::default());
+    let mut fc = FrameCols {
         first: first_idx.as_ref().map(|_| "first_response_at".to_string()),
         minutes: minutes_idx
             .as_ref()
@@ -590,22 +582,58 @@ fn gather_rows(
         status: status_idx.as_ref().map(|_| "status".to_string()),
         wheres: where_names.clone(),
         by: by_names.clone(),
-        dup_mask: mask.clone(),
+        dup_mask: None,
         exported_frt: xfrt_idx.as_ref().map(|_| "__xfrt".to_string()),
         exported_ttr: xttr_idx.as_ref().map(|_| "__xttr".to_string()),
         placeholders: placeholders.clone(),
     };
     progress.phase("computing");
-    let agg = collect(
-        tk::aggregate(
-            lf,
-            rule.clone(),
-            Arc::new(c.parser.clone()),
-            schedule.clone(),
+    // CSV files on disk with unique ids: cxm's parallel reader classifies and groups them
+    // in one pass (SPEC 8); anything else goes through polars, with its duplicate pass.
+    let direct = std::env::var_os("CXM_NO_FAST").is_none()
+        && sources
+            .iter()
+            .all(|s| s.format == input::Format::Csv && s.table.is_none());
+    let parser = Arc::new(c.parser.clone());
+    let mut agg = match direct {
+        true => tk::aggregate_direct(
+            &sources,
+            &cols,
+            &rule,
+            &parser,
+            schedule.as_deref(),
             &fc,
-        ),
-        &sources,
-    )?;
+            id_idx.as_ref().map(|_| "ticket_id"),
+        )?,
+        false => None,
+    };
+    if agg.is_some() {
+        for s in sources.iter_mut() {
+            s.checked = true;
+        }
+    } else {
+        for s in sources.iter_mut() {
+            read::settle(s)?;
+        }
+        placeholders = Arc::new(tk::TimePlaceholders::default());
+        fc.placeholders = placeholders.clone();
+    }
+    let mut lf = input::frame(&sources, &cols)?;
+    let mut mask: Option<Arc<HashSet<u32>>> = None;
+    if agg.is_none() && id_idx.is_some() {
+        lf = lf.with_row_index("__g", None);
+        let upd = upd_idx.as_ref().map(|_| "updated_at");
+        mask = duplicate_rows(lf.clone(), &sources, &c.parser, "ticket_id", upd)?.map(Arc::new);
+        fc.dup_mask = mask.clone();
+    }
+    let bad_times = agg.as_mut().map(|d| std::mem::take(&mut d.bad_times));
+    let agg = match agg.take() {
+        Some(d) => d.agg,
+        None => collect(
+            tk::aggregate(lf, rule.clone(), parser, schedule.clone(), &fc),
+            &sources,
+        )?,
+    };
 
     warnings.extend(placeholders.warnings());
 
@@ -735,16 +763,22 @@ fn gather_rows(
         ));
     }
     let mut hint_warnings: Vec<String> = Vec::new();
-    hint_warnings.extend(time_na_hint(
-        &sources,
-        c,
-        rejected,
-        &[
-            ("created_at", Some(&created_idx)),
-            ("first_response_at", first_idx.as_ref()),
-            ("resolved_at", resolved_idx.as_ref()),
-        ],
-    )?);
+    let time_cols = [
+        ("created_at", Some(&created_idx)),
+        ("first_response_at", first_idx.as_ref()),
+        ("resolved_at", resolved_idx.as_ref()),
+    ];
+    hint_warnings.extend(match &bad_times {
+        // Counted by the parallel reader: the first column that qualifies.
+        Some(bad) => time_cols
+            .iter()
+            .zip(bad)
+            .filter(|((_, idx), _)| idx.is_some())
+            .find_map(|((canon, _), counts)| {
+                input::values::na_hint_counts(canon, counts, rejected)
+            }),
+        None => time_na_hint(&sources, c, rejected, &time_cols)?,
+    });
     let mut last_warnings: Vec<String> = Vec::new();
     if a.use_exported_durations && lacking > 0 {
         last_warnings.push(format!(

@@ -719,6 +719,297 @@ pub fn aggregate(
     ])
 }
 
+/// The same frame as [`aggregate`], computed by cxm's parallel CSV reader
+/// ([`crate::input::fast`]) for inputs that are all regular CSV files on disk, in one pass
+/// that also hashes the ticket ids (`id`: the frame column of `ticket_id`). `Ok(None)`: an
+/// input is not regular, or an id repeats; the caller then settles the inputs and takes the
+/// polars path (with its duplicate pass), and counts the placeholder dates afresh.
+/// Exported durations and a duplicate mask are the polars path's.
+pub fn aggregate_direct(
+    sources: &[crate::input::Source],
+    frame: &[crate::input::FrameCol],
+    rule: &TicketRule,
+    parser: &TimeParser,
+    schedule: Option<&Schedule>,
+    cols: &FrameCols,
+    id: Option<&str>,
+) -> anyhow::Result<Option<Direct>> {
+    use std::collections::HashMap;
+    if cols.exported_frt.is_some() || cols.exported_ttr.is_some() || cols.dup_mask.is_some() {
+        return Ok(None);
+    }
+    let pos = |name: &str| frame.iter().position(|c| c.name == name);
+    let internal = |what: &str| crate::error::err(format!("internal: no frame column {what}"));
+    // Cells in this order: created, first?, minutes?, resolved?, reopens?, status?, id?,
+    // wheres…, bys….
+    let mut order = vec![pos("created_at").ok_or_else(|| internal("created_at"))?];
+    let slot = |name: Option<&str>, order: &mut Vec<usize>| -> anyhow::Result<Option<usize>> {
+        match name {
+            None => Ok(None),
+            Some(n) => {
+                order.push(pos(n).ok_or_else(|| internal(n))?);
+                Ok(Some(order.len() - 1))
+            }
+        }
+    };
+    let first_k = slot(cols.first.as_deref(), &mut order)?;
+    let minutes_k = slot(cols.minutes.as_deref(), &mut order)?;
+    let resolved_k = slot(cols.resolved.as_deref(), &mut order)?;
+    let reopens_k = slot(cols.reopens.as_deref(), &mut order)?;
+    let status_k = slot(cols.status.as_deref(), &mut order)?;
+    let id_k = slot(id, &mut order)?;
+    let w0 = order.len();
+    for w in &cols.wheres {
+        order.push(pos(w).ok_or_else(|| internal(w))?);
+    }
+    let b0 = order.len();
+    for b in &cols.by {
+        order.push(pos(b).ok_or_else(|| internal(b))?);
+    }
+
+    #[derive(Default)]
+    struct Group {
+        n: u64,
+        frt: Vec<i64>,
+        ttr: Vec<i64>,
+        open: Vec<i64>,
+        tmax: Option<i64>,
+    }
+    #[derive(Default)]
+    struct Chunk {
+        groups: HashMap<Vec<u8>, Group>,
+        key: Vec<u8>,
+        hashes: Vec<u64>,
+        /// Unreadable texts of created / first response / resolved, for the `--na-values`
+        /// hint (at most [`BAD_TEXTS`] distinct ones each).
+        bad: [HashMap<String, u64>; 3],
+    }
+    const BAD_TEXTS: usize = 10_000;
+    fn note_bad(m: &mut HashMap<String, u64>, cell: Option<&str>) {
+        let Some(t) = cell.map(str::trim).filter(|t| !t.is_empty()) else {
+            return;
+        };
+        let room = m.len() < BAD_TEXTS;
+        match m.get_mut(t) {
+            Some(n) => *n += 1,
+            None if room => {
+                m.insert(t.to_string(), 1);
+            }
+            None => {}
+        }
+    }
+    let na = &rule.na;
+    let ph = &cols.placeholders;
+    let time = |cell: Option<&str>, count: &PlaceholderCount| {
+        let t = time_cell(parser, cell, na);
+        if t == TS_BLANK {
+            if let Some(s) = cell {
+                count.check(s);
+            }
+        }
+        t
+    };
+    let created = |p: i64| unpack_ts(p).0;
+    let mut all: Vec<(u32, HashMap<Vec<u8>, Group>)> = Vec::new();
+    let mut hashes: Vec<u64> = Vec::new();
+    let mut bad: [HashMap<String, u64>; 3] = Default::default();
+    for (f, src) in sources.iter().enumerate() {
+        let Some(map) = crate::input::fast::Mapped::open(&src.path) else {
+            return Ok(None);
+        };
+        let needed: Vec<usize> = order.iter().map(|&k| frame[k].index[f]).collect();
+        let visited = crate::input::fast::visit(
+            map.bytes(),
+            src.delimiter,
+            &needed,
+            Chunk::default,
+            |st, c| {
+                let cell = |k: Option<usize>| k.and_then(|k| c[k].as_deref());
+                let tc = time(c[0].as_deref(), &ph.created);
+                if tc == TS_BAD {
+                    note_bad(&mut st.bad[0], c[0].as_deref());
+                }
+                let tf = match (first_k, minutes_k) {
+                    (Some(k), _) => {
+                        let t = time(c[k].as_deref(), &ph.first);
+                        if t == TS_BAD {
+                            note_bad(&mut st.bad[1], c[k].as_deref());
+                        }
+                        t
+                    }
+                    (None, Some(k)) => first_from_minutes(tc, c[k].as_deref(), na),
+                    (None, None) => TS_BLANK,
+                };
+                let tr = match resolved_k {
+                    Some(k) => {
+                        let t = time(c[k].as_deref(), &ph.resolved);
+                        if t == TS_BAD {
+                            note_bad(&mut st.bad[2], c[k].as_deref());
+                        }
+                        t
+                    }
+                    None => TS_BLANK,
+                };
+                if let Some(id) = cell(id_k).filter(|s| !s.trim().is_empty()) {
+                    st.hashes.push(crate::input::dedup::id_hash(id));
+                }
+                let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
+                let t = rule.classify(&Cells {
+                    short: false,
+                    dup: false,
+                    wheres: &wheres,
+                    created: tc,
+                    first: tf,
+                    resolved: tr,
+                    reopens: cell(reopens_k),
+                    status: cell(status_k),
+                });
+                let code = pack_outcome(&t);
+                let (_, status, flags) = unpack_outcome(code);
+                st.key.clear();
+                st.key.extend_from_slice(&code.to_le_bytes());
+                for x in &c[b0..] {
+                    match x.as_deref() {
+                        None => st.key.push(0),
+                        Some(v) => {
+                            st.key.push(1);
+                            st.key.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                            st.key.extend_from_slice(v.as_bytes());
+                        }
+                    }
+                }
+                let g = match st.groups.get_mut(st.key.as_slice()) {
+                    Some(g) => g,
+                    None => st.groups.entry(st.key.clone()).or_default(),
+                };
+                g.n += 1;
+                if status != USED {
+                    return;
+                }
+                let mut m = created(tc);
+                if flags & ANSWERED != 0 {
+                    g.frt.push(elapsed(created(tc), created(tf), schedule));
+                    m = m.max(created(tf));
+                }
+                if flags & RESOLVED != 0 {
+                    g.ttr.push(elapsed(created(tc), created(tr), schedule));
+                    m = m.max(created(tr));
+                } else {
+                    g.open.push(created(tc));
+                }
+                g.tmax = Some(g.tmax.map_or(m, |x| x.max(m)));
+            },
+        );
+        let Ok((chunks, _rows)) = visited else {
+            return Ok(None);
+        };
+        for ch in chunks {
+            hashes.extend(ch.hashes);
+            all.push((f as u32, ch.groups));
+            for (into, from) in bad.iter_mut().zip(ch.bad) {
+                for (t, n) in from {
+                    *into.entry(t).or_insert(0) += n;
+                }
+            }
+        }
+    }
+    if id.is_some() && !crate::input::dedup::repeated_hashes(hashes).is_empty() {
+        return Ok(None);
+    }
+    // Merge the chunks' groups, in file order (the lists keep the polars path's order).
+    let mut merged: HashMap<(u32, Vec<u8>), Group> = HashMap::new();
+    let mut order_of: Vec<(u32, Vec<u8>)> = Vec::new();
+    for (f, groups) in all {
+        for (k, g) in groups {
+            let key = (f, k);
+            match merged.get_mut(&key) {
+                Some(m) => {
+                    m.n += g.n;
+                    m.frt.extend(g.frt);
+                    m.ttr.extend(g.ttr);
+                    m.open.extend(g.open);
+                    m.tmax = match (m.tmax, g.tmax) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                None => {
+                    order_of.push(key.clone());
+                    merged.insert(key, g);
+                }
+            }
+        }
+    }
+    let len = order_of.len();
+    let (mut fcol, mut ccol, mut ncol, mut tcol) = (
+        Vec::with_capacity(len),
+        Vec::with_capacity(len),
+        Vec::with_capacity(len),
+        Vec::with_capacity(len),
+    );
+    let (mut frt, mut ttr, mut open) = (
+        Vec::with_capacity(len),
+        Vec::with_capacity(len),
+        Vec::with_capacity(len),
+    );
+    let mut bcols: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(len); cols.by.len()];
+    for key in order_of {
+        let g = merged.remove(&key).unwrap_or_default();
+        let (f, k) = key;
+        fcol.push(f);
+        ccol.push(i64::from_le_bytes(k[..8].try_into().unwrap_or([0; 8])));
+        ncol.push(g.n);
+        tcol.push(g.tmax);
+        frt.push(Some(Series::new("".into(), g.frt)));
+        ttr.push(Some(Series::new("".into(), g.ttr)));
+        open.push(Some(Series::new("".into(), g.open)));
+        let mut p = 8;
+        for b in bcols.iter_mut() {
+            if k[p] == 0 {
+                b.push(None);
+                p += 1;
+            } else {
+                let n = u32::from_le_bytes(k[p + 1..p + 5].try_into().unwrap_or([0; 4])) as usize;
+                b.push(Some(
+                    String::from_utf8_lossy(&k[p + 5..p + 5 + n]).into_owned(),
+                ));
+                p += 5 + n;
+            }
+        }
+    }
+    let list = |name: &str, v: Vec<Option<Series>>| -> Column {
+        let mut ca: ListChunked = v.into_iter().collect();
+        ca.rename(name.into());
+        ca.into_column()
+    };
+    let mut columns = vec![
+        Column::new("__f".into(), fcol),
+        Column::new("__c".into(), ccol),
+    ];
+    for (name, vals) in cols.by.iter().zip(bcols) {
+        columns.push(Column::new(name.as_str().into(), vals));
+    }
+    columns.push(Column::new("__n".into(), ncol));
+    columns.push(list("__frt", frt));
+    columns.push(list("__ttr", ttr));
+    columns.push(list("__open", open));
+    columns.push(Column::new("__tmax".into(), tcol));
+    columns.push(Column::new("__xmiss".into(), vec![0i64; len]));
+    let df = DataFrame::new_infer_height(columns)
+        .map_err(|e| crate::error::err(format!("internal: {e}")))?;
+    Ok(Some(Direct {
+        agg: df,
+        bad_times: bad,
+    }))
+}
+
+/// What [`aggregate_direct`] read: the frame [`aggregate`] gives, and how often each
+/// unreadable text occurs in created / first response / resolved (the `--na-values` hint).
+pub struct Direct {
+    pub agg: DataFrame,
+    pub bad_times: [std::collections::HashMap<String, u64>; 3],
+}
+
 /// Everything one result row is computed from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Acc {
