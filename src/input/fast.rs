@@ -34,6 +34,25 @@ impl Mapped {
     pub fn bytes(&self) -> &[u8] {
         self.map.as_deref().unwrap_or(&[])
     }
+
+    /// Drop the pages of `bytes()[from..to]` from the process (they stay in the page cache),
+    /// so that the resident memory of a pass does not grow with the file (SPEC 8). The
+    /// range must not be read again while a borrow of it lives; [`visit_mapped`] releases a
+    /// piece only after its visitor is done with it and nothing borrowed from it is kept.
+    pub fn release(&self, from: usize, to: usize) {
+        const PAGE: usize = 4096;
+        let Some(map) = &self.map else {
+            return;
+        };
+        let (start, end) = (from.div_ceil(PAGE) * PAGE, to / PAGE * PAGE);
+        if end > start {
+            // SAFETY: a read-only file mapping; a page touched again is read back from the
+            // file, and no reference into the range outlives the piece that used it.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
 }
 
 /// Threads for a pass.
@@ -59,7 +78,12 @@ pub fn header_end(bytes: &[u8], delim: u8) -> Option<(usize, usize)> {
 
 /// Record-aligned chunk boundaries of `bytes[start..]`: `parts + 1` offsets from `start` to
 /// `bytes.len()`, each after a line break outside quotes (or the end).
-fn boundaries(bytes: &[u8], start: usize, parts: usize) -> Vec<usize> {
+fn boundaries(
+    bytes: &[u8],
+    start: usize,
+    parts: usize,
+    release: &(impl Fn(usize, usize) + Sync),
+) -> Vec<usize> {
     let len = bytes.len() - start;
     let raw: Vec<usize> = (0..=parts).map(|k| start + len * k / parts).collect();
     // Quote parity of every raw chunk, in parallel.
@@ -73,6 +97,7 @@ fn boundaries(bytes: &[u8], start: usize, parts: usize) -> Vec<usize> {
                     let i = ci * per + k;
                     let n = memchr::memchr_iter(b'"', &bytes[raw[i]..raw[i + 1]]).count();
                     *slot = n % 2 == 1;
+                    release(raw[i], raw[i + 1]);
                 }
             });
         }
@@ -123,14 +148,43 @@ pub fn visit<S: Send>(
     init: impl Fn() -> S + Sync,
     visit: impl Fn(&mut S, &Cells<'_>) + Sync,
 ) -> Result<(Vec<S>, u64), Irregular> {
+    visit_releasing(bytes, delim, needed, init, visit, |_, _| {})
+}
+
+/// [`visit`] over a mapped file, releasing each piece's pages once it is read.
+pub fn visit_mapped<S: Send>(
+    map: &Mapped,
+    delim: u8,
+    needed: &[usize],
+    init: impl Fn() -> S + Sync,
+    visit: impl Fn(&mut S, &Cells<'_>) + Sync,
+) -> Result<(Vec<S>, u64), Irregular> {
+    let bom = map.bytes().len() - crate::input::read::strip_bom(map.bytes()).len();
+    visit_releasing(map.bytes(), delim, needed, init, visit, |a, b| {
+        map.release(a + bom, b + bom)
+    })
+}
+
+/// Pieces of at most this many bytes (and at least 4 per thread).
+const PIECE: usize = 8 << 20;
+
+fn visit_releasing<S: Send>(
+    bytes: &[u8],
+    delim: u8,
+    needed: &[usize],
+    init: impl Fn() -> S + Sync,
+    visit: impl Fn(&mut S, &Cells<'_>) + Sync,
+    release: impl Fn(usize, usize) + Sync,
+) -> Result<(Vec<S>, u64), Irregular> {
     let bytes = crate::input::read::strip_bom(bytes);
     let (start, width) = header_end(bytes, delim).ok_or(Irregular)?;
-    let parts = if bytes.len() - start < 1 << 20 {
+    let body = bytes.len() - start;
+    let parts = if body < 1 << 20 {
         1
     } else {
-        threads() * 4
+        (threads() * 4).max(body.div_ceil(PIECE))
     };
-    let cuts = boundaries(bytes, start, parts);
+    let cuts = boundaries(bytes, start, parts, &release);
     crate::progress::reading(bytes.len() as u64);
     let failed = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
@@ -145,7 +199,7 @@ pub fn visit<S: Send>(
                     return;
                 }
                 let mut state = init();
-                match chunk(
+                let result = chunk(
                     bytes,
                     cuts[k],
                     cuts[k + 1],
@@ -154,7 +208,9 @@ pub fn visit<S: Send>(
                     needed,
                     &mut state,
                     &visit,
-                ) {
+                );
+                release(cuts[k], cuts[k + 1]);
+                match result {
                     Ok(n) => {
                         if let Ok(mut slot) = slots[k].lock() {
                             **slot = Some((state, n));
@@ -382,7 +438,7 @@ mod tests {
             assert_eq!(g, s);
         }
         for parts in [1, 2, 7, 64, 500] {
-            let b = boundaries(&text, header_end(&text, b',').unwrap().0, parts);
+            let b = boundaries(&text, header_end(&text, b',').unwrap().0, parts, &|_, _| {});
             assert_eq!(b.len(), parts + 1);
             for w in b.windows(2) {
                 assert!(w[0] <= w[1]);

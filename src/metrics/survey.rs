@@ -559,8 +559,8 @@ pub fn aggregate_direct(
             return Ok(None);
         };
         let needed: Vec<usize> = order.iter().map(|&k| frame[k].index[f]).collect();
-        let visited = crate::input::fast::visit(
-            map.bytes(),
+        let visited = crate::input::fast::visit_mapped(
+            &map,
             src.delimiter,
             &needed,
             || Chunk {
