@@ -24,7 +24,7 @@ use crate::input::schema::subscriptions::{
 };
 use crate::input::schema::Dataset;
 use crate::input::schema::{column_headers, frame_cols, push_user_cols, user_columns, Mapper};
-use crate::input::{self, col_str, col_u32, collect, read, Source};
+use crate::input::{self, col_str, col_u32, read, Source};
 use crate::metrics::subscriptions::{self as subs, Acc, Money, RowRule, Sub};
 use crate::period::PeriodKind;
 use crate::plan::{self, Common};
@@ -136,7 +136,7 @@ pub(crate) fn load(
 ) -> Result<Loaded> {
     let mut sources = match opened {
         Some(s) => s,
-        None => read::open_all(&c.files, &c.read)?,
+        None => read::open_all_deferred(&c.files, &c.read)?,
     };
     let preset = c
         .absorb_preset(&mut sources, Kind::Subscriptions, "churn")?
@@ -211,19 +211,28 @@ pub(crate) fn load(
     let mut cols = frame_cols(&mapped, &slots);
     let (by_names, where_names) = push_user_cols(&mut cols, &by_idx, &where_idx);
     let present: Vec<String> = cols.iter().map(|f| f.name.clone()).collect();
-    let lf = input::frame(&sources, &cols)?.with_row_index("__g", None);
+    // One read of the needed columns (cxm's parallel reader for regular CSV files); the
+    // duplicate ids are then found in memory.
+    progress.phase("reading");
+    let df = input::read_frame(&mut sources, &cols)?
+        .with_row_index("__g".into(), None)
+        .map_err(|e| crate::error::err(format!("internal: {e}")))?;
     let has_id = present.iter().any(|n| n == "subscription_id");
     let mask = if has_id && !c.keep_duplicates {
         let upd = present
             .iter()
             .any(|n| n == "updated_at")
             .then_some("updated_at");
-        duplicate_rows(lf.clone(), &sources, &c.parser, "subscription_id", upd)?
+        duplicate_rows(
+            df.clone().lazy(),
+            &sources,
+            &c.parser,
+            "subscription_id",
+            upd,
+        )?
     } else {
         None
     };
-    progress.phase("reading");
-    let df = collect(lf, &sources)?;
     progress.phase("computing");
     let text: HashMap<String, StringChunked> = present
         .iter()

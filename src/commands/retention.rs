@@ -15,7 +15,7 @@ use crate::fail;
 use crate::input::ledger::Ledger;
 use crate::input::schema::subscriptions::{CHURNED, TENURE};
 use crate::input::schema::{column_headers, frame_cols, push_user_cols, resolve_all, user_columns};
-use crate::input::{self, col_str, collect, read, Source};
+use crate::input::{self, col_str, read, Source};
 use crate::metrics::stats::KaplanMeier;
 use crate::metrics::subscriptions::{self as subs, Snapshot, SurvivalCount, TenureRule};
 use crate::period::PeriodKind;
@@ -105,7 +105,7 @@ fn load_tenure(
     c: &Common,
     progress: &Progress,
 ) -> Result<std::result::Result<Tenure, Vec<Source>>> {
-    let sources = read::open_all(&c.files, &c.read)?;
+    let mut sources = read::open_all_deferred(&c.files, &c.read)?;
     let Some(tenure_idx) = resolve_all(&sources, &TENURE, &c.cols)? else {
         return Ok(Err(sources));
     };
@@ -119,7 +119,7 @@ fn load_tenure(
     let mut cols = frame_cols(&mapped, &["tenure", "churned"]);
     push_user_cols(&mut cols, &[], &where_idx);
     progress.phase("reading");
-    let df = collect(input::frame(&sources, &cols)?, &sources)?;
+    let df = input::read_frame(&mut sources, &cols)?;
     let s = |n: &str| col_str(&df, n);
     let (tcol, ccol) = (s("tenure")?, s("churned")?);
     let wcols: Vec<StringChunked> = (0..where_idx.len())

@@ -100,6 +100,92 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
     })
 }
 
+/// The collected [`frame`] of `sources` (text columns, `__malformed`, `__f`), read by cxm's
+/// parallel CSV reader ([`fast`]) when every input is a regular CSV file on disk (SPEC 8),
+/// else by polars; an input found irregular is settled by the careful reader first.
+/// `CXM_NO_FAST=1` always takes polars (for comparisons).
+pub fn read_frame(sources: &mut [Source], cols: &[FrameCol]) -> Result<DataFrame> {
+    let direct = std::env::var_os("CXM_NO_FAST").is_none()
+        && sources
+            .iter()
+            .all(|s| s.format == Format::Csv && s.table.is_none());
+    if direct {
+        if let Some(df) = read_direct(sources, cols)? {
+            for s in sources.iter_mut() {
+                s.checked = true;
+            }
+            return Ok(df);
+        }
+    }
+    for s in sources.iter_mut() {
+        read::settle(s)?;
+    }
+    collect(frame(sources, cols)?, sources)
+}
+
+fn read_direct(sources: &[Source], cols: &[FrameCol]) -> Result<Option<DataFrame>> {
+    let mut parts: Vec<DataFrame> = Vec::with_capacity(sources.len());
+    for (f, src) in sources.iter().enumerate() {
+        let Some(map) = fast::Mapped::open(&src.path) else {
+            return Ok(None);
+        };
+        let needed: Vec<usize> = cols.iter().map(|c| c.index[f]).collect();
+        let visited = fast::visit_mapped(
+            &map,
+            src.delimiter,
+            &needed,
+            || -> Vec<StringChunkedBuilder> {
+                cols.iter()
+                    .map(|c| StringChunkedBuilder::new(c.name.as_str().into(), 1 << 16))
+                    .collect()
+            },
+            |st, cells| {
+                for (b, c) in st.iter_mut().zip(cells) {
+                    match c.as_deref() {
+                        Some(v) => b.append_value(v),
+                        None => b.append_null(),
+                    }
+                }
+            },
+        );
+        let Ok((pieces, rows)) = visited else {
+            return Ok(None);
+        };
+        let mut columns: Vec<Option<StringChunked>> = vec![None; cols.len()];
+        for piece in pieces {
+            for (slot, b) in columns.iter_mut().zip(piece) {
+                let ca = b.finish();
+                match slot {
+                    Some(acc) => {
+                        acc.append(&ca).map_err(|e| polars_err(&src.display, e))?;
+                    }
+                    None => *slot = Some(ca),
+                }
+            }
+        }
+        let mut out: Vec<Column> = columns
+            .into_iter()
+            .zip(cols)
+            .map(|(ca, c)| {
+                ca.unwrap_or_else(|| StringChunked::full_null(c.name.as_str().into(), 0))
+                    .into_column()
+            })
+            .collect();
+        let n = rows as usize;
+        out.push(Column::new("__malformed".into(), vec![false; n]));
+        out.push(Column::new("__f".into(), vec![f as u32; n]));
+        let df = DataFrame::new(n, out).map_err(|e| polars_err(&src.display, e))?;
+        parts.push(df);
+    }
+    let mut it = parts.into_iter();
+    let mut all = it.next().ok_or_else(|| err("internal: no input"))?;
+    for df in it {
+        all.vstack_mut_owned(df)
+            .map_err(|e| err(format!("cannot combine the inputs: {e}")))?;
+    }
+    Ok(Some(all))
+}
+
 /// Run a query on polars' streaming engine: inputs are read in batches, so memory follows
 /// the size of the result (groups × periods), not the size of the files.
 pub fn collect(lf: LazyFrame, sources: &[Source]) -> Result<DataFrame> {
