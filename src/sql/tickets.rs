@@ -100,9 +100,9 @@ impl TicketsSql<'_> {
 
         // Typed columns.
         let mut sel = vec![
-            format!("{} AS tc", d.epoch_ms(&p.col("created_at"))),
-            format!("{} AS tf", d.epoch_ms(&p.col("first_response_at"))),
-            format!("{} AS tr", d.epoch_ms(&p.col("resolved_at"))),
+            format!("{} AS tc", p.time_ms("created_at")),
+            format!("{} AS tf", p.time_ms("first_response_at")),
+            format!("{} AS tr", p.time_ms("resolved_at")),
         ];
         sel.push(if p.cols.contains_key("reopens") {
             format!("{} AS reo", d.dbl(&p.col("reopens")))
