@@ -163,7 +163,8 @@ impl Dialect {
     pub fn approx_quantile(self, x: &str, q: f64) -> Option<String> {
         let ql = self.dbl_lit(q);
         match self {
-            Dialect::DuckDb => Some(format!("approx_quantile({x}, {ql})")),
+            // DuckDB takes the position as FLOAT: a plain literal, not a DOUBLE.
+            Dialect::DuckDb => Some(format!("approx_quantile({x}, {q:?})")),
             Dialect::Spark => Some(format!("percentile_approx({x}, {ql})")),
             Dialect::BigQuery => Some(format!(
                 "APPROX_QUANTILES({x}, 100)[SAFE_OFFSET({})]",
@@ -302,7 +303,7 @@ mod tests {
         );
         assert_eq!(
             Dialect::DuckDb.approx_quantile("x", 0.9).unwrap(),
-            "approx_quantile(x, CAST(0.9 AS DOUBLE))"
+            "approx_quantile(x, 0.9)"
         );
         assert!(Dialect::Postgres.approx_quantile("x", 0.5).is_none());
         assert!(Dialect::Postgres.approx_quantile_name().is_none());
