@@ -170,7 +170,8 @@ impl Dialect {
                 "APPROX_QUANTILES({x}, 100)[SAFE_OFFSET({})]",
                 (q * 100.0).round() as i64
             )),
-            Dialect::Snowflake => Some(format!("APPROX_PERCENTILE({x}, {ql})")),
+            // Snowflake asks for a constant: a plain literal.
+            Dialect::Snowflake => Some(format!("APPROX_PERCENTILE({x}, {q:?})")),
             Dialect::Postgres => None,
         }
     }

@@ -60,7 +60,7 @@ cxm_x AS (
   SELECT 2 AS k, CAST(NULL AS VARCHAR) AS g1, CAST(NULL AS BIGINT) AS o, 0 AS st, 0 AS res, 0 AS ans, 0 AS reopened, CAST(NULL AS BIGINT) AS frt, CAST(NULL AS BIGINT) AS ttr, CAST(NULL AS BIGINT) AS age FROM (SELECT 1 AS one) cxm_one
 ),
 cxm_g AS (
-  SELECT k, g1, o, SUM(CASE WHEN st = 1 THEN 1 ELSE 0 END) AS n, SUM(CASE WHEN st = 1 AND res = 1 THEN 1 ELSE 0 END) AS resolved, SUM(CASE WHEN st = 3 THEN 1 ELSE 0 END) AS rejected, SUM(CASE WHEN st = 1 AND res = 1 AND reopened = 1 THEN 1 ELSE 0 END) AS reopened, COUNT(frt) AS frt_n, CAST(SUM(frt) AS DOUBLE) AS frt_sum, COUNT(ttr) AS ttr_n, CAST(SUM(ttr) AS DOUBLE) AS ttr_sum, approx_quantile(frt, CAST(0.5 AS DOUBLE)) AS frt_median, approx_quantile(frt, CAST(0.9 AS DOUBLE)) AS frt_p90, approx_quantile(frt, CAST(0.95 AS DOUBLE)) AS frt_p95, approx_quantile(ttr, CAST(0.5 AS DOUBLE)) AS ttr_median, approx_quantile(ttr, CAST(0.9 AS DOUBLE)) AS ttr_p90, approx_quantile(ttr, CAST(0.95 AS DOUBLE)) AS ttr_p95 FROM cxm_x GROUP BY k, g1, o
+  SELECT k, g1, o, SUM(CASE WHEN st = 1 THEN 1 ELSE 0 END) AS n, SUM(CASE WHEN st = 1 AND res = 1 THEN 1 ELSE 0 END) AS resolved, SUM(CASE WHEN st = 3 THEN 1 ELSE 0 END) AS rejected, SUM(CASE WHEN st = 1 AND res = 1 AND reopened = 1 THEN 1 ELSE 0 END) AS reopened, COUNT(frt) AS frt_n, CAST(SUM(frt) AS DOUBLE) AS frt_sum, COUNT(ttr) AS ttr_n, CAST(SUM(ttr) AS DOUBLE) AS ttr_sum, approx_quantile(frt, 0.5) AS frt_median, approx_quantile(frt, 0.9) AS frt_p90, approx_quantile(frt, 0.95) AS frt_p95, approx_quantile(ttr, 0.5) AS ttr_median, approx_quantile(ttr, 0.9) AS ttr_p90, approx_quantile(ttr, 0.95) AS ttr_p95 FROM cxm_x GROUP BY k, g1, o
 ),
 cxm_f AS (
   SELECT s.*, p.label, COALESCE(p.partial, FALSE) AS partial FROM cxm_g s LEFT JOIN cxm_periods p ON p.o = s.o
