@@ -102,6 +102,11 @@ pub struct SqlArgs {
     /// Tickets: the time that puts a ticket into a period
     #[arg(long, value_name = "created|resolved")]
     pub bucket_by: Option<String>,
+    /// Tickets: the engine's approximate percentile function for the FRT and TTR median,
+    /// p90 and p95 (estimates, named in the query's first comments; PostgreSQL has none and
+    /// stays exact)
+    #[arg(long)]
+    pub approx: bool,
     /// Tickets: percentiles by counts per value and a running count (BigQuery's form) on
     /// every dialect; for checking that form on engines that run here
     #[arg(long, hide = true)]
@@ -148,6 +153,9 @@ pub fn query(a: &SqlArgs) -> Result<String> {
     only("--revenue", a.revenue, &["retention"])?;
     only("--survival", a.survival, &["retention"])?;
     only("--gap", a.gap.is_some(), &["retention"])?;
+    if a.approx && metric != "tickets" {
+        fail!("--approx does not apply to cxm sql {metric}: it has no percentiles (only tickets has: the FRT and TTR median, p90 and p95)");
+    }
     for (flag, set) in [
         ("--business-hours", a.ticket.business_hours.is_some()),
         ("--holidays", a.ticket.holidays.is_some()),
@@ -257,16 +265,25 @@ fn tickets_query(a: &SqlArgs) -> Result<String> {
     for w in warnings {
         eprintln!("cxm: warning: {w}");
     }
+    let aggregates = stage(a)?;
+    if a.approx && aggregates {
+        fail!("--approx does not apply to --stage aggregates: the aggregates carry every duration and cxm tickets --from-aggregates computes exact percentiles");
+    }
+    if a.approx && a.histogram_percentiles {
+        fail!("--approx and --histogram-percentiles exclude each other; drop one of them");
+    }
     TicketsSql {
         schedule: sched.as_ref(),
         sla,
         bucket,
-        percentiles: if a.histogram_percentiles {
+        percentiles: if a.approx {
+            Percentiles::Approx
+        } else if a.histogram_percentiles {
             Percentiles::Histogram
         } else {
             Percentiles::Native
         },
-        aggregates: stage(a)?,
+        aggregates,
     }
     .query(&plan)
 }

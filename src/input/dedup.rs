@@ -53,7 +53,7 @@ pub fn repeated_hashes(hashes: Vec<u64>) -> HashSet<u64> {
 /// Duplicate ids (SPEC 4): the global row indexes (`__g`, from `with_row_index`, which `lf`
 /// must carry) to count as `duplicate`. Ids are compared as written (blank ids never
 /// repeat); among rows with one id the latest `updated_at` wins, then the last in input
-/// order. One pass reads only the id column and hashes it; usually no hash repeats and
+/// order (a blank or placeholder `updated_at` is older than any other). One pass reads only the id column and hashes it; usually no hash repeats and
 /// nothing else is read. Otherwise only the rows whose hash repeats are collected and
 /// compared exactly.
 pub fn duplicate_rows(
@@ -143,9 +143,11 @@ pub fn duplicate_losers(
             continue;
         };
         let row = g.get(i).unwrap_or(0);
+        // A placeholder date (SPEC 4) is blank here too: it never beats a real update.
         let u = upd
             .as_ref()
             .and_then(|u| u.get(i))
+            .filter(|s| !crate::time::is_placeholder_date(s))
             .and_then(|s| parser.parse(s).ok())
             .map_or(i64::MIN, |(ms, _)| ms);
         match best.get_mut(id) {

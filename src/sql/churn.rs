@@ -76,14 +76,14 @@ pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
     let d = p.dialect;
     let ms = |canon: &str| {
         if named(p, canon) || canon == "ended_at" {
-            d.epoch_ms(&p.col(canon))
+            p.time_ms(canon)
         } else {
             "CAST(NULL AS BIGINT)".to_string()
         }
     };
     let mut sel = vec![
         format!("TRIM({}) AS cu", d.to_text(&p.col("customer_id"))),
-        format!("{} AS st0", d.epoch_ms(&p.col("started_at"))),
+        format!("{} AS st0", p.time_ms("started_at")),
         format!("{} AS en0", ms("ended_at")),
         format!("{} AS ca", ms("canceled_at")),
         format!("{} AS tr", ms("trial_end")),
@@ -116,7 +116,7 @@ pub fn sub_rows(p: &SqlPlan, q: &mut Query, o: &SubRows) {
             d.to_text(id)
         ));
         sel.push(match upd {
-            Some(u) => format!("{} AS du", d.epoch_ms(u)),
+            Some(u) => format!("{} AS du", crate::sql::time_ms(d, u)),
             None => "CAST(NULL AS BIGINT) AS du".into(),
         });
     }

@@ -143,6 +143,50 @@ impl Dialect {
         }
     }
 
+    /// The exact type-7 percentile aggregate of `x` at `q` (None: BigQuery has no exact
+    /// aggregate; its query uses a histogram and a running count instead).
+    pub fn exact_quantile(self, x: &str, q: f64) -> Option<String> {
+        let ql = self.dbl_lit(q);
+        match self {
+            Dialect::DuckDb => Some(format!("quantile_cont({x}, {ql})")),
+            Dialect::Postgres | Dialect::Snowflake => {
+                Some(format!("percentile_cont({ql}) WITHIN GROUP (ORDER BY {x})"))
+            }
+            Dialect::Spark => Some(format!("percentile({x}, {ql})")),
+            Dialect::BigQuery => None,
+        }
+    }
+
+    /// The engine's approximate percentile aggregate of `x` at `q`, for `--approx` (None:
+    /// PostgreSQL has none). BigQuery's takes the percentile from 100 approximate quantile
+    /// boundaries, so `q` is rounded to a whole percent there.
+    pub fn approx_quantile(self, x: &str, q: f64) -> Option<String> {
+        let ql = self.dbl_lit(q);
+        match self {
+            // DuckDB takes the position as FLOAT: a plain literal, not a DOUBLE.
+            Dialect::DuckDb => Some(format!("approx_quantile({x}, {q:?})")),
+            Dialect::Spark => Some(format!("percentile_approx({x}, {ql})")),
+            Dialect::BigQuery => Some(format!(
+                "APPROX_QUANTILES({x}, 100)[SAFE_OFFSET({})]",
+                (q * 100.0).round() as i64
+            )),
+            // Snowflake asks for a constant: a plain literal.
+            Dialect::Snowflake => Some(format!("APPROX_PERCENTILE({x}, {q:?})")),
+            Dialect::Postgres => None,
+        }
+    }
+
+    /// The name of [`Dialect::approx_quantile`]'s function, for the query's comment.
+    pub fn approx_quantile_name(self) -> Option<&'static str> {
+        match self {
+            Dialect::DuckDb => Some("approx_quantile"),
+            Dialect::Spark => Some("percentile_approx"),
+            Dialect::BigQuery => Some("APPROX_QUANTILES(x, 100)[SAFE_OFFSET(k)]"),
+            Dialect::Snowflake => Some("APPROX_PERCENTILE"),
+            Dialect::Postgres => None,
+        }
+    }
+
     /// The UTC day number (`floor(ms / 86,400,000)`) of an epoch-millisecond integer.
     pub fn utc_day(self, ms: &str) -> String {
         self.big(&format!("FLOOR({} / 86400000)", self.dbl(ms)))
@@ -249,6 +293,31 @@ mod tests {
         );
         assert!(Dialect::parse("oracle").is_err());
         assert_eq!(Dialect::parse("PostgreSQL").unwrap(), Dialect::Postgres);
+    }
+
+    #[test]
+    fn percentile_aggregates() {
+        assert!(Dialect::BigQuery.exact_quantile("x", 0.5).is_none());
+        assert_eq!(
+            Dialect::BigQuery.approx_quantile("x", 0.95).unwrap(),
+            "APPROX_QUANTILES(x, 100)[SAFE_OFFSET(95)]"
+        );
+        assert_eq!(
+            Dialect::DuckDb.approx_quantile("x", 0.9).unwrap(),
+            "approx_quantile(x, 0.9)"
+        );
+        assert!(Dialect::Postgres.approx_quantile("x", 0.5).is_none());
+        assert!(Dialect::Postgres.approx_quantile_name().is_none());
+        for d in [
+            Dialect::DuckDb,
+            Dialect::Spark,
+            Dialect::BigQuery,
+            Dialect::Snowflake,
+        ] {
+            let name = d.approx_quantile_name().unwrap();
+            let f = d.approx_quantile("x", 0.5).unwrap();
+            assert!(f.starts_with(name.split('(').next().unwrap()), "{f}");
+        }
     }
 
     #[test]

@@ -43,6 +43,21 @@ pub struct SqlPlan {
     pub keep_duplicates: bool,
 }
 
+/// The instants a typed table holds for "no date" written as a date (SPEC 4, placeholder
+/// dates; `time::is_placeholder_date` on the file side): 1900-01-01, 1899-12-30 (the
+/// spreadsheet epoch) and 0001-01-01 at midnight UTC, in epoch milliseconds. (`0000-00-00`
+/// is no timestamp, so a typed column cannot hold it.)
+pub const PLACEHOLDER_MS: [i64; 3] = [-2_208_988_800_000, -2_209_161_600_000, -62_135_596_800_000];
+
+/// The epoch milliseconds of timestamp column `col` (quoted SQL), NULL where it holds a
+/// placeholder date: the one way every query reads a timestamp column, so that a placeholder
+/// means what a placeholder cell means on the file side (blank).
+pub fn time_ms(d: Dialect, col: &str) -> String {
+    PLACEHOLDER_MS
+        .iter()
+        .fold(d.epoch_ms(col), |e, ms| format!("NULLIF({e}, {ms})"))
+}
+
 /// How far back the calendar reaches without `--since` (SPEC 10: five years).
 pub const DEFAULT_SPAN_DAYS: i64 = 1826;
 
@@ -51,6 +66,11 @@ impl SqlPlan {
     pub fn col(&self, canon: &str) -> String {
         self.dialect
             .ident(self.cols.get(canon).map_or(canon, String::as_str))
+    }
+
+    /// The epoch milliseconds of canonical timestamp column `canon` ([`time_ms`]).
+    pub fn time_ms(&self, canon: &str) -> String {
+        time_ms(self.dialect, &self.col(canon))
     }
 
     /// The id column (and the `updated_at` column) used to drop duplicate rows: only when
@@ -140,7 +160,7 @@ impl SqlPlan {
                 d.to_text(id)
             ));
             sel.push(match upd {
-                Some(u) => format!("{} AS u", d.epoch_ms(u)),
+                Some(u) => format!("{} AS u", time_ms(d, u)),
                 None => "CAST(NULL AS BIGINT) AS u".into(),
             });
         }
@@ -391,6 +411,27 @@ mod tests {
             x += 0.013;
         }
         assert_eq!(hart_tail(40.0), 0.0);
+    }
+
+    #[test]
+    fn placeholders_are_the_file_sides() {
+        for (ms, (y, m, dd)) in PLACEHOLDER_MS
+            .iter()
+            .zip([(1900, 1, 1), (1899, 12, 30), (1, 1, 1)])
+        {
+            let t = chrono::NaiveDate::from_ymd_opt(y, m, dd)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc();
+            assert_eq!(t.timestamp_millis(), *ms);
+            let text = t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            assert!(crate::time::is_placeholder_date(&text), "{text}");
+        }
+        assert_eq!(
+            time_ms(Dialect::DuckDb, "\"t\""),
+            "NULLIF(NULLIF(NULLIF(epoch_ms(\"t\"), -2208988800000), -2209161600000), -62135596800000)"
+        );
     }
 
     #[test]

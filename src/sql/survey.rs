@@ -162,7 +162,7 @@ impl SurveySql {
         };
         let mut sel = vec![
             format!("{v} AS v"),
-            format!("{} AS t", d.epoch_ms(&p.col("submitted_at"))),
+            format!("{} AS t", p.time_ms("submitted_at")),
         ];
         sel.extend(p.user_column_selects());
         let src = p.dedup_ctes(&mut q, "response_id", sel);

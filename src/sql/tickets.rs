@@ -5,7 +5,8 @@
 //! rows it belongs to (`cxm_x`: per group and period, per period over all groups, the total,
 //! plus empty rows for periods without tickets), then one GROUP BY with exact type-7
 //! percentiles: the engine's own exact aggregate, or for BigQuery (no exact aggregate) a
-//! histogram with running counts.
+//! histogram with running counts; with `--approx`, the engine's approximate aggregate
+//! (PostgreSQL has none and stays exact).
 
 use anyhow::Result;
 
@@ -27,6 +28,9 @@ pub enum Percentiles {
     Native,
     /// Counts per distinct value and a running count (any engine; BigQuery's form).
     Histogram,
+    /// `--approx`: the engine's approximate aggregate (`Dialect::approx_quantile`); exact
+    /// where the engine has none (PostgreSQL).
+    Approx,
 }
 
 pub struct TicketsSql<'a> {
@@ -50,19 +54,6 @@ pub const AGG_DURATIONS: [&str; 5] = [
     "open_age_unanswered",
 ];
 
-/// The exact type-7 percentile aggregate of `x` in dialect `d` (None: use the histogram).
-fn native_quantile(d: Dialect, x: &str, q: f64) -> Option<String> {
-    let ql = d.dbl_lit(q);
-    match d {
-        Dialect::DuckDb => Some(format!("quantile_cont({x}, {ql})")),
-        Dialect::Postgres | Dialect::Snowflake => {
-            Some(format!("percentile_cont({ql}) WITHIN GROUP (ORDER BY {x})"))
-        }
-        Dialect::Spark => Some(format!("percentile({x}, {ql})")),
-        Dialect::BigQuery => None,
-    }
-}
-
 impl TicketsSql<'_> {
     pub fn query(&self, p: &SqlPlan) -> Result<String> {
         let d = p.dialect;
@@ -70,11 +61,20 @@ impl TicketsSql<'_> {
         let gcols = p.group_cols();
         let gk: String = gcols.iter().map(|g| format!("{g}, ")).collect();
         let business = self.schedule.is_some();
-        let percentiles = if d == Dialect::BigQuery {
-            Percentiles::Histogram
-        } else {
-            self.percentiles
+        let percentiles = match self.percentiles {
+            Percentiles::Approx if d.approx_quantile_name().is_some() => Percentiles::Approx,
+            _ if d == Dialect::BigQuery => Percentiles::Histogram,
+            Percentiles::Approx => Percentiles::Native,
+            other => other,
         };
+        if self.percentiles == Percentiles::Approx {
+            q.comment(&match d.approx_quantile_name() {
+                Some(f) => format!(
+                    "--approx: the median, p90 and p95 columns come from {f}, an approximate percentile: they are estimates, not comparable to `cxm tickets` at 1e-9 (counts and means stay exact)."
+                ),
+                None => "--approx: PostgreSQL has no approximate percentile function; the percentiles stay exact (percentile_cont), equal to `cxm tickets`.".to_string(),
+            });
+        }
 
         // The calendar: periods and/or the business clock. Bucketing by resolution, a ticket
         // created before --since may be resolved after it, so the calendar then reaches back
@@ -100,9 +100,9 @@ impl TicketsSql<'_> {
 
         // Typed columns.
         let mut sel = vec![
-            format!("{} AS tc", d.epoch_ms(&p.col("created_at"))),
-            format!("{} AS tf", d.epoch_ms(&p.col("first_response_at"))),
-            format!("{} AS tr", d.epoch_ms(&p.col("resolved_at"))),
+            format!("{} AS tc", p.time_ms("created_at")),
+            format!("{} AS tf", p.time_ms("first_response_at")),
+            format!("{} AS tr", p.time_ms("resolved_at")),
         ];
         sel.push(if p.cols.contains_key("reopens") {
             format!("{} AS reo", d.dbl(&p.col("reopens")))
@@ -283,11 +283,15 @@ impl TicketsSql<'_> {
             "COUNT(ttr) AS ttr_n".into(),
             format!("{} AS ttr_sum", d.dbl("SUM(ttr)")),
         ];
-        if percentiles == Percentiles::Native {
+        if percentiles != Percentiles::Histogram {
             for v in ["frt", "ttr"] {
                 for (name, qv) in QUANTILES {
-                    let e = native_quantile(d, v, qv).unwrap_or_default();
-                    agg.push(format!("{e} AS {v}_{name}"));
+                    let e = if percentiles == Percentiles::Approx {
+                        d.approx_quantile(v, qv)
+                    } else {
+                        d.exact_quantile(v, qv)
+                    };
+                    agg.push(format!("{} AS {v}_{name}", e.unwrap_or_default()));
                 }
             }
         }

@@ -137,6 +137,14 @@ fn golden_cases() -> Vec<(&'static str, Vec<&'static str>)> {
             ],
         ),
         (
+            "tickets_approx_by_priority_month",
+            vec![
+                "tickets", "--table", "support.tickets", "--approx", "--by", "priority",
+                "--period", "month", "--since", "2025-01-01", "--as-of", "2025-04-01",
+                "--col", "status=status",
+            ],
+        ),
+        (
             "tickets_aggregates_week",
             vec![
                 "tickets", "--table", "support.tickets", "--period", "week", "--since",
@@ -323,6 +331,50 @@ fn usage_errors_exit_2_with_one_line() {
             ],
             "unknown metric",
         ),
+        (
+            vec![
+                "sql",
+                "nps",
+                "--dialect",
+                "duckdb",
+                "--table",
+                "t",
+                "--as-of",
+                "2025-01-01",
+                "--approx",
+            ],
+            "--approx does not apply to cxm sql nps: it has no percentiles",
+        ),
+        (
+            vec![
+                "sql",
+                "churn",
+                "--dialect",
+                "spark",
+                "--table",
+                "t",
+                "--as-of",
+                "2025-01-01",
+                "--approx",
+            ],
+            "--approx does not apply to cxm sql churn",
+        ),
+        (
+            vec![
+                "sql",
+                "tickets",
+                "--dialect",
+                "duckdb",
+                "--table",
+                "t",
+                "--as-of",
+                "2025-01-01",
+                "--approx",
+                "--stage",
+                "aggregates",
+            ],
+            "--approx does not apply to --stage aggregates",
+        ),
     ];
     for (args, needle) in cases {
         let o = run(&args);
@@ -336,6 +388,81 @@ fn usage_errors_exit_2_with_one_line() {
         assert!(o.stderr.contains(needle), "{args:?}: {}", o.stderr);
         assert!(o.stdout.is_empty());
     }
+}
+
+/// `--approx` (SPEC 10): the approximate function is named in a comment at the top of the
+/// query and is the one the percentiles use; PostgreSQL has none and says it stays exact.
+#[test]
+fn approx_names_its_function_at_the_top() {
+    for (dialect, func, exact) in [
+        ("duckdb", "approx_quantile(frt, ", "quantile_cont("),
+        ("spark", "percentile_approx(frt, ", "percentile(frt"),
+        (
+            "bigquery",
+            "APPROX_QUANTILES(frt, 100)[SAFE_OFFSET(95)]",
+            "cxm_h_frt",
+        ),
+        ("snowflake", "APPROX_PERCENTILE(frt, ", "percentile_cont("),
+    ] {
+        let args = [
+            "sql",
+            "tickets",
+            "--dialect",
+            dialect,
+            "--table",
+            "t",
+            "--as-of",
+            "2025-01-01",
+        ];
+        let o = run(&[&args[..], &["--approx"]].concat());
+        assert_eq!(o.code, 0, "{dialect}: {}", o.stderr);
+        let head: Vec<&str> = o
+            .stdout
+            .lines()
+            .take_while(|l| l.starts_with("-- "))
+            .collect();
+        let name = func.split('(').next().unwrap();
+        assert!(
+            head.iter().any(|l| l.contains("--approx")
+                && l.contains(name)
+                && l.contains("not comparable")),
+            "{dialect}: {head:?}"
+        );
+        assert!(o.stdout.contains(func), "{dialect}");
+        assert!(
+            !o.stdout.contains(exact),
+            "{dialect}: an exact percentile is left"
+        );
+        // Without --approx, no approximate function and no such comment.
+        let o = run(&args);
+        assert!(
+            !o.stdout.contains(name) && !o.stdout.contains("--approx"),
+            "{dialect}"
+        );
+    }
+    let o = run(&[
+        "sql",
+        "tickets",
+        "--dialect",
+        "postgres",
+        "--table",
+        "t",
+        "--as-of",
+        "2025-01-01",
+        "--approx",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let head: Vec<&str> = o
+        .stdout
+        .lines()
+        .take_while(|l| l.starts_with("-- "))
+        .collect();
+    assert!(
+        head.iter()
+            .any(|l| l.contains("--approx: PostgreSQL has no approximate percentile")),
+        "{head:?}"
+    );
+    assert!(o.stdout.contains("percentile_cont("));
 }
 
 #[test]

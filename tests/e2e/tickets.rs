@@ -479,3 +479,22 @@ fn usage_errors() {
     ]);
     assert_eq!(o.code, 2);
 }
+
+/// SPEC 4: a placeholder `updated_at` is blank, so among copies of one id it loses to a real
+/// update and, with none, the last copy wins (as for blank updates); `cxm sql` reads the
+/// placeholder as NULL alike.
+#[test]
+fn placeholder_updated_at_is_blank_for_duplicates() {
+    let csv = "ticket_id,created_at,resolved_at,updated_at\n\
+               a,2025-01-06T09:00:00Z,2025-01-06T12:00:00Z,1900-01-01 00:00:00\n\
+               a,2025-01-06T09:00:00Z,,\n\
+               b,2025-01-07T09:00:00Z,2025-01-07T10:00:00Z,2025-01-07T10:00:00Z\n\
+               b,2025-01-07T09:00:00Z,,0001-01-01T00:00:00Z\n";
+    let (_d, path) = temp_file("t.csv", csv.as_bytes());
+    let v = json_ok(&["tickets", &path, "--as-of", "2025-02-01"]);
+    let t = &v["total"];
+    // a: the blank copy (the later one) wins, open; b: the real update wins, resolved.
+    assert_eq!((&t["n"], &t["resolved"]), (&2.into(), &1.into()));
+    approx(&t["ttr_median_hours"], 1.0);
+    assert_eq!(v["inputs"][0]["duplicate"], 2);
+}

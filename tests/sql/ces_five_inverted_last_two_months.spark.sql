@@ -30,7 +30,7 @@ cxm_periods AS (
     AS cxm_v(o, label, partial)
 ),
 cxm_in AS (
-  SELECT CAST(`score` AS DOUBLE) AS v, unix_millis(`submitted_at`) AS t FROM `effort`
+  SELECT CAST(`score` AS DOUBLE) AS v, NULLIF(NULLIF(NULLIF(unix_millis(`submitted_at`), -2208988800000), -2209161600000), -62135596800000) AS t FROM `effort`
 ),
 cxm_rows AS (
   SELECT c.o0 AS o, CASE WHEN r.t IS NULL THEN 2 WHEN v IS NULL THEN 2 WHEN v = FLOOR(v) AND v >= 1 AND v <= 5 THEN 1 ELSE 3 END AS st, CASE WHEN v = FLOOR(v) AND v >= 1 AND v <= 5 THEN 5 - CAST(v AS BIGINT) ELSE 0 END AS x FROM cxm_in r LEFT JOIN cxm_cal c ON c.day = CAST(FLOOR(CAST(r.t AS DOUBLE) / 86400000) AS BIGINT) WHERE (r.t IS NULL OR (r.t <= 1744761600000 AND r.t >= 1735689600000 AND c.day IS NOT NULL))

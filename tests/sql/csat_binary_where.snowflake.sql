@@ -2,7 +2,7 @@
 -- As of 2025-06-02T00:00:00+00:00; result: the table `cxm csat FILE --format csv` prints for the same rows.
 WITH
 cxm_in AS (
-  SELECT LOWER(TRIM(CAST("rating" AS VARCHAR))) AS v, DATE_PART(epoch_millisecond, "submitted_at") AS t, COALESCE(TRIM(CAST("channel" AS VARCHAR)), '') AS w1 FROM "ratings"
+  SELECT LOWER(TRIM(CAST("rating" AS VARCHAR))) AS v, NULLIF(NULLIF(NULLIF(DATE_PART(epoch_millisecond, "submitted_at"), -2208988800000), -2209161600000), -62135596800000) AS t, COALESCE(TRIM(CAST("channel" AS VARCHAR)), '') AS w1 FROM "ratings"
 ),
 cxm_rows AS (
   SELECT CAST(NULL AS BIGINT) AS o, CASE WHEN v IS NULL OR v = '' OR v IN ('offered', 'unoffered', 'not offered') THEN 2 WHEN v IN ('good', 'yes', 'true', '1', 'satisfied', '👍', 'good, i''m satisfied') OR v IN ('bad', 'no', 'false', '0', 'unsatisfied', 'dissatisfied', '👎', 'bad, i''m unsatisfied') THEN 1 ELSE 3 END AS st, CASE WHEN v IN ('good', 'yes', 'true', '1', 'satisfied', '👍', 'good, i''m satisfied') THEN 1 ELSE 0 END AS x FROM cxm_in r WHERE r.w1 IN ('email') AND (r.t IS NULL OR (r.t <= 1748822400000))

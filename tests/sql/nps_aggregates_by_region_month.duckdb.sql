@@ -29,7 +29,7 @@ cxm_periods AS (
     ) AS cxm_v(o, label, partial)
 ),
 cxm_in AS (
-  SELECT CAST("score" AS DOUBLE) AS v, epoch_ms("submitted_at") AS t, NULLIF(TRIM(CAST("region" AS VARCHAR)), '') AS g1 FROM "cx"."responses"
+  SELECT CAST("score" AS DOUBLE) AS v, NULLIF(NULLIF(NULLIF(epoch_ms("submitted_at"), -2208988800000), -2209161600000), -62135596800000) AS t, NULLIF(TRIM(CAST("region" AS VARCHAR)), '') AS g1 FROM "cx"."responses"
 ),
 cxm_rows AS (
   SELECT r.g1, c.o0 AS o, CASE WHEN r.t IS NULL THEN 2 WHEN v IS NULL THEN 2 WHEN v = FLOOR(v) AND v >= 0 AND v <= 10 THEN 1 ELSE 3 END AS st, CASE WHEN v = FLOOR(v) AND v >= 0 AND v <= 10 THEN CAST(v AS BIGINT) - 0 ELSE 0 END AS x FROM cxm_in r LEFT JOIN cxm_cal c ON c.day = CAST(FLOOR(CAST(r.t AS DOUBLE) / 86400000) AS BIGINT) WHERE (r.t IS NULL OR (r.t <= 1743465600000 AND r.t >= 1735689600000 AND c.day IS NOT NULL))

@@ -15,7 +15,7 @@ cxm_periods AS (
     AS cxm_v(o, label, partial)
 ),
 cxm_in AS (
-  SELECT CAST(`score` AS DOUBLE) AS v, unix_millis(`submitted_at`) AS t, NULLIF(TRIM(CAST(`region` AS STRING)), '') AS g1, CASE WHEN TRIM(CAST(`response_id` AS STRING)) = '' THEN NULL ELSE CAST(`response_id` AS STRING) END AS id, unix_millis(`updated_at`) AS u FROM `cx`.`responses`
+  SELECT CAST(`score` AS DOUBLE) AS v, NULLIF(NULLIF(NULLIF(unix_millis(`submitted_at`), -2208988800000), -2209161600000), -62135596800000) AS t, NULLIF(TRIM(CAST(`region` AS STRING)), '') AS g1, CASE WHEN TRIM(CAST(`response_id` AS STRING)) = '' THEN NULL ELSE CAST(`response_id` AS STRING) END AS id, NULLIF(NULLIF(NULLIF(unix_millis(`updated_at`), -2208988800000), -2209161600000), -62135596800000) AS u FROM `cx`.`responses`
 ),
 cxm_src AS (
   SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY id ORDER BY COALESCE(u, -9223372036854775807) DESC) AS cxm_rn FROM cxm_in) cxm_d WHERE id IS NULL OR cxm_rn = 1

@@ -2,7 +2,7 @@
 -- As of 2025-06-02T00:00:00+00:00; result: the table `cxm pmf FILE --format csv` prints for the same rows.
 WITH
 cxm_in AS (
-  SELECT LOWER(TRIM(CAST("score" AS TEXT))) AS v, CAST(FLOOR(EXTRACT(EPOCH FROM "submitted_at") * 1000) AS BIGINT) AS t, NULLIF(TRIM(CAST("plan" AS TEXT)), '') AS g1 FROM "pmf_answers"
+  SELECT LOWER(TRIM(CAST("score" AS TEXT))) AS v, NULLIF(NULLIF(NULLIF(CAST(FLOOR(EXTRACT(EPOCH FROM "submitted_at") * 1000) AS BIGINT), -2208988800000), -2209161600000), -62135596800000) AS t, NULLIF(TRIM(CAST("plan" AS TEXT)), '') AS g1 FROM "pmf_answers"
 ),
 cxm_rows AS (
   SELECT r.g1, CAST(NULL AS BIGINT) AS o, CASE WHEN v IS NULL OR v = '' OR v = 'n/a' OR v LIKE 'n/a %' OR v LIKE 'n/a -%' OR v LIKE '%no longer use%' THEN 2 WHEN v LIKE '%very disappointed%' OR v = 'very' OR v LIKE '%somewhat disappointed%' OR v LIKE '%mildly disappointed%' OR v = 'somewhat' OR v = 'mildly' OR v LIKE '%not disappointed%' OR v = 'not' THEN 1 ELSE 3 END AS st, CASE WHEN v LIKE '%very disappointed%' OR v = 'very' THEN 2 WHEN v LIKE '%somewhat disappointed%' OR v LIKE '%mildly disappointed%' OR v = 'somewhat' OR v = 'mildly' THEN 1 WHEN v LIKE '%not disappointed%' OR v = 'not' THEN 0 WHEN v IN ('3', '3.0') THEN 2 WHEN v IN ('2', '2.0') THEN 1 ELSE 0 END AS x FROM cxm_in r WHERE (r.t IS NULL OR (r.t <= 1748822400000))

@@ -4,7 +4,7 @@
 -- Columns: customer_id, started_at, ended_at, mrr (and status, canceled_at, trial_end, current_period_end, subscription_id when named with --col).
 WITH
 cxm_in AS (
-  SELECT TRIM(CAST(`customer_id` AS STRING)) AS cu, unix_millis(`started_at`) AS st0, unix_millis(`ended_at`) AS en0, CAST(NULL AS BIGINT) AS ca, CAST(NULL AS BIGINT) AS tr, CAST(NULL AS BIGINT) AS pe, CAST(`monthly_amount` AS DOUBLE) AS m0, CAST(NULL AS STRING) AS ss, COALESCE(TRIM(CAST(`region` AS STRING)), '') AS w1 FROM `subs`
+  SELECT TRIM(CAST(`customer_id` AS STRING)) AS cu, NULLIF(NULLIF(NULLIF(unix_millis(`started_at`), -2208988800000), -2209161600000), -62135596800000) AS st0, NULLIF(NULLIF(NULLIF(unix_millis(`ended_at`), -2208988800000), -2209161600000), -62135596800000) AS en0, CAST(NULL AS BIGINT) AS ca, CAST(NULL AS BIGINT) AS tr, CAST(NULL AS BIGINT) AS pe, CAST(`monthly_amount` AS DOUBLE) AS m0, CAST(NULL AS STRING) AS ss, COALESCE(TRIM(CAST(`region` AS STRING)), '') AS w1 FROM `subs`
 ),
 cxm_r1 AS (
   SELECT r.cu, r.st0, CASE WHEN r.tr IS NOT NULL AND r.tr > r.st0 THEN r.tr ELSE r.st0 END AS s, CASE WHEN r.en0 IS NOT NULL THEN r.en0 WHEN COALESCE(r.ss, '') IN ('canceled', 'cancelled', 'unpaid', 'expired') THEN COALESCE(r.ca, r.pe) ELSE NULL END AS en, CAST(FLOOR(r.m0 * CAST(100.0 AS DOUBLE) + CAST(0.5 AS DOUBLE)) AS BIGINT) AS m FROM cxm_in r WHERE r.cu IS NOT NULL AND r.cu <> '' AND r.st0 IS NOT NULL AND COALESCE(r.ss, '') NOT IN ('trialing', 'in_trial', 'trial', 'incomplete', 'incomplete_expired', 'future', 'pending', 'failed', 'transferred') AND NOT (r.en0 IS NULL AND COALESCE(r.ss, '') IN ('canceled', 'cancelled', 'unpaid', 'expired') AND r.ca IS NULL AND r.pe IS NULL) AND r.m0 IS NOT NULL AND r.m0 >= CAST(0.0 AS DOUBLE) AND r.w1 NOT IN ('test')

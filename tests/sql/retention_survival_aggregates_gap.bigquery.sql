@@ -5,7 +5,7 @@
 -- Columns: customer_id, started_at, ended_at, mrr (and status, canceled_at, trial_end, current_period_end, subscription_id when named with --col).
 WITH
 cxm_in AS (
-  SELECT TRIM(CAST(`customer_id` AS STRING)) AS cu, UNIX_MILLIS(`started_at`) AS st0, UNIX_MILLIS(`ended_at`) AS en0, CAST(NULL AS BIGINT) AS ca, UNIX_MILLIS(`trial_end`) AS tr, CAST(NULL AS BIGINT) AS pe, CAST(`mrr` AS FLOAT64) AS m0, LOWER(REPLACE(REPLACE(TRIM(CAST(`status` AS STRING)), ' ', '_'), '-', '_')) AS ss, COALESCE(TRIM(CAST(`region` AS STRING)), '') AS w1, CASE WHEN TRIM(CAST(`sub_id` AS STRING)) = '' THEN NULL ELSE CAST(`sub_id` AS STRING) END AS dk, UNIX_MILLIS(`updated`) AS du FROM `billing`.`subscriptions`
+  SELECT TRIM(CAST(`customer_id` AS STRING)) AS cu, NULLIF(NULLIF(NULLIF(UNIX_MILLIS(`started_at`), -2208988800000), -2209161600000), -62135596800000) AS st0, NULLIF(NULLIF(NULLIF(UNIX_MILLIS(`ended_at`), -2208988800000), -2209161600000), -62135596800000) AS en0, CAST(NULL AS BIGINT) AS ca, NULLIF(NULLIF(NULLIF(UNIX_MILLIS(`trial_end`), -2208988800000), -2209161600000), -62135596800000) AS tr, CAST(NULL AS BIGINT) AS pe, CAST(`mrr` AS FLOAT64) AS m0, LOWER(REPLACE(REPLACE(TRIM(CAST(`status` AS STRING)), ' ', '_'), '-', '_')) AS ss, COALESCE(TRIM(CAST(`region` AS STRING)), '') AS w1, CASE WHEN TRIM(CAST(`sub_id` AS STRING)) = '' THEN NULL ELSE CAST(`sub_id` AS STRING) END AS dk, NULLIF(NULLIF(NULLIF(UNIX_MILLIS(`updated`), -2208988800000), -2209161600000), -62135596800000) AS du FROM `billing`.`subscriptions`
 ),
 cxm_src AS (
   SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY dk ORDER BY COALESCE(du, -9223372036854775807) DESC) AS cxm_rn FROM cxm_in) cxm_d WHERE dk IS NULL OR cxm_rn = 1

@@ -5,7 +5,7 @@
 -- Columns: customer_id, started_at, ended_at, mrr (and status, canceled_at, trial_end, current_period_end, subscription_id when named with --col).
 WITH
 cxm_in AS (
-  SELECT TRIM(CAST("customer_id" AS VARCHAR)) AS cu, epoch_ms("started_at") AS st0, epoch_ms("ended_at") AS en0, CAST(NULL AS BIGINT) AS ca, epoch_ms("trial_end") AS tr, CAST(NULL AS BIGINT) AS pe, CAST("mrr" AS DOUBLE) AS m0, LOWER(REPLACE(REPLACE(TRIM(CAST("status" AS VARCHAR)), ' ', '_'), '-', '_')) AS ss, COALESCE(TRIM(CAST("region" AS VARCHAR)), '') AS w1, CASE WHEN TRIM(CAST("sub_id" AS VARCHAR)) = '' THEN NULL ELSE CAST("sub_id" AS VARCHAR) END AS dk, epoch_ms("updated") AS du FROM "billing"."subscriptions"
+  SELECT TRIM(CAST("customer_id" AS VARCHAR)) AS cu, NULLIF(NULLIF(NULLIF(epoch_ms("started_at"), -2208988800000), -2209161600000), -62135596800000) AS st0, NULLIF(NULLIF(NULLIF(epoch_ms("ended_at"), -2208988800000), -2209161600000), -62135596800000) AS en0, CAST(NULL AS BIGINT) AS ca, NULLIF(NULLIF(NULLIF(epoch_ms("trial_end"), -2208988800000), -2209161600000), -62135596800000) AS tr, CAST(NULL AS BIGINT) AS pe, CAST("mrr" AS DOUBLE) AS m0, LOWER(REPLACE(REPLACE(TRIM(CAST("status" AS VARCHAR)), ' ', '_'), '-', '_')) AS ss, COALESCE(TRIM(CAST("region" AS VARCHAR)), '') AS w1, CASE WHEN TRIM(CAST("sub_id" AS VARCHAR)) = '' THEN NULL ELSE CAST("sub_id" AS VARCHAR) END AS dk, NULLIF(NULLIF(NULLIF(epoch_ms("updated"), -2208988800000), -2209161600000), -62135596800000) AS du FROM "billing"."subscriptions"
 ),
 cxm_src AS (
   SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY dk ORDER BY COALESCE(du, -9223372036854775807) DESC) AS cxm_rn FROM cxm_in) cxm_d WHERE dk IS NULL OR cxm_rn = 1

@@ -19,7 +19,7 @@ cxm_periods AS (
     ) AS cxm_v(o, label, partial)
 ),
 cxm_in AS (
-  SELECT DATE_PART(epoch_millisecond, "created_at") AS tc, DATE_PART(epoch_millisecond, "first_response_at") AS tf, DATE_PART(epoch_millisecond, "resolved_at") AS tr, CAST(NULL AS DOUBLE) AS reo, CAST(NULL AS VARCHAR) AS stx FROM "support"."tickets"
+  SELECT NULLIF(NULLIF(NULLIF(DATE_PART(epoch_millisecond, "created_at"), -2208988800000), -2209161600000), -62135596800000) AS tc, NULLIF(NULLIF(NULLIF(DATE_PART(epoch_millisecond, "first_response_at"), -2208988800000), -2209161600000), -62135596800000) AS tf, NULLIF(NULLIF(NULLIF(DATE_PART(epoch_millisecond, "resolved_at"), -2208988800000), -2209161600000), -62135596800000) AS tr, CAST(NULL AS DOUBLE) AS reo, CAST(NULL AS VARCHAR) AS stx FROM "support"."tickets"
 ),
 cxm_a AS (
   SELECT CASE WHEN r.tc IS NULL OR (r.tf IS NOT NULL AND r.tf < r.tc) OR (r.tr IS NOT NULL AND r.tr < r.tc) OR (r.reo IS NOT NULL AND (r.reo < 0 OR r.reo <> FLOOR(r.reo))) THEN 3 ELSE 1 END AS st, r.tc AS tc, CASE WHEN r.tf <= 1743465600000 THEN r.tf END AS f, CASE WHEN r.tr <= 1743465600000 THEN r.tr END AS rs, CASE WHEN r.reo > 0 THEN 1 ELSE 0 END AS reopened, r.tc AS bc, r.tf AS bf, r.tr AS br, cc.o0 AS oc, cr.o0 AS orr FROM cxm_in r LEFT JOIN cxm_cal cc ON cc.day = CAST(FLOOR(CAST(r.tc AS DOUBLE) / 86400000) AS BIGINT) LEFT JOIN cxm_cal cf ON cf.day = CAST(FLOOR(CAST(r.tf AS DOUBLE) / 86400000) AS BIGINT) LEFT JOIN cxm_cal cr ON cr.day = CAST(FLOOR(CAST(r.tr AS DOUBLE) / 86400000) AS BIGINT) WHERE (r.stx IS NULL OR r.stx NOT IN ('deleted', 'spam')) AND (r.tc IS NULL OR r.tc <= 1743465600000) AND (r.tc IS NULL OR r.tc >= 1740787200000) AND (r.tc IS NULL OR r.tc >= 1740787200000)

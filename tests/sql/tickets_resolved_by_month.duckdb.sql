@@ -327,7 +327,7 @@ cxm_periods AS (
     ) AS cxm_v(o, label, partial)
 ),
 cxm_in AS (
-  SELECT epoch_ms("created_at") AS tc, epoch_ms("first_response_at") AS tf, epoch_ms("resolved_at") AS tr, CAST(NULL AS DOUBLE) AS reo, CAST(NULL AS VARCHAR) AS stx, CASE WHEN TRIM(CAST("id" AS VARCHAR)) = '' THEN NULL ELSE CAST("id" AS VARCHAR) END AS id, epoch_ms("updated") AS u FROM "tickets"
+  SELECT NULLIF(NULLIF(NULLIF(epoch_ms("created_at"), -2208988800000), -2209161600000), -62135596800000) AS tc, NULLIF(NULLIF(NULLIF(epoch_ms("first_response_at"), -2208988800000), -2209161600000), -62135596800000) AS tf, NULLIF(NULLIF(NULLIF(epoch_ms("resolved_at"), -2208988800000), -2209161600000), -62135596800000) AS tr, CAST(NULL AS DOUBLE) AS reo, CAST(NULL AS VARCHAR) AS stx, CASE WHEN TRIM(CAST("id" AS VARCHAR)) = '' THEN NULL ELSE CAST("id" AS VARCHAR) END AS id, NULLIF(NULLIF(NULLIF(epoch_ms("updated"), -2208988800000), -2209161600000), -62135596800000) AS u FROM "tickets"
 ),
 cxm_src AS (
   SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY id ORDER BY COALESCE(u, -9223372036854775807) DESC) AS cxm_rn FROM cxm_in) cxm_d WHERE id IS NULL OR cxm_rn = 1

@@ -327,7 +327,7 @@ cxm_periods AS (
     AS cxm_v(o, label, partial)
 ),
 cxm_in AS (
-  SELECT unix_millis(`created_at`) AS tc, unix_millis(`first_response_at`) AS tf, unix_millis(`resolved_at`) AS tr, CAST(NULL AS DOUBLE) AS reo, CAST(NULL AS STRING) AS stx, CASE WHEN TRIM(CAST(`id` AS STRING)) = '' THEN NULL ELSE CAST(`id` AS STRING) END AS id, unix_millis(`updated`) AS u FROM `tickets`
+  SELECT NULLIF(NULLIF(NULLIF(unix_millis(`created_at`), -2208988800000), -2209161600000), -62135596800000) AS tc, NULLIF(NULLIF(NULLIF(unix_millis(`first_response_at`), -2208988800000), -2209161600000), -62135596800000) AS tf, NULLIF(NULLIF(NULLIF(unix_millis(`resolved_at`), -2208988800000), -2209161600000), -62135596800000) AS tr, CAST(NULL AS DOUBLE) AS reo, CAST(NULL AS STRING) AS stx, CASE WHEN TRIM(CAST(`id` AS STRING)) = '' THEN NULL ELSE CAST(`id` AS STRING) END AS id, NULLIF(NULLIF(NULLIF(unix_millis(`updated`), -2208988800000), -2209161600000), -62135596800000) AS u FROM `tickets`
 ),
 cxm_src AS (
   SELECT * FROM (SELECT cxm_in.*, ROW_NUMBER() OVER (PARTITION BY id ORDER BY COALESCE(u, -9223372036854775807) DESC) AS cxm_rn FROM cxm_in) cxm_d WHERE id IS NULL OR cxm_rn = 1
