@@ -1,6 +1,6 @@
-//! cxm's parallel CSV reader (SPEC 8) against the polars path on the same files: the survey
-//! and ticket metrics read a regular CSV file on disk with their own record-aligned reader,
-//! and `CXM_NO_FAST=1` sends the same file through polars. Both must print the same bytes, on a
+//! cxm's parallel CSV reader (SPEC 8) against the polars path on the same files: the survey,
+//! ticket, churn and retention metrics read a regular CSV file on disk with their own
+//! record-aligned reader, and `CXM_NO_FAST=1` sends the same file through polars. Both must print the same bytes, on a
 //! file large enough to be cut into several chunks (quoted newlines and `""` escapes at the
 //! cuts), with duplicates, blanks, unreadable scores, placeholder dates and groups.
 
@@ -321,4 +321,106 @@ fn the_parallel_reader_gives_the_polars_paths_ticket_figures() {
     assert_eq!(fast.1, output(&args, true).1);
     let v: serde_json::Value = serde_json::from_slice(&fast.1).unwrap();
     assert_eq!(v["inputs"][0]["duplicate"], 1);
+}
+
+/// A subscription export of `n` rows (about 2 MB for 25,000): chains of subscriptions per
+/// customer, cancellations, a repeated subscription id every 1,009 rows (with a later
+/// `updated_at`), a start after the end every 997 rows, quoted plan names.
+fn subscription_file(dir: &std::path::Path, n: usize) -> String {
+    let p = dir.join("subs.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    writeln!(
+        f,
+        "subscription_id,customer_id,started_at,ended_at,mrr,plan,updated_at"
+    )
+    .unwrap();
+    let mut x: u64 = 0x1234_5678_9abc_def1;
+    for i in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let sub = if i % 1009 == 7 { i - 1 } else { i };
+        let start = 1 + (x % 700) as i64;
+        let day = |d: i64| {
+            let t =
+                chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(d);
+            t.format("%Y-%m-%d").to_string()
+        };
+        let end = match i % 4 {
+            0 => day(start + 30 + (x >> 12) as i64 % 300),
+            _ if i % 997 == 3 => day(start - 5),
+            _ => String::new(),
+        };
+        let plan = ["basic", "\"pro, annual\"", "team"][(x >> 20) as usize % 3];
+        let mrr = [19, 49, 99][(x >> 20) as usize % 3];
+        writeln!(
+            f,
+            "s{sub},c{},{},{end},{mrr}.00,{plan},2025-0{}-01",
+            i / 2,
+            day(start),
+            1 + i % 9
+        )
+        .unwrap();
+    }
+    f.flush().unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn the_parallel_reader_gives_the_polars_paths_churn_and_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = subscription_file(dir.path(), 25_000);
+    assert!(
+        std::fs::metadata(&p).unwrap().len() > 1 << 20,
+        "several chunks"
+    );
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["churn", &p, "--as-of", "2026-01-01", "--period", "month"],
+        vec![
+            "churn",
+            &p,
+            "--as-of",
+            "2026-01-01",
+            "--period",
+            "quarter",
+            "--by",
+            "plan",
+        ],
+        vec![
+            "retention",
+            &p,
+            "--as-of",
+            "2026-01-01",
+            "--period",
+            "month",
+        ],
+        vec!["retention", &p, "--as-of", "2026-01-01", "--survival"],
+    ];
+    for case in cases {
+        let mut args = case.clone();
+        args.extend(["--format", "json"]);
+        let fast = output(&args, false);
+        let slow = output(&args, true);
+        assert_eq!(fast.0, slow.0, "{case:?}: exit codes");
+        assert_eq!(
+            String::from_utf8_lossy(&fast.1),
+            String::from_utf8_lossy(&slow.1),
+            "{case:?}: stdout"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&fast.2),
+            String::from_utf8_lossy(&slow.2),
+            "{case:?}: stderr"
+        );
+    }
+    // The repeated ids are found in memory: 24 duplicates (rows 7, 1016, … below 25,000).
+    let v: serde_json::Value = serde_json::from_slice(
+        &output(
+            &["churn", &p, "--as-of", "2026-01-01", "--format", "json"],
+            false,
+        )
+        .1,
+    )
+    .unwrap();
+    assert_eq!(v["inputs"][0]["duplicate"], 25);
 }
