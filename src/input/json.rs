@@ -1,15 +1,29 @@
 //! JSON inputs: arrays, NDJSON, API pages (`{"tickets": […]}`, Stripe lists, Chargebee
 //! lists), wrapped single records and Zendesk side-loaded `metric_sets`, flattened into a
 //! [`Table`] of text cells (nested objects become dotted names).
+//!
+//! Records are read one at a time and appended to the table as they are parsed: a serde
+//! visitor flattens each record straight into cells (no `serde_json::Value` of the record,
+//! let alone of the document). NDJSON is read in blocks of lines ([`block_bytes`]) whose
+//! lines are parsed in parallel; a JSON document (array or API page) is parsed element by
+//! element from a memory map of the file. A line of NDJSON that is not a JSON object is a
+//! rejected row (`invalid_json`); a document that is cut off or broken is an error naming
+//! the byte offset. No message of serde reaches the user.
 
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::Result;
+use rayon::prelude::*;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::error::err;
 use crate::fail;
-use crate::input::read::{io_reason, strip_bom, Format, LocKind, Table};
+use crate::input::read::{io_reason, strip_bom, Format, LocKind, Malformed, Table};
 
 /// Text of a JSON value as a cell: strings as they are, numbers and booleans as written,
 /// null as no value, arrays and objects as compact JSON.
@@ -21,29 +35,6 @@ pub fn json_cell(v: &Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         other => Some(other.to_string()),
     }
-}
-
-fn table_from_objects(objs: Vec<(u64, serde_json::Map<String, Value>)>) -> Table {
-    let mut t = Table::default();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (_, o) in &objs {
-        for k in o.keys() {
-            if !index.contains_key(k) {
-                index.insert(k.clone(), t.headers.len());
-                t.headers.push(k.clone());
-            }
-        }
-    }
-    for (loc, o) in objs {
-        let mut row = vec![None; t.headers.len()];
-        for (k, v) in o.iter() {
-            row[index[k]] = json_cell(v);
-        }
-        t.rows.push(row);
-        t.locs.push(loc);
-        t.malformed.push(None);
-    }
-    t
 }
 
 /// Keys of an API response object that hold its records, in order of preference (Zendesk
@@ -197,106 +188,998 @@ fn flat_record(mut o: serde_json::Map<String, Value>) -> serde_json::Map<String,
     out
 }
 
-pub fn read_json(path: &Path, display: &str, format: Format) -> Result<(Table, LocKind)> {
-    let raw = std::fs::read(path)
-        .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
-    let text = match std::str::from_utf8(strip_bom(&raw)) {
-        Ok(t) => t,
-        Err(e) => {
-            let line = raw[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
-            fail!("{display}:{line}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding");
+// ---------------------------------------------------------------------------------------
+// One record, flattened while it is parsed.
+
+/// What a JSON value was, as far as unwrapping records and finding pages needs to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Map,
+    Array,
+    Null,
+    Other,
+}
+
+/// One cell of a record: its dotted name (a range of [`Rec::names`]) and its text.
+struct Cell {
+    name: (usize, usize),
+    value: Option<String>,
+}
+
+/// One top-level key of a record: its name, its cells and what its value was.
+struct Top {
+    name: (usize, usize),
+    cells: (usize, usize),
+    kind: Kind,
+}
+
+/// The flat cells of the record being parsed. The buffers are reused from record to record
+/// (names live in one string), so a record costs one allocation per text cell.
+#[derive(Default)]
+struct Rec {
+    /// The dotted name of the value being parsed.
+    path: String,
+    names: String,
+    cells: Vec<Cell>,
+    tops: Vec<Top>,
+}
+
+impl Rec {
+    fn clear(&mut self) {
+        self.path.clear();
+        self.names.clear();
+        self.cells.clear();
+        self.tops.clear();
+    }
+
+    fn leaf(&mut self, value: Option<String>) {
+        let s = self.names.len();
+        self.names.push_str(&self.path);
+        self.cells.push(Cell {
+            name: (s, self.names.len()),
+            value,
+        });
+    }
+
+    /// Whether the record looks like an API page (`{"tickets": […]}`, a Stripe list), which
+    /// the page logic decides on the whole value.
+    fn maybe_page(&self) -> bool {
+        self.tops.iter().any(|t| {
+            let n = &self.names[t.name.0..t.name.1];
+            t.kind == Kind::Array && (PAGE_KEYS.contains(&n) || n == "data")
+        })
+    }
+}
+
+/// Appends a map key to the current path.
+struct KeySeed<'p>(&'p mut String);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.push_str(v);
+        Ok(())
+    }
+}
+
+/// A value at the current path: scalars become one cell, nested objects more cells with
+/// dotted names, arrays one cell of compact JSON text.
+struct ValueSeed<'r>(&'r mut Rec);
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Kind;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Kind;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Kind, E> {
+        self.0.leaf(Some(v.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Kind, E> {
+        self.0.leaf(Some(v.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Kind, E> {
+        self.0.leaf(Some(v.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Kind, E> {
+        // Written as serde_json writes a number it read (`9.0`, `1.5`).
+        self.0
+            .leaf(serde_json::Number::from_f64(v).map(|n| n.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Kind, E> {
+        self.0.leaf(Some(v.to_owned()));
+        Ok(Kind::Other)
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Kind, E> {
+        self.0.leaf(Some(v));
+        Ok(Kind::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
+        self.0.leaf(None);
+        Ok(Kind::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Kind, E> {
+        self.visit_unit()
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element::<Value>()? {
+            items.push(v);
         }
-    };
-    let mut objs = Vec::new();
-    let mut loc_kind = LocKind::Line;
-    // A document sniffed as NDJSON (it starts with `{`) whose first line is not a whole
-    // object is one pretty-printed JSON object, e.g. an API page on standard input.
-    let format = if format == Format::Ndjson
-        && text
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .is_some_and(|l| serde_json::from_str::<Value>(l.trim()).is_err())
-        && serde_json::from_str::<Value>(text).is_ok()
-    {
+        self.0.leaf(Some(Value::Array(items).to_string()));
+        Ok(Kind::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+        let rec = self.0;
+        let base = rec.path.len();
+        let mut n = 0usize;
+        loop {
+            if base > 0 {
+                rec.path.push('.');
+            }
+            if map.next_key_seed(KeySeed(&mut rec.path))?.is_none() {
+                break;
+            }
+            n += 1;
+            map.next_value_seed(ValueSeed(rec))?;
+            rec.path.truncate(base);
+        }
+        rec.path.truncate(base);
+        if n == 0 {
+            rec.leaf(Some("{}".into()));
+        }
+        Ok(Kind::Map)
+    }
+}
+
+/// A record: an object is flattened into the [`Rec`] (`Ok(None)`); anything else is
+/// skipped and named (`Ok(Some("a number"))`).
+struct TopSeed<'r>(&'r mut Rec);
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = Option<&'static str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_> {
+    type Value = Option<&'static str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Some("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Some("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Some("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Some("a number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Some("a string"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Some("null"))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Some("null"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Some("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let rec = self.0;
+        loop {
+            rec.path.clear();
+            if map.next_key_seed(KeySeed(&mut rec.path))?.is_none() {
+                break;
+            }
+            let s = rec.names.len();
+            rec.names.push_str(&rec.path);
+            let name = (s, rec.names.len());
+            let c0 = rec.cells.len();
+            let kind = map.next_value_seed(ValueSeed(rec))?;
+            rec.tops.push(Top {
+                name,
+                cells: (c0, rec.cells.len()),
+                kind,
+            });
+        }
+        rec.path.clear();
+        Ok(None)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The table, built as records arrive.
+
+/// A [`Table`] under construction: rows are appended as records are parsed; a record's
+/// new names become new columns (earlier rows read them as empty).
+#[derive(Default)]
+struct Builder {
+    headers: Vec<String>,
+    index: HashMap<String, usize>,
+    rows: Vec<Vec<Option<String>>>,
+    locs: Vec<u64>,
+    malformed: Vec<Option<Box<Malformed>>>,
+}
+
+fn put(row: &mut Vec<Option<String>>, i: usize, v: Option<String>) {
+    if i >= row.len() {
+        row.resize(i + 1, None);
+    }
+    row[i] = v;
+}
+
+impl Builder {
+    fn col(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.headers.len();
+        self.headers.push(name.to_string());
+        self.index.insert(name.to_string(), i);
+        i
+    }
+
+    fn push_row(&mut self, row: Vec<Option<String>>, loc: u64) {
+        self.rows.push(row);
+        self.locs.push(loc);
+        self.malformed.push(None);
+    }
+
+    /// Append the parsed record: a wrapped record (`{"ticket": {…}}`, every other key an
+    /// object too) is unwrapped, its other keys keeping their name as a prefix.
+    fn push_rec(&mut self, rec: &mut Rec, loc: u64) {
+        let Rec {
+            names, cells, tops, ..
+        } = rec;
+        let mut row: Vec<Option<String>> = Vec::with_capacity(self.headers.len());
+        // A record with values of its own (an Intercom conversation whose `ticket` is an
+        // object) is not a wrapper: its nested objects only flatten.
+        let own_values = tops
+            .iter()
+            .any(|t| !matches!(t.kind, Kind::Map | Kind::Null));
+        let wrapper = if own_values {
+            None
+        } else {
+            WRAPPERS.iter().find_map(|w| {
+                tops.iter()
+                    .position(|t| t.kind == Kind::Map && &names[t.name.0..t.name.1] == *w)
+            })
+        };
+        match wrapper {
+            None => {
+                for c in cells.iter_mut() {
+                    let i = self.col(&names[c.name.0..c.name.1]);
+                    put(&mut row, i, c.value.take());
+                }
+            }
+            Some(wi) => {
+                // The wrapper's cells go first and lose its name; the other objects' cells
+                // keep theirs. An empty object gives no cell.
+                let others = tops.iter().enumerate().filter(|&(j, _)| j != wi);
+                let order = std::iter::once((wi, &tops[wi])).chain(others);
+                for (j, t) in order.filter(|(_, t)| t.kind == Kind::Map) {
+                    let top_len = t.name.1 - t.name.0;
+                    let strip = if j == wi { top_len + 1 } else { 0 };
+                    for c in &mut cells[t.cells.0..t.cells.1] {
+                        let name = &names[c.name.0..c.name.1];
+                        if name.len() > top_len {
+                            let i = self.col(&name[strip..]);
+                            put(&mut row, i, c.value.take());
+                        }
+                    }
+                }
+                // A null beside the wrapper is an empty column of its name (the wrapper's own
+                // cell of that name, if any, stays).
+                for t in tops.iter().filter(|t| t.kind == Kind::Null) {
+                    let i = self.col(&names[t.name.0..t.name.1]);
+                    if i >= row.len() {
+                        row.resize(i + 1, None);
+                    }
+                }
+            }
+        }
+        self.push_row(row, loc);
+    }
+
+    /// Append a record parsed as a `serde_json` map (API pages found on an NDJSON line).
+    fn push_map(&mut self, o: serde_json::Map<String, Value>, loc: u64) {
+        let mut row: Vec<Option<String>> = Vec::with_capacity(self.headers.len());
+        for (k, v) in flat_record(o) {
+            let i = self.col(&k);
+            put(&mut row, i, json_cell(&v));
+        }
+        self.push_row(row, loc);
+    }
+
+    fn push_malformed(&mut self, loc: u64, m: Box<Malformed>) {
+        self.rows.push(Vec::new());
+        self.locs.push(loc);
+        self.malformed.push(Some(m));
+    }
+
+    /// Append another builder's rows (the next block), matching its columns by name.
+    fn append(&mut self, other: Builder) {
+        let map: Vec<usize> = other.headers.iter().map(|h| self.col(h)).collect();
+        if map.iter().enumerate().all(|(i, &j)| i == j) {
+            self.rows.extend(other.rows);
+        } else {
+            for row in other.rows {
+                let mut r: Vec<Option<String>> = Vec::with_capacity(self.headers.len());
+                for (i, v) in row.into_iter().enumerate() {
+                    if v.is_some() {
+                        put(&mut r, map[i], v);
+                    }
+                }
+                self.rows.push(r);
+            }
+        }
+        self.locs.extend(other.locs);
+        self.malformed.extend(other.malformed);
+    }
+
+    /// Zendesk's side-loaded `metric_sets` (parsed as records into `sets`) attached to their
+    /// tickets as `metric_set.*` columns, keyed by ticket id: the k-th copy of a ticket
+    /// (time-based exports repeat tickets) gets the k-th metric set of that ticket, else the
+    /// last one. A ticket that carries its own `metric_set` keeps it.
+    fn join_metric_sets(&mut self, sets: Builder) {
+        let Some(&tid) = sets.index.get("ticket_id") else {
+            return;
+        };
+        let mut by_ticket: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (k, row) in sets.rows.iter().enumerate() {
+            if let Some(Some(id)) = row.get(tid) {
+                by_ticket.entry(id.as_str()).or_default().push(k);
+            }
+        }
+        let Some(&id_col) = self.index.get("id") else {
+            return;
+        };
+        let own: Vec<usize> = (0..self.headers.len())
+            .filter(|&i| {
+                let h = &self.headers[i];
+                h == "metric_set" || h.starts_with("metric_set.")
+            })
+            .collect();
+        let mut cols: Option<Vec<usize>> = None;
+        let mut taken: HashMap<String, usize> = HashMap::new();
+        for r in 0..self.rows.len() {
+            let Some(Some(id)) = self.rows[r].get(id_col) else {
+                continue;
+            };
+            let Some(list) = by_ticket.get(id.as_str()) else {
+                continue;
+            };
+            let k = taken.entry(id.clone()).or_insert(0);
+            let set = &sets.rows[list[(*k).min(list.len() - 1)]];
+            *k += 1;
+            if own
+                .iter()
+                .any(|&i| self.rows[r].get(i).is_some_and(Option::is_some))
+            {
+                continue;
+            }
+            let cols = cols.get_or_insert_with(|| {
+                sets.headers
+                    .iter()
+                    .map(|h| self.col(&format!("metric_set.{h}")))
+                    .collect()
+            });
+            let row = &mut self.rows[r];
+            for (j, v) in set.iter().enumerate() {
+                if v.is_some() {
+                    put(row, cols[j], v.clone());
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> Table {
+        let w = self.headers.len();
+        for r in &mut self.rows {
+            if r.len() < w {
+                r.resize(w, None);
+            }
+        }
+        Table {
+            headers: self.headers,
+            rows: self.rows,
+            locs: self.locs,
+            malformed: self.malformed,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading.
+
+/// Bytes read per NDJSON block (default 8 MiB). `CXM_JSON_BLOCK_BYTES` (undocumented, for
+/// tests) makes blocks small so that records and pages straddle them.
+fn block_bytes() -> usize {
+    std::env::var("CXM_JSON_BLOCK_BYTES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(8 << 20)
+}
+
+pub fn read_json(path: &Path, display: &str, format: Format) -> Result<(Table, LocKind)> {
+    let file =
+        File::open(path).map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
+    let len = file
+        .metadata()
+        .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?
+        .len();
+    if len == 0 {
+        fail!("{display}: the JSON holds no records; export some rows (an empty array or API page has nothing to compute)");
+    }
+    // SAFETY: the map is only read; a file changed while it is read gives wrong cells or a
+    // JSON error at worst.
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
+    // A document sniffed as NDJSON (it starts with `{`) whose first lines are not whole JSON
+    // values is one pretty-printed JSON object, e.g. an API page on standard input.
+    let format = if format == Format::Ndjson && is_pretty_document(strip_bom(&map)) {
         Format::Json
     } else {
         format
     };
-    if format == Format::Json {
-        loc_kind = LocKind::Index;
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            err(format!("{display}:{}: invalid JSON: {e}; a JSON input must be an array of objects (or use NDJSON, one object per line)", e.line()))
-        })?;
-        let arr = match v {
-            Value::Array(a) => a,
-            Value::Object(mut o) => match envelope_records(&mut o, true) {
-                Some(a) => a,
-                // A document that is one record (SPEC 5): a bare object (a single Stripe
-                // subscription or Freshdesk ticket from the API) or one wrapped record such
-                // as {"ticket": {…}} or {"satisfaction_rating": {…}}.
-                None => vec![Value::Object(o)],
-            },
-            _ => fail!("{display}: the JSON is not an array of objects; pass an array like [{{\"score\": 9}}, …]"),
-        };
-        for (i, item) in arr.into_iter().enumerate() {
-            match item {
-                Value::Object(o) => objs.push((i as u64, flat_record(o))),
-                other => fail!(
-                    "{display}[{i}]: expected an object, found {}; a JSON input must be an array of objects",
-                    json_kind(&other)
-                ),
+    let table = if format == Format::Json {
+        let t = read_document(&map, display)?;
+        drop(map);
+        t
+    } else {
+        drop(map);
+        read_ndjson(file, display)?
+    };
+    if table.rows.is_empty() {
+        fail!("{display}: the JSON holds no records; export some rows (an empty array or API page has nothing to compute)");
+    }
+    let loc_kind = if format == Format::Json {
+        LocKind::Index
+    } else {
+        LocKind::Line
+    };
+    Ok((table, loc_kind))
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |e| e + 1);
+    &b[s..e.max(s)]
+}
+
+/// Whether a text starting with `{` is one pretty-printed document rather than NDJSON:
+/// neither of its first two non-blank lines is a whole JSON value. (One broken line among
+/// whole ones is NDJSON with a broken line.)
+fn is_pretty_document(bytes: &[u8]) -> bool {
+    let mut lines = bytes
+        .split(|&b| b == b'\n')
+        .map(trim)
+        .filter(|l| !l.is_empty());
+    let whole = |l: &[u8]| serde_json::from_slice::<IgnoredAny>(l).is_ok();
+    match (lines.next(), lines.next()) {
+        (Some(a), _) if whole(a) => false,
+        (Some(_), Some(b)) => !whole(b),
+        _ => true,
+    }
+}
+
+/// NDJSON: blocks of whole lines are read in turn and the lines of a block parsed in
+/// parallel; each line is one record (or, holding an API page, its records). A line that is
+/// not a JSON object is a rejected row (`invalid_json`).
+fn read_ndjson(mut file: File, display: &str) -> Result<Table> {
+    let block = block_bytes();
+    let mut out = Builder::default();
+    let mut buf: Vec<u8> = Vec::new();
+    // Lines before the start of `buf`.
+    let mut line0: u64 = 0;
+    let mut first = true;
+    loop {
+        let old = buf.len();
+        buf.resize(old + block, 0);
+        let n = read_full(&mut file, &mut buf[old..])
+            .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
+        buf.truncate(old + n);
+        let eof = n < block;
+        if first {
+            first = false;
+            if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                buf.drain(..3);
             }
         }
-    } else {
-        for (i, line) in text.lines().enumerate() {
-            let l = line.trim();
-            if l.is_empty() {
-                continue;
+        // Whole lines only; a line longer than a block waits for the next read (the bytes
+        // before `old` hold no line break).
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf[old.min(buf.len())..]) {
+                Some(i) => old + i + 1,
+                None => continue,
             }
-            let v: Value = serde_json::from_str(l).map_err(|e| {
-                err(format!(
-                    "{display}:{}: invalid JSON line: {e}; NDJSON needs one JSON object per line",
-                    i + 1
-                ))
-            })?;
-            match v {
-                // A line holding a whole API page (`{"tickets": […]}`) gives all its records.
-                Value::Object(mut o) => match envelope_records(&mut o, false) {
+        };
+        let chunk = &buf[..cut];
+        if let Err(e) = std::str::from_utf8(chunk) {
+            let line =
+                line0 + memchr::memchr_iter(b'\n', &chunk[..e.valid_up_to()]).count() as u64 + 1;
+            fail!("{display}:{line}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding");
+        }
+        parse_lines(chunk, line0, &mut out);
+        line0 += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        buf.drain(..cut);
+        if eof {
+            break;
+        }
+    }
+    if !out.rows.is_empty() && out.malformed.iter().all(Option::is_some) {
+        let m = out.malformed[0]
+            .as_ref()
+            .map(|m| m.detail.clone())
+            .unwrap_or_default();
+        fail!(
+            "{display}:{}: no line is a JSON object (this one is {m}); NDJSON needs one JSON object per line",
+            out.locs[0]
+        );
+    }
+    Ok(out.finish())
+}
+
+/// Fill `buf` from `r` (fewer bytes only at the end of the input).
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Parse the lines of one block (the first is line `line0 + 1`) in parallel, in runs of
+/// lines that each build their part of the table, and append the parts in order.
+fn parse_lines(chunk: &[u8], line0: u64, out: &mut Builder) {
+    let mut lines: Vec<(u64, &[u8])> = Vec::new();
+    let mut start = 0usize;
+    let mut no = line0;
+    for nl in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
+        if start > chunk.len() {
+            break;
+        }
+        no += 1;
+        let l = trim(&chunk[start..nl]);
+        if !l.is_empty() {
+            lines.push((no, l));
+        }
+        start = nl + 1;
+    }
+    if lines.is_empty() {
+        return;
+    }
+    let parts = rayon::current_num_threads().max(1) * 4;
+    let run = lines.len().div_ceil(parts).max(64);
+    let built: Vec<Builder> = lines
+        .par_chunks(run)
+        .map(|part| {
+            let mut b = Builder::default();
+            let mut rec = Rec::default();
+            for &(no, l) in part {
+                parse_line(l, no, &mut rec, &mut b);
+            }
+            b
+        })
+        .collect();
+    for b in built {
+        out.append(b);
+    }
+}
+
+fn parse_line(l: &[u8], no: u64, rec: &mut Rec, b: &mut Builder) {
+    rec.clear();
+    let mut de = serde_json::Deserializer::from_slice(l);
+    let got = TopSeed(rec)
+        .deserialize(&mut de)
+        .and_then(|k| de.end().map(|_| k));
+    let bad = |detail: String| {
+        Box::new(Malformed {
+            code: "invalid_json",
+            detail,
+            raw: Some(String::from_utf8_lossy(l).into_owned()),
+        })
+    };
+    match got {
+        Ok(None) if rec.maybe_page() => {
+            // A line holding a whole API page (`{"tickets": […]}`) gives all its records.
+            if let Ok(Value::Object(mut o)) = serde_json::from_slice::<Value>(l) {
+                match envelope_records(&mut o, false) {
                     Some(records) => {
                         for r in records {
                             if let Value::Object(ro) = r {
-                                objs.push(((i + 1) as u64, flat_record(ro)));
+                                b.push_map(ro, no);
                             }
                         }
                     }
-                    None => objs.push(((i + 1) as u64, flat_record(o))),
-                },
-                other => fail!(
-                    "{display}:{}: expected a JSON object, found {}",
-                    i + 1,
-                    json_kind(&other)
-                ),
+                    None => b.push_map(o, no),
+                }
             }
         }
+        Ok(None) => b.push_rec(rec, no),
+        Ok(Some(kind)) => {
+            b.push_malformed(no, bad(format!("the line holds {kind}, not a JSON object")))
+        }
+        Err(e) => b.push_malformed(no, bad(line_problem(&e))),
     }
-    if objs.is_empty() {
-        fail!("{display}: the JSON holds no records; export some rows (an empty array or API page has nothing to compute)");
-    }
-    Ok((table_from_objects(objs), loc_kind))
 }
 
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// What is wrong with a JSON text, in plain words (never serde's message).
+fn problem(e: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category;
+    if e.classify() == Category::Eof {
+        return "the text ends before the JSON value is complete";
+    }
+    // serde_json's messages are matched only to choose our own words.
+    let m = e.to_string();
+    let words: &[(&str, &str)] = &[
+        (
+            "expected `,` or `}`",
+            "a `,` or `}` is missing after a member of an object",
+        ),
+        (
+            "expected `,` or `]`",
+            "a `,` or `]` is missing after an element of an array",
+        ),
+        ("expected `:`", "a `:` is missing after a key"),
+        (
+            "key must be a string",
+            "a key is not a string in double quotes",
+        ),
+        ("trailing comma", "a comma stands before a closing bracket"),
+        (
+            "trailing characters",
+            "more text follows the end of the JSON value",
+        ),
+        (
+            "control character",
+            "a string holds a raw control character (a line break or tab inside quotes)",
+        ),
+        (
+            "invalid escape",
+            "a string holds an invalid backslash escape",
+        ),
+        ("invalid unicode", "a string holds an invalid \\u escape"),
+        (
+            "lone leading surrogate",
+            "a string holds an invalid \\u escape",
+        ),
+        ("invalid number", "a number is written wrongly"),
+        ("number out of range", "a number is out of range"),
+        ("recursion limit", "the values are nested too deeply"),
+        (
+            "expected value",
+            "a value is not JSON (a word without quotes?)",
+        ),
+        (
+            "expected ident",
+            "a value is not JSON (a word without quotes?)",
+        ),
+    ];
+    words
+        .iter()
+        .find(|(k, _)| m.contains(k))
+        .map_or("the JSON syntax is broken", |(_, w)| w)
+}
+
+fn line_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    if e.classify() == Category::Eof {
+        return "not valid JSON: the line ends before its object is closed (cut off?)".into();
+    }
+    format!("not valid JSON at column {}: {}", e.column(), problem(e))
+}
+
+/// Where the parser of a JSON document is, for messages.
+#[derive(Default)]
+struct DocState {
+    /// The records read so far: the array's, or each envelope candidate's by key.
+    array: Option<Builder>,
+    candidates: Vec<(String, Builder, bool)>,
+    stripe_list: bool,
+    /// The record being read: the envelope key (empty for an array) and its index.
+    at: Option<(String, u64)>,
+    not_container: Option<&'static str>,
+}
+
+struct DocSeed<'s>(&'s mut DocState);
+
+impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Streams the elements of an array of records into a builder; `Ok(None)` for a value
+/// that is not an array. The bool is false when some element was not an object.
+struct RecordsSeed<'s> {
+    st: &'s mut DocState,
+    key: String,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_> {
+    type Value = Option<(Builder, bool)>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+fn stream_records<'de, A: SeqAccess<'de>>(
+    st: &mut DocState,
+    key: &str,
+    mut seq: A,
+    strict: bool,
+) -> Result<(Builder, bool), A::Error> {
+    let mut b = Builder::default();
+    let mut rec = Rec::default();
+    let mut all_objects = true;
+    let mut i = 0u64;
+    loop {
+        st.at = Some((key.to_string(), i));
+        rec.clear();
+        match seq.next_element_seed(TopSeed(&mut rec))? {
+            None => break,
+            Some(None) => b.push_rec(&mut rec, i),
+            Some(Some(kind)) => {
+                if strict {
+                    return Err(de::Error::custom(format!(
+                        "[{i}]: expected an object, found {kind}; a JSON input must be an array of objects"
+                    )));
+                }
+                all_objects = false;
+            }
+        }
+        i += 1;
+    }
+    st.at = None;
+    Ok((b, all_objects))
+}
+
+macro_rules! not_records {
+    ($($m:ident: $t:ty),*) => {$(
+        fn $m<E: de::Error>(self, _: $t) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    )*};
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_> {
+    type Value = Option<(Builder, bool)>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+    not_records!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        stream_records(self.st, &self.key, seq, false).map(Some)
+    }
+}
+
+impl<'de> Visitor<'de> for DocSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of objects")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.0.not_container = Some("a boolean");
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.0.not_container = Some("a number");
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.0.not_container = Some("a number");
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.0.not_container = Some("a number");
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.0.not_container = Some("a string");
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.not_container = Some("null");
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        match stream_records(self.0, "", seq, true) {
+            Ok((b, _)) => {
+                self.0.array = Some(b);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let st = self.0;
+        while let Some(key) = map.next_key::<String>()? {
+            if ENVELOPES.contains(&key.as_str()) || key == "metric_sets" {
+                let seed = RecordsSeed {
+                    st,
+                    key: key.clone(),
+                };
+                if let Some((b, ok)) = map.next_value_seed(seed)? {
+                    st.candidates.push((key, b, ok));
+                }
+            } else if key == "object" {
+                let v: Value = map.next_value()?;
+                st.stripe_list = v.as_str() == Some("list");
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON document (an array of records, an API page or one record), parsed element by
+/// element from the bytes of the file.
+fn read_document(bytes: &[u8], display: &str) -> Result<Table> {
+    let bom = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    let text = &bytes[bom..];
+    if let Err(e) = std::str::from_utf8(text) {
+        let line = memchr::memchr_iter(b'\n', &text[..e.valid_up_to()]).count() + 1;
+        fail!("{display}:{line}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding");
+    }
+    let mut st = DocState::default();
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let got = DocSeed(&mut st).deserialize(&mut de).and_then(|_| de.end());
+    if let Err(e) = got {
+        return Err(document_error(display, text, bom, &e, &st));
+    }
+    if let Some(kind) = st.not_container {
+        fail!("{display}: the JSON is {kind}, not an array of objects; pass an array like [{{\"score\": 9}}, …]");
+    }
+    if let Some(b) = st.array.take() {
+        return Ok(b.finish());
+    }
+    // An object: an API page when one of the envelope keys holds records (in order of
+    // preference), else one record.
+    let order = PAGE_KEYS.iter().chain(&["data"]).chain(ENVELOPES.iter());
+    let mut chosen = None;
+    for k in order {
+        if let Some(p) = st.candidates.iter().position(|(n, _, ok)| n == k && *ok) {
+            chosen = Some(p);
+            break;
+        }
+    }
+    if let Some(p) = chosen {
+        let (key, mut b, _) = st.candidates.swap_remove(p);
+        if key == "tickets" {
+            if let Some(p) = st
+                .candidates
+                .iter()
+                .position(|(n, _, _)| n == "metric_sets")
+            {
+                let (_, sets, _) = st.candidates.swap_remove(p);
+                b.join_metric_sets(sets);
+            }
+        }
+        return Ok(b.finish());
+    }
+    // A document that is one record (SPEC 5): a bare object (a single Stripe subscription
+    // or Freshdesk ticket from the API) or one wrapped record such as {"ticket": {…}} or
+    // {"satisfaction_rating": {…}}. It is small; it is read again as a whole.
+    drop(st);
+    let mut b = Builder::default();
+    if let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(text) {
+        b.push_map(o, 0);
+    }
+    Ok(b.finish())
+}
+
+/// The message for a JSON document that cannot be read: cut off (the byte where it ends
+/// and the record it was in), or broken (the byte, line and column, in plain words).
+fn document_error(
+    display: &str,
+    text: &[u8],
+    bom: usize,
+    e: &serde_json::Error,
+    st: &DocState,
+) -> anyhow::Error {
+    use crate::output::table::thousands;
+    use serde_json::error::Category;
+    let inside = match &st.at {
+        Some((k, i)) if k.is_empty() => format!("inside record [{i}]"),
+        Some((k, i)) => format!("inside record [{i}] of \"{k}\""),
+        None => "before its records were complete".to_string(),
+    };
+    match e.classify() {
+        Category::Eof => err(format!(
+            "{display}: the JSON ends at byte {} {inside}: the file is truncated; export it again",
+            thousands((text.len() + bom) as u64)
+        )),
+        Category::Data => {
+            // Our own message (an element that is not an object); serde adds a position.
+            let m = e.to_string();
+            let m = m.split(" at line ").next().unwrap_or_default();
+            err(format!("{display}{m}"))
+        }
+        _ => {
+            let (line, col) = (e.line(), e.column());
+            let mut start = 0usize;
+            for _ in 1..line {
+                match memchr::memchr(b'\n', &text[start..]) {
+                    Some(p) => start += p + 1,
+                    None => break,
+                }
+            }
+            let at = (start + col.saturating_sub(1) + bom) as u64;
+            let m = e.to_string();
+            if m.contains("trailing characters") {
+                return err(format!(
+                    "{display}:{line}: more JSON follows the end of the document at byte {}; a .json file holds one document: if it has one object per line (NDJSON), name it .ndjson or pass --input-format ndjson",
+                    thousands(at)
+                ));
+            }
+            let where_ = if st.at.is_some() {
+                format!(" {inside}")
+            } else {
+                String::new()
+            };
+            err(format!(
+                "{display}:{line}: invalid JSON at byte {} (line {line}, column {col}){where_}: {}; fix the file there or export it again",
+                thousands(at),
+                problem(e)
+            ))
+        }
     }
 }
 
