@@ -647,10 +647,12 @@ pub fn read_json(path: &Path, display: &str, format: Format) -> Result<(Table, L
         .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
     // A document sniffed as NDJSON (it starts with `{`) whose first lines are not whole JSON
     // values is one pretty-printed JSON object, e.g. an API page on standard input.
-    let format = if format == Format::Ndjson && is_pretty_document(strip_bom(&map)) {
-        Format::Json
-    } else {
-        format
+    // And a `.json` file whose first two lines are whole objects is NDJSON (Zendesk's full
+    // JSON export, BigQuery exports).
+    let format = match format {
+        Format::Ndjson if is_pretty_document(strip_bom(&map)) => Format::Json,
+        Format::Json if is_ndjson(strip_bom(&map)) => Format::Ndjson,
+        f => f,
     };
     let table = if format == Format::Json {
         let t = read_document(&map, display)?;
@@ -697,6 +699,16 @@ fn is_pretty_document(bytes: &[u8]) -> bool {
         (Some(_), Some(b)) => !whole(b),
         _ => true,
     }
+}
+
+/// Whether a text is NDJSON: its first two non-blank lines are whole JSON objects.
+fn is_ndjson(bytes: &[u8]) -> bool {
+    let mut lines = bytes
+        .split(|&b| b == b'\n')
+        .map(trim)
+        .filter(|l| !l.is_empty());
+    let object = |l: &[u8]| l.starts_with(b"{") && serde_json::from_slice::<IgnoredAny>(l).is_ok();
+    matches!((lines.next(), lines.next()), (Some(a), Some(b)) if object(a) && object(b))
 }
 
 /// NDJSON: blocks of whole lines are read in turn and the lines of a block parsed in

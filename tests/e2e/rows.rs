@@ -100,7 +100,7 @@ fn nps_rejects_file_and_strict() {
     let expected = format!(
         "response_id,submitted_at,score,channel,cxm_file,cxm_line,cxm_reason\n\
          r3,not a date,9,email,{p},4,\"bad_time: unparseable timestamp; pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y %H:%M') (submitted_at \"\"not a date\"\")\"\n\
-         r8,2025-03-08 10:00:00,,,{p},9,field_count: the record has fewer fields than the header\n\
+         r8,2025-03-08 10:00:00,,,{p},9,field_count: the record has 2 fields but the header has 4\n\
          r9,2025-03-09 10:00:00,11,email,{p},10,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n"
     );
     assert_eq!(text, expected);
@@ -194,7 +194,7 @@ fn tickets_rejects_file_and_strict() {
         "ticket_id,created_at,first_response_at,resolved_at,channel,cxm_file,cxm_line,cxm_reason\n\
          t2,,2025-03-18 10:00:00,,email,{p},3,missing_time: created_at is blank; every ticket needs its creation time\n\
          t3,yesterday,,,email,{p},4,\"bad_time: created_at is not a timestamp; pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y %H:%M') (created_at \"\"yesterday\"\")\"\n\
-         t8,2025-03-21 09:00:00,,,,{p},9,field_count: the record has fewer fields than the header\n\
+         t8,2025-03-21 09:00:00,,,,{p},9,field_count: the record has 2 fields but the header has 5\n\
          t9,2025-03-05 09:00:00,,2025-03-04 09:00:00,email,{p},10,\"before_created: resolved_at is earlier than created_at (resolved_at \"\"2025-03-04 09:00:00\"\")\"\n"
     );
     assert_eq!(text, expected);
@@ -254,7 +254,7 @@ fn churn_rejects_file_and_strict() {
     let expected = format!(
         "subscription_id,customer_id,started_at,mrr,plan,cxm_file,cxm_line,cxm_reason\n\
          s3,c3,garbage,100,pro,{p},4,\"bad_time: started_at is not a timestamp; pass --date-format for other shapes (e.g. --date-format '%d/%m/%Y') (started_at \"\"garbage\"\")\"\n\
-         s8,c8,,,,{p},9,field_count: the record has fewer fields than the header\n\
+         s8,c8,,,,{p},9,field_count: the record has 2 fields but the header has 5\n\
          s9,,2025-01-09,90,pro,{p},10,missing_customer: customer_id is blank; every subscription needs its customer\n"
     );
     assert_eq!(text, expected);
@@ -314,8 +314,8 @@ fn tenure_rejects_file_and_strict() {
         "customer_id,tenure,churned,segment,cxm_file,cxm_line,cxm_reason\n\
          c3,abc,no,smb,{p},4,\"bad_tenure: tenure \"\"abc\"\" is not a number ≥ 0\"\n\
          c4,5,maybe,smb,{p},5,\"bad_churned: churned \"\"maybe\"\" is not yes/no/true/false/1/0\"\n\
-         c6,4,no,,{p},7,field_count: the record has fewer fields than the header\n\
-         c7,2,,,{p},8,field_count: the record has fewer fields than the header\n"
+         c6,4,no,,{p},7,field_count: the record has 3 fields but the header has 4\n\
+         c7,2,,,{p},8,field_count: the record has 2 fields but the header has 4\n"
     );
     assert_eq!(text, expected);
     assert_eq!(
