@@ -6,6 +6,7 @@ mod util;
 mod churn;
 mod explain;
 mod inspect;
+mod json_input;
 mod presets;
 mod readme;
 mod real_exports;
