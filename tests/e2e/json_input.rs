@@ -282,3 +282,29 @@ fn zendesk_metric_sets_far_from_their_tickets() {
     approx(&v["total"]["frt_mean_hours"], 45183.0 / 300.0 / 60.0);
     approx(&v["total"]["frt_median_hours"], 150.5 / 60.0);
 }
+
+// A line with bytes that are not UTF-8 (latin1 "José") is a rejected row (invalid_utf8) when
+// it is at most 1 % of the lines: 150 promoters and that line → n 150, rejected 1. With
+// the bad line 1 of 2 lines (50 %) the file needs --encoding: an error naming the line.
+#[test]
+fn an_ndjson_line_that_is_not_utf8() {
+    let mut text: Vec<u8> = b"{\"score\": 9}\n".repeat(150);
+    text.extend_from_slice(b"{\"score\": 8, \"name\": \"Jos\xe9\"}\n");
+    let (_d, p) = temp_file("u.ndjson", &text);
+    let v = json_ok(&["nps", &p]);
+    let i = &v["inputs"][0];
+    assert_eq!((&i["rows"], &i["rejected"]), (&151.into(), &1.into()));
+    assert_eq!(v["total"]["n"], 150);
+    let (_d2, p2) = temp_file(
+        "l.ndjson",
+        b"{\"score\": 9}\n{\"score\": 8, \"name\": \"Jos\xe9\"}\n",
+    );
+    let o = run(&["nps", &p2]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr
+            .contains("l.ndjson:2: not valid UTF-8; pass --encoding latin1"),
+        "{}",
+        o.stderr
+    );
+}
