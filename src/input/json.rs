@@ -428,6 +428,9 @@ struct Builder {
     rows: Vec<Vec<Option<String>>>,
     locs: Vec<u64>,
     malformed: Vec<Option<Box<Malformed>>>,
+    /// The column of the k-th cell of the previous record: records of one export list
+    /// their keys in the same order, so most names are found without hashing.
+    hint: Vec<usize>,
 }
 
 fn put(row: &mut Vec<Option<String>>, i: usize, v: Option<String>) {
@@ -476,8 +479,20 @@ impl Builder {
         };
         match wrapper {
             None => {
-                for c in cells.iter_mut() {
-                    let i = self.col(&names[c.name.0..c.name.1]);
+                for (k, c) in cells.iter_mut().enumerate() {
+                    let name = &names[c.name.0..c.name.1];
+                    let i = match self.hint.get(k) {
+                        Some(&i) if self.headers[i] == name => i,
+                        _ => {
+                            let i = self.col(name);
+                            if k < self.hint.len() {
+                                self.hint[k] = i;
+                            } else {
+                                self.hint.push(i);
+                            }
+                            i
+                        }
+                    };
                     put(&mut row, i, c.value.take());
                 }
             }
@@ -834,15 +849,6 @@ fn parse_lines(chunk: &[u8], line0: u64, out: &mut Builder) {
 
 fn parse_line(l: &[u8], no: u64, rec: &mut Rec, b: &mut Builder) {
     rec.clear();
-    if std::str::from_utf8(l).is_err() {
-        let m = Malformed {
-            code: "invalid_utf8",
-            detail: "the line holds bytes that are not UTF-8".into(),
-            raw: Some(String::from_utf8_lossy(l).into_owned()),
-        };
-        b.push_malformed(no, Box::new(m));
-        return;
-    }
     let mut de = serde_json::Deserializer::from_slice(l);
     let got = TopSeed(rec)
         .deserialize(&mut de)
@@ -873,6 +879,16 @@ fn parse_line(l: &[u8], no: u64, rec: &mut Rec, b: &mut Builder) {
         Ok(None) => b.push_rec(rec, no),
         Ok(Some(kind)) => {
             b.push_malformed(no, bad(format!("the line holds {kind}, not a JSON object")))
+        }
+        // serde_json checks the UTF-8 of strings (other bytes outside ASCII are syntax
+        // errors), so only a line that fails is checked.
+        Err(_) if std::str::from_utf8(l).is_err() => {
+            let m = Malformed {
+                code: "invalid_utf8",
+                detail: "the line holds bytes that are not UTF-8".into(),
+                raw: Some(String::from_utf8_lossy(l).into_owned()),
+            };
+            b.push_malformed(no, Box::new(m));
         }
         Err(e) => b.push_malformed(no, bad(line_problem(&e))),
     }
