@@ -10,16 +10,20 @@
 //! rejected row (`invalid_json`); a document that is cut off or broken is an error naming
 //! the byte offset. No message of serde reaches the user.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Result;
 use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+
+use polars::prelude::{PlSmallStr, StringChunked, StringChunkedBuilder};
 
 use crate::error::err;
 use crate::fail;
@@ -201,9 +205,11 @@ enum Kind {
 }
 
 /// One cell of a record: its dotted name (a range of [`Rec::names`]) and its text.
-struct Cell {
+/// Text that needs no unescaping is borrowed from the input, so a cell that is not kept
+/// costs no allocation.
+struct Cell<'de> {
     name: (usize, usize),
-    value: Option<String>,
+    value: Option<Cow<'de, str>>,
 }
 
 /// One top-level key of a record: its name, its cells and what its value was.
@@ -214,17 +220,17 @@ struct Top {
 }
 
 /// The flat cells of the record being parsed. The buffers are reused from record to record
-/// (names live in one string), so a record costs one allocation per text cell.
+/// (names live in one string), so a record costs at most one allocation per kept cell.
 #[derive(Default)]
-struct Rec {
+struct Rec<'de> {
     /// The dotted name of the value being parsed.
     path: String,
     names: String,
-    cells: Vec<Cell>,
+    cells: Vec<Cell<'de>>,
     tops: Vec<Top>,
 }
 
-impl Rec {
+impl<'de> Rec<'de> {
     fn clear(&mut self) {
         self.path.clear();
         self.names.clear();
@@ -232,7 +238,7 @@ impl Rec {
         self.tops.clear();
     }
 
-    fn leaf(&mut self, value: Option<String>) {
+    fn leaf(&mut self, value: Option<Cow<'de, str>>) {
         let s = self.names.len();
         self.names.push_str(&self.path);
         self.cells.push(Cell {
@@ -274,44 +280,48 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 
 /// A value at the current path: scalars become one cell, nested objects more cells with
 /// dotted names, arrays one cell of compact JSON text.
-struct ValueSeed<'r>(&'r mut Rec);
+struct ValueSeed<'r, 'de>(&'r mut Rec<'de>);
 
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, 'de> {
     type Value = Kind;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for ValueSeed<'_> {
+impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
     type Value = Kind;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Kind, E> {
-        self.0.leaf(Some(v.to_string()));
+        self.0.leaf(Some(Cow::Owned(v.to_string())));
         Ok(Kind::Other)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Kind, E> {
-        self.0.leaf(Some(v.to_string()));
+        self.0.leaf(Some(Cow::Owned(v.to_string())));
         Ok(Kind::Other)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Kind, E> {
-        self.0.leaf(Some(v.to_string()));
+        self.0.leaf(Some(Cow::Owned(v.to_string())));
         Ok(Kind::Other)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Kind, E> {
         // Written as serde_json writes a number it read (`9.0`, `1.5`).
         self.0
-            .leaf(serde_json::Number::from_f64(v).map(|n| n.to_string()));
+            .leaf(serde_json::Number::from_f64(v).map(|n| Cow::Owned(n.to_string())));
+        Ok(Kind::Other)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Kind, E> {
+        self.0.leaf(Some(Cow::Borrowed(v)));
         Ok(Kind::Other)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Kind, E> {
-        self.0.leaf(Some(v.to_owned()));
+        self.0.leaf(Some(Cow::Owned(v.to_owned())));
         Ok(Kind::Other)
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Kind, E> {
-        self.0.leaf(Some(v));
+        self.0.leaf(Some(Cow::Owned(v)));
         Ok(Kind::Other)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
@@ -326,7 +336,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         while let Some(v) = seq.next_element::<Value>()? {
             items.push(v);
         }
-        self.0.leaf(Some(Value::Array(items).to_string()));
+        self.0
+            .leaf(Some(Cow::Owned(Value::Array(items).to_string())));
         Ok(Kind::Array)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
@@ -346,7 +357,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         }
         rec.path.truncate(base);
         if n == 0 {
-            rec.leaf(Some("{}".into()));
+            rec.leaf(Some(Cow::Borrowed("{}")));
         }
         Ok(Kind::Map)
     }
@@ -354,16 +365,16 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
 /// A record: an object is flattened into the [`Rec`] (`Ok(None)`); anything else is
 /// skipped and named (`Ok(Some("a number"))`).
-struct TopSeed<'r>(&'r mut Rec);
+struct TopSeed<'r, 'de>(&'r mut Rec<'de>);
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, 'de> {
     type Value = Option<&'static str>;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for TopSeed<'_> {
+impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
     type Value = Option<&'static str>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
@@ -419,10 +430,25 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
 // ---------------------------------------------------------------------------------------
 // The table, built as records arrive.
 
-/// A [`Table`] under construction: rows are appended as records are parsed; a record's
-/// new names become new columns (earlier rows read them as empty).
+/// What a reader keeps of the records it parses.
+#[derive(Clone, Default)]
+enum Mode {
+    /// Every cell, as a [`Table`].
+    #[default]
+    Full,
+    /// Only the column names, the number of records, where they are and which columns
+    /// ever hold a value: the open step, before the needed columns are known.
+    Names,
+    /// Only the named columns (name → output position), appended straight to polars
+    /// string columns.
+    Project(Arc<HashMap<String, usize>>),
+}
+
+/// A [`Table`] (or, by [`Mode`], less) under construction: rows are appended as records are
+/// parsed; a record's new names become new columns (earlier rows read them as empty).
 #[derive(Default)]
 struct Builder {
+    mode: Mode,
     headers: Vec<String>,
     index: HashMap<String, usize>,
     rows: Vec<Vec<Option<String>>>,
@@ -431,6 +457,15 @@ struct Builder {
     /// The column of the k-th cell of the previous record: records of one export list
     /// their keys in the same order, so most names are found without hashing.
     hint: Vec<usize>,
+    /// `Names`: whether each column holds a value in some record.
+    nonnull: Vec<bool>,
+    /// `Project`: the output position of each column, if it is kept.
+    kept: Vec<Option<usize>>,
+    /// `Project`: the columns being built, the finished parts, and the cell of the current
+    /// record that goes to each output position.
+    cur: Vec<StringChunkedBuilder>,
+    done: Vec<Vec<StringChunked>>,
+    slot: Vec<Option<usize>>,
 }
 
 fn put(row: &mut Vec<Option<String>>, i: usize, v: Option<String>) {
@@ -441,6 +476,22 @@ fn put(row: &mut Vec<Option<String>>, i: usize, v: Option<String>) {
 }
 
 impl Builder {
+    fn new(mode: Mode) -> Builder {
+        let width = match &mode {
+            Mode::Project(keep) => keep.len(),
+            _ => 0,
+        };
+        Builder {
+            mode,
+            cur: (0..width)
+                .map(|_| StringChunkedBuilder::new(PlSmallStr::EMPTY, 1024))
+                .collect(),
+            done: vec![Vec::new(); width],
+            slot: vec![None; width],
+            ..Default::default()
+        }
+    }
+
     fn col(&mut self, name: &str) -> usize {
         if let Some(&i) = self.index.get(name) {
             return i;
@@ -448,13 +499,17 @@ impl Builder {
         let i = self.headers.len();
         self.headers.push(name.to_string());
         self.index.insert(name.to_string(), i);
+        self.nonnull.push(false);
+        let k = match &self.mode {
+            Mode::Project(keep) => keep.get(name).copied(),
+            _ => None,
+        };
+        self.kept.push(k);
         i
     }
 
-    fn push_row(&mut self, row: Vec<Option<String>>, loc: u64) {
-        self.rows.push(row);
-        self.locs.push(loc);
-        self.malformed.push(None);
+    fn records(&self) -> usize {
+        self.locs.len()
     }
 
     /// Append the parsed record: a wrapped record (`{"ticket": {…}}`, every other key an
@@ -463,7 +518,8 @@ impl Builder {
         let Rec {
             names, cells, tops, ..
         } = rec;
-        let mut row: Vec<Option<String>> = Vec::with_capacity(self.headers.len());
+        // (column, cell) of each cell that lands in the row, in order.
+        let mut assign: Vec<(usize, usize)> = Vec::with_capacity(cells.len());
         // A record with values of its own (an Intercom conversation whose `ticket` is an
         // object) is not a wrapper: its nested objects only flatten.
         let own_values = tops
@@ -479,7 +535,7 @@ impl Builder {
         };
         match wrapper {
             None => {
-                for (k, c) in cells.iter_mut().enumerate() {
+                for (k, c) in cells.iter().enumerate() {
                     let name = &names[c.name.0..c.name.1];
                     let i = match self.hint.get(k) {
                         Some(&i) if self.headers[i] == name => i,
@@ -493,7 +549,7 @@ impl Builder {
                             i
                         }
                     };
-                    put(&mut row, i, c.value.take());
+                    assign.push((i, k));
                 }
             }
             Some(wi) => {
@@ -504,46 +560,123 @@ impl Builder {
                 for (j, t) in order.filter(|(_, t)| t.kind == Kind::Map) {
                     let top_len = t.name.1 - t.name.0;
                     let strip = if j == wi { top_len + 1 } else { 0 };
-                    for c in &mut cells[t.cells.0..t.cells.1] {
+                    for k in t.cells.0..t.cells.1 {
+                        let c = &cells[k];
                         let name = &names[c.name.0..c.name.1];
                         if name.len() > top_len {
                             let i = self.col(&name[strip..]);
-                            put(&mut row, i, c.value.take());
+                            assign.push((i, k));
                         }
                     }
                 }
-                // A null beside the wrapper is an empty column of its name (the wrapper's own
-                // cell of that name, if any, stays).
+                // A null beside the wrapper is an empty column of its name.
                 for t in tops.iter().filter(|t| t.kind == Kind::Null) {
-                    let i = self.col(&names[t.name.0..t.name.1]);
-                    if i >= row.len() {
-                        row.resize(i + 1, None);
-                    }
+                    self.col(&names[t.name.0..t.name.1]);
                 }
             }
         }
-        self.push_row(row, loc);
+        match &self.mode {
+            Mode::Full => {
+                let mut row: Vec<Option<String>> = Vec::with_capacity(self.headers.len());
+                for (i, k) in assign {
+                    put(&mut row, i, cells[k].value.take().map(Cow::into_owned));
+                }
+                self.rows.push(row);
+            }
+            Mode::Names => {
+                for (i, k) in assign {
+                    if cells[k].value.is_some() {
+                        self.nonnull[i] = true;
+                    }
+                }
+            }
+            Mode::Project(_) => {
+                self.slot.iter_mut().for_each(|x| *x = None);
+                for (i, k) in assign {
+                    if let Some(o) = self.kept[i] {
+                        self.slot[o] = Some(k);
+                    }
+                }
+                for (o, b) in self.cur.iter_mut().enumerate() {
+                    b.append_option(self.slot[o].and_then(|k| cells[k].value.as_deref()));
+                }
+            }
+        }
+        self.locs.push(loc);
+        self.malformed.push(None);
     }
 
-    /// Append a record parsed as a `serde_json` map (API pages found on an NDJSON line).
+    /// Append a record parsed as a `serde_json` map (API pages found on an NDJSON line, a
+    /// document that is one record).
     fn push_map(&mut self, o: serde_json::Map<String, Value>, loc: u64) {
-        let mut row: Vec<Option<String>> = Vec::with_capacity(self.headers.len());
-        for (k, v) in flat_record(o) {
-            let i = self.col(&k);
-            put(&mut row, i, json_cell(&v));
+        let cells: Vec<(usize, Option<String>)> = flat_record(o)
+            .into_iter()
+            .map(|(k, v)| (self.col(&k), json_cell(&v)))
+            .collect();
+        match &self.mode {
+            Mode::Full => {
+                let mut row: Vec<Option<String>> = Vec::with_capacity(self.headers.len());
+                for (i, v) in cells {
+                    put(&mut row, i, v);
+                }
+                self.rows.push(row);
+            }
+            Mode::Names => {
+                for (i, v) in cells {
+                    if v.is_some() {
+                        self.nonnull[i] = true;
+                    }
+                }
+            }
+            Mode::Project(_) => {
+                let mut vals: Vec<Option<String>> = vec![None; self.cur.len()];
+                for (i, v) in cells {
+                    if let Some(o) = self.kept[i] {
+                        vals[o] = v;
+                    }
+                }
+                for (b, v) in self.cur.iter_mut().zip(vals) {
+                    b.append_option(v);
+                }
+            }
         }
-        self.push_row(row, loc);
+        self.locs.push(loc);
+        self.malformed.push(None);
     }
 
     fn push_malformed(&mut self, loc: u64, m: Box<Malformed>) {
-        self.rows.push(Vec::new());
+        match self.mode {
+            Mode::Full => self.rows.push(Vec::new()),
+            Mode::Names => {}
+            Mode::Project(_) => self.cur.iter_mut().for_each(|b| b.append_null()),
+        }
         self.locs.push(loc);
         self.malformed.push(Some(m));
     }
 
+    /// `Project`: finish the columns being built into a part.
+    fn seal(&mut self) {
+        for (o, b) in self.cur.iter_mut().enumerate() {
+            let full = std::mem::replace(b, StringChunkedBuilder::new(PlSmallStr::EMPTY, 1024));
+            self.done[o].push(full.finish());
+        }
+    }
+
     /// Append another builder's rows (the next block), matching its columns by name.
-    fn append(&mut self, other: Builder) {
+    fn append(&mut self, mut other: Builder) {
         let map: Vec<usize> = other.headers.iter().map(|h| self.col(h)).collect();
+        for (i, &j) in map.iter().enumerate() {
+            if other.nonnull[i] {
+                self.nonnull[j] = true;
+            }
+        }
+        if let Mode::Project(_) = self.mode {
+            self.seal();
+            other.seal();
+            for (d, o) in self.done.iter_mut().zip(other.done) {
+                d.extend(o);
+            }
+        }
         if map.iter().enumerate().all(|(i, &j)| i == j) {
             self.rows.extend(other.rows);
         } else {
@@ -631,6 +764,22 @@ impl Builder {
             malformed: self.malformed,
         }
     }
+
+    /// `Project`: the kept columns, in output order.
+    fn finish_columns(mut self) -> Result<Vec<StringChunked>> {
+        self.seal();
+        let mut out = Vec::with_capacity(self.done.len());
+        for parts in self.done {
+            let mut it = parts.into_iter();
+            let mut ca = it.next().unwrap_or_default();
+            for p in it {
+                ca.append(&p)
+                    .map_err(|e| err(format!("internal: JSON column: {e}")))?;
+            }
+            out.push(ca);
+        }
+        Ok(out)
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -646,7 +795,103 @@ fn block_bytes() -> usize {
         .unwrap_or(8 << 20)
 }
 
+/// What the open step learned about a JSON input whose cells are read later, by column
+/// ([`read_columns`]) or whole ([`read_json`]).
+pub struct JsonMeta {
+    pub headers: Vec<String>,
+    pub rows: u64,
+    /// Whether each column holds a value in some record.
+    pub nonnull: Vec<bool>,
+    /// JSON or NDJSON, after sniffing the text.
+    pub format: Format,
+    pub loc_kind: LocKind,
+}
+
+/// An opened JSON input: its meta data only, or (when side-loaded `metric_sets` must be
+/// joined to their tickets, which needs the cells) the whole table.
+pub enum Opened {
+    Lazy(JsonMeta),
+    Table(Table, Format, LocKind),
+}
+
+fn loc_kind(format: Format) -> LocKind {
+    if format == Format::Json {
+        LocKind::Index
+    } else {
+        LocKind::Line
+    }
+}
+
+/// Every record as text cells.
 pub fn read_json(path: &Path, display: &str, format: Format) -> Result<(Table, LocKind)> {
+    let (b, format, _) = read_with(path, display, format, Mode::Full)?;
+    Ok((b.finish(), loc_kind(format)))
+}
+
+/// The open step: the column names, the number of records and which columns hold values,
+/// without keeping cells (SPEC 8: memory follows the needed columns, read later).
+pub fn open_json(path: &Path, display: &str, format: Format) -> Result<Opened> {
+    let (b, format, needs_cells) = read_with(path, display, format, Mode::Names)?;
+    if needs_cells {
+        let (t, lk) = read_json(path, display, format)?;
+        return Ok(Opened::Table(t, format, lk));
+    }
+    Ok(Opened::Lazy(JsonMeta {
+        rows: b.records() as u64,
+        headers: b.headers,
+        nonnull: b.nonnull,
+        format,
+        loc_kind: loc_kind(format),
+    }))
+}
+
+/// Only the named columns of every record (absent names read as empty), as polars string
+/// columns in the order given, and whether each record is malformed.
+pub fn read_columns(
+    path: &Path,
+    display: &str,
+    format: Format,
+    names: &[String],
+) -> Result<(Vec<StringChunked>, Vec<bool>)> {
+    let keep: HashMap<String, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i))
+        .collect();
+    if keep.len() == names.len() {
+        let (b, _, needs_cells) = read_with(path, display, format, Mode::Project(Arc::new(keep)))?;
+        if !needs_cells {
+            let flags = b.malformed.iter().map(Option::is_some).collect();
+            return Ok((b.finish_columns()?, flags));
+        }
+    }
+    // Metric sets to join (or a name given twice): from the whole table.
+    let (t, _) = read_json(path, display, format)?;
+    let cols = names
+        .iter()
+        .map(|n| {
+            let i = t.headers.iter().position(|h| h == n);
+            let mut ca: StringChunked = t
+                .rows
+                .iter()
+                .map(|r| i.and_then(|i| r.get(i)).and_then(|v| v.as_deref()))
+                .collect();
+            ca.rename(PlSmallStr::EMPTY);
+            ca
+        })
+        .collect();
+    Ok((cols, t.malformed_flags()))
+}
+
+/// Read the input keeping what `mode` says; also returns the format after sniffing and
+/// whether the cells are needed to finish (metric sets to join, with a mode that does not
+/// keep them).
+fn read_with(
+    path: &Path,
+    display: &str,
+    format: Format,
+    mode: Mode,
+) -> Result<(Builder, Format, bool)> {
     let file =
         File::open(path).map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
     let len = file
@@ -669,23 +914,18 @@ pub fn read_json(path: &Path, display: &str, format: Format) -> Result<(Table, L
         Format::Json if is_ndjson(strip_bom(&map)) => Format::Ndjson,
         f => f,
     };
-    let table = if format == Format::Json {
-        let t = read_document(&map, display)?;
+    let (b, needs_cells) = if format == Format::Json {
+        let r = read_document(&map, display, mode)?;
         drop(map);
-        t
+        r
     } else {
         drop(map);
-        read_ndjson(file, display)?
+        (read_ndjson(file, display, mode)?, false)
     };
-    if table.rows.is_empty() {
+    if b.records() == 0 {
         fail!("{display}: the JSON holds no records; export some rows (an empty array or API page has nothing to compute)");
     }
-    let loc_kind = if format == Format::Json {
-        LocKind::Index
-    } else {
-        LocKind::Line
-    };
-    Ok((table, loc_kind))
+    Ok((b, format, needs_cells))
 }
 
 fn trim(b: &[u8]) -> &[u8] {
@@ -729,9 +969,9 @@ fn is_ndjson(bytes: &[u8]) -> bool {
 /// NDJSON: blocks of whole lines are read in turn and the lines of a block parsed in
 /// parallel; each line is one record (or, holding an API page, its records). A line that is
 /// not a JSON object is a rejected row (`invalid_json`).
-fn read_ndjson(mut file: File, display: &str) -> Result<Table> {
+fn read_ndjson(mut file: File, display: &str, mode: Mode) -> Result<Builder> {
     let block = block_bytes();
-    let mut out = Builder::default();
+    let mut out = Builder::new(mode.clone());
     let mut buf: Vec<u8> = Vec::new();
     // Lines before the start of `buf`.
     let mut line0: u64 = 0;
@@ -760,7 +1000,7 @@ fn read_ndjson(mut file: File, display: &str) -> Result<Table> {
             }
         };
         let chunk = &buf[..cut];
-        parse_lines(chunk, line0, &mut out);
+        parse_lines(chunk, line0, &mode, &mut out);
         line0 += memchr::memchr_iter(b'\n', chunk).count() as u64;
         buf.drain(..cut);
         if eof {
@@ -776,13 +1016,13 @@ fn read_ndjson(mut file: File, display: &str) -> Result<Table> {
         .filter(|(m, _)| m.as_ref().is_some_and(|m| m.code == "invalid_utf8"))
         .map(|(_, &l)| l)
         .collect();
-    if !bad_utf8.is_empty() && bad_utf8.len() * 100 > out.rows.len() {
+    if !bad_utf8.is_empty() && bad_utf8.len() * 100 > out.records() {
         fail!(
             "{display}:{}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding",
             bad_utf8[0]
         );
     }
-    if !out.rows.is_empty() && out.malformed.iter().all(Option::is_some) {
+    if out.records() > 0 && out.malformed.iter().all(Option::is_some) {
         let m = out.malformed[0]
             .as_ref()
             .map(|m| m.detail.clone())
@@ -792,7 +1032,7 @@ fn read_ndjson(mut file: File, display: &str) -> Result<Table> {
             out.locs[0]
         );
     }
-    Ok(out.finish())
+    Ok(out)
 }
 
 /// Fill `buf` from `r` (fewer bytes only at the end of the input).
@@ -811,7 +1051,7 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// Parse the lines of one block (the first is line `line0 + 1`) in parallel, in runs of
 /// lines that each build their part of the table, and append the parts in order.
-fn parse_lines(chunk: &[u8], line0: u64, out: &mut Builder) {
+fn parse_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) {
     let mut lines: Vec<(u64, &[u8])> = Vec::new();
     let mut start = 0usize;
     let mut no = line0;
@@ -834,7 +1074,7 @@ fn parse_lines(chunk: &[u8], line0: u64, out: &mut Builder) {
     let built: Vec<Builder> = lines
         .par_chunks(run)
         .map(|part| {
-            let mut b = Builder::default();
+            let mut b = Builder::new(mode.clone());
             let mut rec = Rec::default();
             for &(no, l) in part {
                 parse_line(l, no, &mut rec, &mut b);
@@ -847,7 +1087,7 @@ fn parse_lines(chunk: &[u8], line0: u64, out: &mut Builder) {
     }
 }
 
-fn parse_line(l: &[u8], no: u64, rec: &mut Rec, b: &mut Builder) {
+fn parse_line<'a>(l: &'a [u8], no: u64, rec: &mut Rec<'a>, b: &mut Builder) {
     rec.clear();
     let mut de = serde_json::Deserializer::from_slice(l);
     let got = TopSeed(rec)
@@ -963,6 +1203,7 @@ fn line_problem(e: &serde_json::Error) -> String {
 /// Where the parser of a JSON document is, for messages.
 #[derive(Default)]
 struct DocState {
+    mode: Mode,
     /// The records read so far: the array's, or each envelope candidate's by key.
     array: Option<Builder>,
     candidates: Vec<(String, Builder, bool)>,
@@ -1001,7 +1242,7 @@ fn stream_records<'de, A: SeqAccess<'de>>(
     mut seq: A,
     strict: bool,
 ) -> Result<(Builder, bool), A::Error> {
-    let mut b = Builder::default();
+    let mut b = Builder::new(st.mode.clone());
     let mut rec = Rec::default();
     let mut all_objects = true;
     let mut i = 0u64;
@@ -1114,7 +1355,7 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
 
 /// A JSON document (an array of records, an API page or one record), parsed element by
 /// element from the bytes of the file.
-fn read_document(bytes: &[u8], display: &str) -> Result<Table> {
+fn read_document(bytes: &[u8], display: &str, mode: Mode) -> Result<(Builder, bool)> {
     let bom = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         3
     } else {
@@ -1125,7 +1366,10 @@ fn read_document(bytes: &[u8], display: &str) -> Result<Table> {
         let line = memchr::memchr_iter(b'\n', &text[..e.valid_up_to()]).count() + 1;
         fail!("{display}:{line}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding");
     }
-    let mut st = DocState::default();
+    let mut st = DocState {
+        mode: mode.clone(),
+        ..Default::default()
+    };
     let mut de = serde_json::Deserializer::from_slice(text);
     let got = DocSeed(&mut st).deserialize(&mut de).and_then(|_| de.end());
     if let Err(e) = got {
@@ -1135,7 +1379,7 @@ fn read_document(bytes: &[u8], display: &str) -> Result<Table> {
         fail!("{display}: the JSON is {kind}, not an array of objects; pass an array like [{{\"score\": 9}}, …]");
     }
     if let Some(b) = st.array.take() {
-        return Ok(b.finish());
+        return Ok((b, false));
     }
     // An object: an API page when one of the envelope keys holds records (in order of
     // preference), else one record.
@@ -1155,21 +1399,24 @@ fn read_document(bytes: &[u8], display: &str) -> Result<Table> {
                 .iter()
                 .position(|(n, _, _)| n == "metric_sets")
             {
+                if !matches!(mode, Mode::Full) {
+                    return Ok((b, true));
+                }
                 let (_, sets, _) = st.candidates.swap_remove(p);
                 b.join_metric_sets(sets);
             }
         }
-        return Ok(b.finish());
+        return Ok((b, false));
     }
     // A document that is one record (SPEC 5): a bare object (a single Stripe subscription
     // or Freshdesk ticket from the API) or one wrapped record such as {"ticket": {…}} or
     // {"satisfaction_rating": {…}}. It is small; it is read again as a whole.
     drop(st);
-    let mut b = Builder::default();
+    let mut b = Builder::new(mode);
     if let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(text) {
         b.push_map(o, 0);
     }
-    Ok(b.finish())
+    Ok((b, false))
 }
 
 /// The message for a JSON document that cannot be read: cut off (the byte where it ends
