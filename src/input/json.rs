@@ -845,9 +845,52 @@ pub fn open_json(path: &Path, display: &str, format: Format) -> Result<Opened> {
     }))
 }
 
+/// The columns of the last [`read_columns`] call: a later call for some of them on the same
+/// file (a warning's second look at one column) is served without parsing again. The
+/// columns share their buffers with the frame built from them.
+type Cached = (
+    std::path::PathBuf,
+    Vec<String>,
+    Vec<StringChunked>,
+    Vec<bool>,
+);
+static LAST: std::sync::Mutex<Option<Cached>> = std::sync::Mutex::new(None);
+
 /// Only the named columns of every record (absent names read as empty), as polars string
 /// columns in the order given, and whether each record is malformed.
 pub fn read_columns(
+    path: &Path,
+    display: &str,
+    format: Format,
+    names: &[String],
+) -> Result<(Vec<StringChunked>, Vec<bool>)> {
+    if let Ok(last) = LAST.lock() {
+        if let Some((p, have, cols, flags)) = last.as_ref() {
+            let pos: Option<Vec<usize>> = names
+                .iter()
+                .map(|n| have.iter().position(|h| h == n))
+                .collect();
+            if let (true, Some(pos)) = (p == path, pos) {
+                return Ok((
+                    pos.iter().map(|&k| cols[k].clone()).collect(),
+                    flags.clone(),
+                ));
+            }
+        }
+    }
+    let got = read_columns_uncached(path, display, format, names)?;
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((
+            path.to_path_buf(),
+            names.to_vec(),
+            got.0.clone(),
+            got.1.clone(),
+        ));
+    }
+    Ok(got)
+}
+
+fn read_columns_uncached(
     path: &Path,
     display: &str,
     format: Format,
@@ -1071,13 +1114,18 @@ fn parse_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) {
     }
     let parts = rayon::current_num_threads().max(1) * 4;
     let run = lines.len().div_ceil(parts).max(64);
+    // A block that is valid UTF-8 (the usual case) is checked once, not string by string.
+    let text = std::str::from_utf8(chunk).ok();
+    let base = chunk.as_ptr() as usize;
     let built: Vec<Builder> = lines
         .par_chunks(run)
         .map(|part| {
             let mut b = Builder::new(mode.clone());
             let mut rec = Rec::default();
             for &(no, l) in part {
-                parse_line(l, no, &mut rec, &mut b);
+                let at = l.as_ptr() as usize - base;
+                let ls = text.map(|t| &t[at..at + l.len()]);
+                parse_line(l, ls, no, &mut rec, &mut b);
             }
             b
         })
@@ -1087,12 +1135,23 @@ fn parse_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) {
     }
 }
 
-fn parse_line<'a>(l: &'a [u8], no: u64, rec: &mut Rec<'a>, b: &mut Builder) {
+/// One record from a deserializer, checking that nothing follows it.
+fn parse_top<'a, R: serde_json::de::Read<'a>>(
+    mut de: serde_json::Deserializer<R>,
+    rec: &mut Rec<'a>,
+) -> serde_json::Result<Option<&'static str>> {
+    let k = TopSeed(rec).deserialize(&mut de)?;
+    de.end()?;
+    Ok(k)
+}
+
+/// One NDJSON line (`ls`: the same text when it is known to be UTF-8).
+fn parse_line<'a>(l: &'a [u8], ls: Option<&'a str>, no: u64, rec: &mut Rec<'a>, b: &mut Builder) {
     rec.clear();
-    let mut de = serde_json::Deserializer::from_slice(l);
-    let got = TopSeed(rec)
-        .deserialize(&mut de)
-        .and_then(|k| de.end().map(|_| k));
+    let got = match ls {
+        Some(t) => parse_top(serde_json::Deserializer::from_str(t), rec),
+        None => parse_top(serde_json::Deserializer::from_slice(l), rec),
+    };
     let bad = |detail: String| {
         Box::new(Malformed {
             code: "invalid_json",
@@ -1362,15 +1421,19 @@ fn read_document(bytes: &[u8], display: &str, mode: Mode) -> Result<(Builder, bo
         0
     };
     let text = &bytes[bom..];
-    if let Err(e) = std::str::from_utf8(text) {
-        let line = memchr::memchr_iter(b'\n', &text[..e.valid_up_to()]).count() + 1;
-        fail!("{display}:{line}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding");
-    }
+    // Checked as UTF-8 once, so strings need no check of their own.
+    let text_str = match std::str::from_utf8(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = memchr::memchr_iter(b'\n', &text[..e.valid_up_to()]).count() + 1;
+            fail!("{display}:{line}: not valid UTF-8; pass --encoding latin1 (or cp1252) if the export uses that encoding");
+        }
+    };
     let mut st = DocState {
         mode: mode.clone(),
         ..Default::default()
     };
-    let mut de = serde_json::Deserializer::from_slice(text);
+    let mut de = serde_json::Deserializer::from_str(text_str);
     let got = DocSeed(&mut st).deserialize(&mut de).and_then(|_| de.end());
     if let Err(e) = got {
         return Err(document_error(display, text, bom, &e, &st));
