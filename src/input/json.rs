@@ -1544,6 +1544,54 @@ fn document_error(
 mod tests {
     use super::*;
 
+    /// The open step, the projected read and the whole read agree on names, counts,
+    /// malformed records and cells (wrapped records, pages on NDJSON lines, broken lines).
+    #[test]
+    fn projected_reads_match_the_whole_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let nd = dir.path().join("x.ndjson");
+        std::fs::write(
+            &nd,
+            concat!(
+                "{\"id\": 1, \"via\": {\"channel\": \"web\"}, \"tags\": [1, 2]}\n",
+                "{\"ticket\": {\"id\": 2, \"status\": \"open\"}}\n",
+                "not json\n",
+                "\n",
+                "{\"tickets\": [{\"id\": 3}, {\"id\": \"4\", \"status\": null}]}\n",
+                "{\"id\": 5.0, \"note\": \"a \\\"quoted\\\" word\"}\n",
+            ),
+        )
+        .unwrap();
+        let (t, _) = read_json(&nd, "x", Format::Ndjson).unwrap();
+        let Opened::Lazy(meta) = open_json(&nd, "x", Format::Ndjson).unwrap() else {
+            panic!("no metric sets: the open step keeps no cells")
+        };
+        assert_eq!(meta.headers, t.headers);
+        assert_eq!(meta.rows, t.rows.len() as u64);
+        assert_eq!(meta.rows, 6);
+        let status = t.headers.iter().position(|h| h == "status").unwrap();
+        assert!(meta.nonnull[status]);
+        let names: Vec<String> = ["note", "id", "missing", "tags"].map(String::from).to_vec();
+        let (cols, flags) = read_columns_uncached(&nd, "x", Format::Ndjson, &names).unwrap();
+        assert_eq!(flags, t.malformed_flags());
+        for (n, ca) in names.iter().zip(&cols) {
+            let want: Vec<Option<String>> = match t.headers.iter().position(|h| h == n) {
+                Some(i) => t.rows.iter().map(|r| r[i].clone()).collect(),
+                None => vec![None; t.rows.len()],
+            };
+            let got: Vec<Option<String>> = ca.iter().map(|v| v.map(String::from)).collect();
+            assert_eq!(got, want, "{n}");
+        }
+        let id = cols[1]
+            .iter()
+            .map(|v| v.map(String::from))
+            .collect::<Vec<_>>();
+        let want = ["1", "2", "", "3", "4", "5.0"].map(|x| (!x.is_empty()).then(|| x.to_string()));
+        assert_eq!(id, want);
+        assert_eq!(cols[0].get(5), Some("a \"quoted\" word"));
+        assert_eq!(cols[3].get(0), Some("[1,2]"));
+    }
+
     #[test]
     fn json_cells_keep_their_text() {
         assert_eq!(json_cell(&serde_json::json!(9)), Some("9".into()));
