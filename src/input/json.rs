@@ -560,8 +560,9 @@ impl Builder {
                 for (j, t) in order.filter(|(_, t)| t.kind == Kind::Map) {
                     let top_len = t.name.1 - t.name.0;
                     let strip = if j == wi { top_len + 1 } else { 0 };
-                    for k in t.cells.0..t.cells.1 {
-                        let c = &cells[k];
+                    let range = t.cells.0..t.cells.1;
+                    for (k, c) in cells[range.clone()].iter().enumerate() {
+                        let k = range.start + k;
                         let name = &names[c.name.0..c.name.1];
                         if name.len() > top_len {
                             let i = self.col(&name[strip..]);
