@@ -477,6 +477,11 @@ fn put(row: &mut Vec<Option<String>>, i: usize, v: Option<String>) {
 
 impl Builder {
     fn new(mode: Mode) -> Builder {
+        Builder::with_capacity(mode, 1024)
+    }
+
+    /// A builder for about `records` records (the columns are sized for them).
+    fn with_capacity(mode: Mode, records: usize) -> Builder {
         let width = match &mode {
             Mode::Project(keep) => keep.len(),
             _ => 0,
@@ -484,7 +489,7 @@ impl Builder {
         Builder {
             mode,
             cur: (0..width)
-                .map(|_| StringChunkedBuilder::new(PlSmallStr::EMPTY, 1024))
+                .map(|_| StringChunkedBuilder::new(PlSmallStr::EMPTY, records))
                 .collect(),
             done: vec![Vec::new(); width],
             slot: vec![None; width],
@@ -659,7 +664,10 @@ impl Builder {
     fn seal(&mut self) {
         for (o, b) in self.cur.iter_mut().enumerate() {
             let full = std::mem::replace(b, StringChunkedBuilder::new(PlSmallStr::EMPTY, 1024));
-            self.done[o].push(full.finish());
+            let ca = full.finish();
+            if !ca.is_empty() {
+                self.done[o].push(ca);
+            }
         }
     }
 
@@ -1121,7 +1129,7 @@ fn parse_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) {
     let built: Vec<Builder> = lines
         .par_chunks(run)
         .map(|part| {
-            let mut b = Builder::new(mode.clone());
+            let mut b = Builder::with_capacity(mode.clone(), part.len());
             let mut rec = Rec::default();
             for &(no, l) in part {
                 let at = l.as_ptr() as usize - base;
