@@ -308,3 +308,22 @@ fn an_ndjson_line_that_is_not_utf8() {
         o.stderr
     );
 }
+
+// One Chargebee list entry as a document ({"subscription": {…}, "customer": {…}}): one row,
+// detected as Chargebee. cust_1 from 2025-01-01 12:00Z, 25.00 × 2 = 50 a month, active:
+// as of 2025-04-01 the complete months are January (new 50) to March (50 → 50).
+#[test]
+fn a_wrapped_chargebee_subscription_is_one_row() {
+    let list: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("presets/chargebee.json")).unwrap())
+            .unwrap();
+    let (_d, p) = temp_file("sub.json", list["list"][0].to_string().as_bytes());
+    let o = run(&["churn", &p, "--as-of", "2025-04-01", "--format", "json"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(preset_detected(&o.stderr, "chargebee"), "{}", o.stderr);
+    let v = o.json();
+    assert_eq!(v["inputs"][0]["rows"], 1);
+    assert_eq!(v["inputs"][0]["used"], 1);
+    approx(&v["rows"][0]["new_mrr"], 50.0);
+    approx(&v["total"]["mrr_end"], 50.0);
+}
