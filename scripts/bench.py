@@ -1,11 +1,13 @@
 """Generate the benchmark files with DuckDB and time cxm against the same query in DuckDB.
 
-Usage: python3 scripts/bench.py [ROWS] [surveys|tickets|churn|all] [--runs N]
+Usage: python3 scripts/bench.py [ROWS] [surveys|tickets|churn|json|all] [--runs N]
        (CXM=path/to/cxm in the environment times that binary instead of target/release/cxm)
 
 ROWS (default 10,000,000) is the number of survey responses; the ticket file has ROWS / 2
 tickets and the subscription file ROWS / 10 customers (about 1.5 subscriptions each), so
 the default run is 10M responses, 5M tickets and 1M customers. The part defaults to `all`.
+The `json` part (not in `all`) reads the ticket file's rows as NDJSON and as one API page
+({"tickets": [...]}), written from the CSV by DuckDB.
 
 Each timing is the median of N runs (default 3); memory is the peak RSS of the process (cxm)
 or of a fresh Python process running the DuckDB query. The DuckDB queries validate like cxm:
@@ -26,8 +28,8 @@ while _argv:
         ARGS.append(a)
 ROWS = int(ARGS[0]) if ARGS else 10_000_000
 PART = ARGS[1] if len(ARGS) > 1 else "all"
-if PART not in ("surveys", "tickets", "churn", "all"):
-    sys.exit(f"unknown part {PART!r}: use surveys, tickets, churn or all")
+if PART not in ("surveys", "tickets", "churn", "json", "all"):
+    sys.exit(f"unknown part {PART!r}: use surveys, tickets, churn, json or all")
 TICKETS = ROWS // 2
 CUSTOMERS = ROWS // 10
 DATA = "bench-data"
@@ -36,6 +38,8 @@ CXM = os.environ.get("CXM", "target/release/cxm")  # CXM=path times another buil
 surveys = f"{DATA}/surveys-{ROWS}.csv"
 tickets = f"{DATA}/tickets-{TICKETS}.csv"
 subscriptions = f"{DATA}/subscriptions-{CUSTOMERS}.csv"
+tickets_ndjson = f"{DATA}/tickets-{TICKETS}.ndjson"
+tickets_page = f"{DATA}/tickets-{TICKETS}-page.json"
 holidays = f"{DATA}/holidays.txt"
 TS = "'%Y-%m-%dT%H:%M:%SZ'"
 
@@ -112,6 +116,33 @@ def gen_tickets():
                 "2025-05-29", "2025-06-09", "2025-10-03", "2025-12-25", "2025-12-26"]
         with open(holidays, "w") as f:
             f.write("".join(d + "\n" for d in days))
+
+
+# The ticket rows as JSON: NDJSON (one object per line, every value a string or null) and
+# one API page {"tickets": [...], "next_page": null} holding the same objects.
+def gen_tickets_json():
+    import duckdb
+    cols = f"SELECT * FROM read_csv('{tickets}', all_varchar = true, header = true)"
+    if not os.path.exists(tickets_ndjson):
+        tmp = tickets_ndjson + ".tmp"
+        duckdb.sql(f"COPY ({cols}) TO '{tmp}' (FORMAT JSON)")
+        os.replace(tmp, tickets_ndjson)
+        log(f"generated {tickets_ndjson} ({os.path.getsize(tickets_ndjson)/1e6:.0f} MB)")
+    if not os.path.exists(tickets_page):
+        arr = tickets_page + ".array.tmp"
+        duckdb.sql(f"COPY ({cols}) TO '{arr}' (FORMAT JSON, ARRAY true)")
+        tmp = tickets_page + ".tmp"
+        with open(tmp, "wb") as out, open(arr, "rb") as a:
+            out.write(b'{"tickets": ')
+            while True:
+                b = a.read(1 << 24)
+                if not b:
+                    break
+                out.write(b)
+            out.write(b', "next_page": null}\n')
+        os.remove(arr)
+        os.replace(tmp, tickets_page)
+        log(f"generated {tickets_page} ({os.path.getsize(tickets_page)/1e6:.0f} MB)")
 
 
 # Subscriptions: customer c has 1 (40%), 2 (30%) or 3 (30%) subscriptions in a chain. Each
@@ -335,6 +366,31 @@ def ticket_cases():
     ]
 
 
+# --- tickets as JSON: the same rows and query, DuckDB reading the JSON (every column text)
+
+TICKET_JSON_COLS = ("{ticket_id: 'VARCHAR', created_at: 'VARCHAR', first_response_at: 'VARCHAR', "
+                    "resolved_at: 'VARCHAR', reopens: 'VARCHAR', status: 'VARCHAR', "
+                    "priority: 'VARCHAR', channel: 'VARCHAR'}")
+TICKET_STRUCT = ("STRUCT(ticket_id VARCHAR, created_at VARCHAR, first_response_at VARCHAR, "
+                 "resolved_at VARCHAR, reopens VARCHAR, status VARCHAR, priority VARCHAR, channel VARCHAR)[]")
+
+
+def ticket_json_valid(source):
+    return TICKET_VALID.replace("read_csv('{f}', all_varchar = true, header = true)", source)
+
+
+def ticket_json_cases():
+    nd = ticket_json_valid(f"read_json('{tickets_ndjson}', format = 'newline_delimited', columns = {TICKET_JSON_COLS})")
+    page = ticket_json_valid(
+        f"(SELECT unnest(tickets, recursive := true) FROM read_json('{tickets_page}', "
+        f"format = 'unstructured', maximum_object_size = 4000000000, columns = {{tickets: '{TICKET_STRUCT}'}}))")
+    cases = []
+    for label, f, sql in (("NDJSON", tickets_ndjson, nd), ("JSON page", tickets_page, page)):
+        cases.append((f"tickets total ({label})", [CXM, "tickets", f, "--format", "json", "-q", "--no-progress"],
+                      duck(sql + f"SELECT {TSTATS} FROM v"), check_tickets_total))
+    return cases
+
+
 # --- churn
 
 # The monthly churn table of `cxm churn` in SQL: subscriptions validated like cxm (bad or
@@ -417,7 +473,7 @@ JUNK = {}
 
 def count_junk():
     import duckdb
-    if PART in ("tickets", "all"):
+    if PART in ("tickets", "json", "all"):
         JUNK["tickets"] = duckdb.sql(f"SELECT count(*) FROM range({TICKETS}) t(i) WHERE {TICKET_JUNK}").fetchall()[0][0]
     if PART in ("churn", "all"):
         JUNK["churn"] = duckdb.sql(
@@ -471,8 +527,10 @@ def prepare():
     duckdb.sql("SET enable_progress_bar = false")
     if PART in ("surveys", "all"):
         gen_surveys()
-    if PART in ("tickets", "all"):
+    if PART in ("tickets", "json", "all"):
         gen_tickets()
+    if PART == "json":
+        gen_tickets_json()
     if PART in ("churn", "all"):
         gen_subscriptions()
     count_junk()
@@ -497,6 +555,9 @@ def main():
         t = table(f"Tickets ({TICKETS:,} tickets)", tickets, ticket_cases())
         b = t["tickets total, business hours + holidays"] / t["tickets total (calendar hours)"]
         print(f"\ncxm business hours / calendar hours: {b:.2f}x")
+    if PART == "json":
+        table(f"Tickets as NDJSON ({TICKETS:,} tickets)", tickets_ndjson, ticket_json_cases()[:1])
+        table(f"Tickets as one API page ({TICKETS:,} tickets)", tickets_page, ticket_json_cases()[1:])
     if PART in ("churn", "all"):
         table(f"Subscriptions ({CUSTOMERS:,} customers)", subscriptions, churn_cases())
 

@@ -151,10 +151,15 @@ fn nested_object(src: &Source, i: usize) -> bool {
     if src.headers.iter().any(|x| x.starts_with(&prefix)) {
         return true;
     }
-    matches!(src.format, Format::Json | Format::Ndjson)
-        && src.table.as_ref().is_some_and(|t| {
-            !t.rows.is_empty() && t.rows.iter().all(|r| r.get(i).is_none_or(Option::is_none))
-        })
+    if !matches!(src.format, Format::Json | Format::Ndjson) {
+        return false;
+    }
+    if let Some(nn) = &src.json_nonnull {
+        return src.rows.unwrap_or(0) > 0 && nn.get(i) == Some(&false);
+    }
+    src.table.as_ref().is_some_and(|t| {
+        !t.rows.is_empty() && t.rows.iter().all(|r| r.get(i).is_none_or(Option::is_none))
+    })
 }
 
 /// [`resolve`] for one opened input: a nested object is not mapped by alias (only by its

@@ -55,6 +55,29 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
             let df =
                 DataFrame::new_infer_height(columns).map_err(|e| polars_err(&src.display, e))?;
             df.lazy()
+        } else if matches!(src.format, Format::Json | Format::Ndjson) {
+            // Only the needed fields of each record are read (SPEC 8).
+            let mut names: Vec<String> = Vec::new();
+            for c in cols {
+                let h = &src.headers[c.index[i]];
+                if !names.contains(h) {
+                    names.push(h.clone());
+                }
+            }
+            let (read, malformed) =
+                json::read_columns(&src.path, &src.display, src.format, &names)?;
+            let mut columns: Vec<Column> = Vec::with_capacity(cols.len() + 1);
+            for c in cols {
+                let h = &src.headers[c.index[i]];
+                let k = names.iter().position(|n| n == h).unwrap_or_default();
+                let mut ca = read[k].clone();
+                ca.rename(c.name.as_str().into());
+                columns.push(ca.into_column());
+            }
+            columns.push(Column::new("__malformed".into(), malformed));
+            let df =
+                DataFrame::new_infer_height(columns).map_err(|e| polars_err(&src.display, e))?;
+            df.lazy()
         } else {
             let p = src.path.to_string_lossy().to_string();
             let base = match src.format {

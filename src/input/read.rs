@@ -100,8 +100,12 @@ pub struct Source {
     pub headers: Vec<String>,
     /// Data rows (known after the structural check for CSV and for in-memory tables).
     pub rows: Option<u64>,
-    /// In-memory cells (JSON, NDJSON, or CSV needing per-record handling).
+    /// In-memory cells (CSV needing per-record handling; JSON that needed its cells to be
+    /// opened, or that a preset derives columns of).
     pub table: Option<Table>,
+    /// JSON and NDJSON read lazily: whether each column holds a value in some record (the
+    /// cells are read when the frame is built, only the needed columns).
+    pub json_nonnull: Option<Vec<bool>>,
     pub loc_kind: LocKind,
     /// `false` for a CSV file whose first records looked regular and whose full structural
     /// check was left to the reader that visits it ([`open_all_deferred`], [`settle`]).
@@ -332,6 +336,7 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
         headers: Vec::new(),
         rows: None,
         table: None,
+        json_nonnull: None,
         loc_kind: LocKind::Line,
         checked: true,
         _temp: temp,
@@ -364,11 +369,23 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
             }
         }
         Format::Json | Format::Ndjson => {
-            let (table, loc_kind) = crate::input::json::read_json(&src.path, &src.display, format)?;
-            src.loc_kind = loc_kind;
-            src.headers = table.headers.clone();
-            src.rows = Some(table.rows.len() as u64);
-            src.table = Some(table);
+            use crate::input::json::{open_json, Opened};
+            match open_json(&src.path, &src.display, format)? {
+                Opened::Lazy(meta) => {
+                    src.format = meta.format;
+                    src.loc_kind = meta.loc_kind;
+                    src.headers = meta.headers;
+                    src.rows = Some(meta.rows);
+                    src.json_nonnull = Some(meta.nonnull);
+                }
+                Opened::Table(table, format, loc_kind) => {
+                    src.format = format;
+                    src.loc_kind = loc_kind;
+                    src.headers = table.headers.clone();
+                    src.rows = Some(table.rows.len() as u64);
+                    src.table = Some(table);
+                }
+            }
         }
         Format::Parquet => {
             src.loc_kind = LocKind::Index;
@@ -638,6 +655,11 @@ pub fn records(src: &Source) -> Result<Records<'_>> {
     use polars::prelude::*;
     if let Some(t) = &src.table {
         return Ok(Records::Borrowed(t));
+    }
+    if matches!(src.format, Format::Json | Format::Ndjson) {
+        return Ok(Records::Owned(
+            crate::input::json::read_json(&src.path, &src.display, src.format)?.0,
+        ));
     }
     if src.format != input::Format::Parquet {
         return Ok(Records::Owned(read_csv_table(src)?));

@@ -186,6 +186,14 @@ impl RejectPolicy<'_> {
 fn apply(found: &[Rejected], sources: &[Source], policy: &RejectPolicy) -> Result<()> {
     if policy.strict {
         if let Some(r) = found.first() {
+            // A malformed record (no column to blame) is named by its position alone.
+            if r.column.is_empty() {
+                fail!(
+                    "{}: rejected row ({}); fix that record, or drop --strict to count such rows as rejected",
+                    sources[r.source].position(r.loc),
+                    r.reason
+                );
+            }
             fail!(
                 "{}:{}: rejected row ({}); fix the value, or drop --strict to count such rows as rejected",
                 sources[r.source].position(r.loc),

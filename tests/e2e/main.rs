@@ -7,6 +7,7 @@ mod churn;
 mod explain;
 mod fast_reader;
 mod inspect;
+mod json_input;
 mod malformed;
 mod pollution;
 mod presets;

@@ -689,8 +689,13 @@ fn json_that_is_not_an_array_of_objects() {
     assert!(err_of(&["nps", &p1]).contains("e.json: the JSON holds no records"));
     let (_d2, p2) = temp_file("n.json", b"[1, 2]");
     assert!(err_of(&["nps", &p2]).contains("n.json[0]: expected an object"));
+    // Cut off after the first record (14 bytes): the byte where it ends and the record.
     let (_d3, p3) = temp_file("bad.json", b"[{\"score\": 9},");
-    assert!(err_of(&["nps", &p3]).contains("invalid JSON"));
+    let e = err_of(&["nps", &p3]);
+    assert!(
+        e.contains("bad.json: the JSON ends at byte 14 inside record [1]: the file is truncated; export it again"),
+        "{e}"
+    );
 }
 
 #[test]

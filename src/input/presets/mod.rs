@@ -242,11 +242,18 @@ pub(crate) fn reread(
     Ok(first)
 }
 
-/// Load a CSV source into memory (small exports) so derived columns can be added.
+/// Load a CSV or JSON source into memory (small exports) so derived columns can be added.
 pub(crate) fn ensure_table(src: &mut Source) -> Result<()> {
     if src.table.is_none() && src.format == Format::Csv {
         let t = read::read_csv_table(src)?;
         src.rows = Some(t.rows.len() as u64);
+        src.table = Some(t);
+    }
+    if src.table.is_none() && matches!(src.format, Format::Json | Format::Ndjson) {
+        let (t, _) = crate::input::json::read_json(&src.path, &src.display, src.format)?;
+        src.headers = t.headers.clone();
+        src.rows = Some(t.rows.len() as u64);
+        src.json_nonnull = None;
         src.table = Some(t);
     }
     Ok(())

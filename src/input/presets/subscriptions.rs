@@ -218,7 +218,10 @@ fn stripe_items(items: &str) -> Option<(f64, String, Option<String>)> {
 fn stripe(sources: &mut [Source], a: &mut Applied) -> Result<()> {
     a.zone = Some(Tz::UTC);
     for src in sources.iter_mut() {
-        if src.table.is_some() && src.headers.iter().any(|h| h == "items.data") {
+        if matches!(src.format, Format::Json | Format::Ndjson)
+            && src.headers.iter().any(|h| h == "items.data")
+        {
+            ensure_table(src)?;
             derive(src, "mrr", |get| {
                 stripe_items(&get("items.data")?).map(|(m, _, _)| fmt_amount(m))
             });

@@ -142,6 +142,7 @@ fn zendesk(sources: &mut [Source], a: &mut Applied) -> Result<()> {
         // only while its status is solved or closed.
         for src in sources.iter_mut() {
             if src.headers.iter().any(|h| h == "metric_set.solved_at") {
+                ensure_table(src)?;
                 derive(src, "cxm_resolved_at", |get| {
                     if solved(get("status")) {
                         get("metric_set.solved_at")
