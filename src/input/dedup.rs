@@ -18,31 +18,64 @@ pub fn id_hash(s: &str) -> u64 {
     })
 }
 
-/// The id hashes that occur more than once.
-pub fn repeated_hashes(hashes: Vec<u64>) -> HashSet<u64> {
-    fn repeats(mut part: Vec<u64>) -> Vec<u64> {
+/// The id hashes that occur more than once. The hashes are scattered into 256 buckets by
+/// their top bits (equal hashes share a bucket), and the buckets, small enough to sort in
+/// cache, are sorted on all cores.
+pub fn repeated_hashes(mut hashes: Vec<u64>) -> HashSet<u64> {
+    fn repeats(part: &mut [u64], out: &mut Vec<u64>) {
         part.sort_unstable();
-        part.windows(2)
-            .filter(|w| w[0] == w[1])
-            .map(|w| w[0])
-            .collect()
+        out.extend(part.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]));
     }
-    // Equal hashes share their top bits, so the parts are sorted on their own threads.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut out = Vec::new();
     if threads < 2 || hashes.len() < 1 << 16 {
-        return repeats(hashes).into_iter().collect();
+        repeats(&mut hashes, &mut out);
+        return out.into_iter().collect();
     }
-    let bits = usize::BITS - (threads - 1).leading_zeros();
-    let mut parts: Vec<Vec<u64>> = (0..1usize << bits)
-        .map(|_| Vec::with_capacity((hashes.len() >> bits) + 1024))
-        .collect();
+    const BITS: u32 = 8;
+    let mut starts = vec![0usize; (1 << BITS) + 1];
+    for &h in &hashes {
+        starts[(h >> (64 - BITS)) as usize + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut scattered = vec![0u64; hashes.len()];
+    let mut next = starts.clone();
     for h in hashes {
-        parts[(h >> (64 - bits)) as usize].push(h);
+        let b = (h >> (64 - BITS)) as usize;
+        scattered[next[b]] = h;
+        next[b] += 1;
+    }
+    // Contiguous runs of buckets, one per thread.
+    let mut rest: &mut [u64] = &mut scattered;
+    let mut runs: Vec<&mut [u64]> = Vec::with_capacity(threads);
+    let mut taken = 0;
+    let per = (1usize << BITS).div_ceil(threads);
+    let mut bounds: Vec<(usize, usize)> = Vec::new();
+    for t in 0..threads {
+        let (lo, hi) = ((t * per).min(1 << BITS), ((t + 1) * per).min(1 << BITS));
+        let (head, tail) = rest.split_at_mut(starts[hi] - taken);
+        taken = starts[hi];
+        runs.push(head);
+        bounds.push((lo, hi));
+        rest = tail;
     }
     std::thread::scope(|s| {
-        let jobs: Vec<_> = parts
+        let jobs: Vec<_> = runs
             .into_iter()
-            .map(|p| s.spawn(move || repeats(p)))
+            .zip(bounds)
+            .map(|(run, (lo, hi))| {
+                let starts = &starts;
+                s.spawn(move || {
+                    let mut found = Vec::new();
+                    let base = starts[lo];
+                    for b in lo..hi {
+                        repeats(&mut run[starts[b] - base..starts[b + 1] - base], &mut found);
+                    }
+                    found
+                })
+            })
             .collect();
         jobs.into_iter()
             .flat_map(|j| j.join().unwrap_or_default())

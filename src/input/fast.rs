@@ -141,6 +141,8 @@ pub type Cells<'a> = [Option<Cow<'a, str>>];
 /// chunks: `init` makes one state per chunk, `visit` gets the fields at `needed` (header
 /// positions). Returns the states in file order and the number of records, or `Irregular`
 /// when a record breaks a rule of the fast path (then nothing the states hold is used).
+/// A pass may be made twice (when a guessed cut fell inside quotes): a visitor keeps what
+/// it finds in its state, never elsewhere.
 pub fn visit<S: Send>(
     bytes: &[u8],
     delim: u8,
@@ -184,7 +186,44 @@ fn visit_releasing<S: Send>(
     } else {
         (threads() * 4).max(body.div_ceil(PIECE))
     };
+    // Cuts right after the first line break past each raw offset; a cut that falls inside a
+    // quoted field makes the chunk before it end inside quotes, which that chunk's check
+    // finds, and then the exact cuts (from the quote parity) are taken.
+    let guess = guessed_boundaries(bytes, start, parts);
+    let first = run(bytes, &guess, delim, width, needed, &init, &visit, &release);
+    if first.is_ok() || parts == 1 {
+        return first;
+    }
     let cuts = boundaries(bytes, start, parts, &release);
+    run(bytes, &cuts, delim, width, needed, &init, &visit, &release)
+}
+
+/// Cuts after the first line break at or after each raw offset (quotes not considered).
+fn guessed_boundaries(bytes: &[u8], start: usize, parts: usize) -> Vec<usize> {
+    let len = bytes.len() - start;
+    let mut out = vec![start];
+    for k in 1..parts {
+        let raw = (start + len * k / parts).max(*out.last().unwrap_or(&start));
+        let cut = memchr::memchr(b'\n', &bytes[raw..]).map_or(bytes.len(), |o| raw + o + 1);
+        out.push(cut);
+    }
+    out.push(bytes.len());
+    out
+}
+
+/// One pass over the pieces between `cuts`, on every core.
+#[allow(clippy::too_many_arguments)]
+fn run<S: Send>(
+    bytes: &[u8],
+    cuts: &[usize],
+    delim: u8,
+    width: usize,
+    needed: &[usize],
+    init: &(impl Fn() -> S + Sync),
+    visit: &(impl Fn(&mut S, &Cells<'_>) + Sync),
+    release: &(impl Fn(usize, usize) + Sync),
+) -> Result<(Vec<S>, u64), Irregular> {
+    let parts = cuts.len() - 1;
     crate::progress::reading(bytes.len() as u64);
     let failed = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
@@ -207,7 +246,7 @@ fn visit_releasing<S: Send>(
                     width,
                     needed,
                     &mut state,
-                    &visit,
+                    visit,
                 );
                 release(cuts[k], cuts[k + 1]);
                 match result {
@@ -276,6 +315,46 @@ fn chunk<S>(
         }
         let line_start = pos;
         let mut field = 0usize;
+        // The common record, without quotes: its end in one search, its fields from the
+        // delimiters between.
+        let plain = memchr::memchr2(b'\n', b'"', &text[pos..])
+            .map_or(Some(n), |o| (text[pos + o] == b'\n').then_some(pos + o));
+        if let Some(nl) = plain {
+            let end = if nl > pos && text[nl - 1] == b'\r' {
+                nl - 1
+            } else {
+                nl
+            };
+            if end == pos {
+                // A blank line: the careful reader's case.
+                return Err(Irregular);
+            }
+            let mut s = pos;
+            let mut put = |field: usize, s: usize, e: usize| {
+                if let Some(&k) = slot_of.get(field) {
+                    if k != usize::MAX {
+                        spans[k] = (s, e, false);
+                    }
+                }
+            };
+            for (i, &b) in text[pos..end].iter().enumerate() {
+                if b == delim {
+                    put(field, s, pos + i);
+                    field += 1;
+                    s = pos + i + 1;
+                }
+            }
+            put(field, s, end);
+            field += 1;
+            pos = (nl + 1).min(n);
+            if field != width {
+                return Err(Irregular);
+            }
+            emit(text, &spans, &mut cells);
+            visit(state, &cells);
+            rows += 1;
+            continue;
+        }
         loop {
             let (s, e, escaped);
             if text[pos] == b'"' {
@@ -353,22 +432,29 @@ fn chunk<S>(
         if blank || field != width {
             return Err(Irregular);
         }
-        for (k, &(s, e, escaped)) in spans.iter().enumerate() {
-            // The chunk is valid UTF-8 and field bounds are ASCII bytes.
-            let t = std::str::from_utf8(&text[s..e]).map_err(|_| Irregular)?;
-            cells[k] = if escaped {
-                Some(Cow::Owned(t.replace("\"\"", "\"")))
-            } else if t.is_empty() {
-                None
-            } else {
-                Some(Cow::Borrowed(t))
-            };
-        }
+        emit(text, &spans, &mut cells);
         visit(state, &cells);
         rows += 1;
     }
     crate::progress::advance((n - reported) as u64);
     Ok(rows)
+}
+
+/// The cells of one record from their spans in the chunk `text`.
+fn emit<'t>(text: &'t [u8], spans: &[(usize, usize, bool)], cells: &mut [Option<Cow<'t, str>>]) {
+    for (k, &(s, e, escaped)) in spans.iter().enumerate() {
+        // SAFETY: the chunk was checked to be UTF-8, and a field starts and ends next to
+        // ASCII bytes (delimiter, quote, line break) or the chunk's ends, which are record
+        // boundaries: the slice is UTF-8 too.
+        let t = unsafe { std::str::from_utf8_unchecked(&text[s..e]) };
+        cells[k] = if escaped {
+            Some(Cow::Owned(t.replace("\"\"", "\"")))
+        } else if t.is_empty() {
+            None
+        } else {
+            Some(Cow::Borrowed(t))
+        };
+    }
 }
 
 #[cfg(test)]

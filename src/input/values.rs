@@ -145,6 +145,19 @@ impl PlaceholderCount {
     }
 
     /// How many were seen, and one of their texts.
+    /// Counts `n` placeholders found elsewhere (a chunk of the parallel reader), `text` one
+    /// of them; the first text added is kept.
+    pub fn add(&self, n: u64, text: Option<&str>) {
+        if n == 0 {
+            return;
+        }
+        self.n.fetch_add(n, Ordering::Relaxed);
+        let mut t = self.text.lock().unwrap_or_else(|e| e.into_inner());
+        if t.is_none() {
+            *t = text.map(|s| s.trim().to_string());
+        }
+    }
+
     pub fn seen(&self) -> Option<(u64, String)> {
         let n = self.n.load(Ordering::Relaxed);
         let text = self

@@ -505,8 +505,7 @@ pub struct Direct {
 /// ([`crate::input::fast`]) for inputs that are all regular CSV files on disk: each chunk
 /// classifies its records with the same rule and counts them per (outcome, groups), and the
 /// counts are merged. `Ok(None)`: an input is not regular (the caller settles the inputs and
-/// takes the polars path); nothing was noted then but placeholder dates, which the caller
-/// counts afresh.
+/// takes the polars path); nothing was noted then.
 pub fn aggregate_direct(
     sources: &[crate::input::Source],
     frame: &[crate::input::FrameCol],
@@ -515,7 +514,7 @@ pub fn aggregate_direct(
     cols: &FrameCols,
     latest: &Latest,
 ) -> anyhow::Result<Option<Direct>> {
-    use std::collections::HashMap;
+    use rustc_hash::FxHashMap as HashMap;
     let pos = |name: &str| frame.iter().position(|c| c.name == name);
     let score_at = pos(&cols.score).ok_or_else(|| crate::error::err("internal: score"))?;
     let time_at = cols.time.as_deref().and_then(pos);
@@ -546,13 +545,16 @@ pub fn aggregate_direct(
         hashes: Vec<u64>,
         max_used: i64,
         bad: HashMap<String, u64>,
+        /// Placeholder dates in the time column: how many, and the first.
+        placeholders: (u64, Option<String>),
     }
     /// Distinct unreadable score texts remembered per chunk (for the `--na-values` hint).
     const BAD_TEXTS: usize = 10_000;
-    let mut all: HashMap<(u32, Vec<u8>), u64> = HashMap::new();
+    let mut all: HashMap<(u32, Vec<u8>), u64> = HashMap::default();
     let mut hashes: Vec<u64> = Vec::new();
     let mut max_used = i64::MIN;
-    let mut bad: HashMap<String, u64> = HashMap::new();
+    let mut bad: HashMap<String, u64> = HashMap::default();
+    let mut placeholders: Vec<(u64, Option<String>)> = Vec::new();
     let mut rows_per_input = Vec::with_capacity(sources.len());
     for (f, src) in sources.iter().enumerate() {
         let Some(map) = crate::input::fast::Mapped::open(&src.path) else {
@@ -564,11 +566,12 @@ pub fn aggregate_direct(
             src.delimiter,
             &needed,
             || Chunk {
-                counts: HashMap::new(),
+                counts: HashMap::default(),
                 key: Vec::new(),
                 hashes: Vec::new(),
                 max_used: i64::MIN,
-                bad: HashMap::new(),
+                bad: HashMap::default(),
+                placeholders: (0, None),
             },
             |st, c| {
                 let score = c[0].as_deref();
@@ -576,8 +579,9 @@ pub fn aggregate_direct(
                     let cell = c[k].as_deref();
                     let t = time_cell(parser, cell, &rule.na);
                     if t == TS_BLANK {
-                        if let Some(s) = cell {
-                            cols.placeholders.check(s);
+                        if let Some(s) = cell.filter(|s| crate::time::is_placeholder_date(s)) {
+                            st.placeholders.0 += 1;
+                            st.placeholders.1.get_or_insert_with(|| s.to_string());
                         }
                     }
                     t
@@ -640,6 +644,7 @@ pub fn aggregate_direct(
             for (t, n) in ch.bad {
                 *bad.entry(t).or_insert(0) += n;
             }
+            placeholders.push(ch.placeholders);
             for (k, n) in ch.counts {
                 *all.entry((f as u32, k)).or_insert(0) += n;
             }
@@ -647,6 +652,9 @@ pub fn aggregate_direct(
     }
     // Every input was read: what the polars path would have noted.
     latest.offer(max_used);
+    for (n, text) in placeholders {
+        cols.placeholders.add(n, text.as_deref());
+    }
     if let Some((_, h)) = &cols.id_hashes {
         if let Ok(mut v) = h.lock() {
             v.extend(hashes);
@@ -689,7 +697,7 @@ pub fn aggregate_direct(
     Ok(Some(Direct {
         agg: df,
         rows: rows_per_input,
-        bad_scores: bad,
+        bad_scores: bad.into_iter().collect(),
     }))
 }
 

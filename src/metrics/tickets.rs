@@ -723,7 +723,7 @@ pub fn aggregate(
 /// ([`crate::input::fast`]) for inputs that are all regular CSV files on disk, in one pass
 /// that also hashes the ticket ids (`id`: the frame column of `ticket_id`). `Ok(None)`: an
 /// input is not regular, or an id repeats; the caller then settles the inputs and takes the
-/// polars path (with its duplicate pass), and counts the placeholder dates afresh.
+/// polars path (with its duplicate pass); nothing was noted.
 /// Exported durations and a duplicate mask are the polars path's.
 pub fn aggregate_direct(
     sources: &[crate::input::Source],
@@ -734,7 +734,7 @@ pub fn aggregate_direct(
     cols: &FrameCols,
     id: Option<&str>,
 ) -> anyhow::Result<Option<Direct>> {
-    use std::collections::HashMap;
+    use rustc_hash::FxHashMap as HashMap;
     if cols.exported_frt.is_some() || cols.exported_ttr.is_some() || cols.dup_mask.is_some() {
         return Ok(None);
     }
@@ -783,6 +783,8 @@ pub fn aggregate_direct(
         /// Unreadable texts of created / first response / resolved, for the `--na-values`
         /// hint (at most [`BAD_TEXTS`] distinct ones each).
         bad: [HashMap<String, u64>; 3],
+        /// Placeholder dates in created / first response / resolved: how many, the first.
+        placeholders: [(u64, Option<String>); 3],
     }
     const BAD_TEXTS: usize = 10_000;
     fn note_bad(m: &mut HashMap<String, u64>, cell: Option<&str>) {
@@ -800,11 +802,12 @@ pub fn aggregate_direct(
     }
     let na = &rule.na;
     let ph = &cols.placeholders;
-    let time = |cell: Option<&str>, count: &PlaceholderCount| {
+    let time = |cell: Option<&str>, count: &mut (u64, Option<String>)| {
         let t = time_cell(parser, cell, na);
         if t == TS_BLANK {
-            if let Some(s) = cell {
-                count.check(s);
+            if let Some(s) = cell.filter(|s| crate::time::is_placeholder_date(s)) {
+                count.0 += 1;
+                count.1.get_or_insert_with(|| s.to_string());
             }
         }
         t
@@ -813,6 +816,7 @@ pub fn aggregate_direct(
     let mut all: Vec<(u32, HashMap<Vec<u8>, Group>)> = Vec::new();
     let mut hashes: Vec<u64> = Vec::new();
     let mut bad: [HashMap<String, u64>; 3] = Default::default();
+    let mut placeholders: Vec<[(u64, Option<String>); 3]> = Vec::new();
     for (f, src) in sources.iter().enumerate() {
         let Some(map) = crate::input::fast::Mapped::open(&src.path) else {
             return Ok(None);
@@ -825,13 +829,13 @@ pub fn aggregate_direct(
             Chunk::default,
             |st, c| {
                 let cell = |k: Option<usize>| k.and_then(|k| c[k].as_deref());
-                let tc = time(c[0].as_deref(), &ph.created);
+                let tc = time(c[0].as_deref(), &mut st.placeholders[0]);
                 if tc == TS_BAD {
                     note_bad(&mut st.bad[0], c[0].as_deref());
                 }
                 let tf = match (first_k, minutes_k) {
                     (Some(k), _) => {
-                        let t = time(c[k].as_deref(), &ph.first);
+                        let t = time(c[k].as_deref(), &mut st.placeholders[1]);
                         if t == TS_BAD {
                             note_bad(&mut st.bad[1], c[k].as_deref());
                         }
@@ -842,7 +846,7 @@ pub fn aggregate_direct(
                 };
                 let tr = match resolved_k {
                     Some(k) => {
-                        let t = time(c[k].as_deref(), &ph.resolved);
+                        let t = time(c[k].as_deref(), &mut st.placeholders[2]);
                         if t == TS_BAD {
                             note_bad(&mut st.bad[2], c[k].as_deref());
                         }
@@ -906,6 +910,7 @@ pub fn aggregate_direct(
         for ch in chunks {
             hashes.extend(ch.hashes);
             all.push((f as u32, ch.groups));
+            placeholders.push(ch.placeholders);
             for (into, from) in bad.iter_mut().zip(ch.bad) {
                 for (t, n) in from {
                     *into.entry(t).or_insert(0) += n;
@@ -916,8 +921,13 @@ pub fn aggregate_direct(
     if id.is_some() && !crate::input::dedup::repeated_hashes(hashes).is_empty() {
         return Ok(None);
     }
+    for [c, f, r] in placeholders {
+        ph.created.add(c.0, c.1.as_deref());
+        ph.first.add(f.0, f.1.as_deref());
+        ph.resolved.add(r.0, r.1.as_deref());
+    }
     // Merge the chunks' groups, in file order (the lists keep the polars path's order).
-    let mut merged: HashMap<(u32, Vec<u8>), Group> = HashMap::new();
+    let mut merged: HashMap<(u32, Vec<u8>), Group> = HashMap::default();
     let mut order_of: Vec<(u32, Vec<u8>)> = Vec::new();
     for (f, groups) in all {
         for (k, g) in groups {
@@ -999,7 +1009,7 @@ pub fn aggregate_direct(
         .map_err(|e| crate::error::err(format!("internal: {e}")))?;
     Ok(Some(Direct {
         agg: df,
-        bad_times: bad,
+        bad_times: bad.map(|m| m.into_iter().collect()),
     }))
 }
 
