@@ -636,6 +636,11 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
         }
     }
 
+    // A JSON input opened lazily (names only) is read whole here: inspect looks at every
+    // record, and its malformed lines (`invalid_json`) are counted below.
+    if src.table.is_none() && matches!(src.format, Format::Json | Format::Ndjson) {
+        src.table = Some(crate::input::json::read_json(&src.path, &src.display, src.format)?.0);
+    }
     // Malformed records (SPEC 9), among the rows read.
     let malformed_lines: Vec<u64> = src.table.as_ref().map_or_else(Vec::new, |t| {
         let n = a.sample.unwrap_or(usize::MAX).min(t.rows.len());

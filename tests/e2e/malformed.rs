@@ -211,3 +211,18 @@ fn inspect_counts_malformed_records_and_names_their_lines() {
         t.stdout
     );
 }
+
+#[test]
+fn inspect_counts_broken_ndjson_lines() {
+    // Line 2 is cut off: not valid JSON, an `invalid_json` record of the metric commands.
+    let (_d, p) = temp_file(
+        "b.ndjson",
+        b"{\"score\": 9, \"id\": 1}\n{\"score\": 7, \"id\": 2\n{\"score\": 10, \"id\": 3}\n",
+    );
+    let v = json_ok(&["inspect", &p, "--format", "json", "-q"]);
+    assert_eq!(v["rows"], 3);
+    assert_eq!(v["malformed"], 1);
+    assert_eq!(v["malformed_lines"], json!([2]));
+    let n = json_ok(&["nps", &p, "-q"]);
+    assert_eq!(n["inputs"][0]["rejected"], 1);
+}
