@@ -219,7 +219,9 @@ fn inspect_counts_broken_ndjson_lines() {
         "b.ndjson",
         b"{\"score\": 9, \"id\": 1}\n{\"score\": 7, \"id\": 2\n{\"score\": 10, \"id\": 3}\n",
     );
-    let v = json_ok(&["inspect", &p, "--format", "json", "-q"]);
+    let o = run(&["inspect", &p, "--format", "json", "-q"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v = o.json();
     assert_eq!(v["rows"], 3);
     assert_eq!(v["malformed"], 1);
     assert_eq!(v["malformed_lines"], json!([2]));
