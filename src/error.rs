@@ -66,6 +66,16 @@ pub fn render(e: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
+/// The underlying engine's own words about an error, for the team only: empty unless
+/// `CXM_DEBUG` is set (then `; engine: …`). No engine message reaches a user (SPEC 9).
+pub fn engine_detail(e: &anyhow::Error) -> String {
+    if std::env::var_os("CXM_DEBUG").is_some() {
+        format!("; engine: {}", render(e))
+    } else {
+        String::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

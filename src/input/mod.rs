@@ -29,8 +29,8 @@ pub struct FrameCol {
 
 fn polars_err(display: &str, e: PolarsError) -> anyhow::Error {
     err(format!(
-        "{display}: cannot read: {}",
-        crate::error::render(&e.into())
+        "{display}: cannot read the file{}; run `cxm inspect {display}` to see its columns and malformed lines",
+        crate::error::engine_detail(&e.into())
     ))
 }
 
@@ -94,6 +94,16 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
                     .finish()
                     .map_err(|e| polars_err(&src.display, e))?,
             };
+            // A nested Parquet column (a list, a struct) is not one value.
+            for c in cols {
+                let h = &src.headers[c.index[i]];
+                if let Some((_, t)) = src.nested.iter().find(|(n, _)| n == h) {
+                    crate::fail!(
+                        "{}: column {h:?} holds nested values ({t}), not one value per row; map another column, or flatten it before exporting",
+                        src.display
+                    );
+                }
+            }
             let mut sel: Vec<Expr> = cols
                 .iter()
                 .map(|c| {
@@ -117,8 +127,8 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
     }
     concat(parts, UnionArgs::default()).map_err(|e| {
         err(format!(
-            "cannot combine the inputs: {}",
-            crate::error::render(&e.into())
+            "cannot combine the inputs{}; check that they are exports of one kind",
+            crate::error::engine_detail(&e.into())
         ))
     })
 }
@@ -203,8 +213,12 @@ fn read_direct(sources: &[Source], cols: &[FrameCol]) -> Result<Option<DataFrame
     let mut it = parts.into_iter();
     let mut all = it.next().ok_or_else(|| err("internal: no input"))?;
     for df in it {
-        all.vstack_mut_owned(df)
-            .map_err(|e| err(format!("cannot combine the inputs: {e}")))?;
+        all.vstack_mut_owned(df).map_err(|e| {
+            err(format!(
+                "cannot combine the inputs{}; check that they are exports of one kind",
+                crate::error::engine_detail(&e.into())
+            ))
+        })?;
     }
     Ok(Some(all))
 }
@@ -213,9 +227,18 @@ fn read_direct(sources: &[Source], cols: &[FrameCol]) -> Result<Option<DataFrame
 /// the size of the result (groups × periods), not the size of the files.
 pub fn collect(lf: LazyFrame, sources: &[Source]) -> Result<DataFrame> {
     let fail = |e: PolarsError| {
-        let msg = crate::error::render(&e.into());
         let names: Vec<&str> = sources.iter().map(|s| s.display.as_str()).collect();
-        err(format!("{}: cannot read: {msg}", names.join(", ")))
+        let parquet = sources.iter().any(|s| s.format == Format::Parquet);
+        err(format!(
+            "{}: cannot read the input{}{}",
+            names.join(", "),
+            if parquet {
+                " (a Parquet file that is damaged, or a column that cannot be read as text)"
+            } else {
+                ""
+            },
+            crate::error::engine_detail(&e.into())
+        ))
     };
     // One sink (this collect), so the result is a single frame.
     Ok(lf

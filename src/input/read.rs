@@ -110,6 +110,8 @@ pub struct Source {
     /// `false` for a CSV file whose first records looked regular and whose full structural
     /// check was left to the reader that visits it ([`open_all_deferred`], [`settle`]).
     pub checked: bool,
+    /// Parquet columns whose values are nested (name, type): not readable as one cell.
+    pub nested: Vec<(String, String)>,
     // Keeps a decoded/spooled temporary file alive as long as the source.
     _temp: Option<tempfile::TempPath>,
 }
@@ -339,6 +341,7 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
         json_nonnull: None,
         loc_kind: LocKind::Line,
         checked: true,
+        nested: Vec::new(),
         _temp: temp,
     };
     match format {
@@ -389,7 +392,7 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
         }
         Format::Parquet => {
             src.loc_kind = LocKind::Index;
-            src.headers = parquet_headers(&src)?;
+            (src.headers, src.nested) = parquet_headers(&src)?;
         }
     }
     Ok(src)
@@ -626,25 +629,27 @@ pub fn take_warnings() -> Vec<String> {
         .collect()
 }
 
-fn parquet_headers(src: &Source) -> Result<Vec<String>> {
+/// The columns of a Parquet file, and those whose values are nested (lists, structs, …)
+/// and so cannot be read as one text cell, with their type.
+fn parquet_headers(src: &Source) -> Result<(Vec<String>, Vec<(String, String)>)> {
     use polars::prelude::*;
     let p = src.path.to_string_lossy().to_string();
+    let unreadable = |e: PolarsError| {
+        err(format!(
+            "{}: not a readable Parquet file (damaged, cut off, or another format{}); export it again, or pass --input-format csv|json|ndjson if it is not Parquet",
+            src.display,
+            crate::error::engine_detail(&e.into())
+        ))
+    };
     let mut lf = LazyFrame::scan_parquet(PlRefPath::from(p.as_str()), ScanArgsParquet::default())
-        .map_err(|e| {
-        err(format!(
-            "{}: cannot read as Parquet: {}",
-            src.display,
-            crate::error::render(&e.into())
-        ))
-    })?;
-    let schema = lf.collect_schema().map_err(|e| {
-        err(format!(
-            "{}: cannot read as Parquet: {}",
-            src.display,
-            crate::error::render(&e.into())
-        ))
-    })?;
-    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+        .map_err(unreadable)?;
+    let schema = lf.collect_schema().map_err(unreadable)?;
+    let nested = schema
+        .iter()
+        .filter(|(_, t)| t.is_nested() || matches!(t, DataType::Binary))
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    Ok((schema.iter_names().map(|n| n.to_string()).collect(), nested))
 }
 
 /// Every record of one input as text cells, for the per-record pass that reports rejected

@@ -241,7 +241,12 @@ pub fn na_hint(
         )
         .limit(1)
         .collect()
-        .map_err(|e| err(format!("cannot read: {}", crate::error::render(&e.into()))))?;
+        .map_err(|e| {
+            err(format!(
+                "cannot read the {canon} column again{}",
+                crate::error::engine_detail(&e.into())
+            ))
+        })?;
     if df.height() == 0 {
         return Ok(None);
     }

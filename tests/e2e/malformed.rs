@@ -228,3 +228,34 @@ fn inspect_counts_broken_ndjson_lines() {
     let n = json_ok(&["nps", &p, "-q"]);
     assert_eq!(n["inputs"][0]["rejected"], 1);
 }
+
+#[test]
+fn parquet_errors_are_cxm_messages_not_the_engines() {
+    // fixtures/parquet/nested.parquet: response_id r0..r11, score i % 11 (0..10, 0), tags a
+    // list per row. Scores 0,1,…,10,0: promoters 9 and 10 → 2; detractors 0–6 → 8 (0
+    // twice); NPS = 100 × (2 − 8) / 12 = −50.
+    let p = fixture("parquet/nested.parquet");
+    let v = json_ok(&["nps", &p, "-q"]);
+    assert_eq!(v["total"]["n"], 12);
+    assert_eq!(v["total"]["nps"], -50.0);
+    let e = run(&["nps", &p, "--by", "tags"]);
+    assert_eq!(e.code, 2);
+    assert_eq!(
+        e.stderr.trim_end(),
+        format!("cxm: error: {p}: column \"tags\" holds nested values (list[i64]), not one value per row; map another column, or flatten it before exporting")
+    );
+    // Cut off after its first 300 bytes, and bytes that are no Parquet at all.
+    let bytes = std::fs::read(&p).unwrap();
+    for (name, content) in [
+        ("cut.parquet", &bytes[..300]),
+        ("junk.parquet", &b"garbage"[..]),
+    ] {
+        let (_d, q) = temp_file(name, content);
+        let o = run(&["nps", &q]);
+        assert_eq!(o.code, 2);
+        assert_eq!(
+            o.stderr.trim_end(),
+            format!("cxm: error: {q}: not a readable Parquet file (damaged, cut off, or another format); export it again, or pass --input-format csv|json|ndjson if it is not Parquet")
+        );
+    }
+}

@@ -43,6 +43,9 @@ pub fn cmd() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cxm"));
     // Hermetic: no colour or width settings from the developer's shell.
     c.env_remove("NO_COLOR")
+        .env_remove("CXM_DEBUG")
+        .env_remove("CXM_NO_FAST")
+        .env_remove("CXM_TIMINGS")
         .env_remove("COLUMNS")
         .env_remove("TZ")
         .current_dir(root());
