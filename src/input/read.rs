@@ -111,7 +111,7 @@ pub struct Source {
     /// check was left to the reader that visits it ([`open_all_deferred`], [`settle`]).
     pub checked: bool,
     /// Parquet columns whose values are nested (name, type): not readable as one cell.
-    pub nested: Vec<(String, String)>,
+    pub nested: Vec<NamedType>,
     // Keeps a decoded/spooled temporary file alive as long as the source.
     _temp: Option<tempfile::TempPath>,
 }
@@ -631,7 +631,10 @@ pub fn take_warnings() -> Vec<String> {
 
 /// The columns of a Parquet file, and those whose values are nested (lists, structs, …)
 /// and so cannot be read as one text cell, with their type.
-fn parquet_headers(src: &Source) -> Result<(Vec<String>, Vec<(String, String)>)> {
+/// A column's name and type.
+type NamedType = (String, String);
+
+fn parquet_headers(src: &Source) -> Result<(Vec<String>, Vec<NamedType>)> {
     use polars::prelude::*;
     let p = src.path.to_string_lossy().to_string();
     let unreadable = |e: PolarsError| {
