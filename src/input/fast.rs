@@ -62,13 +62,32 @@ pub fn threads() -> usize {
 
 /// The end of the header record (the first record, quotes respected) and its width, or
 /// `None` when the file has no complete header line.
+/// `None` too when the header is not regular (a lone CR, a NUL byte, invalid UTF-8): the
+/// careful reader's case.
 pub fn header_end(bytes: &[u8], delim: u8) -> Option<(usize, usize)> {
     let mut in_q = false;
     let mut width = 1;
     for (i, &b) in bytes.iter().enumerate() {
         match b {
+            // Quotes only around whole names (`""` inside them), as in the records.
+            b'"' if !in_q && i > 0 && bytes[i - 1] != delim && bytes[i - 1] != b'"' => return None,
+            b'"' if in_q
+                && !matches!(
+                    bytes.get(i + 1),
+                    None | Some(b'"') | Some(b'\n') | Some(b'\r')
+                )
+                && bytes.get(i + 1) != Some(&delim) =>
+            {
+                return None
+            }
             b'"' => in_q = !in_q,
-            b'\n' if !in_q => return Some((i + 1, width)),
+            b'\n' if !in_q => {
+                return std::str::from_utf8(&bytes[..i])
+                    .is_ok()
+                    .then_some((i + 1, width));
+            }
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => return None,
+            0 => return None,
             _ if b == delim && !in_q => width += 1,
             _ => {}
         }
@@ -150,7 +169,7 @@ pub fn visit<S: Send>(
     init: impl Fn() -> S + Sync,
     visit: impl Fn(&mut S, &Cells<'_>) + Sync,
 ) -> Result<(Vec<S>, u64), Irregular> {
-    visit_releasing(bytes, delim, needed, init, visit, |_, _| {})
+    visit_releasing(bytes, delim, needed, init, visit, |_, _| {}, None)
 }
 
 /// [`visit`] over a mapped file, releasing each piece's pages once it is read.
@@ -162,9 +181,15 @@ pub fn visit_mapped<S: Send>(
     visit: impl Fn(&mut S, &Cells<'_>) + Sync,
 ) -> Result<(Vec<S>, u64), Irregular> {
     let bom = map.bytes().len() - crate::input::read::strip_bom(map.bytes()).len();
-    visit_releasing(map.bytes(), delim, needed, init, visit, |a, b| {
-        map.release(a + bom, b + bom)
-    })
+    visit_releasing(
+        map.bytes(),
+        delim,
+        needed,
+        init,
+        visit,
+        |a, b| map.release(a + bom, b + bom),
+        None,
+    )
 }
 
 /// Pieces of at most this many bytes (and at least 4 per thread).
@@ -177,15 +202,17 @@ fn visit_releasing<S: Send>(
     init: impl Fn() -> S + Sync,
     visit: impl Fn(&mut S, &Cells<'_>) + Sync,
     release: impl Fn(usize, usize) + Sync,
+    parts: Option<usize>,
 ) -> Result<(Vec<S>, u64), Irregular> {
     let bytes = crate::input::read::strip_bom(bytes);
     let (start, width) = header_end(bytes, delim).ok_or(Irregular)?;
     let body = bytes.len() - start;
-    let parts = if body < 1 << 20 {
+    // `parts` is given by tests only: any number of pieces must give the same records.
+    let parts = parts.unwrap_or(if body < 1 << 20 {
         1
     } else {
         (threads() * 4).max(body.div_ceil(PIECE))
-    };
+    });
     // Cuts right after the first line break past each raw offset; a cut that falls inside a
     // quoted field makes the chunk before it end inside quotes, which that chunk's check
     // finds, and then the exact cuts (from the quote parity) are taken.
@@ -475,6 +502,80 @@ mod tests {
         let out: Vec<_> = states.into_iter().flatten().collect();
         assert_eq!(out.len() as u64, rows);
         Ok(out)
+    }
+
+    /// Every record's cells (all columns) cut into `parts` pieces.
+    fn in_parts(
+        text: &[u8],
+        width: usize,
+        parts: usize,
+    ) -> Result<Vec<Vec<Option<String>>>, Irregular> {
+        let needed: Vec<usize> = (0..width).collect();
+        let (states, rows) = visit_releasing(
+            text,
+            b',',
+            &needed,
+            Vec::new,
+            |s: &mut Vec<Vec<Option<String>>>, c| {
+                s.push(c.iter().map(|x| x.as_deref().map(str::to_string)).collect())
+            },
+            |_, _| {},
+            Some(parts),
+        )?;
+        let out: Vec<_> = states.into_iter().flatten().collect();
+        assert_eq!(out.len() as u64, rows);
+        Ok(out)
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The pieces give exactly the records of a serial read, however many there are and
+        /// wherever the cuts fall: quoted newlines (LF and CRLF), `""` and delimiters inside
+        /// quotes are at every boundary somewhere.
+        #[test]
+        fn any_number_of_pieces_gives_the_serial_records(
+            rows in proptest::collection::vec(
+                (0u32..1000, prop::sample::select(vec!["plain", "a,b", "say \"hi\"", "two\nlines", "crlf\r\nline", "", "\"\"", "x\n\n\ny"]), 0u8..11),
+                1..120),
+            parts in 1usize..500,
+        ) {
+            let mut text = b"id,note,score\n".to_vec();
+            for (id, note, score) in &rows {
+                let q = format!("\"{}\"", note.replace('"', "\"\""));
+                text.extend_from_slice(format!("{id},{q},{score}\n").as_bytes());
+            }
+            let serial = crate::input::tokenizer::parse(&text, b',', 1, "t.csv").unwrap();
+            let got = in_parts(&text, 3, parts).unwrap();
+            prop_assert_eq!(got, serial.table.rows);
+        }
+
+        /// Random byte mutations: the parallel reader either leaves the text to the careful
+        /// reader or reads exactly the careful reader's records.
+        #[test]
+        fn mutated_text_is_read_like_the_careful_reader_or_left_to_it(
+            edits in proptest::collection::vec((0usize..400, prop::sample::select(
+                vec![b'"', b',', b'\n', b'\r', 0u8, 0xff, b' ', b'x'])), 0..6),
+            parts in 1usize..40,
+        ) {
+            let mut text = b"id,note,score\n".to_vec();
+            for i in 0..20 {
+                text.extend_from_slice(format!("{i},\"n \"\"{i}\"\"\nx\",{}\n", i % 11).as_bytes());
+            }
+            for (at, byte) in edits {
+                let at = at % text.len();
+                text[at] = byte;
+            }
+            let Ok(careful) = crate::input::tokenizer::parse(&text, b',', 1, "m.csv") else {
+                return Ok(());
+            };
+            let width = careful.table.headers.len();
+            if let Ok(got) = in_parts(&text, width, parts) {
+                prop_assert!(careful.preamble.is_empty() && careful.footer.is_empty());
+                prop_assert!(careful.table.malformed.iter().all(Option::is_none));
+                prop_assert_eq!(got, careful.table.rows);
+            }
+        }
     }
 
     #[test]
