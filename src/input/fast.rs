@@ -467,6 +467,42 @@ fn chunk<S>(
     Ok(rows)
 }
 
+/// A group key of the parallel passes: an outcome code and the `--by` cells, as bytes (one
+/// allocation per new group, none per record).
+pub fn group_key(key: &mut Vec<u8>, code: i64, by: &Cells<'_>) {
+    key.clear();
+    key.extend_from_slice(&code.to_le_bytes());
+    for x in by {
+        match x.as_deref() {
+            None => key.push(0),
+            Some(v) => {
+                key.push(1);
+                key.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                key.extend_from_slice(v.as_bytes());
+            }
+        }
+    }
+}
+
+/// The outcome code of a [`group_key`], and its `--by` cells pushed onto `by`.
+pub fn split_key(key: &[u8], by: &mut [Vec<Option<String>>]) -> i64 {
+    let code = i64::from_le_bytes(key[..8].try_into().unwrap_or([0; 8]));
+    let mut p = 8;
+    for b in by.iter_mut() {
+        if key[p] == 0 {
+            b.push(None);
+            p += 1;
+        } else {
+            let n = u32::from_le_bytes(key[p + 1..p + 5].try_into().unwrap_or([0; 4])) as usize;
+            b.push(Some(
+                String::from_utf8_lossy(&key[p + 5..p + 5 + n]).into_owned(),
+            ));
+            p += 5 + n;
+        }
+    }
+    code
+}
+
 /// The cells of one record from their spans in the chunk `text`.
 fn emit<'t>(text: &'t [u8], spans: &[(usize, usize, bool)], cells: &mut [Option<Cow<'t, str>>]) {
     for (k, &(s, e, escaped)) in spans.iter().enumerate() {

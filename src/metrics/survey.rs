@@ -614,18 +614,7 @@ pub fn aggregate_direct(
                         st.max_used = st.max_used.max(unpack_ts(t).0);
                     }
                 }
-                st.key.clear();
-                st.key.extend_from_slice(&pack_outcome(&o).to_le_bytes());
-                for x in &c[b0..] {
-                    match x.as_deref() {
-                        None => st.key.push(0),
-                        Some(v) => {
-                            st.key.push(1);
-                            st.key.extend_from_slice(&(v.len() as u32).to_le_bytes());
-                            st.key.extend_from_slice(v.as_bytes());
-                        }
-                    }
-                }
+                crate::input::fast::group_key(&mut st.key, pack_outcome(&o), &c[b0..]);
                 match st.counts.get_mut(st.key.as_slice()) {
                     Some(n) => *n += 1,
                     None => {
@@ -667,22 +656,8 @@ pub fn aggregate_direct(
     let mut bcols: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(all.len()); by_at.len()];
     for ((f, key), n) in all {
         fcol.push(f);
-        ccol.push(i64::from_le_bytes(key[..8].try_into().unwrap_or([0; 8])));
+        ccol.push(crate::input::fast::split_key(&key, &mut bcols));
         ncol.push(n);
-        let mut p = 8;
-        for b in bcols.iter_mut() {
-            if key[p] == 0 {
-                b.push(None);
-                p += 1;
-            } else {
-                let len =
-                    u32::from_le_bytes(key[p + 1..p + 5].try_into().unwrap_or([0; 4])) as usize;
-                b.push(Some(
-                    String::from_utf8_lossy(&key[p + 5..p + 5 + len]).into_owned(),
-                ));
-                p += 5 + len;
-            }
-        }
     }
     let mut columns = vec![
         Column::new("__f".into(), fcol),

@@ -870,18 +870,7 @@ pub fn aggregate_direct(
                 });
                 let code = pack_outcome(&t);
                 let (_, status, flags) = unpack_outcome(code);
-                st.key.clear();
-                st.key.extend_from_slice(&code.to_le_bytes());
-                for x in &c[b0..] {
-                    match x.as_deref() {
-                        None => st.key.push(0),
-                        Some(v) => {
-                            st.key.push(1);
-                            st.key.extend_from_slice(&(v.len() as u32).to_le_bytes());
-                            st.key.extend_from_slice(v.as_bytes());
-                        }
-                    }
-                }
+                crate::input::fast::group_key(&mut st.key, code, &c[b0..]);
                 let g = match st.groups.get_mut(st.key.as_slice()) {
                     Some(g) => g,
                     None => st.groups.entry(st.key.clone()).or_default(),
@@ -967,25 +956,12 @@ pub fn aggregate_direct(
         let g = merged.remove(&key).unwrap_or_default();
         let (f, k) = key;
         fcol.push(f);
-        ccol.push(i64::from_le_bytes(k[..8].try_into().unwrap_or([0; 8])));
+        ccol.push(crate::input::fast::split_key(&k, &mut bcols));
         ncol.push(g.n);
         tcol.push(g.tmax);
         frt.push(Some(Series::new("".into(), g.frt)));
         ttr.push(Some(Series::new("".into(), g.ttr)));
         open.push(Some(Series::new("".into(), g.open)));
-        let mut p = 8;
-        for b in bcols.iter_mut() {
-            if k[p] == 0 {
-                b.push(None);
-                p += 1;
-            } else {
-                let n = u32::from_le_bytes(k[p + 1..p + 5].try_into().unwrap_or([0; 4])) as usize;
-                b.push(Some(
-                    String::from_utf8_lossy(&k[p + 5..p + 5 + n]).into_owned(),
-                ));
-                p += 5 + n;
-            }
-        }
     }
     let list = |name: &str, v: Vec<Option<Series>>| -> Column {
         let mut ca: ListChunked = v.into_iter().collect();

@@ -67,6 +67,28 @@ fn output(args: &[&str], no_fast: bool) -> (i32, Vec<u8>, Vec<u8>) {
     (o.status.code().unwrap_or(-1), o.stdout, o.stderr)
 }
 
+/// Each command prints the same bytes (stdout, stderr) and exit code through the parallel
+/// reader and through polars.
+fn same_on_both_paths(cases: &[Vec<&str>]) {
+    for case in cases {
+        let mut args = case.clone();
+        args.extend(["--format", "json"]);
+        let fast = output(&args, false);
+        let slow = output(&args, true);
+        assert_eq!(fast.0, slow.0, "{case:?}: exit codes");
+        assert_eq!(
+            String::from_utf8_lossy(&fast.1),
+            String::from_utf8_lossy(&slow.1),
+            "{case:?}: stdout"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&fast.2),
+            String::from_utf8_lossy(&slow.2),
+            "{case:?}: stderr"
+        );
+    }
+}
+
 #[test]
 fn the_parallel_reader_gives_the_polars_paths_output() {
     let dir = tempfile::tempdir().unwrap();
@@ -129,23 +151,7 @@ fn the_parallel_reader_gives_the_polars_paths_output() {
             "2024-12-31",
         ],
     ];
-    for case in cases {
-        let mut args = case.clone();
-        args.extend(["--format", "json"]);
-        let fast = output(&args, false);
-        let slow = output(&args, true);
-        assert_eq!(fast.0, slow.0, "{case:?}: exit codes");
-        assert_eq!(
-            String::from_utf8_lossy(&fast.1),
-            String::from_utf8_lossy(&slow.1),
-            "{case:?}: stdout"
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&fast.2),
-            String::from_utf8_lossy(&slow.2),
-            "{case:?}: stderr"
-        );
-    }
+    same_on_both_paths(&cases);
 }
 
 #[test]
@@ -287,23 +293,7 @@ fn the_parallel_reader_gives_the_polars_paths_ticket_figures() {
             "n/a",
         ],
     ];
-    for case in cases {
-        let mut args = case.clone();
-        args.extend(["--format", "json"]);
-        let fast = output(&args, false);
-        let slow = output(&args, true);
-        assert_eq!(fast.0, slow.0, "{case:?}: exit codes");
-        assert_eq!(
-            String::from_utf8_lossy(&fast.1),
-            String::from_utf8_lossy(&slow.1),
-            "{case:?}: stdout"
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&fast.2),
-            String::from_utf8_lossy(&slow.2),
-            "{case:?}: stderr"
-        );
-    }
+    same_on_both_paths(&cases);
     // A repeated id (the last row repeats T0): the parallel reader leaves the file to the
     // polars path and its duplicate pass; without updated_at the later row is kept, so one
     // row is a duplicate.
@@ -396,23 +386,7 @@ fn the_parallel_reader_gives_the_polars_paths_churn_and_retention() {
         ],
         vec!["retention", &p, "--as-of", "2026-01-01", "--survival"],
     ];
-    for case in cases {
-        let mut args = case.clone();
-        args.extend(["--format", "json"]);
-        let fast = output(&args, false);
-        let slow = output(&args, true);
-        assert_eq!(fast.0, slow.0, "{case:?}: exit codes");
-        assert_eq!(
-            String::from_utf8_lossy(&fast.1),
-            String::from_utf8_lossy(&slow.1),
-            "{case:?}: stdout"
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&fast.2),
-            String::from_utf8_lossy(&slow.2),
-            "{case:?}: stderr"
-        );
-    }
+    same_on_both_paths(&cases);
     // The repeated ids are found in memory: 24 duplicates (rows 7, 1016, … below 25,000).
     let v: serde_json::Value = serde_json::from_slice(
         &output(
