@@ -342,7 +342,7 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
             .iter()
             .all(|s| s.format == input::Format::Csv && s.table.is_none());
     let mut agg = match direct {
-        true => survey::aggregate_direct(&sources, &cols, &rule, &parser, &fc, &latest_used)?,
+        true => survey::aggregate_direct(&sources, &cols, &rule, &parser, &fc, &latest_used, None)?,
         false => None,
     };
     match &agg {
@@ -361,6 +361,7 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
     }
     let mut lf = input::frame(&sources, &cols)?;
     let bad_scores = agg.as_mut().map(|d| std::mem::take(&mut d.bad_scores));
+    let pieces = agg.as_mut().map(|d| std::mem::take(&mut d.pieces));
     let mut agg = match agg.take() {
         Some(d) => d.agg,
         None => collect(
@@ -391,15 +392,36 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
             if !losers.is_empty() {
                 let m = Arc::new(losers);
                 mask = Some(m.clone());
-                fc.dup_mask = Some(m);
+                fc.dup_mask = Some(m.clone());
                 fc.id_hashes = None;
                 lf = lf.with_row_index("__g", None);
                 latest_used = Arc::new(survey::Latest::default());
                 fc.placeholders = Arc::default();
-                agg = collect(
-                    survey::aggregate(lf, rule.clone(), parser, &fc, latest_used.clone()),
-                    &sources,
-                )?;
+                // The parallel reader's second pass knows each record's global number from
+                // the first pass's counts per piece.
+                let again = match &pieces {
+                    Some(p) => survey::aggregate_direct(
+                        &sources,
+                        &cols,
+                        &rule,
+                        &parser,
+                        &fc,
+                        &latest_used,
+                        Some(&input::fast::DupMask::new(m.clone(), p)),
+                    )?,
+                    None => None,
+                };
+                agg = match again {
+                    Some(d) => d.agg,
+                    None => {
+                        latest_used = Arc::new(survey::Latest::default());
+                        fc.placeholders = Arc::default();
+                        collect(
+                            survey::aggregate(lf, rule.clone(), parser, &fc, latest_used.clone()),
+                            &sources,
+                        )?
+                    }
+                };
             }
         }
         timer.mark("duplicate ids");

@@ -14,7 +14,7 @@ use crate::assert;
 use crate::cli::CommonArgs;
 use crate::error::err;
 use crate::fail;
-use crate::input::dedup::duplicate_rows;
+use crate::input::dedup::{duplicate_losers, duplicate_rows};
 use crate::input::ledger::Ledger;
 use crate::input::mapping::Canon;
 use crate::input::presets::Kind;
@@ -588,13 +588,16 @@ fn gather_rows(
         placeholders: placeholders.clone(),
     };
     progress.phase("computing");
-    // CSV files on disk with unique ids: cxm's parallel reader classifies and groups them
-    // in one pass (SPEC 8); anything else goes through polars, with its duplicate pass.
+    // CSV files on disk: cxm's parallel reader classifies and groups them in one pass that
+    // also hashes the ids (SPEC 8); when ids repeat, polars finds the rows that lose and a
+    // second pass counts them as duplicates. Anything else goes through polars.
     let direct = std::env::var_os("CXM_NO_FAST").is_none()
         && sources
             .iter()
             .all(|s| s.format == input::Format::Csv && s.table.is_none());
     let parser = Arc::new(c.parser.clone());
+    let id_col = id_idx.as_ref().map(|_| "ticket_id");
+    let upd = upd_idx.as_ref().map(|_| "updated_at");
     let mut agg = match direct {
         true => tk::aggregate_direct(
             &sources,
@@ -603,7 +606,8 @@ fn gather_rows(
             &parser,
             schedule.as_deref(),
             &fc,
-            id_idx.as_ref().map(|_| "ticket_id"),
+            id_col,
+            None,
         )?,
         false => None,
     };
@@ -620,19 +624,48 @@ fn gather_rows(
     }
     let mut lf = input::frame(&sources, &cols)?;
     let mut mask: Option<Arc<HashSet<u32>>> = None;
+    if let Some(tk::Direct::Repeats { repeated, pieces }) =
+        agg.take_if(|d| matches!(d, tk::Direct::Repeats { .. }))
+    {
+        let losers = Arc::new(duplicate_losers(
+            lf.clone().with_row_index("__g", None),
+            &sources,
+            &c.parser,
+            "ticket_id",
+            upd,
+            repeated,
+        )?);
+        if !losers.is_empty() {
+            mask = Some(losers.clone());
+        }
+        agg = tk::aggregate_direct(
+            &sources,
+            &cols,
+            &rule,
+            &parser,
+            schedule.as_deref(),
+            &fc,
+            id_col,
+            Some(&input::fast::DupMask::new(losers, &pieces)),
+        )?;
+        if agg.is_none() {
+            return Err(err("internal: the second pass over the tickets failed"));
+        }
+    }
     if agg.is_none() && id_idx.is_some() {
         lf = lf.with_row_index("__g", None);
-        let upd = upd_idx.as_ref().map(|_| "updated_at");
         mask = duplicate_rows(lf.clone(), &sources, &c.parser, "ticket_id", upd)?.map(Arc::new);
         fc.dup_mask = mask.clone();
     }
-    let bad_times = agg.as_mut().map(|d| std::mem::take(&mut d.bad_times));
-    let agg = match agg.take() {
-        Some(d) => d.agg,
-        None => collect(
-            tk::aggregate(lf, rule.clone(), parser, schedule.clone(), &fc),
-            &sources,
-        )?,
+    let (agg, bad_times) = match agg.take() {
+        Some(tk::Direct::Done { agg, bad_times }) => (agg, Some(bad_times)),
+        _ => (
+            collect(
+                tk::aggregate(lf, rule.clone(), parser, schedule.clone(), &fc),
+                &sources,
+            )?,
+            None,
+        ),
     };
 
     warnings.extend(placeholders.warnings());

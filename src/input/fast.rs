@@ -169,15 +169,17 @@ pub fn visit<S: Send>(
     init: impl Fn() -> S + Sync,
     visit: impl Fn(&mut S, &Cells<'_>) + Sync,
 ) -> Result<(Vec<S>, u64), Irregular> {
-    visit_releasing(bytes, delim, needed, init, visit, |_, _| {}, None)
+    visit_releasing(bytes, delim, needed, |_| init(), visit, |_, _| {}, None)
 }
 
-/// [`visit`] over a mapped file, releasing each piece's pages once it is read.
+/// [`visit`] over a mapped file, releasing each piece's pages once it is read. `init` gets
+/// the piece's number (pieces are in file order, and the same for the same file, so a
+/// second pass can give each record its global position from the first pass's counts).
 pub fn visit_mapped<S: Send>(
     map: &Mapped,
     delim: u8,
     needed: &[usize],
-    init: impl Fn() -> S + Sync,
+    init: impl Fn(usize) -> S + Sync,
     visit: impl Fn(&mut S, &Cells<'_>) + Sync,
 ) -> Result<(Vec<S>, u64), Irregular> {
     let bom = map.bytes().len() - crate::input::read::strip_bom(map.bytes()).len();
@@ -199,7 +201,7 @@ fn visit_releasing<S: Send>(
     bytes: &[u8],
     delim: u8,
     needed: &[usize],
-    init: impl Fn() -> S + Sync,
+    init: impl Fn(usize) -> S + Sync,
     visit: impl Fn(&mut S, &Cells<'_>) + Sync,
     release: impl Fn(usize, usize) + Sync,
     parts: Option<usize>,
@@ -246,7 +248,7 @@ fn run<S: Send>(
     delim: u8,
     width: usize,
     needed: &[usize],
-    init: &(impl Fn() -> S + Sync),
+    init: &(impl Fn(usize) -> S + Sync),
     visit: &(impl Fn(&mut S, &Cells<'_>) + Sync),
     release: &(impl Fn(usize, usize) + Sync),
 ) -> Result<(Vec<S>, u64), Irregular> {
@@ -264,7 +266,7 @@ fn run<S: Send>(
                 if k >= parts || failed.load(Ordering::Relaxed) {
                     return;
                 }
-                let mut state = init();
+                let mut state = init(k);
                 let result = chunk(
                     bytes,
                     cuts[k],
@@ -467,6 +469,44 @@ fn chunk<S>(
     Ok(rows)
 }
 
+/// Duplicate rows for a second parallel pass: the global row numbers to count as
+/// `duplicate` (as [`crate::input::dedup::duplicate_losers`] gives them), and where each
+/// piece of each input starts in that numbering (from the first pass's counts).
+pub struct DupMask {
+    pub losers: std::sync::Arc<std::collections::HashSet<u32>>,
+    pub starts: Vec<Vec<u64>>,
+}
+
+impl DupMask {
+    /// From the records per piece of each input, in input order.
+    pub fn new(
+        losers: std::sync::Arc<std::collections::HashSet<u32>>,
+        pieces: &[Vec<u64>],
+    ) -> DupMask {
+        let mut at = 0u64;
+        let starts = pieces
+            .iter()
+            .map(|input| {
+                input
+                    .iter()
+                    .map(|&n| {
+                        let s = at;
+                        at += n;
+                        s
+                    })
+                    .collect()
+            })
+            .collect();
+        DupMask { losers, starts }
+    }
+
+    /// Whether record `local` of piece `piece` of input `input` is a duplicate.
+    pub fn is_dup(&self, input: usize, piece: usize, local: u64) -> bool {
+        let g = self.starts[input].get(piece).copied().unwrap_or(0) + local;
+        u32::try_from(g).is_ok_and(|g| self.losers.contains(&g))
+    }
+}
+
 /// A group key of the parallel passes: an outcome code and the `--by` cells, as bytes (one
 /// allocation per new group, none per record).
 pub fn group_key(key: &mut Vec<u8>, code: i64, by: &Cells<'_>) {
@@ -551,7 +591,7 @@ mod tests {
             text,
             b',',
             &needed,
-            Vec::new,
+            |_| Vec::new(),
             |s: &mut Vec<Vec<Option<String>>>, c| {
                 s.push(c.iter().map(|x| x.as_deref().map(str::to_string)).collect())
             },

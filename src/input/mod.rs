@@ -167,7 +167,7 @@ fn read_direct(sources: &[Source], cols: &[FrameCol]) -> Result<Option<DataFrame
             &map,
             src.delimiter,
             &needed,
-            || -> Vec<StringChunkedBuilder> {
+            |_| -> Vec<StringChunkedBuilder> {
                 cols.iter()
                     .map(|c| StringChunkedBuilder::new(c.name.as_str().into(), 1 << 16))
                     .collect()

@@ -498,6 +498,10 @@ pub fn aggregate(
 pub struct Direct {
     pub agg: DataFrame,
     pub rows: Vec<u64>,
+    /// Records per piece of each input (for a second pass with a [`DupMask`]).
+    ///
+    /// [`DupMask`]: crate::input::fast::DupMask
+    pub pieces: Vec<Vec<u64>>,
     pub bad_scores: std::collections::HashMap<String, u64>,
 }
 
@@ -513,6 +517,7 @@ pub fn aggregate_direct(
     parser: &TimeParser,
     cols: &FrameCols,
     latest: &Latest,
+    dups: Option<&crate::input::fast::DupMask>,
 ) -> anyhow::Result<Option<Direct>> {
     use rustc_hash::FxHashMap as HashMap;
     let pos = |name: &str| frame.iter().position(|c| c.name == name);
@@ -547,6 +552,9 @@ pub fn aggregate_direct(
         bad: HashMap<String, u64>,
         /// Placeholder dates in the time column: how many, and the first.
         placeholders: (u64, Option<String>),
+        /// The piece's number and its records so far.
+        piece: usize,
+        seen: u64,
     }
     /// Distinct unreadable score texts remembered per chunk (for the `--na-values` hint).
     const BAD_TEXTS: usize = 10_000;
@@ -555,6 +563,7 @@ pub fn aggregate_direct(
     let mut max_used = i64::MIN;
     let mut bad: HashMap<String, u64> = HashMap::default();
     let mut placeholders: Vec<(u64, Option<String>)> = Vec::new();
+    let mut pieces: Vec<Vec<u64>> = Vec::new();
     let mut rows_per_input = Vec::with_capacity(sources.len());
     for (f, src) in sources.iter().enumerate() {
         let Some(map) = crate::input::fast::Mapped::open(&src.path) else {
@@ -565,13 +574,15 @@ pub fn aggregate_direct(
             &map,
             src.delimiter,
             &needed,
-            || Chunk {
+            |piece| Chunk {
                 counts: HashMap::default(),
                 key: Vec::new(),
                 hashes: Vec::new(),
                 max_used: i64::MIN,
                 bad: HashMap::default(),
                 placeholders: (0, None),
+                piece,
+                seen: 0,
             },
             |st, c| {
                 let score = c[0].as_deref();
@@ -592,7 +603,9 @@ pub fn aggregate_direct(
                     }
                 }
                 let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
-                let o = rule.classify(false, false, &wheres, t, score, time_name);
+                let dup = dups.is_some_and(|d| d.is_dup(f, st.piece, st.seen));
+                st.seen += 1;
+                let o = rule.classify(false, dup, &wheres, t, score, time_name);
                 // A used row's score is readable and a blank row's is blank: only the others
                 // can hold an unreadable score text.
                 if !matches!(o.status & 0x0F, USED | BLANK) {
@@ -627,6 +640,7 @@ pub fn aggregate_direct(
             return Ok(None);
         };
         rows_per_input.push(rows);
+        pieces.push(chunks.iter().map(|c| c.seen).collect());
         for ch in chunks {
             max_used = max_used.max(ch.max_used);
             hashes.extend(ch.hashes);
@@ -672,6 +686,7 @@ pub fn aggregate_direct(
     Ok(Some(Direct {
         agg: df,
         rows: rows_per_input,
+        pieces,
         bad_scores: bad.into_iter().collect(),
     }))
 }

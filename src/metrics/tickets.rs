@@ -721,10 +721,11 @@ pub fn aggregate(
 
 /// The same frame as [`aggregate`], computed by cxm's parallel CSV reader
 /// ([`crate::input::fast`]) for inputs that are all regular CSV files on disk, in one pass
-/// that also hashes the ticket ids (`id`: the frame column of `ticket_id`). `Ok(None)`: an
-/// input is not regular, or an id repeats; the caller then settles the inputs and takes the
-/// polars path (with its duplicate pass); nothing was noted.
+/// that also hashes the ticket ids (`id`: the frame column of `ticket_id`; with `dups`, the
+/// second pass, the duplicate rows are known instead). `Ok(None)`: an input is not regular;
+/// the caller then settles the inputs and takes the polars path; nothing was noted.
 /// Exported durations and a duplicate mask are the polars path's.
+#[allow(clippy::too_many_arguments)]
 pub fn aggregate_direct(
     sources: &[crate::input::Source],
     frame: &[crate::input::FrameCol],
@@ -733,9 +734,10 @@ pub fn aggregate_direct(
     schedule: Option<&Schedule>,
     cols: &FrameCols,
     id: Option<&str>,
+    dups: Option<&crate::input::fast::DupMask>,
 ) -> anyhow::Result<Option<Direct>> {
     use rustc_hash::FxHashMap as HashMap;
-    if cols.exported_frt.is_some() || cols.exported_ttr.is_some() || cols.dup_mask.is_some() {
+    if cols.exported_frt.is_some() || cols.exported_ttr.is_some() {
         return Ok(None);
     }
     let pos = |name: &str| frame.iter().position(|c| c.name == name);
@@ -785,6 +787,9 @@ pub fn aggregate_direct(
         bad: [HashMap<String, u64>; 3],
         /// Placeholder dates in created / first response / resolved: how many, the first.
         placeholders: [(u64, Option<String>); 3],
+        /// The piece's number and its records so far.
+        piece: usize,
+        seen: u64,
     }
     const BAD_TEXTS: usize = 10_000;
     fn note_bad(m: &mut HashMap<String, u64>, cell: Option<&str>) {
@@ -817,6 +822,7 @@ pub fn aggregate_direct(
     let mut hashes: Vec<u64> = Vec::new();
     let mut bad: [HashMap<String, u64>; 3] = Default::default();
     let mut placeholders: Vec<[(u64, Option<String>); 3]> = Vec::new();
+    let mut pieces: Vec<Vec<u64>> = Vec::new();
     for (f, src) in sources.iter().enumerate() {
         let Some(map) = crate::input::fast::Mapped::open(&src.path) else {
             return Ok(None);
@@ -826,7 +832,10 @@ pub fn aggregate_direct(
             &map,
             src.delimiter,
             &needed,
-            Chunk::default,
+            |piece| Chunk {
+                piece,
+                ..Chunk::default()
+            },
             |st, c| {
                 let cell = |k: Option<usize>| k.and_then(|k| c[k].as_deref());
                 let tc = time(c[0].as_deref(), &mut st.placeholders[0]);
@@ -858,9 +867,11 @@ pub fn aggregate_direct(
                     st.hashes.push(crate::input::dedup::id_hash(id));
                 }
                 let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
+                let dup = dups.is_some_and(|d| d.is_dup(f, st.piece, st.seen));
+                st.seen += 1;
                 let t = rule.classify(&Cells {
                     short: false,
-                    dup: false,
+                    dup,
                     wheres: &wheres,
                     created: tc,
                     first: tf,
@@ -896,6 +907,7 @@ pub fn aggregate_direct(
         let Ok((chunks, _rows)) = visited else {
             return Ok(None);
         };
+        pieces.push(chunks.iter().map(|c| c.seen).collect());
         for ch in chunks {
             hashes.extend(ch.hashes);
             all.push((f as u32, ch.groups));
@@ -907,8 +919,12 @@ pub fn aggregate_direct(
             }
         }
     }
-    if id.is_some() && !crate::input::dedup::repeated_hashes(hashes).is_empty() {
-        return Ok(None);
+    if id.is_some() && dups.is_none() {
+        let repeated = crate::input::dedup::repeated_hashes(hashes);
+        if !repeated.is_empty() {
+            // The caller finds which rows lose and makes a second pass with them.
+            return Ok(Some(Direct::Repeats { repeated, pieces }));
+        }
     }
     for [c, f, r] in placeholders {
         ph.created.add(c.0, c.1.as_deref());
@@ -983,17 +999,26 @@ pub fn aggregate_direct(
     columns.push(Column::new("__xmiss".into(), vec![0i64; len]));
     let df = DataFrame::new_infer_height(columns)
         .map_err(|e| crate::error::err(format!("internal: {e}")))?;
-    Ok(Some(Direct {
+    Ok(Some(Direct::Done {
         agg: df,
         bad_times: bad.map(|m| m.into_iter().collect()),
     }))
 }
 
-/// What [`aggregate_direct`] read: the frame [`aggregate`] gives, and how often each
-/// unreadable text occurs in created / first response / resolved (the `--na-values` hint).
-pub struct Direct {
-    pub agg: DataFrame,
-    pub bad_times: [std::collections::HashMap<String, u64>; 3],
+/// What [`aggregate_direct`] read.
+pub enum Direct {
+    /// The frame [`aggregate`] gives, and how often each unreadable text occurs in created
+    /// / first response / resolved (the `--na-values` hint).
+    Done {
+        agg: DataFrame,
+        bad_times: [std::collections::HashMap<String, u64>; 3],
+    },
+    /// Ids repeat: their hashes, and the records per piece of each input, for the second
+    /// pass with the duplicate rows (nothing was noted).
+    Repeats {
+        repeated: HashSet<u64>,
+        pieces: Vec<Vec<u64>>,
+    },
 }
 
 /// Everything one result row is computed from.
