@@ -404,8 +404,11 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
 /// neighbours is taken exactly, so no overflow for any i64 values.
 pub fn percentile_sorted_i64(sorted: &[i64], q: f64) -> Option<f64> {
     let (lo, hi, frac) = type7_position(sorted.len(), q)?;
-    let a = *sorted.get(lo)?;
-    let b = *sorted.get(hi)?;
+    type7_between(*sorted.get(lo)?, *sorted.get(hi)?, frac)
+}
+
+/// The type-7 value `frac` of the way from order statistic `a` to the next, `b`.
+pub fn type7_between(a: i64, b: i64, frac: f64) -> Option<f64> {
     if frac == 0.0 || a == b {
         return Some(a as f64);
     }
@@ -415,7 +418,7 @@ pub fn percentile_sorted_i64(sorted: &[i64], q: f64) -> Option<f64> {
 }
 
 /// Lower index, upper index and fraction for type-7 interpolation.
-fn type7_position(len: usize, q: f64) -> Option<(usize, usize, f64)> {
+pub fn type7_position(len: usize, q: f64) -> Option<(usize, usize, f64)> {
     if len == 0 || q.is_nan() || !(0.0..=1.0).contains(&q) {
         return None;
     }
