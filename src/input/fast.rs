@@ -82,9 +82,10 @@ pub fn header_end(bytes: &[u8], delim: u8) -> Option<(usize, usize)> {
             }
             b'"' => in_q = !in_q,
             b'\n' if !in_q => {
-                return std::str::from_utf8(&bytes[..i])
-                    .is_ok()
-                    .then_some((i + 1, width));
+                // A blank first line is no header (the careful reader looks further).
+                let line = &bytes[..i];
+                let blank = line.iter().all(|&c| c == b'\r' || c == b' ' || c == b'\t');
+                return (!blank && std::str::from_utf8(line).is_ok()).then_some((i + 1, width));
             }
             b'\r' if bytes.get(i + 1) != Some(&b'\n') => return None,
             0 => return None,
@@ -354,8 +355,12 @@ fn chunk<S>(
             } else {
                 nl
             };
-            if end == pos {
-                // A blank line: the careful reader's case.
+            if text[pos..end]
+                .iter()
+                .all(|&c| (c == b' ' || c == b'\t') && c != delim)
+            {
+                // A blank line (nothing, or only spaces and tabs): not a record, the careful
+                // reader's case (found by the fuzzer for one-column files).
                 return Err(Irregular);
             }
             let mut s = pos;
@@ -673,7 +678,11 @@ mod tests {
     #[test]
     fn leaves_irregular_files_to_the_careful_reader() {
         for t in [
-            &b"a,b\n1\n"[..],
+            // A blank line before the header, and a line of tabs in a one-column file
+            // (both found by the fuzzer).
+            &b"\n1\n"[..],
+            b"a\n1\n\t\t\n",
+            b"a,b\n1\n",
             b"a,b\n1,2,3\n",
             b"a,b\n1,x\"y\n",
             b"a,b\n1,\"x\"y\n",

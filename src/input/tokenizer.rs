@@ -6,7 +6,8 @@
 //! Rules:
 //! - a quote inside an unquoted field is a literal character (`5" screen`); spaces before an
 //!   opening quote are allowed (`1, "a,b"`); text after a closing quote is kept (`"a"b`);
-//!   `\"` inside a quoted field is a quote when it does not end the field;
+//!   when a record is not clean CSV, reading `\"` inside a quoted field as a quote (where
+//!   it does not end the field) is tried, and kept if it gives a clean record;
 //! - a quoted field still open at the end of its line whose record comes out with the
 //!   wrong width (or runs into the end of the file) is closed at the end of that line when
 //!   that gives a record of the header's width; otherwise that line is rejected
@@ -39,6 +40,10 @@ struct Rec {
     unclosed: bool,
     /// A quoted field held a line break.
     multiline: bool,
+    /// A field was quoted (then the line is a record even when its cells are empty).
+    quoted: bool,
+    /// Text followed a closing quote (`"a"b`): the reading is lenient, not clean CSV.
+    dirty: bool,
 }
 
 impl Rec {
@@ -51,9 +56,9 @@ impl Rec {
         &self.buf[start..self.ends[k]]
     }
 
-    /// A line with nothing on it (not even a delimiter).
+    /// A line with nothing on it (not even a delimiter or a pair of quotes).
     fn is_blank(&self) -> bool {
-        self.ends.len() == 1 && self.buf.iter().all(|&b| b == b' ' || b == b'\t')
+        !self.quoted && self.ends.len() == 1 && self.buf.iter().all(|&b| b == b' ' || b == b'\t')
     }
 
     /// Fields after the first `width` hold nothing but spaces.
@@ -65,6 +70,9 @@ impl Rec {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Csv,
+    /// CSV in which `\"` inside a quoted field is a quote (a dialect some exports write),
+    /// tried when the plain reading is not clean.
+    Backslash,
     /// A quoted field closes at the end of its line.
     CloseAtLineEnd,
     /// Quotes are literal characters.
@@ -77,15 +85,17 @@ struct Tok<'a> {
 }
 
 impl Tok<'_> {
-    /// Read the record starting at `start`, as CSV ([`Mode::Csv`]) or as one of the two
-    /// recovery reads of a line with an unclosed quote.
+    /// Read the record starting at `start`, as CSV ([`Mode::Csv`], [`Mode::Backslash`]) or
+    /// as one of the two recovery reads of a line with an unclosed quote.
     fn record(&self, start: usize, mode: Mode, r: &mut Rec) {
-        let single_line = mode != Mode::Csv;
+        let single_line = matches!(mode, Mode::CloseAtLineEnd | Mode::Literal);
         let (b, d, n) = (self.b, self.d, self.b.len());
         r.buf.clear();
         r.ends.clear();
         r.unclosed = false;
         r.multiline = false;
+        r.quoted = false;
+        r.dirty = false;
         let mut i = start;
         loop {
             // One field.
@@ -94,6 +104,7 @@ impl Tok<'_> {
                 j += 1;
             }
             if j < n && b[j] == b'"' && mode != Mode::Literal {
+                r.quoted = true;
                 let mut k = j + 1;
                 loop {
                     let found = if single_line {
@@ -117,7 +128,7 @@ impl Tok<'_> {
                     let after = b.get(q + 1).copied();
                     let ends_field =
                         matches!(after, None | Some(b'\n') | Some(b'\r')) || after == Some(d);
-                    if q > j + 1 && b[q - 1] == b'\\' && !ends_field {
+                    if mode == Mode::Backslash && q > j + 1 && b[q - 1] == b'\\' && !ends_field {
                         // `\"` inside the field: a quote.
                         r.buf.pop();
                         r.buf.push(b'"');
@@ -130,6 +141,7 @@ impl Tok<'_> {
                         let rest =
                             memchr::memchr3(d, b'\n', b'\r', &b[q + 1..]).map_or(n, |o| q + 1 + o);
                         r.buf.extend_from_slice(&b[q + 1..rest]);
+                        r.dirty |= rest > q + 1;
                         i = rest;
                         break;
                     }
@@ -294,6 +306,7 @@ const HEAD_RECORDS: usize = 30;
 pub fn parse(bytes: &[u8], delim: u8, header_rows: usize, display: &str) -> Result<Parsed> {
     let tok = Tok { b: bytes, d: delim };
     let mut r = Rec::default();
+    let mut alt = Rec::default();
     let mut out = Parsed::default();
 
     // The header search: the first line as wide as most of the lines after it.
@@ -374,6 +387,13 @@ pub fn parse(bytes: &[u8], delim: u8, header_rows: usize, display: &str) -> Resu
         let start_line = line;
         tok.record(pos, Mode::Csv, &mut r);
         let fits = |r: &Rec| r.len() == width || (r.len() > width && r.extra_empty(width));
+        if r.dirty || r.unclosed || !fits(&r) {
+            // Not clean CSV: `\"` escapes may be what the export meant.
+            tok.record(pos, Mode::Backslash, &mut alt);
+            if !alt.dirty && !alt.unclosed && fits(&alt) {
+                std::mem::swap(&mut r, &mut alt);
+            }
+        }
         let mut malformed: Option<Box<Malformed>> = None;
         if r.unclosed || (r.multiline && !fits(&r)) {
             // An unclosed quote: close it at the end of its line if that fits the header,
@@ -646,10 +666,20 @@ mod tests {
     }
 
     #[test]
+    fn a_line_of_empty_quotes_is_a_record() {
+        // Found by the fuzzer: `""` in a one-column file is an empty answer, not a blank line.
+        let p = read("score\n\"\"\n9\n");
+        assert_eq!(cells(&p), [vec![None], vec![Some("9")]]);
+    }
+
+    #[test]
     fn backslash_escaped_quotes() {
         let p = read("a,b\n1,\"say \\\"hi\\\"\"\n2,\"C:\\dir\\\"\n");
         assert_eq!(cells(&p)[0][1], Some("say \"hi\""));
         assert_eq!(cells(&p)[1][1], Some("C:\\dir\\"));
+        // Clean CSV wins (found by the fuzzer): `\` then `""` is a backslash and a quote.
+        let p = read("a,b\n1,\"n\\\"\"10\"\n");
+        assert_eq!(cells(&p)[0][1], Some("n\\\"10"));
     }
 
     #[test]
