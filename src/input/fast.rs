@@ -512,6 +512,25 @@ impl DupMask {
     }
 }
 
+/// Distinct unreadable texts a piece remembers per column (for the `--na-values` hint).
+const BAD_TEXTS: usize = 10_000;
+
+/// Count one unreadable cell text (trimmed) for the `--na-values` hint; a piece keeps at
+/// most [`BAD_TEXTS`] distinct texts.
+pub fn note_bad_text(m: &mut rustc_hash::FxHashMap<String, u64>, cell: Option<&str>) {
+    let Some(t) = cell.map(str::trim).filter(|t| !t.is_empty()) else {
+        return;
+    };
+    let room = m.len() < BAD_TEXTS;
+    match m.get_mut(t) {
+        Some(n) => *n += 1,
+        None if room => {
+            m.insert(t.to_string(), 1);
+        }
+        None => {}
+    }
+}
+
 /// A group key of the parallel passes: an outcome code and the `--by` cells, as bytes (one
 /// allocation per new group, none per record).
 pub fn group_key(key: &mut Vec<u8>, code: i64, by: &Cells<'_>) {

@@ -556,8 +556,6 @@ pub fn aggregate_direct(
         piece: usize,
         seen: u64,
     }
-    /// Distinct unreadable score texts remembered per chunk (for the `--na-values` hint).
-    const BAD_TEXTS: usize = 10_000;
     let mut all: HashMap<(u32, Vec<u8>), u64> = HashMap::default();
     let mut hashes: Vec<u64> = Vec::new();
     let mut max_used = i64::MIN;
@@ -611,14 +609,7 @@ pub fn aggregate_direct(
                 if !matches!(o.status & 0x0F, USED | BLANK) {
                     if let Some(text) = score.map(str::trim).filter(|t| !t.is_empty()) {
                         if rule.kind.read(Some(text), &rule.na).is_err() {
-                            let room = st.bad.len() < BAD_TEXTS;
-                            match st.bad.get_mut(text) {
-                                Some(n) => *n += 1,
-                                None if room => {
-                                    st.bad.insert(text.to_string(), 1);
-                                }
-                                None => {}
-                            }
+                            crate::input::fast::note_bad_text(&mut st.bad, Some(text));
                         }
                     }
                 }

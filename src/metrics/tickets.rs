@@ -782,27 +782,13 @@ pub fn aggregate_direct(
         key: Vec<u8>,
         hashes: Vec<u64>,
         /// Unreadable texts of created / first response / resolved, for the `--na-values`
-        /// hint (at most [`BAD_TEXTS`] distinct ones each).
+        /// hint (see [`crate::input::fast::note_bad_text`]).
         bad: [HashMap<String, u64>; 3],
         /// Placeholder dates in created / first response / resolved: how many, the first.
         placeholders: [(u64, Option<String>); 3],
         /// The piece's number and its records so far.
         piece: usize,
         seen: u64,
-    }
-    const BAD_TEXTS: usize = 10_000;
-    fn note_bad(m: &mut HashMap<String, u64>, cell: Option<&str>) {
-        let Some(t) = cell.map(str::trim).filter(|t| !t.is_empty()) else {
-            return;
-        };
-        let room = m.len() < BAD_TEXTS;
-        match m.get_mut(t) {
-            Some(n) => *n += 1,
-            None if room => {
-                m.insert(t.to_string(), 1);
-            }
-            None => {}
-        }
     }
     let na = &rule.na;
     let ph = &cols.placeholders;
@@ -839,13 +825,13 @@ pub fn aggregate_direct(
                 let cell = |k: Option<usize>| k.and_then(|k| c[k].as_deref());
                 let tc = time(c[0].as_deref(), &mut st.placeholders[0]);
                 if tc == TS_BAD {
-                    note_bad(&mut st.bad[0], c[0].as_deref());
+                    crate::input::fast::note_bad_text(&mut st.bad[0], c[0].as_deref());
                 }
                 let tf = match (first_k, minutes_k) {
                     (Some(k), _) => {
                         let t = time(c[k].as_deref(), &mut st.placeholders[1]);
                         if t == TS_BAD {
-                            note_bad(&mut st.bad[1], c[k].as_deref());
+                            crate::input::fast::note_bad_text(&mut st.bad[1], c[k].as_deref());
                         }
                         t
                     }
@@ -856,7 +842,7 @@ pub fn aggregate_direct(
                     Some(k) => {
                         let t = time(c[k].as_deref(), &mut st.placeholders[2]);
                         if t == TS_BAD {
-                            note_bad(&mut st.bad[2], c[k].as_deref());
+                            crate::input::fast::note_bad_text(&mut st.bad[2], c[k].as_deref());
                         }
                         t
                     }
