@@ -337,11 +337,7 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
     let mut latest_used = Arc::new(survey::Latest::default());
     // CSV files on disk: cxm's parallel reader counts them in one pass (SPEC 8); anything
     // else, or a file that is not regular CSV, goes through polars.
-    let direct = std::env::var_os("CXM_NO_FAST").is_none()
-        && sources
-            .iter()
-            .all(|s| s.format == input::Format::Csv && s.table.is_none());
-    let mut agg = match direct {
+    let mut agg = match input::fast::eligible(&sources) {
         true => survey::aggregate_direct(&sources, &cols, &rule, &parser, &fc, &latest_used, None)?,
         false => None,
     };
@@ -411,16 +407,14 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
                     )?,
                     None => None,
                 };
+                // A pass that gives up notes nothing: the polars pass starts from the same
+                // reset state.
                 agg = match again {
                     Some(d) => d.agg,
-                    None => {
-                        latest_used = Arc::new(survey::Latest::default());
-                        fc.placeholders = Arc::default();
-                        collect(
-                            survey::aggregate(lf, rule.clone(), parser, &fc, latest_used.clone()),
-                            &sources,
-                        )?
-                    }
+                    None => collect(
+                        survey::aggregate(lf, rule.clone(), parser, &fc, latest_used.clone()),
+                        &sources,
+                    )?,
                 };
             }
         }

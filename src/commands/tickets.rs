@@ -591,14 +591,10 @@ fn gather_rows(
     // CSV files on disk: cxm's parallel reader classifies and groups them in one pass that
     // also hashes the ids (SPEC 8); when ids repeat, polars finds the rows that lose and a
     // second pass counts them as duplicates. Anything else goes through polars.
-    let direct = std::env::var_os("CXM_NO_FAST").is_none()
-        && sources
-            .iter()
-            .all(|s| s.format == input::Format::Csv && s.table.is_none());
     let parser = Arc::new(c.parser.clone());
     let id_col = id_idx.as_ref().map(|_| "ticket_id");
     let upd = upd_idx.as_ref().map(|_| "updated_at");
-    let mut agg = match direct {
+    let mut agg = match input::fast::eligible(&sources) {
         true => tk::aggregate_direct(
             &sources,
             &cols,

@@ -55,6 +55,16 @@ impl Mapped {
     }
 }
 
+/// Whether the parallel reader may read `sources`: every one a CSV file on disk not read
+/// into memory already (by the careful reader or a preset), and `CXM_NO_FAST` unset (it
+/// sends every file through polars, for comparisons).
+pub fn eligible(sources: &[crate::input::Source]) -> bool {
+    std::env::var_os("CXM_NO_FAST").is_none()
+        && sources
+            .iter()
+            .all(|s| s.format == crate::input::Format::Csv && s.table.is_none())
+}
+
 /// Threads for a pass.
 pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(16))

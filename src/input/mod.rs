@@ -138,11 +138,7 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
 /// else by polars; an input found irregular is settled by the careful reader first.
 /// `CXM_NO_FAST=1` always takes polars (for comparisons).
 pub fn read_frame(sources: &mut [Source], cols: &[FrameCol]) -> Result<DataFrame> {
-    let direct = std::env::var_os("CXM_NO_FAST").is_none()
-        && sources
-            .iter()
-            .all(|s| s.format == Format::Csv && s.table.is_none());
-    if direct {
+    if fast::eligible(sources) {
         if let Some(df) = read_direct(sources, cols)? {
             for s in sources.iter_mut() {
                 s.checked = true;

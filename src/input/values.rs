@@ -279,13 +279,24 @@ pub fn na_hint_counts(
     counts: &std::collections::HashMap<String, u64>,
     rejected: u64,
 ) -> Option<String> {
+    top_text(
+        canon,
+        counts.iter().map(|(t, n)| (t.as_str(), *n)),
+        rejected,
+    )
+}
+
+/// The hint for the most frequent unreadable text (on a tie the first in text order).
+fn top_text<'a>(
+    canon: &str,
+    counts: impl Iterator<Item = (&'a str, u64)>,
+    rejected: u64,
+) -> Option<String> {
     if rejected < 2 {
         return None;
     }
-    let (t, n) = counts
-        .iter()
-        .max_by_key(|(t, n)| (**n, std::cmp::Reverse(t.as_str())))?;
-    na_message(canon, t, *n, rejected)
+    let (t, n) = counts.max_by_key(|(t, n)| (*n, std::cmp::Reverse(*t)))?;
+    na_message(canon, t, n, rejected)
 }
 
 /// [`na_hint`] for the cells of one column already in memory.
@@ -304,10 +315,7 @@ pub fn na_hint_cells<'a>(
             *counts.entry(t).or_default() += 1;
         }
     }
-    let (t, n) = counts
-        .into_iter()
-        .max_by_key(|(t, n)| (*n, std::cmp::Reverse(*t)))?;
-    na_message(canon, t, n, rejected)
+    top_text(canon, counts.into_iter(), rejected)
 }
 
 #[cfg(test)]

@@ -387,7 +387,9 @@ fn the_parallel_reader_gives_the_polars_paths_churn_and_retention() {
         vec!["retention", &p, "--as-of", "2026-01-01", "--survival"],
     ];
     same_on_both_paths(&cases);
-    // The repeated ids are found in memory: 24 duplicates (rows 7, 1016, … below 25,000).
+    // The repeated ids are found in memory: row i repeats row i − 1's id when i % 1009 = 7,
+    // i = 7 + 1009k < 25,000 for k = 0..=24: 25 pairs, one row of each (the one with the
+    // older updated_at) a duplicate.
     let v: serde_json::Value = serde_json::from_slice(
         &output(
             &["churn", &p, "--as-of", "2026-01-01", "--format", "json"],
