@@ -205,6 +205,31 @@ pub fn visit_mapped<S: Send>(
     )
 }
 
+/// [`visit_mapped`] over every input in turn: `needed(f)` are input `f`'s header positions,
+/// `init(f, piece)` and `visit(f, state, cells)` know the input. Per input, its pieces'
+/// states (in file order) and its number of records; `None` when an input cannot be mapped
+/// or is not regular (the caller takes another path; nothing the states hold is used).
+pub fn visit_inputs<S: Send>(
+    sources: &[crate::input::Source],
+    needed: impl Fn(usize) -> Vec<usize>,
+    init: impl Fn(usize, usize) -> S + Sync,
+    visit: impl Fn(usize, &mut S, &Cells<'_>) + Sync,
+) -> Option<Vec<(Vec<S>, u64)>> {
+    let mut out = Vec::with_capacity(sources.len());
+    for (f, src) in sources.iter().enumerate() {
+        let map = Mapped::open(&src.path)?;
+        let read = visit_mapped(
+            &map,
+            src.delimiter,
+            &needed(f),
+            |piece| init(f, piece),
+            |st, c| visit(f, st, c),
+        );
+        out.push(read.ok()?);
+    }
+    Some(out)
+}
+
 /// Pieces of at most this many bytes (and at least 4 per thread).
 const PIECE: usize = 8 << 20;
 

@@ -153,33 +153,29 @@ pub fn read_frame(sources: &mut [Source], cols: &[FrameCol]) -> Result<DataFrame
 }
 
 fn read_direct(sources: &[Source], cols: &[FrameCol]) -> Result<Option<DataFrame>> {
-    let mut parts: Vec<DataFrame> = Vec::with_capacity(sources.len());
-    for (f, src) in sources.iter().enumerate() {
-        let Some(map) = fast::Mapped::open(&src.path) else {
-            return Ok(None);
-        };
-        let needed: Vec<usize> = cols.iter().map(|c| c.index[f]).collect();
-        let visited = fast::visit_mapped(
-            &map,
-            src.delimiter,
-            &needed,
-            |_| -> Vec<StringChunkedBuilder> {
-                cols.iter()
-                    .map(|c| StringChunkedBuilder::new(c.name.as_str().into(), 1 << 16))
-                    .collect()
-            },
-            |st, cells| {
-                for (b, c) in st.iter_mut().zip(cells) {
-                    match c.as_deref() {
-                        Some(v) => b.append_value(v),
-                        None => b.append_null(),
-                    }
+    let visited = fast::visit_inputs(
+        sources,
+        |f| cols.iter().map(|c| c.index[f]).collect(),
+        |_, _| -> Vec<StringChunkedBuilder> {
+            cols.iter()
+                .map(|c| StringChunkedBuilder::new(c.name.as_str().into(), 1 << 16))
+                .collect()
+        },
+        |_, st, cells| {
+            for (b, c) in st.iter_mut().zip(cells) {
+                match c.as_deref() {
+                    Some(v) => b.append_value(v),
+                    None => b.append_null(),
                 }
-            },
-        );
-        let Ok((pieces, rows)) = visited else {
-            return Ok(None);
-        };
+            }
+        },
+    );
+    let Some(visited) = visited else {
+        return Ok(None);
+    };
+    let mut parts: Vec<DataFrame> = Vec::with_capacity(sources.len());
+    for (f, (pieces, rows)) in visited.into_iter().enumerate() {
+        let src = &sources[f];
         let mut columns: Vec<Option<StringChunked>> = vec![None; cols.len()];
         for piece in pieces {
             for (slot, b) in columns.iter_mut().zip(piece) {

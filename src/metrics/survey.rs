@@ -563,73 +563,68 @@ pub fn aggregate_direct(
     let mut placeholders: Vec<(u64, Option<String>)> = Vec::new();
     let mut pieces: Vec<Vec<u64>> = Vec::new();
     let mut rows_per_input = Vec::with_capacity(sources.len());
-    for (f, src) in sources.iter().enumerate() {
-        let Some(map) = crate::input::fast::Mapped::open(&src.path) else {
-            return Ok(None);
-        };
-        let needed: Vec<usize> = order.iter().map(|&k| frame[k].index[f]).collect();
-        let visited = crate::input::fast::visit_mapped(
-            &map,
-            src.delimiter,
-            &needed,
-            |piece| Chunk {
-                counts: HashMap::default(),
-                key: Vec::new(),
-                hashes: Vec::new(),
-                max_used: i64::MIN,
-                bad: HashMap::default(),
-                placeholders: (0, None),
-                piece,
-                seen: 0,
-            },
-            |st, c| {
-                let score = c[0].as_deref();
-                let t = t_k.map(|k| {
-                    let cell = c[k].as_deref();
-                    let t = time_cell(parser, cell, &rule.na);
-                    if t == TS_BLANK {
-                        if let Some(s) = cell.filter(|s| crate::time::is_placeholder_date(s)) {
-                            st.placeholders.0 += 1;
-                            st.placeholders.1.get_or_insert_with(|| s.to_string());
-                        }
-                    }
-                    t
-                });
-                if let Some(k) = id_k {
-                    if let Some(id) = c[k].as_deref().filter(|s| !s.trim().is_empty()) {
-                        st.hashes.push(id_hash(id));
+    let visited = crate::input::fast::visit_inputs(
+        sources,
+        |f| order.iter().map(|&k| frame[k].index[f]).collect(),
+        |_, piece| Chunk {
+            counts: HashMap::default(),
+            key: Vec::new(),
+            hashes: Vec::new(),
+            max_used: i64::MIN,
+            bad: HashMap::default(),
+            placeholders: (0, None),
+            piece,
+            seen: 0,
+        },
+        |f, st, c| {
+            let score = c[0].as_deref();
+            let t = t_k.map(|k| {
+                let cell = c[k].as_deref();
+                let t = time_cell(parser, cell, &rule.na);
+                if t == TS_BLANK {
+                    if let Some(s) = cell.filter(|s| crate::time::is_placeholder_date(s)) {
+                        st.placeholders.0 += 1;
+                        st.placeholders.1.get_or_insert_with(|| s.to_string());
                     }
                 }
-                let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
-                let dup = dups.is_some_and(|d| d.is_dup(f, st.piece, st.seen));
-                st.seen += 1;
-                let o = rule.classify(false, dup, &wheres, t, score, time_name);
-                // A used row's score is readable and a blank row's is blank: only the others
-                // can hold an unreadable score text.
-                if !matches!(o.status & 0x0F, USED | BLANK) {
-                    if let Some(text) = score.map(str::trim).filter(|t| !t.is_empty()) {
-                        if rule.kind.read(Some(text), &rule.na).is_err() {
-                            crate::input::fast::note_bad_text(&mut st.bad, Some(text));
-                        }
+                t
+            });
+            if let Some(k) = id_k {
+                if let Some(id) = c[k].as_deref().filter(|s| !s.trim().is_empty()) {
+                    st.hashes.push(id_hash(id));
+                }
+            }
+            let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
+            let dup = dups.is_some_and(|d| d.is_dup(f, st.piece, st.seen));
+            st.seen += 1;
+            let o = rule.classify(false, dup, &wheres, t, score, time_name);
+            // A used row's score is readable and a blank row's is blank: only the others
+            // can hold an unreadable score text.
+            if !matches!(o.status & 0x0F, USED | BLANK) {
+                if let Some(text) = score.map(str::trim).filter(|t| !t.is_empty()) {
+                    if rule.kind.read(Some(text), &rule.na).is_err() {
+                        crate::input::fast::note_bad_text(&mut st.bad, Some(text));
                     }
                 }
-                if let Some(t) = t {
-                    if o.status & 0x0F == USED && t != TS_BLANK && t != TS_BAD {
-                        st.max_used = st.max_used.max(unpack_ts(t).0);
-                    }
+            }
+            if let Some(t) = t {
+                if o.status & 0x0F == USED && t != TS_BLANK && t != TS_BAD {
+                    st.max_used = st.max_used.max(unpack_ts(t).0);
                 }
-                crate::input::fast::group_key(&mut st.key, pack_outcome(&o), &c[b0..]);
-                match st.counts.get_mut(st.key.as_slice()) {
-                    Some(n) => *n += 1,
-                    None => {
-                        st.counts.insert(st.key.clone(), 1);
-                    }
+            }
+            crate::input::fast::group_key(&mut st.key, pack_outcome(&o), &c[b0..]);
+            match st.counts.get_mut(st.key.as_slice()) {
+                Some(n) => *n += 1,
+                None => {
+                    st.counts.insert(st.key.clone(), 1);
                 }
-            },
-        );
-        let Ok((chunks, rows)) = visited else {
-            return Ok(None);
-        };
+            }
+        },
+    );
+    let Some(visited) = visited else {
+        return Ok(None);
+    };
+    for (f, (chunks, rows)) in visited.into_iter().enumerate() {
         rows_per_input.push(rows);
         pieces.push(chunks.iter().map(|c| c.seen).collect());
         for ch in chunks {

@@ -808,90 +808,85 @@ pub fn aggregate_direct(
     let mut bad: [HashMap<String, u64>; 3] = Default::default();
     let mut placeholders: Vec<[(u64, Option<String>); 3]> = Vec::new();
     let mut pieces: Vec<Vec<u64>> = Vec::new();
-    for (f, src) in sources.iter().enumerate() {
-        let Some(map) = crate::input::fast::Mapped::open(&src.path) else {
-            return Ok(None);
-        };
-        let needed: Vec<usize> = order.iter().map(|&k| frame[k].index[f]).collect();
-        let visited = crate::input::fast::visit_mapped(
-            &map,
-            src.delimiter,
-            &needed,
-            |piece| Chunk {
-                piece,
-                ..Chunk::default()
-            },
-            |st, c| {
-                let cell = |k: Option<usize>| k.and_then(|k| c[k].as_deref());
-                let tc = time(c[0].as_deref(), &mut st.placeholders[0]);
-                if tc == TS_BAD {
-                    crate::input::fast::note_bad_text(&mut st.bad[0], c[0].as_deref());
-                }
-                let tf = match (first_k, minutes_k) {
-                    (Some(k), _) => {
-                        let t = time(c[k].as_deref(), &mut st.placeholders[1]);
-                        if t == TS_BAD {
-                            crate::input::fast::note_bad_text(&mut st.bad[1], c[k].as_deref());
-                        }
-                        t
+    let visited = crate::input::fast::visit_inputs(
+        sources,
+        |f| order.iter().map(|&k| frame[k].index[f]).collect(),
+        |_, piece| Chunk {
+            piece,
+            ..Chunk::default()
+        },
+        |f, st, c| {
+            let cell = |k: Option<usize>| k.and_then(|k| c[k].as_deref());
+            let tc = time(c[0].as_deref(), &mut st.placeholders[0]);
+            if tc == TS_BAD {
+                crate::input::fast::note_bad_text(&mut st.bad[0], c[0].as_deref());
+            }
+            let tf = match (first_k, minutes_k) {
+                (Some(k), _) => {
+                    let t = time(c[k].as_deref(), &mut st.placeholders[1]);
+                    if t == TS_BAD {
+                        crate::input::fast::note_bad_text(&mut st.bad[1], c[k].as_deref());
                     }
-                    (None, Some(k)) => first_from_minutes(tc, c[k].as_deref(), na),
-                    (None, None) => TS_BLANK,
-                };
-                let tr = match resolved_k {
-                    Some(k) => {
-                        let t = time(c[k].as_deref(), &mut st.placeholders[2]);
-                        if t == TS_BAD {
-                            crate::input::fast::note_bad_text(&mut st.bad[2], c[k].as_deref());
-                        }
-                        t
+                    t
+                }
+                (None, Some(k)) => first_from_minutes(tc, c[k].as_deref(), na),
+                (None, None) => TS_BLANK,
+            };
+            let tr = match resolved_k {
+                Some(k) => {
+                    let t = time(c[k].as_deref(), &mut st.placeholders[2]);
+                    if t == TS_BAD {
+                        crate::input::fast::note_bad_text(&mut st.bad[2], c[k].as_deref());
                     }
-                    None => TS_BLANK,
-                };
-                if let Some(id) = cell(id_k).filter(|s| !s.trim().is_empty()) {
-                    st.hashes.push(crate::input::dedup::id_hash(id));
+                    t
                 }
-                let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
-                let dup = dups.is_some_and(|d| d.is_dup(f, st.piece, st.seen));
-                st.seen += 1;
-                let t = rule.classify(&Cells {
-                    short: false,
-                    dup,
-                    wheres: &wheres,
-                    created: tc,
-                    first: tf,
-                    resolved: tr,
-                    reopens: cell(reopens_k),
-                    status: cell(status_k),
-                });
-                let code = pack_outcome(&t);
-                let (_, status, flags) = unpack_outcome(code);
-                crate::input::fast::group_key(&mut st.key, code, &c[b0..]);
-                let g = match st.groups.get_mut(st.key.as_slice()) {
-                    Some(g) => g,
-                    None => st.groups.entry(st.key.clone()).or_default(),
-                };
-                g.n += 1;
-                if status != USED {
-                    return;
-                }
-                let mut m = created(tc);
-                if flags & ANSWERED != 0 {
-                    g.frt.push(elapsed(created(tc), created(tf), schedule));
-                    m = m.max(created(tf));
-                }
-                if flags & RESOLVED != 0 {
-                    g.ttr.push(elapsed(created(tc), created(tr), schedule));
-                    m = m.max(created(tr));
-                } else {
-                    g.open.push(created(tc));
-                }
-                g.tmax = Some(g.tmax.map_or(m, |x| x.max(m)));
-            },
-        );
-        let Ok((chunks, _rows)) = visited else {
-            return Ok(None);
-        };
+                None => TS_BLANK,
+            };
+            if let Some(id) = cell(id_k).filter(|s| !s.trim().is_empty()) {
+                st.hashes.push(crate::input::dedup::id_hash(id));
+            }
+            let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
+            let dup = dups.is_some_and(|d| d.is_dup(f, st.piece, st.seen));
+            st.seen += 1;
+            let t = rule.classify(&Cells {
+                short: false,
+                dup,
+                wheres: &wheres,
+                created: tc,
+                first: tf,
+                resolved: tr,
+                reopens: cell(reopens_k),
+                status: cell(status_k),
+            });
+            let code = pack_outcome(&t);
+            let (_, status, flags) = unpack_outcome(code);
+            crate::input::fast::group_key(&mut st.key, code, &c[b0..]);
+            let g = match st.groups.get_mut(st.key.as_slice()) {
+                Some(g) => g,
+                None => st.groups.entry(st.key.clone()).or_default(),
+            };
+            g.n += 1;
+            if status != USED {
+                return;
+            }
+            let mut m = created(tc);
+            if flags & ANSWERED != 0 {
+                g.frt.push(elapsed(created(tc), created(tf), schedule));
+                m = m.max(created(tf));
+            }
+            if flags & RESOLVED != 0 {
+                g.ttr.push(elapsed(created(tc), created(tr), schedule));
+                m = m.max(created(tr));
+            } else {
+                g.open.push(created(tc));
+            }
+            g.tmax = Some(g.tmax.map_or(m, |x| x.max(m)));
+        },
+    );
+    let Some(visited) = visited else {
+        return Ok(None);
+    };
+    for (f, (chunks, _rows)) in visited.into_iter().enumerate() {
         pieces.push(chunks.iter().map(|c| c.seen).collect());
         for ch in chunks {
             hashes.extend(ch.hashes);
