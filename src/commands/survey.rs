@@ -337,7 +337,7 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
     let mut latest_used = Arc::new(survey::Latest::default());
     // CSV files on disk: cxm's parallel reader counts them in one pass (SPEC 8); anything
     // else, or a file that is not regular CSV, goes through polars.
-    let mut agg = match input::fast::eligible(&sources) {
+    let mut agg = match input::direct_eligible(&sources) {
         true => survey::aggregate_direct(&sources, &cols, &rule, &parser, &fc, &latest_used, None)?,
         false => None,
     };

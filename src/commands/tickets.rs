@@ -594,7 +594,7 @@ fn gather_rows(
     let parser = Arc::new(c.parser.clone());
     let id_col = id_idx.as_ref().map(|_| "ticket_id");
     let upd = upd_idx.as_ref().map(|_| "updated_at");
-    let mut agg = match input::fast::eligible(&sources) {
+    let mut agg = match input::direct_eligible(&sources) {
         true => tk::aggregate_direct(
             &sources,
             &cols,

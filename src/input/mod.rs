@@ -133,12 +133,32 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
     })
 }
 
+/// Whether a one-pass parallel reader can visit every input of `sources` (today: regular CSV
+/// files on disk, [`fast::eligible`]); the metric passes ([`visit_inputs`]) and
+/// [`read_frame`] ask this first and otherwise take polars' path.
+pub fn direct_eligible(sources: &[Source]) -> bool {
+    fast::eligible(sources)
+}
+
+/// Visit every record of every input in parallel pieces (see [`fast::visit_inputs`]):
+/// `needed(f)` are input `f`'s column positions, `init(f, piece)` makes a piece's state and
+/// `visit(f, state, cells)` gets the needed cells of one record. `None` when an input must
+/// take the careful path instead (nothing the states hold is used then).
+pub fn visit_inputs<S: Send>(
+    sources: &[Source],
+    needed: impl Fn(usize) -> Vec<usize>,
+    init: impl Fn(usize, usize) -> S + Sync,
+    visit: impl Fn(usize, &mut S, &fast::Cells<'_>) + Sync,
+) -> Option<Vec<(Vec<S>, u64)>> {
+    fast::visit_inputs(sources, needed, init, visit)
+}
+
 /// The collected [`frame`] of `sources` (text columns, `__malformed`, `__f`), read by cxm's
 /// parallel CSV reader ([`fast`]) when every input is a regular CSV file on disk (SPEC 8),
 /// else by polars; an input found irregular is settled by the careful reader first.
 /// `CXM_NO_FAST=1` always takes polars (for comparisons).
 pub fn read_frame(sources: &mut [Source], cols: &[FrameCol]) -> Result<DataFrame> {
-    if fast::eligible(sources) {
+    if direct_eligible(sources) {
         if let Some(df) = read_direct(sources, cols)? {
             for s in sources.iter_mut() {
                 s.checked = true;
@@ -153,7 +173,7 @@ pub fn read_frame(sources: &mut [Source], cols: &[FrameCol]) -> Result<DataFrame
 }
 
 fn read_direct(sources: &[Source], cols: &[FrameCol]) -> Result<Option<DataFrame>> {
-    let visited = fast::visit_inputs(
+    let visited = visit_inputs(
         sources,
         |f| cols.iter().map(|c| c.index[f]).collect(),
         |_, _| -> Vec<StringChunkedBuilder> {

@@ -563,7 +563,7 @@ pub fn aggregate_direct(
     let mut placeholders: Vec<(u64, Option<String>)> = Vec::new();
     let mut pieces: Vec<Vec<u64>> = Vec::new();
     let mut rows_per_input = Vec::with_capacity(sources.len());
-    let visited = crate::input::fast::visit_inputs(
+    let visited = crate::input::visit_inputs(
         sources,
         |f| order.iter().map(|&k| frame[k].index[f]).collect(),
         |_, piece| Chunk {

@@ -808,7 +808,7 @@ pub fn aggregate_direct(
     let mut bad: [HashMap<String, u64>; 3] = Default::default();
     let mut placeholders: Vec<[(u64, Option<String>); 3]> = Vec::new();
     let mut pieces: Vec<Vec<u64>> = Vec::new();
-    let visited = crate::input::fast::visit_inputs(
+    let visited = crate::input::visit_inputs(
         sources,
         |f| order.iter().map(|&k| frame[k].index[f]).collect(),
         |_, piece| Chunk {
