@@ -96,10 +96,78 @@ impl TimeParser {
         self.parse_in(s, self.input_tz)
     }
 
+    /// The usual shapes of a timestamp column in one go: `YYYY-MM-DDTHH:MM:SSZ`, and, when
+    /// naive times are read in UTC (the default), `YYYY-MM-DDTHH:MM:SS` or with a space for
+    /// the `T`. `None` for anything else (then [`TimeParser::parse`] decides, with the same
+    /// result for these shapes); years outside 1902–2200 (placeholder dates among them) are
+    /// left to it too.
+    /// Why: this runs on every cell of every timestamp column of a pass.
+    #[inline]
+    pub fn parse_common(&self, b: &[u8]) -> Option<i64> {
+        let utc = match b.len() {
+            20 => b[19] == b'Z',
+            19 => self.input_tz == Tz::UTC,
+            _ => false,
+        };
+        if !utc || (b[10] != b'T' && b[10] != b' ') {
+            return None;
+        }
+        // Eight bytes at a time: `YYYY-MM-` and `HH:MM:SS`. A digit byte is 0x30..=0x39:
+        // its high nibble is 3, and adding 6 to it does not carry into that nibble.
+        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+        let (date, time) = (word(0), word(11));
+        const DATE_DIGITS: u64 = 0x00FF_FF00_FFFF_FFFF;
+        const TIME_DIGITS: u64 = 0xFFFF_00FF_FF00_FFFF;
+        const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+        const ZEROS: u64 = 0x3030_3030_3030_3030;
+        let digits = |w: u64, m: u64| {
+            w & HIGH & m == ZEROS & m
+                && (w & m).wrapping_add(0x0606_0606_0606_0606 & m) & HIGH & m == ZEROS & m
+        };
+        if !digits(date, DATE_DIGITS)
+            || !digits(time, TIME_DIGITS)
+            || date & !DATE_DIGITS != 0x2D00_002D_0000_0000
+            || time & !TIME_DIGITS != 0x0000_3A00_003A_0000
+            || b[8].wrapping_sub(b'0') > 9
+            || b[9].wrapping_sub(b'0') > 9
+        {
+            return None;
+        }
+        let (date, time) = (
+            (date & DATE_DIGITS) ^ (ZEROS & DATE_DIGITS),
+            (time & TIME_DIGITS) ^ (ZEROS & TIME_DIGITS),
+        );
+        let byte = |w: u64, k: u32| ((w >> (8 * k)) & 0xFF) as i64;
+        let two = |w: u64, k: u32| byte(w, k) * 10 + byte(w, k + 1);
+        let y = two(date, 0) * 100 + two(date, 2);
+        let m = two(date, 5);
+        let day = i64::from(b[8] - b'0') * 10 + i64::from(b[9] - b'0');
+        let (h, mi, sec) = (two(time, 0), two(time, 3), two(time, 6));
+        if !(1..=12).contains(&m) || day == 0 || h > 23 || mi > 59 || sec > 59 {
+            return None;
+        }
+        // Years before 1902 (the placeholder dates among them) are the full parser's.
+        let k = usize::try_from(y - 1902).ok()?;
+        let (&start, &next) = (YEAR_DAYS.get(k)?, YEAR_DAYS.get(k + 1)?);
+        let leap = next - start == 366;
+        let month_days = match m {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if day > month_days {
+            return None;
+        }
+        let days = i64::from(start) + i64::from(MONTH_DAYS[m as usize - 1]) + day - 1
+            + i64::from(leap && m > 2);
+        Some(days * MS_PER_DAY + h * MS_PER_HOUR + mi * MS_PER_MINUTE + sec * 1000)
+    }
+
     /// Parses one cell; a naive time is read in `zone` (a preset may declare a column UTC).
     #[allow(clippy::result_unit_err)]
     pub fn parse_in(&self, s: &str, zone: Tz) -> Result<(i64, TsNote), ()> {
-        let s = s.trim();
+        let s = crate::input::values::trim(s);
         let b = s.as_bytes();
         let parsed = if let Some((wall_ms, offset_ms)) = parse_iso(b) {
             match offset_ms {
@@ -134,7 +202,7 @@ impl TimeParser {
 /// such as `00:00:00`, `00:00:00.000`, `00:00:00Z` or `00:00:00+00:00`. Help desks
 /// (Zendesk's `Solved at` of an unsolved ticket) and spreadsheets write these; they are blank.
 pub fn is_placeholder_date(s: &str) -> bool {
-    let b = s.trim().as_bytes();
+    let b = crate::input::values::trim(s).as_bytes();
     if b.len() < 10 {
         return false;
     }
@@ -475,8 +543,23 @@ pub(crate) fn date_from_days(days: i64) -> NaiveDate {
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
 /// Why by hand: parsing and bucketing run per row, and plain integer arithmetic needs no
 /// `Option` juggling. Valid for any `y` whose day count fits an `i64`.
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let (m, d) = (i64::from(m), i64::from(d));
+/// Days before each month of a common year.
+const MONTH_DAYS: [u16; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+/// Days from 1970-01-01 to January 1st of 1902 + k, for [`TimeParser::parse_common`]: a
+/// lookup instead of the era arithmetic for the years exports hold.
+const YEAR_DAYS: [i32; 300] = {
+    let mut t = [0i32; 300];
+    let mut k = 0;
+    while k < 300 {
+        t[k] = days_from_civil(1902 + k as i64, 1, 1) as i32;
+        k += 1;
+    }
+    t
+};
+
+pub(crate) const fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let (m, d) = (m as i64, d as i64);
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -891,6 +974,89 @@ mod tests {
             JAN6,
             "Kolkata is +05:30"
         );
+    }
+
+    #[test]
+    fn the_common_shape_reads_as_the_full_parser_does() {
+        // Hand-checked anchors: 2025-01-06 is 20,094 days after 1970-01-01.
+        let utc = p(Tz::UTC);
+        assert_eq!(
+            utc.parse_common(b"2025-01-06T10:30:05Z"),
+            Some(JAN6 + 10 * H + 30 * MIN + 5_000)
+        );
+        assert_eq!(
+            utc.parse_common(b"2025-01-06 10:30:05"),
+            Some(JAN6 + 10 * H + 30 * MIN + 5_000)
+        );
+        // A naive time outside UTC, a leap second, an impossible date, a placeholder: left
+        // to the full parser.
+        assert_eq!(p(BERLIN).parse_common(b"2025-01-06 10:30:05"), None);
+        assert_eq!(
+            p(BERLIN).parse_common(b"2025-01-06T10:30:05Z"),
+            Some(JAN6 + 10 * H + 30 * MIN + 5_000)
+        );
+        assert_eq!(utc.parse_common(b"2025-01-06T23:59:60Z"), None);
+        assert_eq!(utc.parse_common(b"2025-02-29T00:00:00Z"), None);
+        assert_eq!(utc.parse_common(b"1900-01-01T00:00:00Z"), None);
+        // Every cell of these shapes (valid or not): where the shortcut answers, the full
+        // parser gives the same instant; where a valid one is in 1902–2200, it answers.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut answered = 0;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let pick = |k: u32, n: u64| ((x >> k) % n) as u32;
+            let y =
+                [1899, 1900, 1901, 1902, 1970, 2000, 2024, 2025, 2100, 9999][pick(0, 10) as usize];
+            let text = format!(
+                "{y:04}-{:02}-{:02}{}{:02}:{:02}:{:02}{}",
+                pick(4, 14),
+                pick(8, 33),
+                ["T", " ", "t", "x"][pick(14, 4) as usize],
+                pick(16, 26),
+                pick(22, 62),
+                pick(28, 62),
+                ["Z", "", "z", "+01:00"][pick(34, 4) as usize],
+            );
+            // And the same text with one byte changed (a digit, a separator or another
+            // byte anywhere): the checks of every position are met.
+            let mut bytes = text.clone().into_bytes();
+            let at = pick(40, bytes.len() as u64) as usize;
+            bytes[at] = b"0159/:-T Z.a\x7f"[pick(46, 13) as usize];
+            let mutated = String::from_utf8(bytes).unwrap_or_default();
+            for (text, parser) in [(&text, &utc), (&text, &p(BERLIN)), (&mutated, &utc)] {
+                let full = parser.parse(text);
+                match parser.parse_common(text.as_bytes()) {
+                    Some(ms) => {
+                        answered += 1;
+                        assert_eq!(full, Ok((ms, TsNote::None)), "{text}");
+                    }
+                    None => {
+                        let utc_shape =
+                            text.ends_with('Z') || (parser.input_tz == Tz::UTC && text.len() == 19);
+                        let t = text.as_bytes();
+                        let plain = (t[10] == b'T' || t[10] == b' ')
+                            && (t[4], t[7], t[13], t[16]) == (b'-', b'-', b':', b':')
+                            && [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+                                .iter()
+                                .all(|&i| t[i].is_ascii_digit());
+                        let second: u32 =
+                            text.get(17..19).and_then(|t| t.parse().ok()).unwrap_or(99);
+                        let y: i64 = text.get(..4).and_then(|t| t.parse().ok()).unwrap_or(0);
+                        assert!(
+                            !(full.is_ok()
+                                && utc_shape
+                                && plain
+                                && (1902..2201).contains(&y)
+                                && second < 60),
+                            "{text}: the shortcut should have read it"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(answered > 10_000, "{answered}");
     }
 
     #[test]

@@ -55,20 +55,28 @@ pub fn unpack_ts(t: i64) -> (i64, u8) {
 
 /// Parse a time cell into the packed form.
 pub fn time_cell(parser: &TimeParser, cell: Option<&str>, na: &[String]) -> i64 {
-    match cell {
-        None => TS_BLANK,
-        Some(s) if is_blank(s, na) || crate::time::is_placeholder_date(s) => TS_BLANK,
-        Some(s) => match parser.parse(s) {
-            Ok((ms, note)) => pack_ts(
-                ms,
-                match note {
-                    crate::time::TsNote::None => 0,
-                    crate::time::TsNote::DstGap => 1,
-                    crate::time::TsNote::DstAmbiguous => 2,
-                },
-            ),
-            Err(()) => TS_BAD,
-        },
+    let Some(s) = cell else {
+        return TS_BLANK;
+    };
+    // The usual shape, read at once (an `--na-values` text of that shape stays blank).
+    if let Some(ms) = parser.parse_common(s.as_bytes()) {
+        if !na.iter().any(|n| n == s) {
+            return pack_ts(ms, 0);
+        }
+    }
+    if is_blank(s, na) || crate::time::is_placeholder_date(s) {
+        return TS_BLANK;
+    }
+    match parser.parse(s) {
+        Ok((ms, note)) => pack_ts(
+            ms,
+            match note {
+                crate::time::TsNote::None => 0,
+                crate::time::TsNote::DstGap => 1,
+                crate::time::TsNote::DstAmbiguous => 2,
+            },
+        ),
+        Err(()) => TS_BAD,
     }
 }
 
@@ -82,7 +90,7 @@ pub struct WhereCol {
 
 impl WhereCol {
     pub fn keeps(&self, cell: Option<&str>) -> bool {
-        let t = cell.map(str::trim).unwrap_or("");
+        let t = cell.map(crate::input::values::trim).unwrap_or("");
         (self.equals.is_empty() || self.equals.iter().any(|v| v == t))
             && !self.not_equals.iter().any(|v| v == t)
     }

@@ -11,10 +11,21 @@ use crate::error::err;
 use crate::input::{FrameCol, Source};
 use crate::time::is_placeholder_date;
 
+/// `str::trim` with a shortcut for the usual cell, whose ends are printable ASCII: only the
+/// rest pays for the Unicode whitespace rules (this runs several times on every cell).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [f, .., l] if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        [c] if c.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Blank: empty or whitespace-only, or one of the extra "no answer" texts.
 #[inline]
 pub fn is_blank(s: &str, na: &[String]) -> bool {
-    let t = s.trim();
+    let t = trim(s);
     t.is_empty() || (!na.is_empty() && na.iter().any(|n| n == t))
 }
 
@@ -31,7 +42,7 @@ pub enum IntCell {
 /// Integers may be written `9`, ` 9 `, `9.0`, `+9`, or as a label with a leading integer
 /// (`10 - Extremely likely`, `5: Very satisfied`).
 pub fn parse_int(s: &str) -> IntCell {
-    let t = s.trim().as_bytes();
+    let t = trim(s).as_bytes();
     let mut i = 0;
     let neg = match t.first() {
         Some(b'+') => {

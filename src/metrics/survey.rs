@@ -118,7 +118,7 @@ impl ScoreKind {
         if is_blank(s, na) {
             return Ok(None);
         }
-        let t = s.trim();
+        let t = crate::input::values::trim(s);
         match self {
             ScoreKind::Csat {
                 scale: CsatScale::Binary,
@@ -334,6 +334,10 @@ pub fn unpack_outcome(c: i64) -> (i32, u8, u8) {
     ((c >> 16) as i32, ((c >> 8) & 0xFF) as u8, (c & 0xFF) as u8)
 }
 
+/// The id hashes of a pass, one vector per piece read (see
+/// [`crate::input::dedup::repeated_hashes`]).
+pub type IdHashes = Arc<std::sync::Mutex<Vec<Vec<u64>>>>;
+
 /// Column names in the frame the aggregation reads.
 pub struct FrameCols {
     pub score: String,
@@ -344,7 +348,7 @@ pub struct FrameCols {
     pub dup_mask: Option<Arc<std::collections::HashSet<u32>>>,
     /// The id column: while classifying, a 64-bit hash of every non-blank id is collected
     /// here, so one pass both counts and finds out whether any id repeats.
-    pub id_hashes: Option<(String, Arc<std::sync::Mutex<Vec<u64>>>)>,
+    pub id_hashes: Option<(String, IdHashes)>,
     /// Placeholder dates (SPEC 4) counted while the time column is parsed.
     pub placeholders: Arc<crate::input::values::PlaceholderCount>,
 }
@@ -435,7 +439,7 @@ pub fn aggregate(
                     .map(id_hash)
                     .collect();
                 if let Ok(mut all) = h.lock() {
-                    all.extend_from_slice(&local);
+                    all.push(local);
                 }
             }
             let wheres: Vec<&StringChunked> = c[k..]
@@ -546,6 +550,8 @@ pub fn aggregate_direct(
 
     struct Chunk {
         counts: HashMap<Vec<u8>, u64>,
+        /// The counts without `--by` (keyed by the outcome code alone: no key bytes).
+        codes: HashMap<i64, u64>,
         key: Vec<u8>,
         hashes: Vec<u64>,
         max_used: i64,
@@ -557,7 +563,7 @@ pub fn aggregate_direct(
         seen: u64,
     }
     let mut all: HashMap<(u32, Vec<u8>), u64> = HashMap::default();
-    let mut hashes: Vec<u64> = Vec::new();
+    let mut hashes: Vec<Vec<u64>> = Vec::new();
     let mut max_used = i64::MIN;
     let mut bad: HashMap<String, u64> = HashMap::default();
     let mut placeholders: Vec<(u64, Option<String>)> = Vec::new();
@@ -568,8 +574,9 @@ pub fn aggregate_direct(
         |f| order.iter().map(|&k| frame[k].index[f]).collect(),
         |_, piece| Chunk {
             counts: HashMap::default(),
+            codes: HashMap::default(),
             key: Vec::new(),
-            hashes: Vec::new(),
+            hashes: Default::default(),
             max_used: i64::MIN,
             bad: HashMap::default(),
             placeholders: (0, None),
@@ -590,7 +597,10 @@ pub fn aggregate_direct(
                 t
             });
             if let Some(k) = id_k {
-                if let Some(id) = c[k].as_deref().filter(|s| !s.trim().is_empty()) {
+                if let Some(id) = c[k]
+                    .as_deref()
+                    .filter(|s| !crate::input::values::trim(s).is_empty())
+                {
                     st.hashes.push(id_hash(id));
                 }
             }
@@ -612,6 +622,10 @@ pub fn aggregate_direct(
                     st.max_used = st.max_used.max(unpack_ts(t).0);
                 }
             }
+            if b0 == c.len() {
+                *st.codes.entry(pack_outcome(&o)).or_insert(0) += 1;
+                return;
+            }
             crate::input::fast::group_key(&mut st.key, pack_outcome(&o), &c[b0..]);
             match st.counts.get_mut(st.key.as_slice()) {
                 Some(n) => *n += 1,
@@ -629,13 +643,18 @@ pub fn aggregate_direct(
         pieces.push(chunks.iter().map(|c| c.seen).collect());
         for ch in chunks {
             max_used = max_used.max(ch.max_used);
-            hashes.extend(ch.hashes);
+            hashes.push(ch.hashes);
             for (t, n) in ch.bad {
                 *bad.entry(t).or_insert(0) += n;
             }
             placeholders.push(ch.placeholders);
             for (k, n) in ch.counts {
                 *all.entry((f as u32, k)).or_insert(0) += n;
+            }
+            for (code, n) in ch.codes {
+                // The key `group_key` gives without `--by` cells.
+                *all.entry((f as u32, code.to_le_bytes().to_vec()))
+                    .or_insert(0) += n;
             }
         }
     }

@@ -111,7 +111,7 @@ fn note_flag(note: u8) -> u8 {
 
 fn is_solved_word(s: &str) -> bool {
     matches!(
-        s.trim().to_ascii_lowercase().as_str(),
+        crate::input::values::trim(s).to_ascii_lowercase().as_str(),
         "solved" | "closed" | "resolved"
     )
 }
@@ -120,7 +120,7 @@ fn is_solved_word(s: &str) -> bool {
 /// `filtered`, as the vendors' own reports leave them out (SPEC 5).
 pub fn removed(status: Option<&str>) -> bool {
     status.is_some_and(|s| {
-        let s = s.trim();
+        let s = crate::input::values::trim(s);
         s.eq_ignore_ascii_case("deleted") || s.eq_ignore_ascii_case("spam")
     })
 }
@@ -804,7 +804,7 @@ pub fn aggregate_direct(
     };
     let created = |p: i64| unpack_ts(p).0;
     let mut all: Vec<(u32, HashMap<Vec<u8>, Group>)> = Vec::new();
-    let mut hashes: Vec<u64> = Vec::new();
+    let mut hashes: Vec<Vec<u64>> = Vec::new();
     let mut bad: [HashMap<String, u64>; 3] = Default::default();
     let mut placeholders: Vec<[(u64, Option<String>); 3]> = Vec::new();
     let mut pieces: Vec<Vec<u64>> = Vec::new();
@@ -842,7 +842,7 @@ pub fn aggregate_direct(
                 }
                 None => TS_BLANK,
             };
-            if let Some(id) = cell(id_k).filter(|s| !s.trim().is_empty()) {
+            if let Some(id) = cell(id_k).filter(|s| !crate::input::values::trim(s).is_empty()) {
                 st.hashes.push(crate::input::dedup::id_hash(id));
             }
             let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
@@ -889,7 +889,7 @@ pub fn aggregate_direct(
     for (f, (chunks, _rows)) in visited.into_iter().enumerate() {
         pieces.push(chunks.iter().map(|c| c.seen).collect());
         for ch in chunks {
-            hashes.extend(ch.hashes);
+            hashes.push(ch.hashes);
             all.push((f as u32, ch.groups));
             placeholders.push(ch.placeholders);
             for (into, from) in bad.iter_mut().zip(ch.bad) {
