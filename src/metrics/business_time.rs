@@ -120,6 +120,45 @@ struct Change {
 struct Changes {
     initial: i64,
     list: Vec<Change>,
+    /// `first[k]`: how many changes happen at or before `FROM_MS + k << STEP_BITS`, so that
+    /// [`Changes::count_upto`] scans a step's few changes instead of searching them all.
+    first: Vec<u32>,
+}
+
+/// [`Changes::first`] covers 1900..2100 in steps of 2^31 ms (about 25 days).
+const CHANGES_FROM_MS: i64 = -2_208_988_800_000;
+const CHANGES_STEP_BITS: u32 = 31;
+const CHANGES_STEPS: usize = 2_950;
+
+impl Changes {
+    fn new(initial: i64, list: Vec<Change>) -> Changes {
+        let first = (0..=CHANGES_STEPS)
+            .map(|k| {
+                let t = CHANGES_FROM_MS + ((k as i64) << CHANGES_STEP_BITS);
+                list.partition_point(|c| c.at <= t) as u32
+            })
+            .collect();
+        Changes {
+            initial,
+            list,
+            first,
+        }
+    }
+
+    /// How many changes happen at or before `u`: `list.partition_point(|c| c.at <= u)`.
+    fn count_upto(&self, u: i64) -> usize {
+        let k = u.wrapping_sub(CHANGES_FROM_MS) >> CHANGES_STEP_BITS;
+        match usize::try_from(k)
+            .ok()
+            .and_then(|k| Some((self.first.get(k)?, self.first.get(k + 1)?)))
+        {
+            Some((&lo, &hi)) => {
+                let (lo, hi) = (lo as usize, hi as usize);
+                lo + self.list[lo..hi].iter().take_while(|c| c.at <= u).count()
+            }
+            None => self.list.partition_point(|c| c.at <= u),
+        }
+    }
 }
 
 /// A weekly business schedule in a time zone, with holidays.
@@ -135,7 +174,8 @@ pub struct Schedule {
     prev_only: Class,
     /// Merged holiday ranges, inclusive, in days since 1970-01-01 (local dates).
     holidays: Vec<(i64, i64)>,
-    /// `hol_cum[i]`: business wall time removed by `holidays[..i]`.
+    /// `hol_cum[i]`: business wall time removed by `holidays[..i]` (one more entry than
+    /// `holidays`: the last is what all of them remove).
     hol_cum: Vec<i64>,
     changes: Arc<Changes>,
     /// `extra_cum[i]`: real minus wall business time caused by `changes.list[..i]`.
@@ -347,6 +387,7 @@ impl Schedule {
             hol_cum.push(acc);
             acc += sched.removed_upto(h, i64::MAX);
         }
+        hol_cum.push(acc);
         sched.hol_cum = hol_cum;
 
         let mut extra_cum = Vec::with_capacity(sched.changes.list.len() + 1);
@@ -381,10 +422,12 @@ impl Schedule {
     /// Business wall time from the origin to local position `l` (ms), holidays removed.
     fn wall(&self, l: i64) -> i64 {
         let k = self.holidays.partition_point(|&(a, _)| a * DAY_MS <= l);
-        let removed = if k == 0 {
-            0
-        } else {
-            self.hol_cum[k - 1] + self.removed_upto(self.holidays[k - 1], l)
+        let removed = match k.checked_sub(1).map(|j| (j, self.holidays[j])) {
+            None => 0,
+            // Past the last day a holiday range touches (a span of its last day may run
+            // into the next): all it removes, without the three lookups.
+            Some((_, (_, b))) if l >= (b + 2) * DAY_MS => self.hol_cum[k],
+            Some((j, h)) => self.hol_cum[j] + self.removed_upto(h, l),
         };
         self.any.upto(l) - removed
     }
@@ -392,7 +435,7 @@ impl Schedule {
     /// Real business time from the origin to instant `u` (clamped).
     fn clock(&self, u: i64) -> i64 {
         let list = &self.changes.list;
-        let idx = list.partition_point(|c| c.at <= u);
+        let idx = self.changes.count_upto(u);
         if idx > 0 {
             let c = list[idx - 1];
             if c.after < c.before && u < c.at + (c.before - c.after) {
@@ -1011,10 +1054,7 @@ fn zone_changes(tz: Tz) -> Arc<Changes> {
         t = hi;
         off = new;
     }
-    let changes = Arc::new(Changes {
-        initial: initial * 1000,
-        list,
-    });
+    let changes = Arc::new(Changes::new(initial * 1000, list));
     if let Ok(mut g) = cache.lock() {
         g.insert(tz, changes.clone());
     }
@@ -1810,6 +1850,41 @@ mod tests {
         offs.iter()
             .map(|&(o, len)| (d0 + Duration::days(o), d0 + Duration::days(o + len)))
             .collect()
+    }
+
+    #[test]
+    fn counting_changes_by_step_equals_searching() {
+        // Around every change of a few zones (and far outside the indexed years), the
+        // stepped count equals the binary search.
+        for zone in [
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "UTC",
+        ] {
+            let c = zone_changes(tz(zone));
+            let mut at: Vec<i64> = c
+                .list
+                .iter()
+                .flat_map(|x| [x.at - 1, x.at, x.at + 1])
+                .collect();
+            at.extend([
+                i64::MIN / 4,
+                -3_000_000_000_000,
+                CHANGES_FROM_MS,
+                0,
+                4_200_000_000_000,
+                i64::MAX / 4,
+            ]);
+            at.extend((0..20_000).map(|k| CHANGES_FROM_MS + k * 317_000_000));
+            for u in at {
+                assert_eq!(
+                    c.count_upto(u),
+                    c.list.partition_point(|x| x.at <= u),
+                    "{zone} {u}"
+                );
+            }
+        }
     }
 
     proptest! {
