@@ -345,10 +345,12 @@ fn chunk<S>(
     visit: &impl Fn(&mut S, &Cells<'_>),
 ) -> Result<u64, Irregular> {
     let text = &bytes[from..to];
-    if std::str::from_utf8(text).is_err() || memchr::memchr(0, text).is_some() {
+    if simdutf8::basic::from_utf8(text).is_err() {
         return Err(Irregular);
     }
-    if memchr::memchr_iter(b'\r', text).any(|i| text.get(i + 1) != Some(&b'\n')) {
+    // No NUL byte, and a CR only before a LF: one search for both.
+    if memchr::memchr2_iter(0, b'\r', text).any(|i| text[i] == 0 || text.get(i + 1) != Some(&b'\n'))
+    {
         return Err(Irregular);
     }
     // Where each needed field goes (usize::MAX: not needed).

@@ -119,6 +119,14 @@ impl ScoreKind {
             return Ok(None);
         }
         let t = crate::input::values::trim(s);
+        // The usual cell, one or two digits, read at once (no text checks, no lowercasing).
+        let quick = match *t.as_bytes() {
+            [a] if a.is_ascii_digit() => Some(i64::from(a - b'0')),
+            [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                Some(i64::from(a - b'0') * 10 + i64::from(b - b'0'))
+            }
+            _ => None,
+        };
         match self {
             ScoreKind::Csat {
                 scale: CsatScale::Binary,
@@ -140,7 +148,9 @@ impl ScoreKind {
                 };
                 Ok(Some(u8::from(good != *invert)))
             }
-            ScoreKind::Csat { .. } if CSAT_NO_ANSWER.contains(&t.to_lowercase().as_str()) => {
+            ScoreKind::Csat { .. }
+                if quick.is_none() && CSAT_NO_ANSWER.contains(&t.to_lowercase().as_str()) =>
+            {
                 Ok(None)
             }
             ScoreKind::Pmf { numeric } => {
@@ -177,7 +187,7 @@ impl ScoreKind {
             }
             _ => {
                 let (lo, hi) = self.range();
-                match parse_int(t) {
+                match quick.map_or_else(|| parse_int(t), IntCell::Int) {
                     IntCell::Int(v) if v >= lo && v <= hi => {
                         let v = match self {
                             ScoreKind::Csat { invert: true, .. }
@@ -601,7 +611,7 @@ pub fn aggregate_direct(
                     .as_deref()
                     .filter(|s| !crate::input::values::trim(s).is_empty())
                 {
-                    st.hashes.push(id_hash(id));
+                    crate::input::dedup::push_hash(&mut st.hashes, id);
                 }
             }
             let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();

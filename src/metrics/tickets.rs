@@ -843,7 +843,7 @@ pub fn aggregate_direct(
                 None => TS_BLANK,
             };
             if let Some(id) = cell(id_k).filter(|s| !crate::input::values::trim(s).is_empty()) {
-                st.hashes.push(crate::input::dedup::id_hash(id));
+                crate::input::dedup::push_hash(&mut st.hashes, id);
             }
             let wheres: Vec<Option<&str>> = c[w0..b0].iter().map(|x| x.as_deref()).collect();
             let dup = dups.is_some_and(|d| d.is_dup(f, st.piece, st.seen));
