@@ -77,7 +77,10 @@ impl PeriodKind {
             PeriodKind::Day => day,
             PeriodKind::Week => (day - WEEK_ZERO_DAY).div_euclid(7),
             PeriodKind::Month | PeriodKind::Quarter | PeriodKind::Year => {
-                let (y, m, _) = time::civil_from_days(day);
+                let (y, m) = time::year_month_of_days(day).unwrap_or_else(|| {
+                    let (y, m, _) = time::civil_from_days(day);
+                    (y, m)
+                });
                 let m0 = i64::from(m) - 1;
                 match self {
                     PeriodKind::Month => y * 12 + m0,

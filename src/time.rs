@@ -559,6 +559,50 @@ const YEAR_DAYS: [i32; 300] = {
     t
 };
 
+/// The month (0–11) of each day of a leap year (day 0 = January 1st); a common year's
+/// day `d` past February is leap day `d + 1`.
+const MONTH_OF_DAY: [u8; 366] = {
+    let mut t = [0u8; 366];
+    let mut d = 0;
+    while d < 366 {
+        let mut m = 0;
+        // Days before month m+1 in a leap year.
+        while m < 11 && d >= MONTH_DAYS[m + 1] as usize + (m + 1 >= 2) as usize {
+            m += 1;
+        }
+        t[d] = m as u8;
+        d += 1;
+    }
+    t
+};
+
+/// Year and month (1–12) of days since 1970-01-01, for 1902–2200 by table (what
+/// [`civil_from_days`] gives, without its divisions); `None` outside.
+#[inline]
+pub(crate) fn year_month_of_days(days: i64) -> Option<(i64, u32)> {
+    let since = days - i64::from(YEAR_DAYS[0]);
+    if since < 0 {
+        return None;
+    }
+    // Within a year of the truth (mean year length), then corrected.
+    let mut k = usize::try_from(since * 400 / 146_097).ok()?;
+    if k + 1 >= YEAR_DAYS.len() {
+        return None;
+    }
+    if i64::from(YEAR_DAYS[k]) > days {
+        k -= 1;
+    } else if i64::from(YEAR_DAYS[k + 1]) <= days {
+        k += 1;
+        if k + 1 >= YEAR_DAYS.len() {
+            return None;
+        }
+    }
+    let doy = (days - i64::from(YEAR_DAYS[k])) as usize;
+    let leap = YEAR_DAYS[k + 1] - YEAR_DAYS[k] == 366;
+    let d = if leap || doy < 59 { doy } else { doy + 1 };
+    Some((1902 + k as i64, u32::from(MONTH_OF_DAY[d]) + 1))
+}
+
 pub(crate) const fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let (m, d) = (m as i64, d as i64);
     let y = if m <= 2 { y - 1 } else { y };
@@ -1058,6 +1102,27 @@ mod tests {
             }
         }
         assert!(answered > 10_000, "{answered}");
+    }
+
+    #[test]
+    fn year_and_month_by_table_equal_the_civil_calendar() {
+        // Every day from 1901 to 2201: inside 1902–2200 the table answers as
+        // civil_from_days does; outside it says None.
+        for days in days_from_civil(1901, 1, 1)..days_from_civil(2201, 12, 31) {
+            let (y, m, _) = civil_from_days(days);
+            match year_month_of_days(days) {
+                Some(got) => assert_eq!(got, (y, m), "{days}"),
+                None => assert!(!(1902..=2200).contains(&y), "{days}"),
+            }
+        }
+        assert_eq!(
+            year_month_of_days(days_from_civil(2024, 2, 29)),
+            Some((2024, 2))
+        );
+        assert_eq!(
+            year_month_of_days(days_from_civil(2023, 3, 1)),
+            Some((2023, 3))
+        );
     }
 
     #[test]

@@ -274,6 +274,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         }
         None => gather_rows(a, &mut c, &sched, bucket, &mut warnings, &progress)?,
     };
+    let figures = crate::progress::Timer::new();
     let mut cells = g.cells;
     let mut ledger = g.ledger;
     let rejected_warning = g.rejected_warning;
@@ -397,6 +398,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
     warnings.extend(g.last_warnings);
     definition.extend(c.definition(g.preset, g.colmap));
 
+    figures.mark("figures from the aggregates");
     let mut report = Report {
         metric: "tickets".into(),
         as_of: as_of.map(|t| time::format_rfc3339(t, c.tz)),
@@ -588,6 +590,7 @@ fn gather_rows(
         placeholders: placeholders.clone(),
     };
     progress.phase("computing");
+    let timer = crate::progress::Timer::new();
     // CSV files on disk: cxm's parallel reader classifies and groups them in one pass that
     // also hashes the ids (SPEC 8); when ids repeat, polars finds the rows that lose and a
     // second pass counts them as duplicates. Anything else goes through polars.
@@ -618,6 +621,7 @@ fn gather_rows(
         placeholders = Arc::new(tk::TimePlaceholders::default());
         fc.placeholders = placeholders.clone();
     }
+    timer.mark("parallel pass");
     let mut lf = input::frame(&sources, &cols)?;
     let mut mask: Option<Arc<HashSet<u32>>> = None;
     if let Some(tk::Direct::Repeats { repeated, pieces }) =
@@ -665,6 +669,7 @@ fn gather_rows(
     };
 
     warnings.extend(placeholders.warnings());
+    timer.mark("aggregate frame");
 
     // Counts → per input accounting; the latest valid time (for the default as-of).
     let (fcol, ccol, ncol) = (

@@ -776,6 +776,14 @@ pub fn aggregate_direct(
         open: Vec<i64>,
         tmax: Option<i64>,
     }
+    /// Push onto a group's list, the first time with room for some hundred values (so
+    /// that a piece's list seldom grows by copying; room never written costs no memory).
+    fn push(v: &mut Vec<i64>, x: i64) {
+        if v.capacity() == 0 {
+            v.reserve(512);
+        }
+        v.push(x);
+    }
     #[derive(Default)]
     struct Chunk {
         groups: HashMap<Vec<u8>, Group>,
@@ -871,14 +879,14 @@ pub fn aggregate_direct(
             }
             let mut m = created(tc);
             if flags & ANSWERED != 0 {
-                g.frt.push(elapsed(created(tc), created(tf), schedule));
+                push(&mut g.frt, elapsed(created(tc), created(tf), schedule));
                 m = m.max(created(tf));
             }
             if flags & RESOLVED != 0 {
-                g.ttr.push(elapsed(created(tc), created(tr), schedule));
+                push(&mut g.ttr, elapsed(created(tc), created(tr), schedule));
                 m = m.max(created(tr));
             } else {
-                g.open.push(created(tc));
+                push(&mut g.open, created(tc));
             }
             g.tmax = Some(g.tmax.map_or(m, |x| x.max(m)));
         },
@@ -911,29 +919,39 @@ pub fn aggregate_direct(
         ph.first.add(f.0, f.1.as_deref());
         ph.resolved.add(r.0, r.1.as_deref());
     }
-    // Merge the chunks' groups, in file order (the lists keep the polars path's order).
-    let mut merged: HashMap<(u32, Vec<u8>), Group> = HashMap::default();
+    // Merge the chunks' groups, in file order (the lists keep the polars path's order):
+    // each group's lists copied once into lists of their final length.
+    let mut parts: HashMap<(u32, Vec<u8>), Vec<Group>> = HashMap::default();
     let mut order_of: Vec<(u32, Vec<u8>)> = Vec::new();
     for (f, groups) in all {
         for (k, g) in groups {
             let key = (f, k);
-            match merged.get_mut(&key) {
-                Some(m) => {
-                    m.n += g.n;
-                    m.frt.extend(g.frt);
-                    m.ttr.extend(g.ttr);
-                    m.open.extend(g.open);
-                    m.tmax = match (m.tmax, g.tmax) {
-                        (Some(a), Some(b)) => Some(a.max(b)),
-                        (a, b) => a.or(b),
-                    };
-                }
+            match parts.get_mut(&key) {
+                Some(p) => p.push(g),
                 None => {
                     order_of.push(key.clone());
-                    merged.insert(key, g);
+                    parts.insert(key, vec![g]);
                 }
             }
         }
+    }
+    let concat = |gs: &[Group], list: fn(&Group) -> &Vec<i64>| -> Vec<i64> {
+        let mut out = Vec::with_capacity(gs.iter().map(|g| list(g).len()).sum());
+        for g in gs {
+            out.extend_from_slice(list(g));
+        }
+        out
+    };
+    let mut merged: HashMap<(u32, Vec<u8>), Group> = HashMap::default();
+    for (key, gs) in parts {
+        let g = Group {
+            n: gs.iter().map(|g| g.n).sum(),
+            frt: concat(&gs, |g| &g.frt),
+            ttr: concat(&gs, |g| &g.ttr),
+            open: concat(&gs, |g| &g.open),
+            tmax: gs.iter().filter_map(|g| g.tmax).max(),
+        };
+        merged.insert(key, g);
     }
     let len = order_of.len();
     let (mut fcol, mut ccol, mut ncol, mut tcol) = (
@@ -955,9 +973,10 @@ pub fn aggregate_direct(
         ccol.push(crate::input::fast::split_key(&k, &mut bcols));
         ncol.push(g.n);
         tcol.push(g.tmax);
-        frt.push(Some(Series::new("".into(), g.frt)));
-        ttr.push(Some(Series::new("".into(), g.ttr)));
-        open.push(Some(Series::new("".into(), g.open)));
+        let series = |v: Vec<i64>| Some(Int64Chunked::from_vec("".into(), v).into_series());
+        frt.push(series(g.frt));
+        ttr.push(series(g.ttr));
+        open.push(series(g.open));
     }
     let list = |name: &str, v: Vec<Option<Series>>| -> Column {
         let mut ca: ListChunked = v.into_iter().collect();
