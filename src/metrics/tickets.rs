@@ -110,10 +110,10 @@ fn note_flag(note: u8) -> u8 {
 }
 
 fn is_solved_word(s: &str) -> bool {
-    matches!(
-        crate::input::values::trim(s).to_ascii_lowercase().as_str(),
-        "solved" | "closed" | "resolved"
-    )
+    let s = crate::input::values::trim(s);
+    ["solved", "closed", "resolved"]
+        .iter()
+        .any(|w| s.eq_ignore_ascii_case(w))
 }
 
 /// A ticket the help desk deleted or marked as spam (status `deleted` or `spam`, any case):
@@ -771,22 +771,35 @@ pub fn aggregate_direct(
     #[derive(Default)]
     struct Group {
         n: u64,
-        frt: Vec<i64>,
-        ttr: Vec<i64>,
-        open: Vec<i64>,
+        /// The group's number in its piece (the tag of its values in [`Lists`]).
+        id: u32,
         tmax: Option<i64>,
     }
-    /// Push onto a group's list, the first time with room for some hundred values (so
-    /// that a piece's list seldom grows by copying; room never written costs no memory).
-    fn push(v: &mut Vec<i64>, x: i64) {
-        if v.capacity() == 0 {
-            v.reserve(512);
+    /// The values of one list kind (first response, resolution, open tickets' created) of a
+    /// piece, in record order, each tagged with its group's number: one growing vector per
+    /// kind instead of one per group and kind (thousands of small vectors that grow in
+    /// place cost more in the allocator and the kernel than the values themselves).
+    #[derive(Default)]
+    struct Lists {
+        group: Vec<u32>,
+        value: Vec<i64>,
+    }
+    impl Lists {
+        fn push(&mut self, group: u32, x: i64) {
+            if self.value.capacity() == 0 {
+                // Room for a large file's piece; room never written costs no memory.
+                self.group.reserve(1 << 16);
+                self.value.reserve(1 << 16);
+            }
+            self.group.push(group);
+            self.value.push(x);
         }
-        v.push(x);
     }
     #[derive(Default)]
     struct Chunk {
         groups: HashMap<Vec<u8>, Group>,
+        /// First response, resolution and open tickets' created times.
+        lists: [Lists; 3],
         key: Vec<u8>,
         hashes: Vec<u64>,
         /// Unreadable texts of created / first response / resolved, for the `--na-values`
@@ -811,7 +824,9 @@ pub fn aggregate_direct(
         t
     };
     let created = |p: i64| unpack_ts(p).0;
-    let mut all: Vec<(u32, HashMap<Vec<u8>, Group>)> = Vec::new();
+    /// Per piece: its input, its groups and its lists.
+    type Piece = (u32, HashMap<Vec<u8>, Group>, [Lists; 3]);
+    let mut all: Vec<Piece> = Vec::new();
     let mut hashes: Vec<Vec<u64>> = Vec::new();
     let mut bad: [HashMap<String, u64>; 3] = Default::default();
     let mut placeholders: Vec<[(u64, Option<String>); 3]> = Vec::new();
@@ -869,9 +884,13 @@ pub fn aggregate_direct(
             let code = pack_outcome(&t);
             let (_, status, flags) = unpack_outcome(code);
             crate::input::fast::group_key(&mut st.key, code, &c[b0..]);
+            let next = st.groups.len() as u32;
             let g = match st.groups.get_mut(st.key.as_slice()) {
                 Some(g) => g,
-                None => st.groups.entry(st.key.clone()).or_default(),
+                None => st.groups.entry(st.key.clone()).or_insert(Group {
+                    id: next,
+                    ..Group::default()
+                }),
             };
             g.n += 1;
             if status != USED {
@@ -879,16 +898,21 @@ pub fn aggregate_direct(
             }
             let mut m = created(tc);
             if flags & ANSWERED != 0 {
-                push(&mut g.frt, elapsed(created(tc), created(tf), schedule));
                 m = m.max(created(tf));
             }
             if flags & RESOLVED != 0 {
-                push(&mut g.ttr, elapsed(created(tc), created(tr), schedule));
                 m = m.max(created(tr));
-            } else {
-                push(&mut g.open, created(tc));
             }
             g.tmax = Some(g.tmax.map_or(m, |x| x.max(m)));
+            let id = g.id;
+            if flags & ANSWERED != 0 {
+                st.lists[0].push(id, elapsed(created(tc), created(tf), schedule));
+            }
+            if flags & RESOLVED != 0 {
+                st.lists[1].push(id, elapsed(created(tc), created(tr), schedule));
+            } else {
+                st.lists[2].push(id, created(tc));
+            }
         },
     );
     let Some(visited) = visited else {
@@ -898,7 +922,7 @@ pub fn aggregate_direct(
         pieces.push(chunks.iter().map(|c| c.seen).collect());
         for ch in chunks {
             hashes.push(ch.hashes);
-            all.push((f as u32, ch.groups));
+            all.push((f as u32, ch.groups, ch.lists));
             placeholders.push(ch.placeholders);
             for (into, from) in bad.iter_mut().zip(ch.bad) {
                 for (t, n) in from {
@@ -920,38 +944,52 @@ pub fn aggregate_direct(
         ph.resolved.add(r.0, r.1.as_deref());
     }
     // Merge the chunks' groups, in file order (the lists keep the polars path's order):
-    // each group's lists copied once into lists of their final length.
-    let mut parts: HashMap<(u32, Vec<u8>), Vec<Group>> = HashMap::default();
+    // every group gets its global number, its lists are sized from the counts of their
+    // values, then each piece's values go to their group's lists (one copy).
+    let mut global: HashMap<(u32, Vec<u8>), usize> = HashMap::default();
     let mut order_of: Vec<(u32, Vec<u8>)> = Vec::new();
-    for (f, groups) in all {
+    let mut totals: Vec<(u64, Option<i64>)> = Vec::new();
+    let mut pieces_lists: Vec<(Vec<usize>, [Lists; 3])> = Vec::with_capacity(all.len());
+    for (f, groups, lists) in all {
+        let mut to_global = vec![0usize; groups.len()];
         for (k, g) in groups {
             let key = (f, k);
-            match parts.get_mut(&key) {
-                Some(p) => p.push(g),
+            let at = match global.get(&key) {
+                Some(&at) => at,
                 None => {
                     order_of.push(key.clone());
-                    parts.insert(key, vec![g]);
+                    totals.push((0, None));
+                    global.insert(key, order_of.len() - 1);
+                    order_of.len() - 1
+                }
+            };
+            to_global[g.id as usize] = at;
+            let t = &mut totals[at];
+            t.0 += g.n;
+            t.1 = t.1.max(g.tmax);
+        }
+        pieces_lists.push((to_global, lists));
+    }
+    let mut merged: Vec<[Vec<i64>; 3]> = {
+        let mut sizes = vec![[0usize; 3]; order_of.len()];
+        for (to_global, lists) in &pieces_lists {
+            for (kind, l) in lists.iter().enumerate() {
+                for &g in &l.group {
+                    sizes[to_global[g as usize]][kind] += 1;
                 }
             }
         }
-    }
-    let concat = |gs: &[Group], list: fn(&Group) -> &Vec<i64>| -> Vec<i64> {
-        let mut out = Vec::with_capacity(gs.iter().map(|g| list(g).len()).sum());
-        for g in gs {
-            out.extend_from_slice(list(g));
-        }
-        out
+        sizes
+            .into_iter()
+            .map(|s| s.map(Vec::with_capacity))
+            .collect()
     };
-    let mut merged: HashMap<(u32, Vec<u8>), Group> = HashMap::default();
-    for (key, gs) in parts {
-        let g = Group {
-            n: gs.iter().map(|g| g.n).sum(),
-            frt: concat(&gs, |g| &g.frt),
-            ttr: concat(&gs, |g| &g.ttr),
-            open: concat(&gs, |g| &g.open),
-            tmax: gs.iter().filter_map(|g| g.tmax).max(),
-        };
-        merged.insert(key, g);
+    for (to_global, lists) in pieces_lists {
+        for (kind, l) in lists.into_iter().enumerate() {
+            for (&g, &x) in l.group.iter().zip(&l.value) {
+                merged[to_global[g as usize]][kind].push(x);
+            }
+        }
     }
     let len = order_of.len();
     let (mut fcol, mut ccol, mut ncol, mut tcol) = (
@@ -966,17 +1004,17 @@ pub fn aggregate_direct(
         Vec::with_capacity(len),
     );
     let mut bcols: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(len); cols.by.len()];
-    for key in order_of {
-        let g = merged.remove(&key).unwrap_or_default();
+    for ((key, (n, tmax)), [f_list, t_list, o_list]) in order_of.into_iter().zip(totals).zip(merged)
+    {
         let (f, k) = key;
         fcol.push(f);
         ccol.push(crate::input::fast::split_key(&k, &mut bcols));
-        ncol.push(g.n);
-        tcol.push(g.tmax);
+        ncol.push(n);
+        tcol.push(tmax);
         let series = |v: Vec<i64>| Some(Int64Chunked::from_vec("".into(), v).into_series());
-        frt.push(series(g.frt));
-        ttr.push(series(g.ttr));
-        open.push(series(g.open));
+        frt.push(series(f_list));
+        ttr.push(series(t_list));
+        open.push(series(o_list));
     }
     let list = |name: &str, v: Vec<Option<Series>>| -> Column {
         let mut ca: ListChunked = v.into_iter().collect();
