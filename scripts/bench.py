@@ -484,12 +484,48 @@ def check_churn(c, d):
     return pairs
 
 
+# Retention in DuckDB: the query `cxm sql retention --dialect duckdb` prints for the same
+# as-of (the SQL equivalence suite checks it against the file side), over a view of the CSV
+# with typed columns (a junk cell becomes NULL).
+SUBS_VIEW = """CREATE VIEW s AS SELECT subscription_id, customer_id,
+  TRY_CAST(nullif(started_at, '') AS TIMESTAMPTZ) AS started_at,
+  TRY_CAST(nullif(ended_at, '') AS TIMESTAMPTZ) AS ended_at,
+  TRY_CAST(nullif(mrr, '') AS DOUBLE) AS mrr, status, plan
+  FROM read_csv('{f}', all_varchar = true, header = true)"""
+RETENTION_AS_OF = "2026-01-01T00:00:00Z"
+
+
+def check_retention(c, d):
+    cohorts = {x["cohort"]: x for x in c["cohorts"]}
+    pairs = []
+    for r in d:
+        k = r["offset"]
+        if r["cohort"] == "all":  # every cohort's offset k together: sizes by offset
+            a = c["all"]
+            if k < len(a["size"]):
+                pairs.append((f"all +{k} size", a["size"][k], r["size"]))
+                pairs.append((f"all +{k} retained", a["retained"][k], r["retained"]))
+            continue
+        x = cohorts.get(r["cohort"])
+        pairs.append((f"{r['cohort']} size", x and x["size"], r["size"]))
+        if x is not None and k < len(x["retained"]):
+            pairs.append((f"{r['cohort']} +{k} retained", x["retained"][k], r["retained"]))
+    return pairs
+
+
 def churn_cases():
     f = subscriptions
+    ret_sql = f"{OUT}/retention.duckdb.sql"
+    os.makedirs(OUT, exist_ok=True)
+    with open(ret_sql, "w") as out:
+        subprocess.run([CXM, "sql", "retention", "--dialect", "duckdb", "--table", "s",
+                        "--as-of", RETENTION_AS_OF], stdout=out, check=True)
     return [
         ("churn (monthly)", [CXM, "churn", f, "--format", "json", "-q", "--no-progress"],
          duck(CHURN_SQL.format(f=f)), check_churn),
-        ("retention (cohort matrix)", [CXM, "retention", f, "--format", "json", "-q", "--no-progress"], None, None),
+        ("retention (cohort matrix)",
+         [CXM, "retention", f, "--as-of", RETENTION_AS_OF, "--format", "json", "-q", "--no-progress"],
+         duck(None, setup=SUBS_VIEW.format(f=f), sql_file=ret_sql), check_retention),
     ]
 
 

@@ -499,6 +499,11 @@ fn chunk<S>(
             }
             if pos >= n {
                 // A delimiter at the very end: one more (empty) field.
+                if let Some(&k) = slot_of.get(field) {
+                    if k != usize::MAX {
+                        spans[k] = (n, n, false);
+                    }
+                }
                 field += 1;
                 break;
             }
@@ -889,6 +894,24 @@ mod tests {
                 vec![Some("line\none".into()), Some("2".into())],
             ]
         );
+    }
+
+    #[test]
+    fn a_delimiter_at_the_very_end_is_an_empty_last_field() {
+        // Found by the fuzzer: after a quoted field, a delimiter that ends the file (no line
+        // break) left the last field holding the previous record's value.
+        let text = b"a,b,c\n\"1\",\"2\",3\n\"4\",\"5\",";
+        let got = all(text, &[0, 1, 2]).unwrap();
+        assert_eq!(
+            got,
+            [
+                vec![Some("1".into()), Some("2".into()), Some("3".into())],
+                vec![Some("4".into()), Some("5".into()), None],
+            ]
+        );
+        // The same without quotes (the 64-byte path).
+        let got = all(b"a,b,c\n1,2,3\n4,5,", &[0, 1, 2]).unwrap();
+        assert_eq!(got[1], vec![Some("4".into()), Some("5".into()), None]);
     }
 
     #[test]

@@ -400,3 +400,25 @@ fn the_parallel_reader_gives_the_polars_paths_churn_and_retention() {
     .unwrap();
     assert_eq!(v["inputs"][0]["duplicate"], 25);
 }
+
+#[test]
+fn a_delimiter_ending_the_file_is_an_empty_last_cell() {
+    // The last record holds quotes and ends with a delimiter and no line break: its score
+    // is blank, not the score of the record before it (found by fuzzing the readers).
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.csv");
+    std::fs::write(
+        &p,
+        "response_id,submitted_at,score\n\"r1\",\"2024-05-01T10:00:00Z\",10\n\"r2\",\"2024-05-02T10:00:00Z\",",
+    )
+    .unwrap();
+    let p = p.to_string_lossy().into_owned();
+    same_on_both_paths(&[vec!["nps", &p]]);
+    let (code, out, _) = output(&["nps", &p, "--format", "json"], false);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    // One promoter (r1) and one blank answer (r2): n 1, NPS 100.
+    assert_eq!(v["total"]["n"], 1);
+    assert_eq!(v["total"]["nps"], 100.0);
+    assert_eq!(v["inputs"][0]["blank"], 1);
+}
