@@ -214,6 +214,15 @@ fn time_na_hint(
     Ok(None)
 }
 
+/// `into` followed by `v`, without a copy when `into` is empty.
+fn append(into: &mut Vec<i64>, v: Vec<i64>) {
+    if into.is_empty() {
+        *into = v;
+    } else {
+        into.extend(v);
+    }
+}
+
 fn i64_list(s: Option<Series>) -> PolarsResult<Vec<i64>> {
     match s {
         None => Ok(Vec::new()),
@@ -657,8 +666,16 @@ fn gather_rows(
         mask = duplicate_rows(lf.clone(), &sources, &c.parser, "ticket_id", upd)?.map(Arc::new);
         fc.dup_mask = mask.clone();
     }
+    let mut direct_lists: Option<Vec<[Vec<i64>; 3]>> = None;
     let (agg, bad_times) = match agg.take() {
-        Some(tk::Direct::Done { agg, bad_times }) => (agg, Some(bad_times)),
+        Some(tk::Direct::Done {
+            agg,
+            bad_times,
+            lists,
+        }) => {
+            direct_lists = Some(lists);
+            (agg, Some(bad_times))
+        }
         _ => (
             collect(
                 tk::aggregate(lf, rule.clone(), parser, schedule.clone(), &fc),
@@ -760,10 +777,15 @@ fn gather_rows(
             cell.rejected += n;
             continue;
         }
-        let frt = i64_list(frt_l.get_as_series(r)).map_err(pe)?;
-        let ttr = i64_list(ttr_l.get_as_series(r)).map_err(pe)?;
-        let open = i64_list(open_l.get_as_series(r)).map_err(pe)?;
-        cell.frt.extend(frt);
+        let [frt, ttr, open] = match direct_lists.as_mut() {
+            Some(lists) => std::mem::take(&mut lists[r]),
+            None => [
+                i64_list(frt_l.get_as_series(r)).map_err(pe)?,
+                i64_list(ttr_l.get_as_series(r)).map_err(pe)?,
+                i64_list(open_l.get_as_series(r)).map_err(pe)?,
+            ],
+        };
+        append(&mut cell.frt, frt);
         if flags & RESOLVED != 0 {
             cell.resolved += n;
             if flags & REOPENED != 0 {
@@ -772,7 +794,7 @@ fn gather_rows(
             if flags & ANSWERED == 0 {
                 cell.ttr_unanswered.extend_from_slice(&ttr);
             }
-            cell.ttr.extend(ttr);
+            append(&mut cell.ttr, ttr);
         } else {
             cell.open += n;
             let ages = open.into_iter().map(age_at);

@@ -1004,6 +1004,7 @@ pub fn aggregate_direct(
         Vec::with_capacity(len),
     );
     let mut bcols: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(len); cols.by.len()];
+    let mut lists: Vec<[Vec<i64>; 3]> = Vec::with_capacity(len);
     for ((key, (n, tmax)), [f_list, t_list, o_list]) in order_of.into_iter().zip(totals).zip(merged)
     {
         let (f, k) = key;
@@ -1011,10 +1012,13 @@ pub fn aggregate_direct(
         ccol.push(crate::input::fast::split_key(&k, &mut bcols));
         ncol.push(n);
         tcol.push(tmax);
-        let series = |v: Vec<i64>| Some(Int64Chunked::from_vec("".into(), v).into_series());
-        frt.push(series(f_list));
-        ttr.push(series(t_list));
-        open.push(series(o_list));
+        // The values go to the caller beside the frame (`lists`), not through list columns
+        // (two copies of every value); the columns stay, empty, for the frame's shape.
+        let empty = || Some(Series::new_empty("".into(), &DataType::Int64));
+        frt.push(empty());
+        ttr.push(empty());
+        open.push(empty());
+        lists.push([f_list, t_list, o_list]);
     }
     let list = |name: &str, v: Vec<Option<Series>>| -> Column {
         let mut ca: ListChunked = v.into_iter().collect();
@@ -1039,6 +1043,7 @@ pub fn aggregate_direct(
     Ok(Some(Direct::Done {
         agg: df,
         bad_times: bad.map(|m| m.into_iter().collect()),
+        lists,
     }))
 }
 
@@ -1049,6 +1054,10 @@ pub enum Direct {
     Done {
         agg: DataFrame,
         bad_times: [std::collections::HashMap<String, u64>; 3],
+        /// Row `r` of `agg`: its first response and resolution durations and its open
+        /// tickets' created times (what the frame's list columns hold on the polars path;
+        /// here those columns are empty).
+        lists: Vec<[Vec<i64>; 3]>,
     },
     /// Ids repeat: their hashes, and the records per piece of each input, for the second
     /// pass with the duplicate rows (nothing was noted).
