@@ -347,7 +347,10 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
                     group: g.clone(),
                     period: None,
                     partial: false,
-                    fields: with_low_n(tk::fields(&acc, &sla), acc.n()),
+                    fields: {
+                        let n = acc.n();
+                        with_low_n(tk::fields(acc, &sla), n)
+                    },
                 });
             }
             Some(pk) => {
@@ -357,7 +360,10 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
                         group: g.clone(),
                         period: Some(pk.label(o)),
                         partial: as_of.is_none_or(|a| pk.end_ms(o, c.tz) > a),
-                        fields: with_low_n(tk::fields(&acc, &sla), acc.n()),
+                        fields: {
+                            let n = acc.n();
+                            with_low_n(tk::fields(acc, &sla), n)
+                        },
                     });
                 }
             }
@@ -368,7 +374,7 @@ pub fn compute(a: &TicketsArgs) -> Result<(Report, Common)> {
         total.add(v);
     }
     let tn = total.n();
-    let total_fields = with_low_n(tk::fields(&total, &sla), tn);
+    let total_fields = with_low_n(tk::fields(total, &sla), tn);
 
     if tn == 0 {
         warnings.push("no tickets left after filtering: n is 0 and the metrics are null".into());
