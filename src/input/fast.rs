@@ -583,6 +583,34 @@ fn plain_records<'t, S>(
     visit: &impl Fn(&mut S, &Cells<'_>),
 ) -> Result<usize, Irregular> {
     let n = text.len();
+    // The end of a record at `end`: its last field, the checks, the visit.
+    let mut end_record = |field: usize,
+                          line_start: usize,
+                          s: usize,
+                          end: usize,
+                          spans: &mut [(usize, usize, bool)]|
+     -> Result<(), Irregular> {
+        if field == 0
+            && text[line_start..end]
+                .iter()
+                .all(|&c| c == b' ' || c == b'\t')
+        {
+            // A blank line: the careful reader's case.
+            return Err(Irregular);
+        }
+        if let Some(&k) = slot_of.get(field) {
+            if k != usize::MAX {
+                spans[k] = (s, end, false);
+            }
+        }
+        if field + 1 != width {
+            return Err(Irregular);
+        }
+        emit(text, spans, cells);
+        visit(state, cells);
+        *rows += 1;
+        Ok(())
+    };
     let mut line_start = pos;
     let mut field = 0usize;
     let mut s = pos;
@@ -622,25 +650,7 @@ fn plain_records<'t, S>(
             } else {
                 i
             };
-            if field == 0
-                && text[line_start..end]
-                    .iter()
-                    .all(|&c| c == b' ' || c == b'\t')
-            {
-                // A blank line: the careful reader's case.
-                return Err(Irregular);
-            }
-            if let Some(&k) = slot_of.get(field) {
-                if k != usize::MAX {
-                    spans[k] = (s, end, false);
-                }
-            }
-            if field + 1 != width {
-                return Err(Irregular);
-            }
-            emit(text, spans, cells);
-            visit(state, cells);
-            *rows += 1;
+            end_record(field, line_start, s, end, spans)?;
             field = 0;
             s = i + 1;
             line_start = i + 1;
@@ -653,20 +663,7 @@ fn plain_records<'t, S>(
     }
     if line_start < n {
         // The last record, without a line feed.
-        if field == 0 && text[line_start..n].iter().all(|&c| c == b' ' || c == b'\t') {
-            return Err(Irregular);
-        }
-        if let Some(&k) = slot_of.get(field) {
-            if k != usize::MAX {
-                spans[k] = (s, n, false);
-            }
-        }
-        if field + 1 != width {
-            return Err(Irregular);
-        }
-        emit(text, spans, cells);
-        visit(state, cells);
-        *rows += 1;
+        end_record(field, line_start, s, n, spans)?;
     }
     Ok(n)
 }
