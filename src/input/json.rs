@@ -29,6 +29,8 @@ use crate::error::err;
 use crate::fail;
 use crate::input::read::{io_reason, strip_bom, Format, LocKind, Malformed, Table};
 
+pub mod visit;
+
 /// Text of a JSON value as a cell: strings as they are, numbers and booleans as written,
 /// null as no value, arrays and objects as compact JSON.
 pub fn json_cell(v: &Value) -> Option<String> {
@@ -228,6 +230,11 @@ struct Rec<'de> {
     names: String,
     cells: Vec<Cell<'de>>,
     tops: Vec<Top>,
+    /// The names whose values are read (`None`: every name). A number, boolean, escaped
+    /// string or array under another name is checked but not turned into text (the
+    /// one-pass reader of [`visit`]); a name is kept when it or its part after the first
+    /// dot (a wrapped record's name) is listed.
+    want: Option<Arc<rustc_hash::FxHashSet<String>>>,
 }
 
 impl<'de> Rec<'de> {
@@ -236,6 +243,30 @@ impl<'de> Rec<'de> {
         self.names.clear();
         self.cells.clear();
         self.tops.clear();
+    }
+
+    /// Whether the value at the current path is read (see [`Rec::want`]).
+    fn wanted(&self) -> bool {
+        match &self.want {
+            None => true,
+            Some(w) => {
+                w.contains(self.path.as_str())
+                    || self
+                        .path
+                        .split_once('.')
+                        .is_some_and(|(_, r)| w.contains(r))
+            }
+        }
+    }
+
+    /// A cell whose text is made only when it is read.
+    fn leaf_with(&mut self, text: impl FnOnce() -> Option<String>) {
+        let v = if self.wanted() {
+            text().map(Cow::Owned)
+        } else {
+            None
+        };
+        self.leaf(v);
     }
 
     fn leaf(&mut self, value: Option<Cow<'de, str>>) {
@@ -295,21 +326,21 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
         f.write_str("a JSON value")
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Kind, E> {
-        self.0.leaf(Some(Cow::Owned(v.to_string())));
+        self.0.leaf_with(|| Some(v.to_string()));
         Ok(Kind::Other)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Kind, E> {
-        self.0.leaf(Some(Cow::Owned(v.to_string())));
+        self.0.leaf_with(|| Some(v.to_string()));
         Ok(Kind::Other)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Kind, E> {
-        self.0.leaf(Some(Cow::Owned(v.to_string())));
+        self.0.leaf_with(|| Some(v.to_string()));
         Ok(Kind::Other)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Kind, E> {
         // Written as serde_json writes a number it read (`9.0`, `1.5`).
         self.0
-            .leaf(serde_json::Number::from_f64(v).map(|n| Cow::Owned(n.to_string())));
+            .leaf_with(|| serde_json::Number::from_f64(v).map(|n| n.to_string()));
         Ok(Kind::Other)
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Kind, E> {
@@ -317,11 +348,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
         Ok(Kind::Other)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Kind, E> {
-        self.0.leaf(Some(Cow::Owned(v.to_owned())));
+        self.0.leaf_with(|| Some(v.to_owned()));
         Ok(Kind::Other)
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Kind, E> {
-        self.0.leaf(Some(Cow::Owned(v)));
+        self.0.leaf_with(|| Some(v));
         Ok(Kind::Other)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
@@ -332,6 +363,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
         self.visit_unit()
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        if !self.0.wanted() {
+            // Parsed as fully as a kept array (an error is the same error), but not kept.
+            while seq.next_element_seed(Check)?.is_some() {}
+            self.0.leaf(None);
+            return Ok(Kind::Array);
+        }
         let mut items = Vec::new();
         while let Some(v) = seq.next_element::<Value>()? {
             items.push(v);
@@ -360,6 +397,55 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
             rec.leaf(Some(Cow::Borrowed("{}")));
         }
         Ok(Kind::Map)
+    }
+}
+
+/// A value parsed (strings unescaped, numbers read) and dropped: the same checks as
+/// reading it into a `serde_json::Value`, without keeping it.
+struct Check;
+
+impl<'de> DeserializeSeed<'de> for Check {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Check {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Check)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Check)?.is_some() {
+            map.next_value_seed(Check)?;
+        }
+        Ok(())
     }
 }
 
@@ -424,6 +510,49 @@ impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
         }
         rec.path.clear();
         Ok(None)
+    }
+}
+
+/// The top-level key that wraps the parsed record (`{"ticket": {…}}`, every other key an
+/// object or null too), if it is one. A record with values of its own (an Intercom
+/// conversation whose `ticket` is an object) is not a wrapper: its nested objects only
+/// flatten.
+fn wrapper_of(names: &str, tops: &[Top]) -> Option<usize> {
+    let own_values = tops
+        .iter()
+        .any(|t| !matches!(t.kind, Kind::Map | Kind::Null));
+    if own_values {
+        return None;
+    }
+    WRAPPERS.iter().find_map(|w| {
+        tops.iter()
+            .position(|t| t.kind == Kind::Map && &names[t.name.0..t.name.1] == *w)
+    })
+}
+
+/// The cells of a wrapped record (wrapper `wi`, see [`wrapper_of`]) as `(name, cell)`, in
+/// row order: the wrapper's cells go first and lose its name; the other objects' cells keep
+/// theirs. An empty object gives no cell.
+fn wrapped_cells<'n>(
+    names: &'n str,
+    cells: &[Cell<'_>],
+    tops: &[Top],
+    wi: usize,
+    mut out: impl FnMut(&'n str, usize),
+) {
+    let others = tops.iter().enumerate().filter(|&(j, _)| j != wi);
+    let order = std::iter::once((wi, &tops[wi])).chain(others);
+    for (j, t) in order.filter(|(_, t)| t.kind == Kind::Map) {
+        let top_len = t.name.1 - t.name.0;
+        let strip = if j == wi { top_len + 1 } else { 0 };
+        let range = t.cells.0..t.cells.1;
+        for (k, c) in cells[range.clone()].iter().enumerate() {
+            let k = range.start + k;
+            let name = &names[c.name.0..c.name.1];
+            if name.len() > top_len {
+                out(&name[strip..], k);
+            }
+        }
     }
 }
 
@@ -525,20 +654,7 @@ impl Builder {
         } = rec;
         // (column, cell) of each cell that lands in the row, in order.
         let mut assign: Vec<(usize, usize)> = Vec::with_capacity(cells.len());
-        // A record with values of its own (an Intercom conversation whose `ticket` is an
-        // object) is not a wrapper: its nested objects only flatten.
-        let own_values = tops
-            .iter()
-            .any(|t| !matches!(t.kind, Kind::Map | Kind::Null));
-        let wrapper = if own_values {
-            None
-        } else {
-            WRAPPERS.iter().find_map(|w| {
-                tops.iter()
-                    .position(|t| t.kind == Kind::Map && &names[t.name.0..t.name.1] == *w)
-            })
-        };
-        match wrapper {
+        match wrapper_of(names, tops) {
             None => {
                 for (k, c) in cells.iter().enumerate() {
                     let name = &names[c.name.0..c.name.1];
@@ -558,23 +674,10 @@ impl Builder {
                 }
             }
             Some(wi) => {
-                // The wrapper's cells go first and lose its name; the other objects' cells
-                // keep theirs. An empty object gives no cell.
-                let others = tops.iter().enumerate().filter(|&(j, _)| j != wi);
-                let order = std::iter::once((wi, &tops[wi])).chain(others);
-                for (j, t) in order.filter(|(_, t)| t.kind == Kind::Map) {
-                    let top_len = t.name.1 - t.name.0;
-                    let strip = if j == wi { top_len + 1 } else { 0 };
-                    let range = t.cells.0..t.cells.1;
-                    for (k, c) in cells[range.clone()].iter().enumerate() {
-                        let k = range.start + k;
-                        let name = &names[c.name.0..c.name.1];
-                        if name.len() > top_len {
-                            let i = self.col(&name[strip..]);
-                            assign.push((i, k));
-                        }
-                    }
-                }
+                wrapped_cells(names, cells, tops, wi, |name, k| {
+                    let i = self.col(name);
+                    assign.push((i, k));
+                });
                 // A null beside the wrapper is an empty column of its name.
                 for t in tops.iter().filter(|t| t.kind == Kind::Null) {
                     self.col(&names[t.name.0..t.name.1]);
