@@ -231,18 +231,35 @@ struct Rec<'de> {
     cells: Vec<Cell<'de>>,
     tops: Vec<Top>,
     /// The names whose values are read (`None`: every name). A number, boolean, escaped
-    /// string or array under another name is checked but not turned into text (the
-    /// one-pass reader of [`visit`]); a name is kept when it or its part after the first
-    /// dot (a wrapped record's name) is listed.
+    /// string or array under another name is checked but not turned into text (an empty
+    /// text stands for it); a name is kept when it or its part after the first dot (a
+    /// wrapped record's name) is listed.
     want: Option<Arc<rustc_hash::FxHashSet<String>>>,
+    /// The open step's flat record: each key and whether its value is not null.
+    keys: Vec<(Cow<'de, str>, bool)>,
 }
 
 impl<'de> Rec<'de> {
     fn clear(&mut self) {
+        self.keys.clear();
         self.path.clear();
         self.names.clear();
         self.cells.clear();
         self.tops.clear();
+    }
+
+    /// A record for a reader keeping what `mode` says: the open step reads no value (it
+    /// only needs to know which are null), a projection only its columns.
+    fn for_mode(mode: &Mode) -> Rec<'de> {
+        let want = match mode {
+            Mode::Full => None,
+            Mode::Names => Some(Arc::default()),
+            Mode::Project(keep) => Some(Arc::new(keep.keys().cloned().collect())),
+        };
+        Rec {
+            want,
+            ..Default::default()
+        }
     }
 
     /// Whether the value at the current path is read (see [`Rec::want`]).
@@ -259,12 +276,13 @@ impl<'de> Rec<'de> {
         }
     }
 
-    /// A cell whose text is made only when it is read.
+    /// A cell whose text is made only when it is read; a value that is not read is an
+    /// empty text (not null: the open step tells null from other values).
     fn leaf_with(&mut self, text: impl FnOnce() -> Option<String>) {
         let v = if self.wanted() {
             text().map(Cow::Owned)
         } else {
-            None
+            Some(Cow::Borrowed(""))
         };
         self.leaf(v);
     }
@@ -366,7 +384,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
         if !self.0.wanted() {
             // Parsed as fully as a kept array (an error is the same error), but not kept.
             while seq.next_element_seed(Check)?.is_some() {}
-            self.0.leaf(None);
+            self.0.leaf(Some(Cow::Borrowed("")));
             return Ok(Kind::Array);
         }
         let mut items = Vec::new();
@@ -446,6 +464,133 @@ impl<'de> Visitor<'de> for Check {
             map.next_value_seed(Check)?;
         }
         Ok(())
+    }
+}
+
+/// A key, borrowed from the text unless it holds escapes.
+struct KeyText;
+
+impl<'de> DeserializeSeed<'de> for KeyText {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyText {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+}
+
+/// What a value is (checked as [`Check`] does, not kept).
+struct KindSeed;
+
+impl<'de> DeserializeSeed<'de> for KindSeed {
+    type Value = Kind;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KindSeed {
+    type Value = Kind;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Kind, E> {
+        Ok(Kind::Other)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Kind, E> {
+        Ok(Kind::Other)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Kind, E> {
+        Ok(Kind::Other)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Kind, E> {
+        Ok(Kind::Other)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Kind, E> {
+        Ok(Kind::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
+        Ok(Kind::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Kind, E> {
+        Ok(Kind::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        while seq.next_element_seed(Check)?.is_some() {}
+        Ok(Kind::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+        while map.next_key_seed(Check)?.is_some() {
+            map.next_value_seed(Check)?;
+        }
+        Ok(Kind::Map)
+    }
+}
+
+/// The open step's reading of a record that is a flat object: its keys and whether each
+/// value is not null. `Ok(false)` for anything else (a nested object, which may make the
+/// record a wrapper; an API page; not an object), which the general reader reads again.
+struct NamesSeed<'k, 'de>(&'k mut Vec<(Cow<'de, str>, bool)>);
+
+impl<'de> DeserializeSeed<'de> for NamesSeed<'_, 'de> {
+    type Value = bool;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NamesSeed<'_, 'de> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element_seed(Check)?.is_some() {}
+        Ok(false)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut flat = true;
+        while let Some(key) = map.next_key_seed(KeyText)? {
+            let kind = map.next_value_seed(KindSeed)?;
+            match kind {
+                Kind::Map => flat = false,
+                Kind::Array if PAGE_KEYS.contains(&&*key) || key == "data" => flat = false,
+                _ => {}
+            }
+            if flat {
+                self.0.push((key, kind != Kind::Null));
+            }
+        }
+        Ok(flat)
     }
 }
 
@@ -709,6 +854,30 @@ impl Builder {
                 for (o, b) in self.cur.iter_mut().enumerate() {
                     b.append_option(self.slot[o].and_then(|k| cells[k].value.as_deref()));
                 }
+            }
+        }
+        self.locs.push(loc);
+        self.malformed.push(None);
+    }
+
+    /// `Names`: append a flat record read by [`NamesSeed`] (as [`Builder::push_rec`] does:
+    /// its keys are its names).
+    fn push_flat_names(&mut self, keys: &[(Cow<'_, str>, bool)], loc: u64) {
+        for (k, (name, value)) in keys.iter().enumerate() {
+            let i = match self.hint.get(k) {
+                Some(&i) if self.headers[i] == *name => i,
+                _ => {
+                    let i = self.col(name);
+                    if k < self.hint.len() {
+                        self.hint[k] = i;
+                    } else {
+                        self.hint.push(i);
+                    }
+                    i
+                }
+            };
+            if *value {
+                self.nonnull[i] = true;
             }
         }
         self.locs.push(loc);
@@ -1233,7 +1402,7 @@ fn parse_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) {
         .par_chunks(run)
         .map(|part| {
             let mut b = Builder::with_capacity(mode.clone(), part.len());
-            let mut rec = Rec::default();
+            let mut rec = Rec::for_mode(mode);
             for &(no, l) in part {
                 let at = l.as_ptr() as usize - base;
                 let ls = text.map(|t| &t[at..at + l.len()]);
@@ -1259,6 +1428,22 @@ fn parse_top<'a, R: serde_json::de::Read<'a>>(
 
 /// One NDJSON line (`ls`: the same text when it is known to be UTF-8).
 fn parse_line<'a>(l: &'a [u8], ls: Option<&'a str>, no: u64, rec: &mut Rec<'a>, b: &mut Builder) {
+    if let (Mode::Names, Some(t)) = (&b.mode, ls) {
+        // The open step on a flat record (the usual case): its keys are its names. Any
+        // other line (nested, not an object, broken, a page) is read below.
+        rec.keys.clear();
+        let mut de = serde_json::Deserializer::from_str(t);
+        let got = NamesSeed(&mut rec.keys)
+            .deserialize(&mut de)
+            .and_then(|flat| {
+                de.end()?;
+                Ok(flat)
+            });
+        if let Ok(true) = got {
+            b.push_flat_names(&rec.keys, no);
+            return;
+        }
+    }
     rec.clear();
     let got = match ls {
         Some(t) => parse_top(serde_json::Deserializer::from_str(t), rec),
@@ -1414,7 +1599,7 @@ fn stream_records<'de, A: SeqAccess<'de>>(
     strict: bool,
 ) -> Result<(Builder, bool), A::Error> {
     let mut b = Builder::new(st.mode.clone());
-    let mut rec = Rec::default();
+    let mut rec = Rec::for_mode(&st.mode);
     let mut all_objects = true;
     let mut i = 0u64;
     loop {
@@ -1671,6 +1856,7 @@ mod tests {
                 "\n",
                 "{\"tickets\": [{\"id\": 3}, {\"id\": \"4\", \"status\": null}]}\n",
                 "{\"id\": 5.0, \"note\": \"a \\\"quoted\\\" word\"}\n",
+                "{\"gone\": null, \"st\\u0061tus\": null, \"extra\": \"\", \"list\": [null]}\n",
             ),
         )
         .unwrap();
@@ -1680,9 +1866,12 @@ mod tests {
         };
         assert_eq!(meta.headers, t.headers);
         assert_eq!(meta.rows, t.rows.len() as u64);
-        assert_eq!(meta.rows, 6);
+        assert_eq!(meta.rows, 7);
         let status = t.headers.iter().position(|h| h == "status").unwrap();
         assert!(meta.nonnull[status]);
+        // Which columns ever hold a value: "" and [null] do, null does not.
+        let nonnull = |n: &str| meta.nonnull[t.headers.iter().position(|h| h == n).unwrap()];
+        assert!(nonnull("extra") && nonnull("list") && !nonnull("gone"));
         let names: Vec<String> = ["note", "id", "missing", "tags"].map(String::from).to_vec();
         let (cols, flags) = read_columns_uncached(&nd, "x", Format::Ndjson, &names).unwrap();
         assert_eq!(flags, t.malformed_flags());
@@ -1698,7 +1887,8 @@ mod tests {
             .iter()
             .map(|v| v.map(String::from))
             .collect::<Vec<_>>();
-        let want = ["1", "2", "", "3", "4", "5.0"].map(|x| (!x.is_empty()).then(|| x.to_string()));
+        let want =
+            ["1", "2", "", "3", "4", "5.0", ""].map(|x| (!x.is_empty()).then(|| x.to_string()));
         assert_eq!(id, want);
         assert_eq!(cols[0].get(5), Some("a \"quoted\" word"));
         assert_eq!(cols[3].get(0), Some("[1,2]"));

@@ -11,13 +11,14 @@
 //! caller takes the frame reader's path, which reports it.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::de::DeserializeSeed;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use super::{trim, wrapped_cells, wrapper_of, Rec, TopSeed};
+use super::{trim, wrapped_cells, wrapper_of, Check, KeyText, Kind, Rec, TopSeed, PAGE_KEYS};
 use crate::input::fast::{threads, Cells, Irregular, Mapped};
 use crate::input::{Format, Source};
 
@@ -145,6 +146,182 @@ struct Hint {
     slots: Vec<usize>,
 }
 
+/// What [`FlatSeed`] found.
+enum Flat {
+    /// A flat object: its cells are set.
+    Done,
+    /// An object with a nested object: to be read by the general reader.
+    Nested,
+    /// Not an object, or an API page.
+    Other,
+}
+
+/// Reads a flat record straight into the cells: each key is a column name (found through
+/// the hints), each value one cell. Stops being useful at the first nested object (the
+/// record may be a wrapper, and its names are dotted): the rest is only checked, and the
+/// line is read again by the general reader.
+struct FlatSeed<'a, 't> {
+    hints: &'a mut Vec<Hint>,
+    slots_of: &'a FxHashMap<String, Vec<usize>>,
+    cells: &'a mut [Option<Cow<'t, str>>],
+}
+
+impl<'de> DeserializeSeed<'de> for FlatSeed<'_, 'de> {
+    type Value = Flat;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Flat, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FlatSeed<'_, 'de> {
+    type Value = Flat;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Flat, A::Error> {
+        while seq.next_element_seed(Check)?.is_some() {}
+        Ok(Flat::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Flat, A::Error> {
+        let mut n = 0usize;
+        let mut out = Flat::Done;
+        while let Some(key) = map.next_key_seed(KeyText)? {
+            if !matches!(out, Flat::Done) {
+                map.next_value_seed(Check)?;
+                continue;
+            }
+            if self.hints.get(n).is_none_or(|h| h.name != *key) {
+                let h = Hint {
+                    slots: self.slots_of.get(&*key).cloned().unwrap_or_default(),
+                    name: key.clone().into_owned(),
+                };
+                if n < self.hints.len() {
+                    self.hints[n] = h;
+                } else {
+                    self.hints.push(h);
+                }
+            }
+            let h = &self.hints[n];
+            n += 1;
+            let kind = map.next_value_seed(CellSeed {
+                slots: &h.slots,
+                cells: self.cells,
+            })?;
+            match kind {
+                Kind::Map => out = Flat::Nested,
+                Kind::Array if PAGE_KEYS.contains(&&*key) || key == "data" => out = Flat::Other,
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One value of a flat record, written to the cells of its name (`slots`; none when the
+/// name is not needed, then the value is checked only): text as [`super::ValueSeed`] makes
+/// it. A nested object is only checked (the record is read again).
+struct CellSeed<'a, 't> {
+    slots: &'a [usize],
+    cells: &'a mut [Option<Cow<'t, str>>],
+}
+
+impl<'t> CellSeed<'_, 't> {
+    fn set(self, v: Option<Cow<'t, str>>) {
+        if let Some((&last, rest)) = self.slots.split_last() {
+            for &s in rest {
+                self.cells[s] = v.clone();
+            }
+            self.cells[last] = v;
+        }
+    }
+
+    fn set_with(self, text: impl FnOnce() -> Option<String>) {
+        if !self.slots.is_empty() {
+            self.set(text().map(Cow::Owned));
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for CellSeed<'_, 'de> {
+    type Value = Kind;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CellSeed<'_, 'de> {
+    type Value = Kind;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Kind, E> {
+        self.set_with(|| Some(v.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Kind, E> {
+        self.set_with(|| Some(v.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Kind, E> {
+        self.set_with(|| Some(v.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Kind, E> {
+        self.set_with(|| serde_json::Number::from_f64(v).map(|n| n.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Kind, E> {
+        self.set(Some(Cow::Borrowed(v)));
+        Ok(Kind::Other)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Kind, E> {
+        self.set_with(|| Some(v.to_owned()));
+        Ok(Kind::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
+        self.set(None);
+        Ok(Kind::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        if self.slots.is_empty() {
+            while seq.next_element_seed(Check)?.is_some() {}
+            return Ok(Kind::Array);
+        }
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            items.push(v);
+        }
+        self.set(Some(Cow::Owned(
+            serde_json::Value::Array(items).to_string(),
+        )));
+        Ok(Kind::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+        while map.next_key_seed(Check)?.is_some() {
+            map.next_value_seed(Check)?;
+        }
+        Ok(Kind::Map)
+    }
+}
+
 /// The records of one piece of whole lines: each line one object, given to `visit`.
 fn piece<'t, S>(
     bytes: &'t [u8],
@@ -175,6 +352,30 @@ fn piece<'t, S>(
         // `trim` removes ASCII bytes only: the line is UTF-8 as the piece is.
         let at = l.as_ptr() as usize - bytes.as_ptr() as usize;
         let line = &text[at..at + l.len()];
+        for c in cells.iter_mut() {
+            *c = None;
+        }
+        // A flat record (the usual case): its keys are its names, matched to the cells
+        // while it is parsed. One with a nested object is parsed again below.
+        let mut de = serde_json::Deserializer::from_str(line);
+        let flat = FlatSeed {
+            hints: &mut hints,
+            slots_of,
+            cells: &mut cells,
+        };
+        match flat.deserialize(&mut de).and_then(|k| {
+            de.end()?;
+            Ok(k)
+        }) {
+            Ok(Flat::Done) => {
+                visit(state, &cells);
+                rows += 1;
+                continue;
+            }
+            Ok(Flat::Nested) => {}
+            // Not an object, broken, or an API page on a line.
+            Ok(Flat::Other) | Err(_) => return Err(Irregular),
+        }
         rec.clear();
         let mut de = serde_json::Deserializer::from_str(line);
         match TopSeed(&mut rec).deserialize(&mut de).and_then(|k| {
@@ -264,7 +465,9 @@ mod tests {
             "\n",
             "  {\"ticket\": {\"id\": \"2\", \"via\": {\"channel\": \"a\\\"b\"}}, \"meta\": {\"x\": true}}\r\n",
             "{\"id\": null, \"via\": {}, \"tags\": [\"\\ud83d\\ude00\"], \"n\": \"\"}\n",
-            "{\"id\": 4, \"id\": 5, \"n\": -3}",
+            "{\"id\": 4, \"id\": 5, \"n\": -3}\n",
+            "{\"i\\u0064\": 6, \"n\": null, \"via\": {\"channel\": \"x\"}, \"id\": null}\n",
+            "{\"id\": 7, \"meta.x\": false, \"meta\": {\"x\": \"nested\"}}",
         );
         let names = ["id", "via.channel", "n", "meta.x", "id", "tags"];
         let want = vec![
@@ -279,6 +482,10 @@ mod tests {
             row(&[Some("2"), Some("a\"b"), None, Some("true"), Some("2"), None]),
             row(&[None, None, Some(""), None, None, Some("[\"😀\"]")]),
             row(&[Some("5"), None, Some("-3"), None, Some("5"), None]),
+            // An escaped key, then the same name again with null: the later value.
+            row(&[None, Some("x"), None, None, None, None]),
+            // A dotted key and a nested object giving the same name: the later one.
+            row(&[Some("7"), None, None, Some("nested"), Some("7"), None]),
         ];
         for parts in [1, 2, 3, 5, 40] {
             assert_eq!(cells_of(text, &names, parts).unwrap(), want, "{parts}");
@@ -292,6 +499,9 @@ mod tests {
             "{\"id\": 1}\n[1, 2]\n",
             "{\"id\": 1}\n{\"id\": 2\n",
             "{\"id\": 1}\n{\"tickets\": [{\"id\": 2}]}\n",
+            "{\"id\": 1}\n{\"object\": \"list\", \"data\": [{\"id\": 2}]}\n",
+            "{\"id\": 1}\n{\"via\": {\"a\": 1}, \"data\": []}\n",
+            "{\"id\": 1}\n{\"id\": 1, \"x\": {\"a\": \"\\ud800\"}}\n",
             "{\"id\": 1}\n{\"id\": \"\\ud800\"}\n",
             "{\"id\": 1}\n{\"id\": 1, \"t\": [\"\\ud800\"]}\n",
             "{\"id\": 1} {\"id\": 2}\n",
