@@ -1242,9 +1242,19 @@ fn read_with(
         let r = read_document(&map, display, mode)?;
         drop(map);
         r
+    } else if matches!(mode, Mode::Names) {
+        drop(map);
+        let b = match crate::input::fast::Mapped::open(path) {
+            Some(m) => read_ndjson_mapped(&m, mode),
+            None => read_ndjson(file, display, mode)?,
+        };
+        check_ndjson(&b, display)?;
+        (b, false)
     } else {
         drop(map);
-        (read_ndjson(file, display, mode)?, false)
+        let b = read_ndjson(file, display, mode)?;
+        check_ndjson(&b, display)?;
+        (b, false)
     };
     if b.records() == 0 {
         fail!("{display}: the JSON holds no records; export some rows (an empty array or API page has nothing to compute)");
@@ -1331,6 +1341,87 @@ fn read_ndjson(mut file: File, display: &str, mode: Mode) -> Result<Builder> {
             break;
         }
     }
+    Ok(out)
+}
+
+/// NDJSON on every core: the mapped text cut into pieces of whole lines (numbered from the
+/// line breaks before them), each parsed as [`parse_lines`] parses a block, the pieces'
+/// parts appended in order (so the table is the one [`read_ndjson`] builds); each piece's
+/// pages are released once it is read.
+fn read_ndjson_mapped(map: &crate::input::fast::Mapped, mode: Mode) -> Builder {
+    use crate::input::fast::threads;
+    let len = map.bytes().len();
+    let parts = len
+        .div_ceil(block_bytes())
+        .max(if len < 1 << 20 { 1 } else { threads() * 4 });
+    read_ndjson_pieces(map, mode, parts)
+}
+
+/// [`read_ndjson_mapped`] in `parts` pieces.
+fn read_ndjson_pieces(map: &crate::input::fast::Mapped, mode: Mode, parts: usize) -> Builder {
+    let all = map.bytes();
+    let bom = all.len() - strip_bom(all).len();
+    let bytes = &all[bom..];
+    let parts = parts.max(1);
+    let mut cuts = vec![0usize];
+    for k in 1..parts {
+        let raw = (bytes.len() * k / parts).max(*cuts.last().unwrap_or(&0));
+        let cut = memchr::memchr(b'\n', &bytes[raw..]).map_or(bytes.len(), |o| raw + o + 1);
+        cuts.push(cut);
+    }
+    cuts.push(bytes.len());
+    // The lines before each piece.
+    let breaks: Vec<u64> = (0..parts)
+        .into_par_iter()
+        .map(|k| memchr::memchr_iter(b'\n', &bytes[cuts[k]..cuts[k + 1]]).count() as u64)
+        .collect();
+    let mut line0 = Vec::with_capacity(parts);
+    let mut at = 0u64;
+    for n in &breaks {
+        line0.push(at);
+        at += n;
+    }
+    let built: Vec<Builder> = (0..parts)
+        .into_par_iter()
+        .map(|k| {
+            let chunk = &bytes[cuts[k]..cuts[k + 1]];
+            let mut b = Builder::new(mode.clone());
+            piece_lines(chunk, line0[k], &mode, &mut b);
+            map.release(cuts[k] + bom, cuts[k + 1] + bom);
+            b
+        })
+        .collect();
+    let mut out = Builder::new(mode);
+    for b in built {
+        out.append(b);
+    }
+    out
+}
+
+/// The lines of one piece (the first is line `line0 + 1`), parsed in order into `out`.
+fn piece_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) {
+    let text = std::str::from_utf8(chunk).ok();
+    let mut rec = Rec::for_mode(mode);
+    let mut start = 0usize;
+    let mut no = line0;
+    for nl in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
+        if start > chunk.len() {
+            break;
+        }
+        no += 1;
+        let l = trim(&chunk[start..nl]);
+        start = nl + 1;
+        if l.is_empty() {
+            continue;
+        }
+        let at = l.as_ptr() as usize - chunk.as_ptr() as usize;
+        let ls = text.map(|t| &t[at..at + l.len()]);
+        parse_line(l, ls, no, &mut rec, out);
+    }
+}
+
+/// The checks of a whole NDJSON input once its lines are read.
+fn check_ndjson(out: &Builder, display: &str) -> Result<()> {
     // A few lines with bytes that are not UTF-8 are rejected rows (`invalid_utf8`); more
     // than 1 % of them means another encoding (SPEC 4).
     let bad_utf8: Vec<u64> = out
@@ -1356,7 +1447,7 @@ fn read_ndjson(mut file: File, display: &str, mode: Mode) -> Result<Builder> {
             out.locs[0]
         );
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Fill `buf` from `r` (fewer bytes only at the end of the input).
@@ -1892,6 +1983,47 @@ mod tests {
         assert_eq!(id, want);
         assert_eq!(cols[0].get(5), Some("a \"quoted\" word"));
         assert_eq!(cols[3].get(0), Some("[1,2]"));
+    }
+
+    /// The open step's parallel pieces give the table of the block reader, wherever the
+    /// cuts fall (broken lines, bytes that are not UTF-8, pages on lines, wrapped records,
+    /// blank lines, CRLF, a BOM).
+    #[test]
+    fn ndjson_pieces_read_like_the_block_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.ndjson");
+        let mut text = b"\xEF\xBB\xBF".to_vec();
+        for i in 0..40 {
+            let line = match i % 8 {
+                0 => format!("{{\"id\": {i}, \"a\": null}}\r\n"),
+                1 => format!("{{\"ticket\": {{\"id\": {i}, \"via\": {{\"c\": \"w\"}}}}}}\n"),
+                2 => "not json\n".to_string(),
+                3 => "\n  \n".to_string(),
+                4 => format!("{{\"tickets\": [{{\"id\": {i}}}, {{\"b{i}\": 1}}]}}\n"),
+                5 => "{\"caf\u{e9}\": \"x\"}\n".to_string(),
+                6 => format!("{{\"id\": \"{i}\", \"n{}\": [1]}}\n", i % 3),
+                _ => "{\"id\": 1".to_string() + "\n",
+            };
+            text.extend_from_slice(line.as_bytes());
+        }
+        text.extend_from_slice(b"{\"bad\": \"\xff\"}\n{\"last\": true}");
+        std::fs::write(&p, &text).unwrap();
+        let want = read_ndjson(File::open(&p).unwrap(), "p", Mode::Names).unwrap();
+        let map = crate::input::fast::Mapped::open(&p).unwrap();
+        for parts in [1, 2, 3, 7, 50, 400] {
+            let got = read_ndjson_pieces(&map, Mode::Names, parts);
+            assert_eq!(got.headers, want.headers, "{parts}");
+            assert_eq!(got.nonnull, want.nonnull, "{parts}");
+            assert_eq!(got.locs, want.locs, "{parts}");
+            assert_eq!(got.malformed, want.malformed, "{parts}");
+        }
+        assert!(want
+            .malformed
+            .iter()
+            .any(|m| m.as_ref().is_some_and(|m| m.code == "invalid_utf8")));
+        assert!(
+            want.headers.contains(&"b4".to_string()) && want.headers.contains(&"via.c".to_string())
+        );
     }
 
     #[test]
