@@ -1370,36 +1370,34 @@ fn read_ndjson_pieces(map: &crate::input::fast::Mapped, mode: Mode, parts: usize
         cuts.push(cut);
     }
     cuts.push(bytes.len());
-    // The lines before each piece.
-    let breaks: Vec<u64> = (0..parts)
-        .into_par_iter()
-        .map(|k| memchr::memchr_iter(b'\n', &bytes[cuts[k]..cuts[k + 1]]).count() as u64)
-        .collect();
-    let mut line0 = Vec::with_capacity(parts);
-    let mut at = 0u64;
-    for n in &breaks {
-        line0.push(at);
-        at += n;
-    }
-    let built: Vec<Builder> = (0..parts)
+    // Each piece numbers its lines from 0 (a first pass counting the line breaks would
+    // bring the whole file into memory); its records' lines are moved by the line breaks
+    // of the pieces before it when it is appended.
+    let built: Vec<(Builder, u64)> = (0..parts)
         .into_par_iter()
         .map(|k| {
             let chunk = &bytes[cuts[k]..cuts[k + 1]];
             let mut b = Builder::new(mode.clone());
-            piece_lines(chunk, line0[k], &mode, &mut b);
+            let breaks = piece_lines(chunk, 0, &mode, &mut b);
             map.release(cuts[k] + bom, cuts[k + 1] + bom);
-            b
+            (b, breaks)
         })
         .collect();
     let mut out = Builder::new(mode);
-    for b in built {
+    let mut line0 = 0u64;
+    for (mut b, breaks) in built {
+        if line0 > 0 {
+            b.locs.iter_mut().for_each(|l| *l += line0);
+        }
+        line0 += breaks;
         out.append(b);
     }
     out
 }
 
-/// The lines of one piece (the first is line `line0 + 1`), parsed in order into `out`.
-fn piece_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) {
+/// The lines of one piece (the first is line `line0 + 1`), parsed in order into `out`;
+/// returns its line breaks.
+fn piece_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) -> u64 {
     let text = std::str::from_utf8(chunk).ok();
     let mut rec = Rec::for_mode(mode);
     let mut start = 0usize;
@@ -1418,6 +1416,8 @@ fn piece_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) {
         let ls = text.map(|t| &t[at..at + l.len()]);
         parse_line(l, ls, no, &mut rec, out);
     }
+    // One more segment than line breaks (the text after the last one, maybe empty).
+    no - line0 - 1
 }
 
 /// The checks of a whole NDJSON input once its lines are read.
