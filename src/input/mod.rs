@@ -169,8 +169,9 @@ pub fn visit_inputs<S: Send>(
 }
 
 /// The collected [`frame`] of `sources` (text columns, `__malformed`, `__f`), read by cxm's
-/// parallel CSV reader ([`fast`]) when every input is a regular CSV file on disk (SPEC 8),
-/// else by polars; an input found irregular is settled by the careful reader first.
+/// one-pass readers ([`visit_inputs`]) when every input is a regular CSV file on disk or an
+/// NDJSON file read lazily (SPEC 8), else by polars; an input found irregular is settled by
+/// the careful reader first.
 /// `CXM_NO_FAST=1` always takes polars (for comparisons).
 pub fn read_frame(sources: &mut [Source], cols: &[FrameCol]) -> Result<DataFrame> {
     if direct_eligible(sources) {
