@@ -7,7 +7,7 @@ ROWS (default 10,000,000) is the number of survey responses; the ticket file has
 tickets and the subscription file ROWS / 10 customers (about 1.5 subscriptions each), so
 the default run is 10M responses, 5M tickets and 1M customers. The part defaults to `all`.
 The `json` part (not in `all`) reads the ticket file's rows as NDJSON and as one API page
-({"tickets": [...]}), written from the CSV by DuckDB.
+({"tickets": [...]}), and the survey file's rows as NDJSON, written from the CSVs by DuckDB.
 
 Each timing is the median of N runs (default 3); memory is the peak RSS of the process (cxm)
 or of a fresh Python process running the DuckDB query. The DuckDB queries validate like cxm:
@@ -40,6 +40,7 @@ tickets = f"{DATA}/tickets-{TICKETS}.csv"
 subscriptions = f"{DATA}/subscriptions-{CUSTOMERS}.csv"
 tickets_ndjson = f"{DATA}/tickets-{TICKETS}.ndjson"
 tickets_page = f"{DATA}/tickets-{TICKETS}-page.json"
+surveys_ndjson = f"{DATA}/surveys-{ROWS}.ndjson"
 holidays = f"{DATA}/holidays.txt"
 TS = "'%Y-%m-%dT%H:%M:%SZ'"
 
@@ -143,6 +144,16 @@ def gen_tickets_json():
         os.remove(arr)
         os.replace(tmp, tickets_page)
         log(f"generated {tickets_page} ({os.path.getsize(tickets_page)/1e6:.0f} MB)")
+
+
+# The survey rows as NDJSON (every value a string).
+def gen_surveys_json():
+    import duckdb
+    if not os.path.exists(surveys_ndjson):
+        tmp = surveys_ndjson + ".tmp"
+        duckdb.sql(f"COPY (SELECT * FROM read_csv('{surveys}', all_varchar = true, header = true)) TO '{tmp}' (FORMAT JSON)")
+        os.replace(tmp, surveys_ndjson)
+        log(f"generated {surveys_ndjson} ({os.path.getsize(surveys_ndjson)/1e6:.0f} MB)")
 
 
 # Subscriptions: customer c has 1 (40%), 2 (30%) or 3 (30%) subscriptions in a chain. Each
@@ -312,6 +323,20 @@ def survey_cases():
         ("nps --by region --period month", [CXM, "nps", f, "--by", "region", "--period", "month", "--format", "json", "-q", "--no-progress"],
          duck(SURVEY_VALID.format(f=f) + f"SELECT region, strftime(date_trunc('month', ts), '%Y-%m') AS m, {NPS} FROM r WHERE ts IS NOT NULL GROUP BY ALL ORDER BY ALL"),
          check_nps_grouped),
+    ]
+
+
+SURVEY_JSON_COLS = ("{response_id: 'VARCHAR', submitted_at: 'VARCHAR', score: 'VARCHAR', "
+                    "region: 'VARCHAR', comment: 'VARCHAR'}")
+
+
+def survey_json_cases():
+    f = surveys_ndjson
+    src = f"read_json('{f}', format = 'newline_delimited', columns = {SURVEY_JSON_COLS})"
+    valid = SURVEY_VALID.replace("read_csv('{f}', all_varchar = true, header = true)", src)
+    return [
+        ("nps total (NDJSON)", [CXM, "nps", f, "--format", "json", "-q", "--no-progress"],
+         duck(valid + f"SELECT {NPS} FROM r"), check_nps_total),
     ]
 
 
@@ -588,12 +613,13 @@ def table(title, path, cases):
 def prepare():
     import duckdb
     duckdb.sql("SET enable_progress_bar = false")
-    if PART in ("surveys", "all"):
+    if PART in ("surveys", "json", "all"):
         gen_surveys()
     if PART in ("tickets", "json", "all"):
         gen_tickets()
     if PART == "json":
         gen_tickets_json()
+        gen_surveys_json()
     if PART in ("churn", "all"):
         gen_subscriptions()
     count_junk()
@@ -621,6 +647,7 @@ def main():
     if PART == "json":
         table(f"Tickets as NDJSON ({TICKETS:,} tickets)", tickets_ndjson, ticket_json_cases()[:1])
         table(f"Tickets as one API page ({TICKETS:,} tickets)", tickets_page, ticket_json_cases()[1:])
+        table(f"Surveys as NDJSON ({ROWS:,} responses)", surveys_ndjson, survey_json_cases())
     if PART in ("churn", "all"):
         table(f"Subscriptions ({CUSTOMERS:,} customers)", subscriptions, churn_cases())
 

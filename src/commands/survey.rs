@@ -355,14 +355,16 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
             fc.placeholders = Arc::default();
         }
     }
-    let mut lf = input::frame(&sources, &cols)?;
+    // The frame is built only when a pass needs it: a JSON input's frame reads its columns
+    // (the parallel pass above has read them already).
+    let frame = || input::frame(&sources, &cols);
     let bad_scores = agg.as_mut().map(|d| std::mem::take(&mut d.bad_scores));
     let pieces = agg.as_mut().map(|d| std::mem::take(&mut d.pieces));
     let mut agg = match agg.take() {
         Some(d) => d.agg,
         None => collect(
             survey::aggregate(
-                lf.clone(),
+                frame()?,
                 rule.clone(),
                 parser.clone(),
                 &fc,
@@ -377,8 +379,9 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
         let hv = std::mem::take(&mut *hashes.lock().map_err(|_| err("internal: hash lock"))?);
         let repeated = repeated_hashes(hv);
         if !repeated.is_empty() {
+            let lf = frame()?.with_row_index("__g", None);
             let losers = duplicate_losers(
-                lf.clone().with_row_index("__g", None),
+                lf.clone(),
                 &sources,
                 &c.parser,
                 "response_id",
@@ -390,7 +393,6 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
                 mask = Some(m.clone());
                 fc.dup_mask = Some(m.clone());
                 fc.id_hashes = None;
-                lf = lf.with_row_index("__g", None);
                 latest_used = Arc::new(survey::Latest::default());
                 fc.placeholders = Arc::default();
                 // The parallel reader's second pass knows each record's global number from

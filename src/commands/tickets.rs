@@ -637,13 +637,15 @@ fn gather_rows(
         fc.placeholders = placeholders.clone();
     }
     timer.mark("parallel pass");
-    let mut lf = input::frame(&sources, &cols)?;
+    // The frame is built only when a pass needs it: a JSON input's frame reads its columns
+    // (the parallel pass above has read them already).
+    let frame = || input::frame(&sources, &cols);
     let mut mask: Option<Arc<HashSet<u32>>> = None;
     if let Some(tk::Direct::Repeats { repeated, pieces }) =
         agg.take_if(|d| matches!(d, tk::Direct::Repeats { .. }))
     {
         let losers = Arc::new(duplicate_losers(
-            lf.clone().with_row_index("__g", None),
+            frame()?.with_row_index("__g", None),
             &sources,
             &c.parser,
             "ticket_id",
@@ -667,10 +669,12 @@ fn gather_rows(
             return Err(err("internal: the second pass over the tickets failed"));
         }
     }
+    let mut lf = None;
     if agg.is_none() && id_idx.is_some() {
-        lf = lf.with_row_index("__g", None);
-        mask = duplicate_rows(lf.clone(), &sources, &c.parser, "ticket_id", upd)?.map(Arc::new);
+        let g = frame()?.with_row_index("__g", None);
+        mask = duplicate_rows(g.clone(), &sources, &c.parser, "ticket_id", upd)?.map(Arc::new);
         fc.dup_mask = mask.clone();
+        lf = Some(g);
     }
     let mut direct_lists: Option<Vec<[Vec<i64>; 3]>> = None;
     let (agg, bad_times) = match agg.take() {
@@ -684,7 +688,16 @@ fn gather_rows(
         }
         _ => (
             collect(
-                tk::aggregate(lf, rule.clone(), parser, schedule.clone(), &fc),
+                tk::aggregate(
+                    match lf {
+                        Some(g) => g,
+                        None => frame()?,
+                    },
+                    rule.clone(),
+                    parser,
+                    schedule.clone(),
+                    &fc,
+                ),
                 &sources,
             )?,
             None,

@@ -29,6 +29,8 @@ use crate::error::err;
 use crate::fail;
 use crate::input::read::{io_reason, strip_bom, Format, LocKind, Malformed, Table};
 
+pub mod visit;
+
 /// Text of a JSON value as a cell: strings as they are, numbers and booleans as written,
 /// null as no value, arrays and objects as compact JSON.
 pub fn json_cell(v: &Value) -> Option<String> {
@@ -228,14 +230,61 @@ struct Rec<'de> {
     names: String,
     cells: Vec<Cell<'de>>,
     tops: Vec<Top>,
+    /// The names whose values are read (`None`: every name). A number, boolean, escaped
+    /// string or array under another name is checked but not turned into text (an empty
+    /// text stands for it); a name is kept when it or its part after the first dot (a
+    /// wrapped record's name) is listed.
+    want: Option<Arc<rustc_hash::FxHashSet<String>>>,
+    /// The open step's flat record: each key and whether its value is not null.
+    keys: Vec<(Cow<'de, str>, bool)>,
 }
 
 impl<'de> Rec<'de> {
     fn clear(&mut self) {
+        self.keys.clear();
         self.path.clear();
         self.names.clear();
         self.cells.clear();
         self.tops.clear();
+    }
+
+    /// A record for a reader keeping what `mode` says: the open step reads no value (it
+    /// only needs to know which are null), a projection only its columns.
+    fn for_mode(mode: &Mode) -> Rec<'de> {
+        let want = match mode {
+            Mode::Full => None,
+            Mode::Names => Some(Arc::default()),
+            Mode::Project(keep) => Some(Arc::new(keep.keys().cloned().collect())),
+        };
+        Rec {
+            want,
+            ..Default::default()
+        }
+    }
+
+    /// Whether the value at the current path is read (see [`Rec::want`]).
+    fn wanted(&self) -> bool {
+        match &self.want {
+            None => true,
+            Some(w) => {
+                w.contains(self.path.as_str())
+                    || self
+                        .path
+                        .split_once('.')
+                        .is_some_and(|(_, r)| w.contains(r))
+            }
+        }
+    }
+
+    /// A cell whose text is made only when it is read; a value that is not read is an
+    /// empty text (not null: the open step tells null from other values).
+    fn leaf_with(&mut self, text: impl FnOnce() -> Option<String>) {
+        let v = if self.wanted() {
+            text().map(Cow::Owned)
+        } else {
+            Some(Cow::Borrowed(""))
+        };
+        self.leaf(v);
     }
 
     fn leaf(&mut self, value: Option<Cow<'de, str>>) {
@@ -295,21 +344,21 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
         f.write_str("a JSON value")
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Kind, E> {
-        self.0.leaf(Some(Cow::Owned(v.to_string())));
+        self.0.leaf_with(|| Some(v.to_string()));
         Ok(Kind::Other)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Kind, E> {
-        self.0.leaf(Some(Cow::Owned(v.to_string())));
+        self.0.leaf_with(|| Some(v.to_string()));
         Ok(Kind::Other)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Kind, E> {
-        self.0.leaf(Some(Cow::Owned(v.to_string())));
+        self.0.leaf_with(|| Some(v.to_string()));
         Ok(Kind::Other)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Kind, E> {
         // Written as serde_json writes a number it read (`9.0`, `1.5`).
         self.0
-            .leaf(serde_json::Number::from_f64(v).map(|n| Cow::Owned(n.to_string())));
+            .leaf_with(|| serde_json::Number::from_f64(v).map(|n| n.to_string()));
         Ok(Kind::Other)
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Kind, E> {
@@ -317,11 +366,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
         Ok(Kind::Other)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Kind, E> {
-        self.0.leaf(Some(Cow::Owned(v.to_owned())));
+        self.0.leaf_with(|| Some(v.to_owned()));
         Ok(Kind::Other)
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Kind, E> {
-        self.0.leaf(Some(Cow::Owned(v)));
+        self.0.leaf_with(|| Some(v));
         Ok(Kind::Other)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
@@ -332,6 +381,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
         self.visit_unit()
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        if !self.0.wanted() {
+            // Parsed as fully as a kept array (an error is the same error), but not kept.
+            while seq.next_element_seed(Check)?.is_some() {}
+            self.0.leaf(Some(Cow::Borrowed("")));
+            return Ok(Kind::Array);
+        }
         let mut items = Vec::new();
         while let Some(v) = seq.next_element::<Value>()? {
             items.push(v);
@@ -360,6 +415,182 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
             rec.leaf(Some(Cow::Borrowed("{}")));
         }
         Ok(Kind::Map)
+    }
+}
+
+/// A value parsed (strings unescaped, numbers read) and dropped: the same checks as
+/// reading it into a `serde_json::Value`, without keeping it.
+struct Check;
+
+impl<'de> DeserializeSeed<'de> for Check {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Check {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Check)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Check)?.is_some() {
+            map.next_value_seed(Check)?;
+        }
+        Ok(())
+    }
+}
+
+/// A key, borrowed from the text unless it holds escapes.
+struct KeyText;
+
+impl<'de> DeserializeSeed<'de> for KeyText {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyText {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+}
+
+/// What a value is (checked as [`Check`] does, not kept).
+struct KindSeed;
+
+impl<'de> DeserializeSeed<'de> for KindSeed {
+    type Value = Kind;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KindSeed {
+    type Value = Kind;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Kind, E> {
+        Ok(Kind::Other)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Kind, E> {
+        Ok(Kind::Other)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Kind, E> {
+        Ok(Kind::Other)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Kind, E> {
+        Ok(Kind::Other)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Kind, E> {
+        Ok(Kind::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
+        Ok(Kind::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Kind, E> {
+        Ok(Kind::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        while seq.next_element_seed(Check)?.is_some() {}
+        Ok(Kind::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+        while map.next_key_seed(Check)?.is_some() {
+            map.next_value_seed(Check)?;
+        }
+        Ok(Kind::Map)
+    }
+}
+
+/// The open step's reading of a record that is a flat object: its keys and whether each
+/// value is not null. `Ok(false)` for anything else (a nested object, which may make the
+/// record a wrapper; an API page; not an object), which the general reader reads again.
+struct NamesSeed<'k, 'de>(&'k mut Vec<(Cow<'de, str>, bool)>);
+
+impl<'de> DeserializeSeed<'de> for NamesSeed<'_, 'de> {
+    type Value = bool;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NamesSeed<'_, 'de> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element_seed(Check)?.is_some() {}
+        Ok(false)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut flat = true;
+        while let Some(key) = map.next_key_seed(KeyText)? {
+            let kind = map.next_value_seed(KindSeed)?;
+            match kind {
+                Kind::Map => flat = false,
+                Kind::Array if PAGE_KEYS.contains(&&*key) || key == "data" => flat = false,
+                _ => {}
+            }
+            if flat {
+                self.0.push((key, kind != Kind::Null));
+            }
+        }
+        Ok(flat)
     }
 }
 
@@ -427,6 +658,49 @@ impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
     }
 }
 
+/// The top-level key that wraps the parsed record (`{"ticket": {…}}`, every other key an
+/// object or null too), if it is one. A record with values of its own (an Intercom
+/// conversation whose `ticket` is an object) is not a wrapper: its nested objects only
+/// flatten.
+fn wrapper_of(names: &str, tops: &[Top]) -> Option<usize> {
+    let own_values = tops
+        .iter()
+        .any(|t| !matches!(t.kind, Kind::Map | Kind::Null));
+    if own_values {
+        return None;
+    }
+    WRAPPERS.iter().find_map(|w| {
+        tops.iter()
+            .position(|t| t.kind == Kind::Map && &names[t.name.0..t.name.1] == *w)
+    })
+}
+
+/// The cells of a wrapped record (wrapper `wi`, see [`wrapper_of`]) as `(name, cell)`, in
+/// row order: the wrapper's cells go first and lose its name; the other objects' cells keep
+/// theirs. An empty object gives no cell.
+fn wrapped_cells<'n>(
+    names: &'n str,
+    cells: &[Cell<'_>],
+    tops: &[Top],
+    wi: usize,
+    mut out: impl FnMut(&'n str, usize),
+) {
+    let others = tops.iter().enumerate().filter(|&(j, _)| j != wi);
+    let order = std::iter::once((wi, &tops[wi])).chain(others);
+    for (j, t) in order.filter(|(_, t)| t.kind == Kind::Map) {
+        let top_len = t.name.1 - t.name.0;
+        let strip = if j == wi { top_len + 1 } else { 0 };
+        let range = t.cells.0..t.cells.1;
+        for (k, c) in cells[range.clone()].iter().enumerate() {
+            let k = range.start + k;
+            let name = &names[c.name.0..c.name.1];
+            if name.len() > top_len {
+                out(&name[strip..], k);
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The table, built as records arrive.
 
@@ -454,6 +728,9 @@ struct Builder {
     rows: Vec<Vec<Option<String>>>,
     locs: Vec<u64>,
     malformed: Vec<Option<Box<Malformed>>>,
+    /// `Names`: the records that are not malformed (`locs` and `malformed` list only the
+    /// malformed ones).
+    unlisted: u64,
     /// The column of the k-th cell of the previous record: records of one export list
     /// their keys in the same order, so most names are found without hashing.
     hint: Vec<usize>,
@@ -514,7 +791,18 @@ impl Builder {
     }
 
     fn records(&self) -> usize {
-        self.locs.len()
+        self.locs.len() + self.unlisted as usize
+    }
+
+    /// Where a record that is not malformed is: `Names` only counts it (the open step keeps
+    /// no list growing with the file but the malformed records).
+    fn push_loc(&mut self, loc: u64) {
+        if let Mode::Names = self.mode {
+            self.unlisted += 1;
+        } else {
+            self.locs.push(loc);
+            self.malformed.push(None);
+        }
     }
 
     /// Append the parsed record: a wrapped record (`{"ticket": {…}}`, every other key an
@@ -525,20 +813,7 @@ impl Builder {
         } = rec;
         // (column, cell) of each cell that lands in the row, in order.
         let mut assign: Vec<(usize, usize)> = Vec::with_capacity(cells.len());
-        // A record with values of its own (an Intercom conversation whose `ticket` is an
-        // object) is not a wrapper: its nested objects only flatten.
-        let own_values = tops
-            .iter()
-            .any(|t| !matches!(t.kind, Kind::Map | Kind::Null));
-        let wrapper = if own_values {
-            None
-        } else {
-            WRAPPERS.iter().find_map(|w| {
-                tops.iter()
-                    .position(|t| t.kind == Kind::Map && &names[t.name.0..t.name.1] == *w)
-            })
-        };
-        match wrapper {
+        match wrapper_of(names, tops) {
             None => {
                 for (k, c) in cells.iter().enumerate() {
                     let name = &names[c.name.0..c.name.1];
@@ -558,23 +833,10 @@ impl Builder {
                 }
             }
             Some(wi) => {
-                // The wrapper's cells go first and lose its name; the other objects' cells
-                // keep theirs. An empty object gives no cell.
-                let others = tops.iter().enumerate().filter(|&(j, _)| j != wi);
-                let order = std::iter::once((wi, &tops[wi])).chain(others);
-                for (j, t) in order.filter(|(_, t)| t.kind == Kind::Map) {
-                    let top_len = t.name.1 - t.name.0;
-                    let strip = if j == wi { top_len + 1 } else { 0 };
-                    let range = t.cells.0..t.cells.1;
-                    for (k, c) in cells[range.clone()].iter().enumerate() {
-                        let k = range.start + k;
-                        let name = &names[c.name.0..c.name.1];
-                        if name.len() > top_len {
-                            let i = self.col(&name[strip..]);
-                            assign.push((i, k));
-                        }
-                    }
-                }
+                wrapped_cells(names, cells, tops, wi, |name, k| {
+                    let i = self.col(name);
+                    assign.push((i, k));
+                });
                 // A null beside the wrapper is an empty column of its name.
                 for t in tops.iter().filter(|t| t.kind == Kind::Null) {
                     self.col(&names[t.name.0..t.name.1]);
@@ -608,8 +870,30 @@ impl Builder {
                 }
             }
         }
-        self.locs.push(loc);
-        self.malformed.push(None);
+        self.push_loc(loc);
+    }
+
+    /// `Names`: append a flat record read by [`NamesSeed`] (as [`Builder::push_rec`] does:
+    /// its keys are its names).
+    fn push_flat_names(&mut self, keys: &[(Cow<'_, str>, bool)], loc: u64) {
+        for (k, (name, value)) in keys.iter().enumerate() {
+            let i = match self.hint.get(k) {
+                Some(&i) if self.headers[i] == *name => i,
+                _ => {
+                    let i = self.col(name);
+                    if k < self.hint.len() {
+                        self.hint[k] = i;
+                    } else {
+                        self.hint.push(i);
+                    }
+                    i
+                }
+            };
+            if *value {
+                self.nonnull[i] = true;
+            }
+        }
+        self.push_loc(loc);
     }
 
     /// Append a record parsed as a `serde_json` map (API pages found on an NDJSON line, a
@@ -646,8 +930,7 @@ impl Builder {
                 }
             }
         }
-        self.locs.push(loc);
-        self.malformed.push(None);
+        self.push_loc(loc);
     }
 
     fn push_malformed(&mut self, loc: u64, m: Box<Malformed>) {
@@ -701,6 +984,7 @@ impl Builder {
         }
         self.locs.extend(other.locs);
         self.malformed.extend(other.malformed);
+        self.unlisted += other.unlisted;
     }
 
     /// Zendesk's side-loaded `metric_sets` (parsed as records into `sets`) attached to their
@@ -970,9 +1254,19 @@ fn read_with(
         let r = read_document(&map, display, mode)?;
         drop(map);
         r
+    } else if matches!(mode, Mode::Names) {
+        drop(map);
+        let b = match crate::input::fast::Mapped::open(path) {
+            Some(m) => read_ndjson_mapped(&m, mode),
+            None => read_ndjson(file, display, mode)?,
+        };
+        check_ndjson(&b, display)?;
+        (b, false)
     } else {
         drop(map);
-        (read_ndjson(file, display, mode)?, false)
+        let b = read_ndjson(file, display, mode)?;
+        check_ndjson(&b, display)?;
+        (b, false)
     };
     if b.records() == 0 {
         fail!("{display}: the JSON holds no records; export some rows (an empty array or API page has nothing to compute)");
@@ -1059,6 +1353,87 @@ fn read_ndjson(mut file: File, display: &str, mode: Mode) -> Result<Builder> {
             break;
         }
     }
+    Ok(out)
+}
+
+/// NDJSON on every core: the mapped text cut into pieces of whole lines (numbered from the
+/// line breaks before them), each parsed as [`parse_lines`] parses a block, the pieces'
+/// parts appended in order (so the table is the one [`read_ndjson`] builds); each piece's
+/// pages are released once it is read.
+fn read_ndjson_mapped(map: &crate::input::fast::Mapped, mode: Mode) -> Builder {
+    use crate::input::fast::threads;
+    let len = map.bytes().len();
+    let parts = len
+        .div_ceil(block_bytes())
+        .max(if len < 1 << 20 { 1 } else { threads() * 4 });
+    read_ndjson_pieces(map, mode, parts)
+}
+
+/// [`read_ndjson_mapped`] in `parts` pieces.
+fn read_ndjson_pieces(map: &crate::input::fast::Mapped, mode: Mode, parts: usize) -> Builder {
+    let all = map.bytes();
+    let bom = all.len() - strip_bom(all).len();
+    let bytes = &all[bom..];
+    let parts = parts.max(1);
+    let mut cuts = vec![0usize];
+    for k in 1..parts {
+        let raw = (bytes.len() * k / parts).max(*cuts.last().unwrap_or(&0));
+        let cut = memchr::memchr(b'\n', &bytes[raw..]).map_or(bytes.len(), |o| raw + o + 1);
+        cuts.push(cut);
+    }
+    cuts.push(bytes.len());
+    // Each piece numbers its lines from 0 (a first pass counting the line breaks would
+    // bring the whole file into memory); its records' lines are moved by the line breaks
+    // of the pieces before it when it is appended.
+    let built: Vec<(Builder, u64)> = (0..parts)
+        .into_par_iter()
+        .map(|k| {
+            let chunk = &bytes[cuts[k]..cuts[k + 1]];
+            let mut b = Builder::new(mode.clone());
+            let breaks = piece_lines(chunk, 0, &mode, &mut b);
+            map.release(cuts[k] + bom, cuts[k + 1] + bom);
+            (b, breaks)
+        })
+        .collect();
+    let mut out = Builder::new(mode);
+    let mut line0 = 0u64;
+    for (mut b, breaks) in built {
+        if line0 > 0 {
+            b.locs.iter_mut().for_each(|l| *l += line0);
+        }
+        line0 += breaks;
+        out.append(b);
+    }
+    out
+}
+
+/// The lines of one piece (the first is line `line0 + 1`), parsed in order into `out`;
+/// returns its line breaks.
+fn piece_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) -> u64 {
+    let text = std::str::from_utf8(chunk).ok();
+    let mut rec = Rec::for_mode(mode);
+    let mut start = 0usize;
+    let mut no = line0;
+    for nl in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
+        if start > chunk.len() {
+            break;
+        }
+        no += 1;
+        let l = trim(&chunk[start..nl]);
+        start = nl + 1;
+        if l.is_empty() {
+            continue;
+        }
+        let at = l.as_ptr() as usize - chunk.as_ptr() as usize;
+        let ls = text.map(|t| &t[at..at + l.len()]);
+        parse_line(l, ls, no, &mut rec, out);
+    }
+    // One more segment than line breaks (the text after the last one, maybe empty).
+    no - line0 - 1
+}
+
+/// The checks of a whole NDJSON input once its lines are read.
+fn check_ndjson(out: &Builder, display: &str) -> Result<()> {
     // A few lines with bytes that are not UTF-8 are rejected rows (`invalid_utf8`); more
     // than 1 % of them means another encoding (SPEC 4).
     let bad_utf8: Vec<u64> = out
@@ -1074,7 +1449,7 @@ fn read_ndjson(mut file: File, display: &str, mode: Mode) -> Result<Builder> {
             bad_utf8[0]
         );
     }
-    if out.records() > 0 && out.malformed.iter().all(Option::is_some) {
+    if out.records() > 0 && out.unlisted == 0 && out.malformed.iter().all(Option::is_some) {
         let m = out.malformed[0]
             .as_ref()
             .map(|m| m.detail.clone())
@@ -1084,7 +1459,7 @@ fn read_ndjson(mut file: File, display: &str, mode: Mode) -> Result<Builder> {
             out.locs[0]
         );
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Fill `buf` from `r` (fewer bytes only at the end of the input).
@@ -1130,7 +1505,7 @@ fn parse_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) {
         .par_chunks(run)
         .map(|part| {
             let mut b = Builder::with_capacity(mode.clone(), part.len());
-            let mut rec = Rec::default();
+            let mut rec = Rec::for_mode(mode);
             for &(no, l) in part {
                 let at = l.as_ptr() as usize - base;
                 let ls = text.map(|t| &t[at..at + l.len()]);
@@ -1156,6 +1531,22 @@ fn parse_top<'a, R: serde_json::de::Read<'a>>(
 
 /// One NDJSON line (`ls`: the same text when it is known to be UTF-8).
 fn parse_line<'a>(l: &'a [u8], ls: Option<&'a str>, no: u64, rec: &mut Rec<'a>, b: &mut Builder) {
+    if let (Mode::Names, Some(t)) = (&b.mode, ls) {
+        // The open step on a flat record (the usual case): its keys are its names. Any
+        // other line (nested, not an object, broken, a page) is read below.
+        rec.keys.clear();
+        let mut de = serde_json::Deserializer::from_str(t);
+        let got = NamesSeed(&mut rec.keys)
+            .deserialize(&mut de)
+            .and_then(|flat| {
+                de.end()?;
+                Ok(flat)
+            });
+        if let Ok(true) = got {
+            b.push_flat_names(&rec.keys, no);
+            return;
+        }
+    }
     rec.clear();
     let got = match ls {
         Some(t) => parse_top(serde_json::Deserializer::from_str(t), rec),
@@ -1311,7 +1702,7 @@ fn stream_records<'de, A: SeqAccess<'de>>(
     strict: bool,
 ) -> Result<(Builder, bool), A::Error> {
     let mut b = Builder::new(st.mode.clone());
-    let mut rec = Rec::default();
+    let mut rec = Rec::for_mode(&st.mode);
     let mut all_objects = true;
     let mut i = 0u64;
     loop {
@@ -1568,6 +1959,7 @@ mod tests {
                 "\n",
                 "{\"tickets\": [{\"id\": 3}, {\"id\": \"4\", \"status\": null}]}\n",
                 "{\"id\": 5.0, \"note\": \"a \\\"quoted\\\" word\"}\n",
+                "{\"gone\": null, \"st\\u0061tus\": null, \"extra\": \"\", \"list\": [null]}\n",
             ),
         )
         .unwrap();
@@ -1577,9 +1969,12 @@ mod tests {
         };
         assert_eq!(meta.headers, t.headers);
         assert_eq!(meta.rows, t.rows.len() as u64);
-        assert_eq!(meta.rows, 6);
+        assert_eq!(meta.rows, 7);
         let status = t.headers.iter().position(|h| h == "status").unwrap();
         assert!(meta.nonnull[status]);
+        // Which columns ever hold a value: "" and [null] do, null does not.
+        let nonnull = |n: &str| meta.nonnull[t.headers.iter().position(|h| h == n).unwrap()];
+        assert!(nonnull("extra") && nonnull("list") && !nonnull("gone"));
         let names: Vec<String> = ["note", "id", "missing", "tags"].map(String::from).to_vec();
         let (cols, flags) = read_columns_uncached(&nd, "x", Format::Ndjson, &names).unwrap();
         assert_eq!(flags, t.malformed_flags());
@@ -1595,10 +1990,53 @@ mod tests {
             .iter()
             .map(|v| v.map(String::from))
             .collect::<Vec<_>>();
-        let want = ["1", "2", "", "3", "4", "5.0"].map(|x| (!x.is_empty()).then(|| x.to_string()));
+        let want =
+            ["1", "2", "", "3", "4", "5.0", ""].map(|x| (!x.is_empty()).then(|| x.to_string()));
         assert_eq!(id, want);
         assert_eq!(cols[0].get(5), Some("a \"quoted\" word"));
         assert_eq!(cols[3].get(0), Some("[1,2]"));
+    }
+
+    /// The open step's parallel pieces give the table of the block reader, wherever the
+    /// cuts fall (broken lines, bytes that are not UTF-8, pages on lines, wrapped records,
+    /// blank lines, CRLF, a BOM).
+    #[test]
+    fn ndjson_pieces_read_like_the_block_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.ndjson");
+        let mut text = b"\xEF\xBB\xBF".to_vec();
+        for i in 0..40 {
+            let line = match i % 8 {
+                0 => format!("{{\"id\": {i}, \"a\": null}}\r\n"),
+                1 => format!("{{\"ticket\": {{\"id\": {i}, \"via\": {{\"c\": \"w\"}}}}}}\n"),
+                2 => "not json\n".to_string(),
+                3 => "\n  \n".to_string(),
+                4 => format!("{{\"tickets\": [{{\"id\": {i}}}, {{\"b{i}\": 1}}]}}\n"),
+                5 => "{\"caf\u{e9}\": \"x\"}\n".to_string(),
+                6 => format!("{{\"id\": \"{i}\", \"n{}\": [1]}}\n", i % 3),
+                _ => "{\"id\": 1".to_string() + "\n",
+            };
+            text.extend_from_slice(line.as_bytes());
+        }
+        text.extend_from_slice(b"{\"bad\": \"\xff\"}\n{\"last\": true}");
+        std::fs::write(&p, &text).unwrap();
+        let want = read_ndjson(File::open(&p).unwrap(), "p", Mode::Names).unwrap();
+        let map = crate::input::fast::Mapped::open(&p).unwrap();
+        for parts in [1, 2, 3, 7, 50, 400] {
+            let got = read_ndjson_pieces(&map, Mode::Names, parts);
+            assert_eq!(got.headers, want.headers, "{parts}");
+            assert_eq!(got.nonnull, want.nonnull, "{parts}");
+            assert_eq!(got.locs, want.locs, "{parts}");
+            assert_eq!(got.malformed, want.malformed, "{parts}");
+            assert_eq!(got.records(), want.records(), "{parts}");
+        }
+        assert!(want
+            .malformed
+            .iter()
+            .any(|m| m.as_ref().is_some_and(|m| m.code == "invalid_utf8")));
+        assert!(
+            want.headers.contains(&"b4".to_string()) && want.headers.contains(&"via.c".to_string())
+        );
     }
 
     #[test]

@@ -133,11 +133,18 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
     })
 }
 
-/// Whether a one-pass parallel reader can visit every input of `sources` (today: regular CSV
-/// files on disk, [`fast::eligible`]); the metric passes ([`visit_inputs`]) and
-/// [`read_frame`] ask this first and otherwise take polars' path.
+/// Whether a one-pass parallel reader can visit every input of `sources`: regular CSV files
+/// on disk ([`fast::eligible`]), or NDJSON files read lazily ([`json::visit::eligible`]; not
+/// mixed with CSV); the metric passes ([`visit_inputs`]) and [`read_frame`] ask this first
+/// and otherwise take polars' path. `CXM_NO_FAST=1` always takes polars (for comparisons).
 pub fn direct_eligible(sources: &[Source]) -> bool {
-    fast::eligible(sources)
+    fast::eligible(sources) || json_eligible(sources)
+}
+
+fn json_eligible(sources: &[Source]) -> bool {
+    std::env::var_os("CXM_NO_FAST").is_none()
+        && !sources.is_empty()
+        && sources.iter().all(json::visit::eligible)
 }
 
 /// Visit every record of every input in parallel pieces (see [`fast::visit_inputs`]):
@@ -150,12 +157,21 @@ pub fn visit_inputs<S: Send>(
     init: impl Fn(usize, usize) -> S + Sync,
     visit: impl Fn(usize, &mut S, &fast::Cells<'_>) + Sync,
 ) -> Option<Vec<(Vec<S>, u64)>> {
+    if json_eligible(sources) {
+        let timer = crate::progress::Timer::new();
+        let got = json::visit::visit_inputs(sources, needed, init, visit);
+        if got.is_some() {
+            timer.mark("one-pass read (ndjson)");
+        }
+        return got;
+    }
     fast::visit_inputs(sources, needed, init, visit)
 }
 
 /// The collected [`frame`] of `sources` (text columns, `__malformed`, `__f`), read by cxm's
-/// parallel CSV reader ([`fast`]) when every input is a regular CSV file on disk (SPEC 8),
-/// else by polars; an input found irregular is settled by the careful reader first.
+/// one-pass readers ([`visit_inputs`]) when every input is a regular CSV file on disk or an
+/// NDJSON file read lazily (SPEC 8), else by polars; an input found irregular is settled by
+/// the careful reader first.
 /// `CXM_NO_FAST=1` always takes polars (for comparisons).
 pub fn read_frame(sources: &mut [Source], cols: &[FrameCol]) -> Result<DataFrame> {
     if direct_eligible(sources) {

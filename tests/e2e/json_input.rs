@@ -327,3 +327,507 @@ fn a_wrapped_chargebee_subscription_is_one_row() {
     approx(&v["rows"][0]["new_mrr"], 50.0);
     approx(&v["total"]["mrr_end"], 50.0);
 }
+
+// ---------------------------------------------------------------------------------------
+// The one-pass NDJSON reader (SPEC 8) against the frame path (`CXM_NO_FAST=1`).
+
+fn output(args: &[&str], no_fast: bool, env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut c = cmd();
+    c.args(args)
+        .stdin(std::process::Stdio::null())
+        .env_remove("CXM_NO_FAST")
+        .env_remove("CXM_TIMINGS");
+    if no_fast {
+        c.env("CXM_NO_FAST", "1");
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("run cxm");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Each command prints the same bytes (stdout, stderr, exit code, and the `--rejects` file
+/// when one is asked for) through the one-pass reader and through the frame path.
+fn same_on_both_paths(cases: &[Vec<&str>], dir: &std::path::Path) {
+    for case in cases {
+        let mut args = case.clone();
+        args.extend(["--format", "json"]);
+        let rej = dir.join("rejects.csv").to_string_lossy().into_owned();
+        let with_rejects = args.contains(&"--rejects");
+        if with_rejects {
+            let at = args.iter().position(|a| *a == "--rejects").unwrap();
+            args[at + 1] = &rej;
+        }
+        let fast = output(&args, false, &[]);
+        let fast_rej = std::fs::read_to_string(&rej).unwrap_or_default();
+        let _ = std::fs::remove_file(&rej);
+        let slow = output(&args, true, &[]);
+        let slow_rej = std::fs::read_to_string(&rej).unwrap_or_default();
+        let _ = std::fs::remove_file(&rej);
+        assert_eq!(fast.0, slow.0, "{case:?}: exit codes ({})", fast.2);
+        assert_eq!(fast.1, slow.1, "{case:?}: stdout");
+        assert_eq!(fast.2, slow.2, "{case:?}: stderr");
+        assert_eq!(fast_rej, slow_rej, "{case:?}: rejects");
+        if with_rejects {
+            assert!(fast_rej.lines().count() > 1, "{case:?}: some rows rejected");
+        }
+    }
+}
+
+/// Whether the command's counting pass went through the one-pass NDJSON reader (its timing
+/// line, printed with `CXM_TIMINGS`).
+fn read_in_one_pass(args: &[&str]) -> bool {
+    let o = output(args, false, &[("CXM_TIMINGS", "1")]);
+    assert!(o.0 == 0, "{args:?}: {}", o.2);
+    o.2.contains("one-pass read (ndjson)")
+}
+
+fn xorshift(x: &mut u64) -> u64 {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    *x
+}
+
+/// A survey export as NDJSON, `n` records (about 5 MB for 30,000), deterministic: scores as
+/// numbers (whole and with a fraction), as text, blank, null and unreadable; the region
+/// nested (`person.region`) with escapes and non-ASCII text; arrays; wrapped records
+/// (`{"survey_response": {…}}`); repeated ids (numbers and text) with `updated_at`; blank
+/// lines and CRLF line ends.
+fn survey_ndjson(dir: &std::path::Path, n: usize) -> String {
+    use std::io::Write;
+    let p = dir.join("surveys.ndjson");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..n {
+        xorshift(&mut x);
+        let id = if i % 997 == 5 { i - 1 } else { i };
+        let id: Value = if id % 2 == 0 {
+            id.into()
+        } else {
+            format!("r{id}").into()
+        };
+        let (day, month) = (1 + x % 28, 1 + (x >> 8) % 12);
+        let score: Value = match i % 101 {
+            0 => Value::Null,
+            1 => "n/a".into(),
+            2 => 11.into(),
+            3 => "".into(),
+            4 => 9.0.into(),
+            5 => " 7 ".into(),
+            6 => 8.5.into(),
+            _ => ((x >> 16) % 11).into(),
+        };
+        let region =
+            ["EMEA", "AMER", "APAC, east", "", "say \"hi\"", "Zürich"][(x >> 24) as usize % 6];
+        // (A score of 11 always has a time: with a blank time the row is blank, and the
+        // --na-values hint of the parallel passes skips blank rows while the frame path's
+        // looks at every row, on CSV as on NDJSON.)
+        let ts: Value = match i % 211 {
+            _ if i % 101 == 2 => format!("2024-{month:02}-{day:02} 10:00:00").into(),
+            0 => "not a date".into(),
+            1 => Value::Null,
+            _ => format!("2024-{month:02}-{day:02} {:02}:30:00", (x >> 32) % 24).into(),
+        };
+        let mut rec = serde_json::json!({
+            "response_id": id,
+            "submitted_at": ts,
+            "score": score,
+            "person": {"region": region, "plan": {"tier": (["pro", "basic"][i % 2])}},
+            "updated_at": format!("2025-{month:02}-{day:02} 12:00:00"),
+        });
+        if i % 3 == 0 {
+            rec["tags"] = serde_json::json!(["a", i % 5, {"k": "\u{e9}"}]);
+        }
+        if i % 7 == 0 {
+            rec["comment"] = "two\nlines, \"quoted\" \u{1F600}".into();
+        }
+        if i % 50 == 0 {
+            rec = serde_json::json!({ "survey_response": rec });
+        }
+        let mut line = rec.to_string();
+        if i % 89 == 0 {
+            // An escaped region (the same text): unescaped, not borrowed.
+            line = line.replace("\"EMEA\"", "\"\\u0045MEA\"");
+        }
+        let end = if i % 333 == 0 { "\r\n" } else { "\n" };
+        write!(f, "{line}{end}").unwrap();
+        if i % 1000 == 999 {
+            writeln!(f, "   ").unwrap();
+        }
+    }
+    f.flush().unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn the_one_pass_ndjson_reader_gives_the_frame_paths_survey_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = survey_ndjson(dir.path(), 30_000);
+    assert!(
+        std::fs::metadata(&p).unwrap().len() > 2 << 20,
+        "several pieces"
+    );
+    assert!(read_in_one_pass(&["nps", &p]));
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["nps", &p],
+        vec![
+            "nps",
+            &p,
+            "--by",
+            "person.region",
+            "--period",
+            "month",
+            "--tz",
+            "Europe/Berlin",
+        ],
+        vec![
+            "csat",
+            &p,
+            "--scale",
+            "10",
+            "--where",
+            "person.region=EMEA",
+            "--where",
+            "person.region=AMER",
+        ],
+        vec![
+            "ces",
+            &p,
+            "--scale",
+            "7",
+            "--keep-duplicates",
+            "--period",
+            "quarter",
+        ],
+        vec!["nps", &p, "--by", "tags", "--by", "person.plan.tier"],
+        vec![
+            "nps",
+            &p,
+            "--since",
+            "2024-03-01",
+            "--until",
+            "2024-09-01",
+            "--na-values",
+            "n/a",
+        ],
+        vec![
+            "nps",
+            &p,
+            &p,
+            "--period",
+            "month",
+            "--last",
+            "3",
+            "--as-of",
+            "2024-12-31",
+        ],
+        vec!["nps", &p, "--col", "score=person.plan.tier"],
+        vec!["nps", &p, "--rejects", "R", "--by", "person.region"],
+    ];
+    same_on_both_paths(&cases, dir.path());
+}
+
+/// A ticket export as NDJSON, `n` records (about 6 MB for 30,000), deterministic:
+/// unparseable and placeholder times, resolutions before creation, open tickets, reopens as
+/// numbers, the channel nested (`via.channel`), wrapped records (`{"ticket": {…}}`),
+/// a repeated id when `repeat_id`.
+fn ticket_ndjson(dir: &std::path::Path, n: usize, repeat_id: bool) -> String {
+    use std::io::Write;
+    let p = dir.join("tickets.ndjson");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for i in 0..n {
+        xorshift(&mut x);
+        let id = if repeat_id && i == n - 1 { 0 } else { i };
+        let (day, hour) = (1 + x % 27, (x >> 8) % 24);
+        let created = match i % 503 {
+            0 => "not a date".to_string(),
+            1 => "1900-01-01".to_string(),
+            _ => format!("2024-03-{day:02}T{hour:02}:{:02}:00Z", (x >> 16) % 60),
+        };
+        let first: Value = match i % 17 {
+            0 => Value::Null,
+            1 => "n/a".into(),
+            2 => "".into(),
+            _ => format!("2024-03-{day:02}T{:02}:05:00+01:00", (hour + 1) % 24).into(),
+        };
+        let resolved = match i % 5 {
+            0 => None,
+            1 => Some(format!("2024-03-{:02}T08:00:00Z", day.max(2) - 1)),
+            _ => Some(format!("2024-03-{:02}T{hour:02}:30:00Z", day + 1)),
+        };
+        let status = if resolved.is_none() { "open" } else { "solved" };
+        let mut rec = serde_json::json!({
+            "ticket_id": format!("T{id}"),
+            "created_at": created,
+            "first_response_at": first,
+            "resolved_at": resolved,
+            "reopens": (x >> 32) % 3,
+            "status": status,
+            "priority": (["low", "normal", "high, urgent", ""][(x >> 24) as usize % 4]),
+            "via": {"channel": (["web", "email", "chat"][i % 3])},
+            "subject": if i % 9 == 0 { "Refund\nplease, \"now\"" } else { "Login" },
+        });
+        if i % 40 == 0 {
+            rec = serde_json::json!({ "ticket": rec });
+        }
+        writeln!(f, "{rec}").unwrap();
+    }
+    f.flush().unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn the_one_pass_ndjson_reader_gives_the_frame_paths_ticket_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = ticket_ndjson(dir.path(), 30_000, false);
+    assert!(
+        std::fs::metadata(&p).unwrap().len() > 2 << 20,
+        "several pieces"
+    );
+    assert!(read_in_one_pass(&["tickets", &p, "--as-of", "2024-04-01"]));
+    let h = dir.path().join("holidays.txt");
+    std::fs::write(&h, "2024-03-08\n2024-03-18\n").unwrap();
+    let h = h.to_string_lossy().into_owned();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["tickets", &p, "--as-of", "2024-04-01"],
+        vec![
+            "tickets",
+            &p,
+            "--as-of",
+            "2024-04-01",
+            "--by",
+            "via.channel",
+            "--period",
+            "week",
+        ],
+        vec![
+            "tickets",
+            &p,
+            "--as-of",
+            "2024-04-01",
+            "--business-hours",
+            "Mon-Fri 09:00-17:00",
+            "--holidays",
+            &h,
+            "--tz",
+            "Europe/Berlin",
+            "--sla-first-response",
+            "4h",
+        ],
+        vec![
+            "tickets",
+            &p,
+            "--as-of",
+            "2024-03-20",
+            "--bucket-by",
+            "resolved",
+            "--period",
+            "day",
+        ],
+        vec![
+            "tickets",
+            &p,
+            "--as-of",
+            "2024-04-01",
+            "--where",
+            "priority=low",
+            "--na-values",
+            "n/a",
+        ],
+        vec!["tickets", &p, "--as-of", "2024-04-01", "--rejects", "R"],
+    ];
+    same_on_both_paths(&cases, dir.path());
+    // A repeated id (the last record repeats T0): the second pass counts one duplicate.
+    let d2 = tempfile::tempdir().unwrap();
+    let p2 = ticket_ndjson(d2.path(), 30_000, true);
+    same_on_both_paths(&[vec!["tickets", &p2, "--as-of", "2024-04-01"]], d2.path());
+    let v: Value = serde_json::from_str(
+        &output(
+            &["tickets", &p2, "--as-of", "2024-04-01", "--format", "json"],
+            false,
+            &[],
+        )
+        .1,
+    )
+    .unwrap();
+    assert_eq!(v["inputs"][0]["duplicate"], 1);
+    assert_eq!(v["inputs"][0]["rows"], 30_000);
+}
+
+#[test]
+fn the_one_pass_ndjson_reader_gives_the_frame_paths_churn_and_retention() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("subs.ndjson");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    let mut x: u64 = 0x1234_5678_9abc_def1;
+    let day = |d: i64| {
+        let t = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(d);
+        t.format("%Y-%m-%d").to_string()
+    };
+    for i in 0..25_000usize {
+        xorshift(&mut x);
+        let sub = if i % 1009 == 7 { i - 1 } else { i };
+        let start = 1 + (x % 700) as i64;
+        let end: Value = match i % 4 {
+            0 => day(start + 30 + (x >> 12) as i64 % 300).into(),
+            _ if i % 997 == 3 => day(start - 5).into(),
+            _ => Value::Null,
+        };
+        let k = (x >> 20) as usize % 3;
+        let rec = serde_json::json!({
+            "subscription_id": format!("s{sub}"),
+            "customer": {"id": format!("c{}", i / 2)},
+            "started_at": day(start),
+            "ended_at": end,
+            "mrr": ([19.0, 49.5, 99.0][k]),
+            "plan": (["basic", "pro, annual", "team"][k]),
+            "updated_at": format!("2025-0{}-01", 1 + i % 9),
+        });
+        writeln!(f, "{rec}").unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+    let p = p.to_string_lossy().into_owned();
+    assert!(read_in_one_pass(&[
+        "churn",
+        &p,
+        "--as-of",
+        "2026-01-01",
+        "--col",
+        "customer_id=customer.id"
+    ]));
+    let cases: Vec<Vec<&str>> = vec![
+        vec![
+            "churn",
+            &p,
+            "--as-of",
+            "2026-01-01",
+            "--period",
+            "month",
+            "--col",
+            "customer_id=customer.id",
+        ],
+        vec![
+            "churn",
+            &p,
+            "--as-of",
+            "2026-01-01",
+            "--period",
+            "quarter",
+            "--by",
+            "plan",
+            "--col",
+            "customer_id=customer.id",
+        ],
+        vec![
+            "retention",
+            &p,
+            "--as-of",
+            "2026-01-01",
+            "--period",
+            "month",
+            "--col",
+            "customer_id=customer.id",
+        ],
+        vec![
+            "retention",
+            &p,
+            "--as-of",
+            "2026-01-01",
+            "--survival",
+            "--col",
+            "customer_id=customer.id",
+        ],
+    ];
+    same_on_both_paths(&cases, dir.path());
+}
+
+// A broken line far into a large NDJSON file: the one-pass reader gives the file to the
+// frame path, which rejects the line (and names it) as for a small file.
+#[test]
+fn a_broken_line_in_a_large_ndjson_file_is_still_a_rejected_row() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let p = survey_ndjson(dir.path(), 30_000);
+    let counts = |p: &str| {
+        let (code, out, err) = output(
+            &["nps", p, "--keep-duplicates", "--format", "json"],
+            false,
+            &[],
+        );
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let i = &v["inputs"][0];
+        [&i["rows"], &i["used"], &i["rejected"]].map(|x| x.as_u64().unwrap())
+    };
+    let before = counts(&p);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+    f.write_all(b"{\"score\": 9, \"person\": {\"region\": \"EMEA\"}\n{\"score\": 10}\n")
+        .unwrap();
+    drop(f);
+    assert!(!read_in_one_pass(&["nps", &p]));
+    same_on_both_paths(&[vec!["nps", &p, "--rejects", "R"]], dir.path());
+    // One more rejected row (the cut-off line) and one more used (the last).
+    let after = counts(&p);
+    assert_eq!(after, [before[0] + 2, before[1] + 1, before[2] + 1]);
+}
+
+// The same 5 tickets as CSV, NDJSON (read in one pass) and one API page (nulls for the
+// CSV's empty cells, the id a number in JSON), as of 2025-03-10:
+//   t1 created 03-03 09:00, first reply 10:00 (1 h), resolved 13:00 (4 h)
+//   t2 created 03-03 09:00, first reply 09:30 (0.5 h), resolved 03-04 09:00 (24 h)
+//   t3 created 03-04 10:00, first reply 12:00 (2 h), open
+//   t4 created 03-04 10:00, no first reply, resolved 16:00 (6 h)
+//   t5 created "not a date": rejected
+// FRT 0.5, 1, 2 h: median 1 h, mean 3.5 / 3 h. TTR 4, 6, 24 h: median 6 h, mean 34 / 3 h.
+#[test]
+fn tickets_as_csv_ndjson_and_api_page_give_the_same_hand_computed_figures() {
+    let csv = "ticket_id,created_at,first_response_at,resolved_at,status\n\
+t1,2025-03-03T09:00:00Z,2025-03-03T10:00:00Z,2025-03-03T13:00:00Z,solved\n\
+t2,2025-03-03T09:00:00Z,2025-03-03T09:30:00Z,2025-03-04T09:00:00Z,solved\n\
+t3,2025-03-04T10:00:00Z,2025-03-04T12:00:00Z,,open\n\
+t4,2025-03-04T10:00:00Z,,2025-03-04T16:00:00Z,solved\n\
+t5,not a date,,,open\n";
+    let mut records = Vec::new();
+    for (k, line) in csv.lines().skip(1).enumerate() {
+        let c: Vec<&str> = line.split(',').collect();
+        let opt = |s: &str| if s.is_empty() { Value::Null } else { s.into() };
+        records.push(serde_json::json!({
+            "ticket_id": k + 1, "created_at": c[1], "first_response_at": opt(c[2]),
+            "resolved_at": opt(c[3]), "status": c[4],
+        }));
+    }
+    let nd: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let page = serde_json::json!({"tickets": records, "next_page": null}).to_string();
+    let (_a, pc) = temp_file("t.csv", csv.as_bytes());
+    let (_b, pn) = temp_file("t.ndjson", nd.as_bytes());
+    let (_c, pp) = temp_file("t.json", page.as_bytes());
+    assert!(read_in_one_pass(&["tickets", &pn, "--as-of", "2025-03-10"]));
+    let mut seen = Vec::new();
+    for p in [&pc, &pn, &pp] {
+        let v = json_ok(&["tickets", p, "--as-of", "2025-03-10", "--preset", "none"]);
+        let i = &v["inputs"][0];
+        assert_eq!(
+            (&i["rows"], &i["used"], &i["rejected"]),
+            (&5.into(), &4.into(), &1.into()),
+            "{p}"
+        );
+        let t = &v["total"];
+        assert_eq!(t["resolved"], 3, "{p}");
+        approx(&t["frt_median_hours"], 1.0);
+        approx(&t["frt_mean_hours"], 3.5 / 3.0);
+        approx(&t["ttr_median_hours"], 6.0);
+        approx(&t["ttr_mean_hours"], 34.0 / 3.0);
+        seen.push(figures(&v));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0], seen[2]);
+}

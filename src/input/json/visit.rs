@@ -1,0 +1,520 @@
+//! The one-pass parallel reader of NDJSON inputs (SPEC 8), the JSON counterpart of
+//! [`crate::input::fast`]: the mapped file is cut into pieces of whole lines, parsed on
+//! every core; each record's needed fields (text borrowed from the file where it needs no
+//! unescaping; other fields checked but not turned into text) go to a visitor as the same
+//! [`Cells`] the CSV reader gives, and each piece's pages are released once it is read.
+//!
+//! Records are named and unwrapped exactly as the frame reader does ([`Builder::push_rec`]:
+//! nested objects as dotted names, wrapped records unwrapped), so the visitor sees the cells
+//! the frame would hold. Anything that reader handles differently (a line that is not a
+//! JSON object, bytes that are not UTF-8, a line holding an API page) ends the pass: the
+//! caller takes the frame reader's path, which reports it.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+use super::{trim, wrapped_cells, wrapper_of, Check, KeyText, Kind, Rec, TopSeed, PAGE_KEYS};
+use crate::input::fast::{threads, Cells, Irregular, Mapped};
+use crate::input::{Format, Source};
+
+/// Whether an input is NDJSON read lazily (no table in memory: no metric sets to join, no
+/// preset's derived columns).
+pub fn eligible(src: &Source) -> bool {
+    src.format == Format::Ndjson && src.table.is_none() && src.json_nonnull.is_some()
+}
+
+/// [`crate::input::fast::visit_inputs`] for NDJSON inputs: `needed(f)` are positions among
+/// input `f`'s column names. `None` when an input cannot be read this way (see the module).
+pub fn visit_inputs<S: Send>(
+    sources: &[Source],
+    needed: impl Fn(usize) -> Vec<usize>,
+    init: impl Fn(usize, usize) -> S + Sync,
+    visit: impl Fn(usize, &mut S, &Cells<'_>) + Sync,
+) -> Option<Vec<(Vec<S>, u64)>> {
+    let mut out = Vec::with_capacity(sources.len());
+    for (f, src) in sources.iter().enumerate() {
+        if !eligible(src) {
+            return None;
+        }
+        let names: Vec<&str> = needed(f)
+            .iter()
+            .map(|&i| src.headers.get(i).map(String::as_str))
+            .collect::<Option<_>>()?;
+        let map = Mapped::open(&src.path)?;
+        let read = visit_mapped(
+            &map,
+            &names,
+            |piece| init(f, piece),
+            |st, c| visit(f, st, c),
+            None,
+        );
+        out.push(read.ok()?);
+    }
+    Some(out)
+}
+
+/// Pieces of at most this many bytes (and at least 4 per thread).
+const PIECE: usize = 8 << 20;
+
+/// Every record of the mapped NDJSON text, in pieces (`parts`: forced by tests); per piece
+/// its state and records, in file order. The pieces depend only on the file and the number
+/// of threads, so a second pass gives each record the same piece and position.
+fn visit_mapped<S: Send>(
+    map: &Mapped,
+    names: &[&str],
+    init: impl Fn(usize) -> S + Sync,
+    visit: impl Fn(&mut S, &Cells<'_>) + Sync,
+    parts: Option<usize>,
+) -> Result<(Vec<S>, u64), Irregular> {
+    let all = map.bytes();
+    let bom = all.len() - crate::input::read::strip_bom(all).len();
+    let bytes = &all[bom..];
+    let parts = parts.unwrap_or(if bytes.len() < 1 << 20 {
+        1
+    } else {
+        (threads() * 4).max(bytes.len().div_ceil(PIECE))
+    });
+    // Cuts after the first line break at or after each raw offset: a line break is always
+    // a record boundary in NDJSON (strings cannot hold one unescaped).
+    let mut cuts = vec![0usize];
+    for k in 1..parts {
+        let raw = (bytes.len() * k / parts).max(*cuts.last().unwrap_or(&0));
+        let cut = memchr::memchr(b'\n', &bytes[raw..]).map_or(bytes.len(), |o| raw + o + 1);
+        cuts.push(cut);
+    }
+    cuts.push(bytes.len());
+    // Names → slots of the cells (a name may be asked for twice).
+    let mut slots_of: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+    for (k, n) in names.iter().enumerate() {
+        slots_of.entry(n.to_string()).or_default().push(k);
+    }
+    let want: Arc<FxHashSet<String>> = Arc::new(slots_of.keys().cloned().collect());
+    crate::progress::reading(bytes.len() as u64);
+    let failed = AtomicBool::new(false);
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<(S, u64)>> = (0..parts).map(|_| None).collect();
+    let slots: Vec<std::sync::Mutex<&mut Option<(S, u64)>>> =
+        results.iter_mut().map(std::sync::Mutex::new).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads().min(parts) {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= parts || failed.load(Ordering::Relaxed) {
+                    return;
+                }
+                let mut state = init(k);
+                let text = &bytes[cuts[k]..cuts[k + 1]];
+                let result = piece(text, names.len(), &slots_of, &want, &mut state, &visit);
+                map.release(cuts[k] + bom, cuts[k + 1] + bom);
+                crate::progress::advance(text.len() as u64);
+                match result {
+                    Ok(n) => {
+                        if let Ok(mut slot) = slots[k].lock() {
+                            **slot = Some((state, n));
+                        }
+                    }
+                    Err(Irregular) => failed.store(true, Ordering::Relaxed),
+                }
+            });
+        }
+    });
+    drop(slots);
+    crate::progress::read_done();
+    if failed.load(Ordering::Relaxed) {
+        return Err(Irregular);
+    }
+    let mut states = Vec::with_capacity(parts);
+    let mut rows = 0;
+    for r in results {
+        let (s, n) = r.ok_or(Irregular)?;
+        states.push(s);
+        rows += n;
+    }
+    Ok((states, rows))
+}
+
+/// Where the k-th cell of the previous record went: records of one export list their keys
+/// in the same order, so most names are found without hashing.
+struct Hint {
+    name: String,
+    /// The cell slots of the name (empty: not needed).
+    slots: Vec<usize>,
+}
+
+/// What [`FlatSeed`] found.
+enum Flat {
+    /// A flat object: its cells are set.
+    Done,
+    /// An object with a nested object: to be read by the general reader.
+    Nested,
+    /// Not an object, or an API page.
+    Other,
+}
+
+/// Reads a flat record straight into the cells: each key is a column name (found through
+/// the hints), each value one cell. Stops being useful at the first nested object (the
+/// record may be a wrapper, and its names are dotted): the rest is only checked, and the
+/// line is read again by the general reader.
+struct FlatSeed<'a, 't> {
+    hints: &'a mut Vec<Hint>,
+    slots_of: &'a FxHashMap<String, Vec<usize>>,
+    cells: &'a mut [Option<Cow<'t, str>>],
+}
+
+impl<'de> DeserializeSeed<'de> for FlatSeed<'_, 'de> {
+    type Value = Flat;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Flat, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FlatSeed<'_, 'de> {
+    type Value = Flat;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Flat, E> {
+        Ok(Flat::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Flat, A::Error> {
+        while seq.next_element_seed(Check)?.is_some() {}
+        Ok(Flat::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Flat, A::Error> {
+        let mut n = 0usize;
+        let mut out = Flat::Done;
+        while let Some(key) = map.next_key_seed(KeyText)? {
+            if !matches!(out, Flat::Done) {
+                map.next_value_seed(Check)?;
+                continue;
+            }
+            if self.hints.get(n).is_none_or(|h| h.name != *key) {
+                let h = Hint {
+                    slots: self.slots_of.get(&*key).cloned().unwrap_or_default(),
+                    name: key.clone().into_owned(),
+                };
+                if n < self.hints.len() {
+                    self.hints[n] = h;
+                } else {
+                    self.hints.push(h);
+                }
+            }
+            let h = &self.hints[n];
+            n += 1;
+            let kind = map.next_value_seed(CellSeed {
+                slots: &h.slots,
+                cells: self.cells,
+            })?;
+            match kind {
+                Kind::Map => out = Flat::Nested,
+                Kind::Array if PAGE_KEYS.contains(&&*key) || key == "data" => out = Flat::Other,
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One value of a flat record, written to the cells of its name (`slots`; none when the
+/// name is not needed, then the value is checked only): text as [`super::ValueSeed`] makes
+/// it. A nested object is only checked (the record is read again).
+struct CellSeed<'a, 't> {
+    slots: &'a [usize],
+    cells: &'a mut [Option<Cow<'t, str>>],
+}
+
+impl<'t> CellSeed<'_, 't> {
+    fn set(self, v: Option<Cow<'t, str>>) {
+        if let Some((&last, rest)) = self.slots.split_last() {
+            for &s in rest {
+                self.cells[s] = v.clone();
+            }
+            self.cells[last] = v;
+        }
+    }
+
+    fn set_with(self, text: impl FnOnce() -> Option<String>) {
+        if !self.slots.is_empty() {
+            self.set(text().map(Cow::Owned));
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for CellSeed<'_, 'de> {
+    type Value = Kind;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CellSeed<'_, 'de> {
+    type Value = Kind;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Kind, E> {
+        self.set_with(|| Some(v.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Kind, E> {
+        self.set_with(|| Some(v.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Kind, E> {
+        self.set_with(|| Some(v.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Kind, E> {
+        self.set_with(|| serde_json::Number::from_f64(v).map(|n| n.to_string()));
+        Ok(Kind::Other)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Kind, E> {
+        self.set(Some(Cow::Borrowed(v)));
+        Ok(Kind::Other)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Kind, E> {
+        self.set_with(|| Some(v.to_owned()));
+        Ok(Kind::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
+        self.set(None);
+        Ok(Kind::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        if self.slots.is_empty() {
+            while seq.next_element_seed(Check)?.is_some() {}
+            return Ok(Kind::Array);
+        }
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            items.push(v);
+        }
+        self.set(Some(Cow::Owned(
+            serde_json::Value::Array(items).to_string(),
+        )));
+        Ok(Kind::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+        while map.next_key_seed(Check)?.is_some() {
+            map.next_value_seed(Check)?;
+        }
+        Ok(Kind::Map)
+    }
+}
+
+/// The records of one piece of whole lines: each line one object, given to `visit`.
+fn piece<'t, S>(
+    bytes: &'t [u8],
+    width: usize,
+    slots_of: &FxHashMap<String, Vec<usize>>,
+    want: &Arc<FxHashSet<String>>,
+    state: &mut S,
+    visit: &impl Fn(&mut S, &Cells<'_>),
+) -> Result<u64, Irregular> {
+    // Checked as UTF-8 once: a piece that is not is the frame reader's case.
+    let text = std::str::from_utf8(bytes).map_err(|_| Irregular)?;
+    let mut rec: Rec<'t> = Rec {
+        want: Some(want.clone()),
+        ..Default::default()
+    };
+    let mut cells: Vec<Option<Cow<'t, str>>> = vec![None; width];
+    let mut hints: Vec<Hint> = Vec::new();
+    let mut rows = 0u64;
+    let mut start = 0usize;
+    while start < text.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(text.len(), |o| start + o);
+        let raw = &bytes[start..end];
+        start = end + 1;
+        let l = trim(raw);
+        if l.is_empty() {
+            continue;
+        }
+        // `trim` removes ASCII bytes only: the line is UTF-8 as the piece is.
+        let at = l.as_ptr() as usize - bytes.as_ptr() as usize;
+        let line = &text[at..at + l.len()];
+        for c in cells.iter_mut() {
+            *c = None;
+        }
+        // A flat record (the usual case): its keys are its names, matched to the cells
+        // while it is parsed. One with a nested object is parsed again below.
+        let mut de = serde_json::Deserializer::from_str(line);
+        let flat = FlatSeed {
+            hints: &mut hints,
+            slots_of,
+            cells: &mut cells,
+        };
+        match flat.deserialize(&mut de).and_then(|k| {
+            de.end()?;
+            Ok(k)
+        }) {
+            Ok(Flat::Done) => {
+                visit(state, &cells);
+                rows += 1;
+                continue;
+            }
+            Ok(Flat::Nested) => {}
+            // Not an object, broken, or an API page on a line.
+            Ok(Flat::Other) | Err(_) => return Err(Irregular),
+        }
+        rec.clear();
+        let mut de = serde_json::Deserializer::from_str(line);
+        match TopSeed(&mut rec).deserialize(&mut de).and_then(|k| {
+            de.end()?;
+            Ok(k)
+        }) {
+            Ok(None) if !rec.maybe_page() => {}
+            // Not an object, broken, or an API page on a line.
+            _ => return Err(Irregular),
+        }
+        for c in cells.iter_mut() {
+            *c = None;
+        }
+        let Rec {
+            names,
+            cells: rc,
+            tops,
+            ..
+        } = &mut rec;
+        let mut n = 0usize;
+        let mut place = |name: &str, k: usize| {
+            if hints.get(n).is_none_or(|h| h.name != name) {
+                let h = Hint {
+                    name: name.to_string(),
+                    slots: slots_of.get(name).cloned().unwrap_or_default(),
+                };
+                if n < hints.len() {
+                    hints[n] = h;
+                } else {
+                    hints.push(h);
+                }
+            }
+            let h = &hints[n];
+            n += 1;
+            // A name given twice in a record: the later value, as in the frame.
+            for &s in &h.slots {
+                cells[s] = rc[k].value.clone();
+            }
+        };
+        match wrapper_of(names, tops) {
+            None => {
+                for (k, c) in rc.iter().enumerate() {
+                    place(&names[c.name.0..c.name.1], k);
+                }
+            }
+            Some(wi) => wrapped_cells(names, rc, tops, wi, &mut place),
+        }
+        visit(state, &cells);
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cells of every record as the visitor gets them, cut into `parts` pieces.
+    fn cells_of(text: &str, names: &[&str], parts: usize) -> Option<Vec<Vec<Option<String>>>> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.ndjson");
+        std::fs::write(&p, text).unwrap();
+        let map = Mapped::open(&p).unwrap();
+        let (states, rows) = visit_mapped(
+            &map,
+            names,
+            |_| Vec::new(),
+            |s: &mut Vec<Vec<Option<String>>>, c| {
+                s.push(c.iter().map(|x| x.as_deref().map(str::to_string)).collect())
+            },
+            Some(parts),
+        )
+        .ok()?;
+        let out: Vec<_> = states.into_iter().flatten().collect();
+        assert_eq!(out.len() as u64, rows);
+        Some(out)
+    }
+
+    fn row(v: &[Option<&str>]) -> Vec<Option<String>> {
+        v.iter().map(|x| x.map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn cells_are_named_like_the_frame_whatever_the_pieces() {
+        let text = concat!(
+            "\u{feff}{\"id\": 1, \"via\": {\"channel\": \"web\"}, \"tags\": [1, 2], \"n\": 2.50}\n",
+            "\n",
+            "  {\"ticket\": {\"id\": \"2\", \"via\": {\"channel\": \"a\\\"b\"}}, \"meta\": {\"x\": true}}\r\n",
+            "{\"id\": null, \"via\": {}, \"tags\": [\"\\ud83d\\ude00\"], \"n\": \"\"}\n",
+            "{\"id\": 4, \"id\": 5, \"n\": -3}\n",
+            "{\"i\\u0064\": 6, \"n\": null, \"via\": {\"channel\": \"x\"}, \"id\": null}\n",
+            "{\"id\": 7, \"meta.x\": false, \"meta\": {\"x\": \"nested\"}}",
+        );
+        let names = ["id", "via.channel", "n", "meta.x", "id", "tags"];
+        let want = vec![
+            row(&[
+                Some("1"),
+                Some("web"),
+                Some("2.5"),
+                None,
+                Some("1"),
+                Some("[1,2]"),
+            ]),
+            row(&[Some("2"), Some("a\"b"), None, Some("true"), Some("2"), None]),
+            row(&[None, None, Some(""), None, None, Some("[\"😀\"]")]),
+            row(&[Some("5"), None, Some("-3"), None, Some("5"), None]),
+            // An escaped key, then the same name again with null: the later value.
+            row(&[None, Some("x"), None, None, None, None]),
+            // A dotted key and a nested object giving the same name: the later one.
+            row(&[Some("7"), None, None, Some("nested"), Some("7"), None]),
+        ];
+        for parts in [1, 2, 3, 5, 40] {
+            assert_eq!(cells_of(text, &names, parts).unwrap(), want, "{parts}");
+        }
+    }
+
+    #[test]
+    fn lines_the_frame_reader_handles_otherwise_end_the_pass() {
+        for bad in [
+            "{\"id\": 1}\nnot json\n",
+            "{\"id\": 1}\n[1, 2]\n",
+            "{\"id\": 1}\n{\"id\": 2\n",
+            "{\"id\": 1}\n{\"tickets\": [{\"id\": 2}]}\n",
+            "{\"id\": 1}\n{\"object\": \"list\", \"data\": [{\"id\": 2}]}\n",
+            "{\"id\": 1}\n{\"via\": {\"a\": 1}, \"data\": []}\n",
+            "{\"id\": 1}\n{\"id\": 1, \"x\": {\"a\": \"\\ud800\"}}\n",
+            "{\"id\": 1}\n{\"id\": \"\\ud800\"}\n",
+            "{\"id\": 1}\n{\"id\": 1, \"t\": [\"\\ud800\"]}\n",
+            "{\"id\": 1} {\"id\": 2}\n",
+        ] {
+            assert!(cells_of(bad, &["id"], 1).is_none(), "{bad:?}");
+        }
+        let mut latin = b"{\"id\": 1}\n{\"id\": \"".to_vec();
+        latin.extend_from_slice(b"caf\xe9\"}\n");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.ndjson");
+        std::fs::write(&p, &latin).unwrap();
+        let map = Mapped::open(&p).unwrap();
+        let got = visit_mapped(&map, &["id"], |_| (), |_, _| {}, Some(1));
+        assert!(got.is_err());
+    }
+}
