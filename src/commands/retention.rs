@@ -322,13 +322,23 @@ pub fn compute(a: &RetentionArgs) -> Result<(Report, Common)> {
     // the last boundary at or before as-of.
     let first = l.subs.iter().map(|s| s.start).min().unwrap_or(as_of);
     let last_first = {
-        // The latest first start over customers.
-        let mut firsts: std::collections::HashMap<u32, i64> = std::collections::HashMap::new();
+        // The latest first start over customers (their numbers are dense, from 0).
+        let n = l
+            .subs
+            .iter()
+            .map(|s| s.customer as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut firsts = vec![i64::MAX; n];
         for s in &l.subs {
-            let e = firsts.entry(s.customer).or_insert(s.start);
+            let e = &mut firsts[s.customer as usize];
             *e = (*e).min(s.start);
         }
-        firsts.values().copied().max().unwrap_or(first)
+        firsts
+            .into_iter()
+            .filter(|&t| t != i64::MAX)
+            .max()
+            .unwrap_or(first)
     };
     let lo = pk.ordinal_of(first, c.tz);
     let hi_cohort = pk.ordinal_of(last_first, c.tz);
