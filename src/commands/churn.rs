@@ -218,6 +218,7 @@ pub(crate) fn load(
     // One read of the needed columns (cxm's parallel reader for regular CSV files); the
     // duplicate ids are then found in memory.
     progress.phase("reading");
+    let timer = crate::progress::Timer::new();
     let df = input::read_frame(&mut sources, &cols)?
         .with_row_index("__g".into(), None)
         .map_err(|e| crate::error::err(format!("internal: {e}")))?;
@@ -237,6 +238,7 @@ pub(crate) fn load(
     } else {
         None
     };
+    timer.mark("read and duplicate ids");
     progress.phase("computing");
     let text: HashMap<String, StringChunked> = present
         .iter()
@@ -430,6 +432,7 @@ pub(crate) fn load(
     warnings.extend(ledger.rejected_warning(c.rejects.is_some()));
     warnings.extend(na_hint(&text, ledger.total().rejected, &rule, c));
     let columns = column_headers(&sources, &mapped, |n| n);
+    timer.mark("rows classified");
     Ok(Loaded {
         inputs: ledger.into_inputs(),
         subs: kept,
