@@ -121,8 +121,14 @@ fn na_hint(
         "current_period_end",
     ] {
         let Some(ca) = text.get(slot) else { continue };
-        let bad =
-            |t: &str| !blank(t) && !time::is_placeholder_date(t) && c.parser.parse(t).is_err();
+        // The usual timestamp shape first (a shortcut of the full parser: this looks at
+        // every cell of the column).
+        let bad = |t: &str| {
+            c.parser.parse_common(t.as_bytes()).is_none()
+                && !blank(t)
+                && !time::is_placeholder_date(t)
+                && c.parser.parse(t).is_err()
+        };
         if let Some(h) = input::values::na_hint_cells(slot, ca.iter(), rejected, bad) {
             return Some(h);
         }
@@ -132,6 +138,27 @@ fn na_hint(
 
 /// Map, read and classify the subscription rows; the as-of; rejected rows (`--strict`,
 /// `--rejects`).
+/// What one range of rows gives [`load`]: counts per input and status, used subscriptions
+/// with numbers local to the part, and those numbers' texts in order of first appearance.
+#[derive(Default)]
+struct RowsPart<'a> {
+    counts: Vec<[u64; 5]>,
+    /// Used subscriptions with a time in a daylight-saving gap / overlap.
+    dst: (u64, u64),
+    customers: HashMap<&'a str, u32>,
+    customer_order: Vec<&'a str>,
+    group_ids: HashMap<Vec<Option<String>>, u32>,
+    groups: Vec<Vec<Option<String>>>,
+    reason_ids: HashMap<String, u32>,
+    reasons: Vec<String>,
+    /// Upper-cased, in order of first appearance (at most 64).
+    currencies: Vec<String>,
+    out: Vec<Sub>,
+    sub_src: Vec<u32>,
+    sub_ids: Vec<Option<String>>,
+    latest: Option<i64>,
+}
+
 pub(crate) fn load(
     c: &mut Common,
     o: &LoadOpts,
@@ -266,71 +293,171 @@ pub(crate) fn load(
         exclude_free: o.exclude_free,
     };
     let mut ledger = Ledger::new(&sources);
-    // Customer ids borrowed from the read columns; room for one a row up front (growing a
-    // map of a million ids rehashed it twenty times).
+    let by_cols: Vec<&StringChunked> = by_names.iter().map(|n| &text[n]).collect();
+    let where_cols: Vec<&StringChunked> = where_names.iter().map(|n| &text[n]).collect();
+    let n_inputs = sources.len();
+    // The rows of `range` classified; ids (customers, groups, reasons) numbered within the
+    // part in order of first appearance, renumbered when the parts are joined in order.
+    let classify_rows = |range: std::ops::Range<usize>| -> RowsPart<'_> {
+        let mut part = RowsPart {
+            counts: vec![[0; 5]; n_inputs],
+            customers: HashMap::with_capacity_and_hasher(range.len(), Default::default()),
+            ..RowsPart::default()
+        };
+        let mut wh: Vec<Option<&str>> = Vec::with_capacity(where_cols.len());
+        for r in range {
+            let f = fcol.get(r).unwrap_or(0) as usize;
+            let g = gcol.get(r).unwrap_or(0);
+            let dup = mask.as_ref().is_some_and(|m| m.contains(&g));
+            wh.clear();
+            wh.extend(where_cols.iter().map(|w| w.get(r)));
+            let get = |name: &str| text.get(name).map(|ca| ca.get(r));
+            let cells = rule.cells(&c.parser, short.get(r).unwrap_or(false), dup, &wh, &get);
+            let p = rule.classify(&cells);
+            let status = Status::from_code(p.status);
+            part.counts[f][status as usize] += 1;
+            if status != Status::Used {
+                continue;
+            }
+            // Only used subscriptions count towards the daylight-saving warnings.
+            part.dst.0 += u64::from(p.notes & 1 != 0);
+            part.dst.1 += u64::from(p.notes & 2 != 0);
+            for t in std::iter::once(p.start).chain(p.end) {
+                if t <= c.now_ms {
+                    part.latest = Some(part.latest.map_or(t, |l: i64| l.max(t)));
+                }
+            }
+            // The id as `cells` has it, borrowed from the column (which outlives the map).
+            let cust = text
+                .get("customer_id")
+                .and_then(|ca| ca.get(r))
+                .unwrap_or("")
+                .trim();
+            let next = part.customer_order.len() as u32;
+            let customer = *part.customers.entry(cust).or_insert_with(|| {
+                part.customer_order.push(cust);
+                next
+            });
+            let key: Vec<Option<String>> = by_cols.iter().map(|b| norm_key(b.get(r))).collect();
+            let group = match part.group_ids.get(&key) {
+                Some(&id) => id,
+                None => {
+                    let id = part.groups.len() as u32;
+                    part.group_ids.insert(key.clone(), id);
+                    part.groups.push(key);
+                    id
+                }
+            };
+            let reason = match text.get("cancel_reason").and_then(|ca| norm_key(ca.get(r))) {
+                None => u32::MAX,
+                Some(s) => match part.reason_ids.get(&s) {
+                    Some(&id) => id,
+                    None => {
+                        let id = part.reasons.len() as u32;
+                        part.reason_ids.insert(s.clone(), id);
+                        part.reasons.push(s);
+                        id
+                    }
+                },
+            };
+            if let Some(cur) = text.get("currency").and_then(|ca| norm_key(ca.get(r))) {
+                let cur = cur.to_uppercase();
+                if part.currencies.len() < 64 && !part.currencies.contains(&cur) {
+                    part.currencies.push(cur);
+                }
+            }
+            if !c.by.is_empty() {
+                part.sub_ids.push(
+                    text.get("subscription_id")
+                        .and_then(|ca| ca.get(r))
+                        .map(|s| s.trim().to_string()),
+                );
+            }
+            part.sub_src.push(f as u32);
+            part.out.push(Sub {
+                customer,
+                start: p.start,
+                end: p.end,
+                mrr: p.mrr,
+                group,
+                tie: u64::from(g),
+                reason,
+            });
+        }
+        part
+    };
+    // Large inputs on every core, in contiguous ranges of rows (the loop was most of a churn
+    // run); small ones in one part.
+    let rows = df.height();
+    let threads = if rows < 1 << 16 {
+        1
+    } else {
+        input::fast::threads()
+    };
+    let ranges: Vec<std::ops::Range<usize>> = (0..threads)
+        .map(|k| rows * k / threads..rows * (k + 1) / threads)
+        .collect();
+    let parts: Vec<RowsPart<'_>> = if threads == 1 {
+        ranges.into_iter().map(classify_rows).collect()
+    } else {
+        std::thread::scope(|s| {
+            let jobs: Vec<_> = ranges
+                .into_iter()
+                .map(|range| s.spawn(|| classify_rows(range)))
+                .collect();
+            jobs.into_iter()
+                .map(|j| j.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    // Joined in order: a part's ids become the numbers they get in a serial reading.
     let mut customers: HashMap<&str, u32> =
-        HashMap::with_capacity_and_hasher(df.height(), Default::default());
+        HashMap::with_capacity_and_hasher(rows, Default::default());
     let mut group_ids: HashMap<Vec<Option<String>>, u32> = HashMap::default();
     let mut groups: Vec<Vec<Option<String>>> = Vec::new();
     let mut reason_ids: HashMap<String, u32> = HashMap::default();
     let mut reasons: Vec<String> = Vec::new();
     let mut currencies: BTreeSet<String> = BTreeSet::new();
-    let mut out: Vec<Sub> = Vec::new();
+    let mut out: Vec<Sub> = Vec::with_capacity(parts.iter().map(|p| p.out.len()).sum());
     // Per used sub: its source (to move it to `filtered` after as-of) and id (tie-break).
     let mut sub_src: Vec<u32> = Vec::new();
     let mut sub_ids: Vec<Option<String>> = Vec::new();
     let mut latest: Option<i64> = None;
-    let by_cols: Vec<&StringChunked> = by_names.iter().map(|n| &text[n]).collect();
-    let where_cols: Vec<&StringChunked> = where_names.iter().map(|n| &text[n]).collect();
-    let mut wh: Vec<Option<&str>> = Vec::with_capacity(where_cols.len());
-    for r in 0..df.height() {
-        let f = fcol.get(r).unwrap_or(0) as usize;
-        let g = gcol.get(r).unwrap_or(0);
-        let dup = mask.as_ref().is_some_and(|m| m.contains(&g));
-        wh.clear();
-        wh.extend(where_cols.iter().map(|w| w.get(r)));
-        let get = |name: &str| text.get(name).map(|ca| ca.get(r));
-        let cells = rule.cells(&c.parser, short.get(r).unwrap_or(false), dup, &wh, &get);
-        let p = rule.classify(&cells);
-        let status = Status::from_code(p.status);
-        ledger.count(f, status, 1);
-        if status != Status::Used {
-            continue;
-        }
-        // Only used subscriptions count towards the daylight-saving warnings.
-        ledger.note_dst(p.notes & 1 != 0, p.notes & 2 != 0, 1);
-        for t in std::iter::once(p.start).chain(p.end) {
-            if t <= c.now_ms {
-                latest = Some(latest.map_or(t, |l: i64| l.max(t)));
+    for part in parts {
+        for (f, counts) in part.counts.iter().enumerate() {
+            for (k, &n) in counts.iter().enumerate() {
+                if n > 0 {
+                    ledger.count(f, Status::from_code(k as u8), n);
+                }
             }
         }
-        // The id as `cells` has it, borrowed from the column (which outlives the map).
-        let cust = text
-            .get("customer_id")
-            .and_then(|ca| ca.get(r))
-            .unwrap_or("")
-            .trim();
-        let next = customers.len() as u32;
-        let customer = match customers.get(cust) {
-            Some(&id) => id,
-            None => {
-                customers.insert(cust, next);
-                next
-            }
-        };
-        let key: Vec<Option<String>> = by_cols.iter().map(|b| norm_key(b.get(r))).collect();
-        let group = match group_ids.get(&key) {
-            Some(&id) => id,
-            None => {
-                let id = groups.len() as u32;
-                group_ids.insert(key.clone(), id);
-                groups.push(key);
-                id
-            }
-        };
-        let reason = match text.get("cancel_reason").and_then(|ca| norm_key(ca.get(r))) {
-            None => u32::MAX,
-            Some(s) => match reason_ids.get(&s) {
+        ledger.note_dst(true, false, part.dst.0);
+        ledger.note_dst(false, true, part.dst.1);
+        let customer_no: Vec<u32> = part
+            .customer_order
+            .iter()
+            .map(|t| {
+                let next = customers.len() as u32;
+                *customers.entry(t).or_insert(next)
+            })
+            .collect();
+        let group_no: Vec<u32> = part
+            .groups
+            .into_iter()
+            .map(|key| match group_ids.get(&key) {
+                Some(&id) => id,
+                None => {
+                    let id = groups.len() as u32;
+                    group_ids.insert(key.clone(), id);
+                    groups.push(key);
+                    id
+                }
+            })
+            .collect();
+        let reason_no: Vec<u32> = part
+            .reasons
+            .into_iter()
+            .map(|s| match reason_ids.get(&s) {
                 Some(&id) => id,
                 None => {
                     let id = reasons.len() as u32;
@@ -338,30 +465,24 @@ pub(crate) fn load(
                     reasons.push(s);
                     id
                 }
-            },
-        };
-        if let Some(cur) = text.get("currency").and_then(|ca| norm_key(ca.get(r))) {
+            })
+            .collect();
+        for cur in part.currencies {
             if currencies.len() < 64 {
-                currencies.insert(cur.to_uppercase());
+                currencies.insert(cur);
             }
         }
-        if !c.by.is_empty() {
-            sub_ids.push(
-                text.get("subscription_id")
-                    .and_then(|ca| ca.get(r))
-                    .map(|s| s.trim().to_string()),
-            );
-        }
-        sub_src.push(f as u32);
-        out.push(Sub {
-            customer,
-            start: p.start,
-            end: p.end,
-            mrr: p.mrr,
-            group,
-            tie: u64::from(g),
-            reason,
-        });
+        out.extend(part.out.into_iter().map(|mut s| {
+            s.customer = customer_no[s.customer as usize];
+            s.group = group_no[s.group as usize];
+            if s.reason != u32::MAX {
+                s.reason = reason_no[s.reason as usize];
+            }
+            s
+        }));
+        sub_src.extend(part.sub_src);
+        sub_ids.extend(part.sub_ids);
+        latest = latest.max(part.latest);
     }
     if groups.is_empty() {
         groups.push(vec![None; c.by.len()]);
