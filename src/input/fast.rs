@@ -288,8 +288,26 @@ fn run<S: Send>(
     visit: &(impl Fn(&mut S, &Cells<'_>) + Sync),
     release: &(impl Fn(usize, usize) + Sync),
 ) -> Result<(Vec<S>, u64), Irregular> {
-    let parts = cuts.len() - 1;
     crate::progress::reading(bytes.len() as u64);
+    let out = on_pieces(cuts.len() - 1, init, |k, state| {
+        let (from, to) = (cuts[k], cuts[k + 1]);
+        let result = chunk(bytes, from, to, delim, width, needed, state, visit);
+        release(from, to);
+        result
+    });
+    crate::progress::read_done();
+    out
+}
+
+/// Pieces `0..parts` on every core, each taken by the next free thread: `init(k)` makes
+/// piece k's state and `work(k, state)` reads it (its number of records, or `Irregular`,
+/// which stops the other threads at their next piece). The states in piece order and the
+/// records of all; shared by the CSV and NDJSON passes.
+pub fn on_pieces<S: Send>(
+    parts: usize,
+    init: &(impl Fn(usize) -> S + Sync),
+    work: impl Fn(usize, &mut S) -> Result<u64, Irregular> + Sync,
+) -> Result<(Vec<S>, u64), Irregular> {
     let failed = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<(S, u64)>> = (0..parts).map(|_| None).collect();
@@ -303,10 +321,7 @@ fn run<S: Send>(
                     return;
                 }
                 let mut state = init(k);
-                let (from, to) = (cuts[k], cuts[k + 1]);
-                let result = chunk(bytes, from, to, delim, width, needed, &mut state, visit);
-                release(from, to);
-                match result {
+                match work(k, &mut state) {
                     Ok(n) => {
                         if let Ok(mut slot) = slots[k].lock() {
                             **slot = Some((state, n));
@@ -318,7 +333,6 @@ fn run<S: Send>(
         }
     });
     drop(slots);
-    crate::progress::read_done();
     if failed.load(Ordering::Relaxed) {
         return Err(Irregular);
     }

@@ -12,7 +12,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -95,47 +94,15 @@ fn visit_mapped<S: Send>(
     }
     let want: Arc<FxHashSet<String>> = Arc::new(slots_of.keys().cloned().collect());
     crate::progress::reading(bytes.len() as u64);
-    let failed = AtomicBool::new(false);
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<(S, u64)>> = (0..parts).map(|_| None).collect();
-    let slots: Vec<std::sync::Mutex<&mut Option<(S, u64)>>> =
-        results.iter_mut().map(std::sync::Mutex::new).collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads().min(parts) {
-            s.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                if k >= parts || failed.load(Ordering::Relaxed) {
-                    return;
-                }
-                let mut state = init(k);
-                let text = &bytes[cuts[k]..cuts[k + 1]];
-                let result = piece(text, names.len(), &slots_of, &want, &mut state, &visit);
-                map.release(cuts[k] + bom, cuts[k + 1] + bom);
-                crate::progress::advance(text.len() as u64);
-                match result {
-                    Ok(n) => {
-                        if let Ok(mut slot) = slots[k].lock() {
-                            **slot = Some((state, n));
-                        }
-                    }
-                    Err(Irregular) => failed.store(true, Ordering::Relaxed),
-                }
-            });
-        }
+    let out = crate::input::fast::on_pieces(parts, &init, |k, state| {
+        let text = &bytes[cuts[k]..cuts[k + 1]];
+        let result = piece(text, names.len(), &slots_of, &want, state, &visit);
+        map.release(cuts[k] + bom, cuts[k + 1] + bom);
+        crate::progress::advance(text.len() as u64);
+        result
     });
-    drop(slots);
     crate::progress::read_done();
-    if failed.load(Ordering::Relaxed) {
-        return Err(Irregular);
-    }
-    let mut states = Vec::with_capacity(parts);
-    let mut rows = 0;
-    for r in results {
-        let (s, n) = r.ok_or(Irregular)?;
-        states.push(s);
-        rows += n;
-    }
-    Ok((states, rows))
+    out
 }
 
 /// Where the k-th cell of the previous record went: records of one export list their keys
