@@ -138,6 +138,46 @@ fn na_hint(
 
 /// Map, read and classify the subscription rows; the as-of; rejected rows (`--strict`,
 /// `--rejects`).
+/// Numbers 0, 1, 2… for keys in the order they first come.
+struct Numbering<K> {
+    ids: HashMap<K, u32>,
+    /// The keys by number.
+    keys: Vec<K>,
+}
+
+impl<K> Default for Numbering<K> {
+    fn default() -> Self {
+        Numbering {
+            ids: HashMap::default(),
+            keys: Vec::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Numbering<K> {
+    fn with_capacity(n: usize) -> Self {
+        Numbering {
+            ids: HashMap::with_capacity_and_hasher(n, Default::default()),
+            keys: Vec::with_capacity(n),
+        }
+    }
+
+    fn number(&mut self, key: K) -> u32 {
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
+        let id = self.keys.len() as u32;
+        self.ids.insert(key.clone(), id);
+        self.keys.push(key);
+        id
+    }
+
+    /// The numbers this numbering's keys get in `all`, by this numbering's numbers.
+    fn numbered_in(self, all: &mut Numbering<K>) -> Vec<u32> {
+        self.keys.into_iter().map(|k| all.number(k)).collect()
+    }
+}
+
 /// What one range of rows gives [`load`]: counts per input and status, used subscriptions
 /// with numbers local to the part, and those numbers' texts in order of first appearance.
 #[derive(Default)]
@@ -145,12 +185,9 @@ struct RowsPart<'a> {
     counts: Vec<[u64; 5]>,
     /// Used subscriptions with a time in a daylight-saving gap / overlap.
     dst: (u64, u64),
-    customers: HashMap<&'a str, u32>,
-    customer_order: Vec<&'a str>,
-    group_ids: HashMap<Vec<Option<String>>, u32>,
-    groups: Vec<Vec<Option<String>>>,
-    reason_ids: HashMap<String, u32>,
-    reasons: Vec<String>,
+    customers: Numbering<&'a str>,
+    groups: Numbering<Vec<Option<String>>>,
+    reasons: Numbering<String>,
     /// Upper-cased, in order of first appearance (at most 64).
     currencies: Vec<String>,
     out: Vec<Sub>,
@@ -301,7 +338,7 @@ pub(crate) fn load(
     let classify_rows = |range: std::ops::Range<usize>| -> RowsPart<'_> {
         let mut part = RowsPart {
             counts: vec![[0; 5]; n_inputs],
-            customers: HashMap::with_capacity_and_hasher(range.len(), Default::default()),
+            customers: Numbering::with_capacity(range.len()),
             ..RowsPart::default()
         };
         let mut wh: Vec<Option<&str>> = Vec::with_capacity(where_cols.len());
@@ -333,32 +370,12 @@ pub(crate) fn load(
                 .and_then(|ca| ca.get(r))
                 .unwrap_or("")
                 .trim();
-            let next = part.customer_order.len() as u32;
-            let customer = *part.customers.entry(cust).or_insert_with(|| {
-                part.customer_order.push(cust);
-                next
-            });
+            let customer = part.customers.number(cust);
             let key: Vec<Option<String>> = by_cols.iter().map(|b| norm_key(b.get(r))).collect();
-            let group = match part.group_ids.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = part.groups.len() as u32;
-                    part.group_ids.insert(key.clone(), id);
-                    part.groups.push(key);
-                    id
-                }
-            };
+            let group = part.groups.number(key);
             let reason = match text.get("cancel_reason").and_then(|ca| norm_key(ca.get(r))) {
                 None => u32::MAX,
-                Some(s) => match part.reason_ids.get(&s) {
-                    Some(&id) => id,
-                    None => {
-                        let id = part.reasons.len() as u32;
-                        part.reason_ids.insert(s.clone(), id);
-                        part.reasons.push(s);
-                        id
-                    }
-                },
+                Some(s) => part.reasons.number(s),
             };
             if let Some(cur) = text.get("currency").and_then(|ca| norm_key(ca.get(r))) {
                 let cur = cur.to_uppercase();
@@ -411,12 +428,9 @@ pub(crate) fn load(
         })
     };
     // Joined in order: a part's ids become the numbers they get in a serial reading.
-    let mut customers: HashMap<&str, u32> =
-        HashMap::with_capacity_and_hasher(rows, Default::default());
-    let mut group_ids: HashMap<Vec<Option<String>>, u32> = HashMap::default();
-    let mut groups: Vec<Vec<Option<String>>> = Vec::new();
-    let mut reason_ids: HashMap<String, u32> = HashMap::default();
-    let mut reasons: Vec<String> = Vec::new();
+    let mut customers: Numbering<&str> = Numbering::with_capacity(rows);
+    let mut groups: Numbering<Vec<Option<String>>> = Numbering::default();
+    let mut reasons: Numbering<String> = Numbering::default();
     let mut currencies: BTreeSet<String> = BTreeSet::new();
     let mut out: Vec<Sub> = Vec::with_capacity(parts.iter().map(|p| p.out.len()).sum());
     // Per used sub: its source (to move it to `filtered` after as-of) and id (tie-break).
@@ -433,40 +447,9 @@ pub(crate) fn load(
         }
         ledger.note_dst(true, false, part.dst.0);
         ledger.note_dst(false, true, part.dst.1);
-        let customer_no: Vec<u32> = part
-            .customer_order
-            .iter()
-            .map(|t| {
-                let next = customers.len() as u32;
-                *customers.entry(t).or_insert(next)
-            })
-            .collect();
-        let group_no: Vec<u32> = part
-            .groups
-            .into_iter()
-            .map(|key| match group_ids.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = groups.len() as u32;
-                    group_ids.insert(key.clone(), id);
-                    groups.push(key);
-                    id
-                }
-            })
-            .collect();
-        let reason_no: Vec<u32> = part
-            .reasons
-            .into_iter()
-            .map(|s| match reason_ids.get(&s) {
-                Some(&id) => id,
-                None => {
-                    let id = reasons.len() as u32;
-                    reason_ids.insert(s.clone(), id);
-                    reasons.push(s);
-                    id
-                }
-            })
-            .collect();
+        let customer_no = part.customers.numbered_in(&mut customers);
+        let group_no = part.groups.numbered_in(&mut groups);
+        let reason_no = part.reasons.numbered_in(&mut reasons);
         for cur in part.currencies {
             if currencies.len() < 64 {
                 currencies.insert(cur);
@@ -484,6 +467,7 @@ pub(crate) fn load(
         sub_ids.extend(part.sub_ids);
         latest = latest.max(part.latest);
     }
+    let (mut groups, reasons) = (groups.keys, reasons.keys);
     if groups.is_empty() {
         groups.push(vec![None; c.by.len()]);
     }

@@ -676,16 +676,12 @@ fn gather_rows(
         fc.dup_mask = mask.clone();
         lf = Some(g);
     }
-    let mut direct_lists: Option<Vec<[Vec<i64>; 3]>> = None;
-    let (agg, bad_times) = match agg.take() {
+    let (agg, bad_times, mut direct_lists) = match agg.take() {
         Some(tk::Direct::Done {
             agg,
             bad_times,
             lists,
-        }) => {
-            direct_lists = Some(lists);
-            (agg, Some(bad_times))
-        }
+        }) => (agg, Some(bad_times), Some(lists)),
         _ => (
             collect(
                 tk::aggregate(
@@ -700,6 +696,7 @@ fn gather_rows(
                 ),
                 &sources,
             )?,
+            None,
             None,
         ),
     };
