@@ -406,50 +406,7 @@ fn chunk<S>(
         }
         let line_start = pos;
         let mut field = 0usize;
-        // The common record, without quotes: its end in one search, its fields from the
-        // delimiters between.
-        let plain = memchr::memchr2(b'\n', b'"', &text[pos..])
-            .map_or(Some(n), |o| (text[pos + o] == b'\n').then_some(pos + o));
-        if let Some(nl) = plain {
-            let end = if nl > pos && text[nl - 1] == b'\r' {
-                nl - 1
-            } else {
-                nl
-            };
-            if text[pos..end]
-                .iter()
-                .all(|&c| (c == b' ' || c == b'\t') && c != delim)
-            {
-                // A blank line (nothing, or only spaces and tabs): not a record, the careful
-                // reader's case (found by the fuzzer for one-column files).
-                return Err(Irregular);
-            }
-            let mut s = pos;
-            let mut put = |field: usize, s: usize, e: usize| {
-                if let Some(&k) = slot_of.get(field) {
-                    if k != usize::MAX {
-                        spans[k] = (s, e, false);
-                    }
-                }
-            };
-            for (i, &b) in text[pos..end].iter().enumerate() {
-                if b == delim {
-                    put(field, s, pos + i);
-                    field += 1;
-                    s = pos + i + 1;
-                }
-            }
-            put(field, s, end);
-            field += 1;
-            pos = (nl + 1).min(n);
-            if field != width {
-                return Err(Irregular);
-            }
-            emit(text, &spans, &mut cells);
-            visit(state, &cells);
-            rows += 1;
-            continue;
-        }
+        // A record holding a quote (`plain_records` stopped at its start): field by field.
         loop {
             let (s, e, escaped);
             if text[pos] == b'"' {
