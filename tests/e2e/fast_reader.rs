@@ -5,9 +5,8 @@
 //! cuts), with duplicates, blanks, unreadable scores, placeholder dates and groups.
 
 use std::io::Write;
-use std::process::Stdio;
 
-use crate::util::cmd;
+use crate::util::{run_path, same_on_both_paths};
 
 /// A survey export of `n` rows (about 2.5 MB for 30,000), deterministic.
 fn survey_file(dir: &std::path::Path, n: usize) -> String {
@@ -55,38 +54,6 @@ fn survey_file(dir: &std::path::Path, n: usize) -> String {
     }
     f.flush().unwrap();
     p.to_string_lossy().into_owned()
-}
-
-fn output(args: &[&str], no_fast: bool) -> (i32, Vec<u8>, Vec<u8>) {
-    let mut c = cmd();
-    c.args(args).stdin(Stdio::null()).env_remove("CXM_NO_FAST");
-    if no_fast {
-        c.env("CXM_NO_FAST", "1");
-    }
-    let o = c.output().expect("run cxm");
-    (o.status.code().unwrap_or(-1), o.stdout, o.stderr)
-}
-
-/// Each command prints the same bytes (stdout, stderr) and exit code through the parallel
-/// reader and through polars.
-fn same_on_both_paths(cases: &[Vec<&str>]) {
-    for case in cases {
-        let mut args = case.clone();
-        args.extend(["--format", "json"]);
-        let fast = output(&args, false);
-        let slow = output(&args, true);
-        assert_eq!(fast.0, slow.0, "{case:?}: exit codes");
-        assert_eq!(
-            String::from_utf8_lossy(&fast.1),
-            String::from_utf8_lossy(&slow.1),
-            "{case:?}: stdout"
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&fast.2),
-            String::from_utf8_lossy(&slow.2),
-            "{case:?}: stderr"
-        );
-    }
 }
 
 #[test]
@@ -151,7 +118,7 @@ fn the_parallel_reader_gives_the_polars_paths_output() {
             "2024-12-31",
         ],
     ];
-    same_on_both_paths(&cases);
+    same_on_both_paths(&cases, dir.path());
 }
 
 #[test]
@@ -167,11 +134,11 @@ fn a_large_file_that_is_not_regular_is_read_by_the_careful_reader() {
     .unwrap();
     drop(f);
     let args = ["nps", p.as_str(), "--format", "json"];
-    let fast = output(&args, false);
-    let slow = output(&args, true);
-    assert_eq!(fast.0, 0, "{}", String::from_utf8_lossy(&fast.2));
+    let fast = run_path(&args, false, &[]);
+    let slow = run_path(&args, true, &[]);
+    assert_eq!(fast.0, 0, "{}", fast.2);
     assert_eq!(fast.1, slow.1);
-    let v: serde_json::Value = serde_json::from_slice(&fast.1).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&fast.1).unwrap();
     assert_eq!(v["inputs"][0]["rows"], 30_001);
     let warnings = v["warnings"].to_string();
     assert!(
@@ -293,7 +260,7 @@ fn the_parallel_reader_gives_the_polars_paths_ticket_figures() {
             "n/a",
         ],
     ];
-    same_on_both_paths(&cases);
+    same_on_both_paths(&cases, dir.path());
     // A repeated id (the last row repeats T0): the parallel reader leaves the file to the
     // polars path and its duplicate pass; without updated_at the later row is kept, so one
     // row is a duplicate.
@@ -307,9 +274,9 @@ fn the_parallel_reader_gives_the_polars_paths_ticket_figures() {
         "--format",
         "json",
     ];
-    let fast = output(&args, false);
-    assert_eq!(fast.1, output(&args, true).1);
-    let v: serde_json::Value = serde_json::from_slice(&fast.1).unwrap();
+    let fast = run_path(&args, false, &[]);
+    assert_eq!(fast.1, run_path(&args, true, &[]).1);
+    let v: serde_json::Value = serde_json::from_str(&fast.1).unwrap();
     assert_eq!(v["inputs"][0]["duplicate"], 1);
 }
 
@@ -386,14 +353,15 @@ fn the_parallel_reader_gives_the_polars_paths_churn_and_retention() {
         ],
         vec!["retention", &p, "--as-of", "2026-01-01", "--survival"],
     ];
-    same_on_both_paths(&cases);
+    same_on_both_paths(&cases, dir.path());
     // The repeated ids are found in memory: row i repeats row i − 1's id when i % 1009 = 7,
     // i = 7 + 1009k < 25,000 for k = 0..=24: 25 pairs, one row of each (the one with the
     // older updated_at) a duplicate.
-    let v: serde_json::Value = serde_json::from_slice(
-        &output(
+    let v: serde_json::Value = serde_json::from_str(
+        &run_path(
             &["churn", &p, "--as-of", "2026-01-01", "--format", "json"],
             false,
+            &[],
         )
         .1,
     )
@@ -413,10 +381,10 @@ fn a_delimiter_ending_the_file_is_an_empty_last_cell() {
     )
     .unwrap();
     let p = p.to_string_lossy().into_owned();
-    same_on_both_paths(&[vec!["nps", &p]]);
-    let (code, out, _) = output(&["nps", &p, "--format", "json"], false);
+    same_on_both_paths(&[vec!["nps", &p]], dir.path());
+    let (code, out, _) = run_path(&["nps", &p, "--format", "json"], false, &[]);
     assert_eq!(code, 0);
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     // One promoter (r1) and one blank answer (r2): n 1, NPS 100.
     assert_eq!(v["total"]["n"], 1);
     assert_eq!(v["total"]["nps"], 100.0);

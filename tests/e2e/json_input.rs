@@ -331,58 +331,10 @@ fn a_wrapped_chargebee_subscription_is_one_row() {
 // ---------------------------------------------------------------------------------------
 // The one-pass NDJSON reader (SPEC 8) against the frame path (`CXM_NO_FAST=1`).
 
-fn output(args: &[&str], no_fast: bool, env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut c = cmd();
-    c.args(args)
-        .stdin(std::process::Stdio::null())
-        .env_remove("CXM_NO_FAST")
-        .env_remove("CXM_TIMINGS");
-    if no_fast {
-        c.env("CXM_NO_FAST", "1");
-    }
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let o = c.output().expect("run cxm");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-/// Each command prints the same bytes (stdout, stderr, exit code, and the `--rejects` file
-/// when one is asked for) through the one-pass reader and through the frame path.
-fn same_on_both_paths(cases: &[Vec<&str>], dir: &std::path::Path) {
-    for case in cases {
-        let mut args = case.clone();
-        args.extend(["--format", "json"]);
-        let rej = dir.join("rejects.csv").to_string_lossy().into_owned();
-        let with_rejects = args.contains(&"--rejects");
-        if with_rejects {
-            let at = args.iter().position(|a| *a == "--rejects").unwrap();
-            args[at + 1] = &rej;
-        }
-        let fast = output(&args, false, &[]);
-        let fast_rej = std::fs::read_to_string(&rej).unwrap_or_default();
-        let _ = std::fs::remove_file(&rej);
-        let slow = output(&args, true, &[]);
-        let slow_rej = std::fs::read_to_string(&rej).unwrap_or_default();
-        let _ = std::fs::remove_file(&rej);
-        assert_eq!(fast.0, slow.0, "{case:?}: exit codes ({})", fast.2);
-        assert_eq!(fast.1, slow.1, "{case:?}: stdout");
-        assert_eq!(fast.2, slow.2, "{case:?}: stderr");
-        assert_eq!(fast_rej, slow_rej, "{case:?}: rejects");
-        if with_rejects {
-            assert!(fast_rej.lines().count() > 1, "{case:?}: some rows rejected");
-        }
-    }
-}
-
 /// Whether the command's counting pass went through the one-pass NDJSON reader (its timing
 /// line, printed with `CXM_TIMINGS`).
 fn read_in_one_pass(args: &[&str]) -> bool {
-    let o = output(args, false, &[("CXM_TIMINGS", "1")]);
+    let o = run_path(args, false, &[("CXM_TIMINGS", "1")]);
     assert!(o.0 == 0, "{args:?}: {}", o.2);
     o.2.contains("one-pass read (ndjson)")
 }
@@ -649,7 +601,7 @@ fn the_one_pass_ndjson_reader_gives_the_frame_paths_ticket_output() {
     let p2 = ticket_ndjson(d2.path(), 30_000, true);
     same_on_both_paths(&[vec!["tickets", &p2, "--as-of", "2024-04-01"]], d2.path());
     let v: Value = serde_json::from_str(
-        &output(
+        &run_path(
             &["tickets", &p2, "--as-of", "2024-04-01", "--format", "json"],
             false,
             &[],
@@ -758,7 +710,7 @@ fn a_broken_line_in_a_large_ndjson_file_is_still_a_rejected_row() {
     let dir = tempfile::tempdir().unwrap();
     let p = survey_ndjson(dir.path(), 30_000);
     let counts = |p: &str| {
-        let (code, out, err) = output(
+        let (code, out, err) = run_path(
             &["nps", p, "--keep-duplicates", "--format", "json"],
             false,
             &[],

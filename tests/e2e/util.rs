@@ -111,3 +111,51 @@ pub fn preset_detected(stderr: &str, name: &str) -> bool {
 pub fn inspected_preset(file: &str) -> Value {
     json_ok(&["inspect", file])["preset"].clone()
 }
+
+/// Runs cxm with `env` set, through its one-pass readers or (`no_fast`) through polars'
+/// frame path (`CXM_NO_FAST=1`): exit code, stdout, stderr.
+pub fn run_path(args: &[&str], no_fast: bool, env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut c = cmd();
+    c.args(args).stdin(Stdio::null());
+    if no_fast {
+        c.env("CXM_NO_FAST", "1");
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("run cxm");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Each command (with `--format json`) prints the same bytes (stdout, stderr, exit code, and
+/// the `--rejects` file when one is asked for, written in `dir`) through the one-pass
+/// readers and through the frame path.
+pub fn same_on_both_paths(cases: &[Vec<&str>], dir: &std::path::Path) {
+    for case in cases {
+        let mut args = case.clone();
+        args.extend(["--format", "json"]);
+        let rej = dir.join("rejects.csv").to_string_lossy().into_owned();
+        let with_rejects = args.contains(&"--rejects");
+        if with_rejects {
+            let at = args.iter().position(|a| *a == "--rejects").unwrap();
+            args[at + 1] = &rej;
+        }
+        let fast = run_path(&args, false, &[]);
+        let fast_rej = std::fs::read_to_string(&rej).unwrap_or_default();
+        let _ = std::fs::remove_file(&rej);
+        let slow = run_path(&args, true, &[]);
+        let slow_rej = std::fs::read_to_string(&rej).unwrap_or_default();
+        let _ = std::fs::remove_file(&rej);
+        assert_eq!(fast.0, slow.0, "{case:?}: exit codes ({})", fast.2);
+        assert_eq!(fast.1, slow.1, "{case:?}: stdout");
+        assert_eq!(fast.2, slow.2, "{case:?}: stderr");
+        assert_eq!(fast_rej, slow_rej, "{case:?}: rejects");
+        if with_rejects {
+            assert!(fast_rej.lines().count() > 1, "{case:?}: some rows rejected");
+        }
+    }
+}
