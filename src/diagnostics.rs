@@ -14,8 +14,27 @@ pub fn set_note_context(name: Option<&str>) {
 /// One `cxm: note: …` line on standard error, prefixed with the metric name inside
 /// `cxm report` / `cxm check`.
 pub fn note(msg: &str) {
-    NOTE_CONTEXT.with(|c| match c.borrow().as_deref() {
-        Some(name) => eprintln!("cxm: note: {name}: {msg}"),
-        None => eprintln!("cxm: note: {msg}"),
+    let line = NOTE_CONTEXT.with(|c| match c.borrow().as_deref() {
+        Some(name) => format!("cxm: note: {name}: {msg}"),
+        None => format!("cxm: note: {msg}"),
     });
+    if let Ok(mut said) = SAID.lock() {
+        if said.1 && said.0.contains(&line) {
+            return;
+        }
+        said.0.push(line.clone());
+    }
+    eprintln!("{line}");
+}
+
+/// The notes printed so far, and whether a run is being run again (then a note already
+/// printed is not printed twice).
+static SAID: std::sync::Mutex<(Vec<String>, bool)> = std::sync::Mutex::new((Vec::new(), false));
+
+/// A metric's run starts again ([`crate::input::read::run_again`]): its notes are printed
+/// once.
+pub fn replay() {
+    if let Ok(mut said) = SAID.lock() {
+        said.1 = true;
+    }
 }

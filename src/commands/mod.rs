@@ -30,17 +30,29 @@ use crate::report::{InputCount, Report};
 /// commands that are not metrics. The one dispatch of metric commands: `cxm` emits the
 /// report, `cxm report` and `cxm check` collect it.
 pub fn compute(cmd: &Command) -> Option<Result<(Report, Common)>> {
-    crate::input::read::take_warnings();
-    let out = match cmd {
-        Command::Nps(a) => nps_compute(a),
-        Command::Csat(a) => csat_compute(a),
-        Command::Ces(a) => ces_compute(a),
-        Command::Pmf(a) => pmf_compute(a),
-        Command::Tickets(a) => tickets::compute(a),
-        Command::Churn(a) => churn::compute(a),
-        Command::Retention(a) => retention::compute(a),
-        _ => return None,
+    let once = || match cmd {
+        Command::Nps(a) => Some(nps_compute(a)),
+        Command::Csat(a) => Some(csat_compute(a)),
+        Command::Ces(a) => Some(ces_compute(a)),
+        Command::Pmf(a) => Some(pmf_compute(a)),
+        Command::Tickets(a) => Some(tickets::compute(a)),
+        Command::Churn(a) => Some(churn::compute(a)),
+        Command::Retention(a) => Some(retention::compute(a)),
+        _ => None,
     };
+    crate::input::read::take_warnings();
+    crate::input::read::heads_taken();
+    let mut out = once()?;
+    // A large NDJSON input opened by its head: a run that fails (the head lacked a column,
+    // or the pass found one) runs again on inputs opened in full, which decides; the notes
+    // already printed are not printed again.
+    if let Err(e) = &out {
+        if crate::input::read::run_again(e) {
+            crate::input::read::take_warnings();
+            crate::diagnostics::replay();
+            out = once()?;
+        }
+    }
     // The read's warnings (skipped lines, malformed records) come first.
     Some(out.map(|(mut report, c)| {
         let mut w = crate::input::read::take_warnings();

@@ -63,35 +63,51 @@ pub fn repeated_hashes(parts: Vec<Vec<u64>>) -> HashSet<u64> {
             });
         }
     };
-    // 1. Scatter each part by bucket: (its hashes in bucket order, where each bucket starts).
+    // 1. Order each part by bucket, in place (American flag order: no second copy of the
+    // hashes): (its hashes in bucket order, where each bucket starts).
     type Scattered = (Vec<u64>, Vec<usize>);
     let slots: Vec<std::sync::Mutex<Option<Scattered>>> =
         parts.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let parts: Vec<std::sync::Mutex<Vec<u64>>> =
+        parts.into_iter().map(std::sync::Mutex::new).collect();
     let next = AtomicUsize::new(0);
     on_all_cores(&|| loop {
         let k = next.fetch_add(1, Ordering::Relaxed);
         let Some(part) = parts.get(k) else {
             return;
         };
+        let mut part = part
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
         let mut starts = vec![0usize; BUCKETS + 1];
-        for &h in part {
+        for &h in &part {
             starts[(h >> (64 - BUCKET_BITS)) as usize + 1] += 1;
         }
         for b in 1..=BUCKETS {
             starts[b] += starts[b - 1];
         }
-        let mut out = vec![0u64; part.len()];
         let mut at = starts.clone();
-        for &h in part {
-            let b = (h >> (64 - BUCKET_BITS)) as usize;
-            out[at[b]] = h;
-            at[b] += 1;
+        let bucket_of = |h: u64| (h >> (64 - BUCKET_BITS)) as usize;
+        for b in 0..BUCKETS {
+            while at[b] < starts[b + 1] {
+                let mut h = part[at[b]];
+                let mut t = bucket_of(h);
+                // Carry the hash to its bucket, taking the one found there, until one of
+                // bucket `b` comes back.
+                while t != b {
+                    std::mem::swap(&mut h, &mut part[at[t]]);
+                    at[t] += 1;
+                    t = bucket_of(h);
+                }
+                part[at[b]] = h;
+                at[b] += 1;
+            }
         }
         if let Ok(mut slot) = slots[k].lock() {
-            *slot = Some((out, starts));
+            *slot = Some((part, starts));
         }
     });
-    drop(parts);
     let scattered: Vec<Scattered> = slots
         .into_iter()
         .filter_map(|m| m.into_inner().ok().flatten())

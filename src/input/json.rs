@@ -29,6 +29,7 @@ use crate::error::err;
 use crate::fail;
 use crate::input::read::{io_reason, strip_bom, Format, LocKind, Malformed, Table};
 
+mod flat;
 pub mod visit;
 
 /// Text of a JSON value as a cell: strings as they are, numbers and booleans as written,
@@ -1138,6 +1139,48 @@ pub fn open_json(path: &Path, display: &str, format: Format) -> Result<Opened> {
     }))
 }
 
+/// NDJSON files of at least this many bytes are opened by their head ([`open_json_head`]).
+const HEAD_FROM: u64 = 8 << 20;
+/// The head: the whole lines in this many first bytes.
+const HEAD_BYTES: usize = 1 << 20;
+
+/// The open step of a large NDJSON file whose head is regular: the column names, which of
+/// them hold values and the number of records of its first whole lines (1 MiB), without
+/// reading the rest. The one-pass reader ([`visit::visit_inputs`]) reads every record later
+/// and ends its pass at a record with a name the head did not have, or a value under a name
+/// that was null throughout the head; the full open step ([`open_json`]) then decides, and a
+/// run whose columns it changes is run again with every input opened in full
+/// ([`crate::input::read::Reopen`]). `None`: a small file, not NDJSON, or a head with a
+/// broken line (the full open step reads it).
+pub fn open_json_head(path: &Path, format: Format) -> Option<JsonMeta> {
+    let file = File::open(path).ok()?;
+    if file.metadata().ok()?.len() < HEAD_FROM {
+        return None;
+    }
+    let mut head = vec![0u8; HEAD_BYTES];
+    let n = read_full(&mut &file, &mut head).ok()?;
+    head.truncate(n);
+    let text = strip_bom(&head);
+    let format = match format {
+        Format::Ndjson if !is_pretty_document(text) => Format::Ndjson,
+        Format::Json if is_ndjson(text) => Format::Ndjson,
+        _ => return None,
+    };
+    let whole = &text[..memchr::memrchr(b'\n', text)? + 1];
+    let mut b = Builder::new(Mode::Names);
+    piece_lines(whole, 0, &Mode::Names, &mut b);
+    if !b.malformed.is_empty() || b.records() == 0 {
+        return None;
+    }
+    Some(JsonMeta {
+        rows: b.records() as u64,
+        headers: b.headers,
+        nonnull: b.nonnull,
+        format,
+        loc_kind: loc_kind(format),
+    })
+}
+
 /// The columns of the last [`read_columns`] call: a later call for some of them on the same
 /// file (a warning's second look at one column) is served without parsing again. The
 /// columns share their buffers with the frame built from them.
@@ -1410,7 +1453,7 @@ fn read_ndjson_pieces(map: &crate::input::fast::Mapped, mode: Mode, parts: usize
 /// The lines of one piece (the first is line `line0 + 1`), parsed in order into `out`;
 /// returns its line breaks.
 fn piece_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) -> u64 {
-    let text = std::str::from_utf8(chunk).ok();
+    let text = simdutf8::basic::from_utf8(chunk).ok();
     let mut rec = Rec::for_mode(mode);
     let mut start = 0usize;
     let mut no = line0;
@@ -1533,7 +1576,17 @@ fn parse_top<'a, R: serde_json::de::Read<'a>>(
 fn parse_line<'a>(l: &'a [u8], ls: Option<&'a str>, no: u64, rec: &mut Rec<'a>, b: &mut Builder) {
     if let (Mode::Names, Some(t)) = (&b.mode, ls) {
         // The open step on a flat record (the usual case): its keys are its names. Any
-        // other line (nested, not an object, broken, a page) is read below.
+        // other line (nested, not an object, broken, a page) is read below. The strict
+        // reader takes the usual lines; serde_json the rest.
+        rec.keys.clear();
+        let keys = &mut rec.keys;
+        if flat::fields(t, |k, v| {
+            keys.push((Cow::Borrowed(k), v != flat::Val::Null));
+            true
+        }) {
+            b.push_flat_names(&rec.keys, no);
+            return;
+        }
         rec.keys.clear();
         let mut de = serde_json::Deserializer::from_str(t);
         let got = NamesSeed(&mut rec.keys)

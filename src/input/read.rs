@@ -8,6 +8,7 @@
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 
@@ -147,12 +148,28 @@ pub fn open_all_deferred(paths: &[String], opts: &ReadOptions) -> Result<Vec<Sou
     open_paths(paths, opts, true)
 }
 
-/// The structural check [`open_all`] makes, for a source opened by [`open_all_deferred`].
+/// The structural check [`open_all`] makes, for a source opened by [`open_all_deferred`]: for
+/// NDJSON opened by its head, the full open step, which must find the head's columns (else
+/// the run starts again: [`Reopen`]).
 pub fn settle(src: &mut Source) -> Result<()> {
     if src.checked {
         return Ok(());
     }
     src.checked = true;
+    if src.format == Format::Ndjson {
+        use crate::input::json::{open_json, Opened};
+        match open_json(&src.path, &src.display, src.format)? {
+            Opened::Lazy(meta)
+                if meta.format == src.format
+                    && meta.headers == src.headers
+                    && Some(&meta.nonnull) == src.json_nonnull.as_ref() =>
+            {
+                src.rows = Some(meta.rows);
+                return Ok(());
+            }
+            _ => return Err(Reopen.into()),
+        }
+    }
     match quick_scan(&src.path, src.delimiter) {
         Some(scan) => {
             src.headers = scan.headers;
@@ -161,6 +178,42 @@ pub fn settle(src: &mut Source) -> Result<()> {
         }
         None => check_csv(src),
     }
+}
+
+/// Set once a run is started again ([`Reopen`]): every input is then opened in full.
+static NO_DEFER: AtomicBool = AtomicBool::new(false);
+
+/// An NDJSON input opened by its head ([`crate::input::json::open_json_head`]) has columns
+/// or values the head did not show, so the columns were mapped on too little: the run is
+/// started again with every input opened in full (never seen by the user).
+#[derive(Debug)]
+pub struct Reopen;
+
+impl std::fmt::Display for Reopen {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("internal: an input's columns changed after its first lines; run again")
+    }
+}
+
+impl std::error::Error for Reopen {}
+
+/// Whether an input was opened by its head since the last [`heads_taken`].
+static HEADS: AtomicBool = AtomicBool::new(false);
+
+/// Forget the inputs opened by their head so far (a metric's run starts).
+pub fn heads_taken() {
+    HEADS.store(false, Ordering::Relaxed);
+}
+
+/// Whether a metric's run that failed with `e` is run again with every input opened in
+/// full: it asked to ([`Reopen`]), or it opened an input by its head (whose columns may be
+/// why it failed). From then on, every input is opened in full.
+pub fn run_again(e: &anyhow::Error) -> bool {
+    let yes = e.downcast_ref::<Reopen>().is_some() || HEADS.load(Ordering::Relaxed);
+    if yes {
+        NO_DEFER.store(true, Ordering::Relaxed);
+    }
+    yes
 }
 
 fn open_paths(paths: &[String], opts: &ReadOptions, defer: bool) -> Result<Vec<Source>> {
@@ -372,7 +425,20 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
             }
         }
         Format::Json | Format::Ndjson => {
-            use crate::input::json::{open_json, Opened};
+            use crate::input::json::{open_json, open_json_head, Opened};
+            let head = (defer && !NO_DEFER.load(Ordering::Relaxed))
+                .then(|| open_json_head(&src.path, format))
+                .flatten();
+            if let Some(meta) = head {
+                src.format = meta.format;
+                src.loc_kind = meta.loc_kind;
+                src.headers = meta.headers;
+                src.rows = Some(meta.rows);
+                src.json_nonnull = Some(meta.nonnull);
+                src.checked = false;
+                HEADS.store(true, Ordering::Relaxed);
+                return Ok(src);
+            }
             match open_json(&src.path, &src.display, format)? {
                 Opened::Lazy(meta) => {
                     src.format = meta.format;

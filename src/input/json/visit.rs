@@ -17,6 +17,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
+use super::flat::{self, Val};
 use super::{trim, wrapped_cells, wrapper_of, Check, KeyText, Kind, Rec, TopSeed, PAGE_KEYS};
 use crate::input::fast::{threads, Cells, Irregular, Mapped};
 use crate::input::{Format, Source};
@@ -45,9 +46,19 @@ pub fn visit_inputs<S: Send>(
             .map(|&i| src.headers.get(i).map(String::as_str))
             .collect::<Option<_>>()?;
         let map = Mapped::open(&src.path)?;
+        // Opened by its head: every record is checked against the head's columns.
+        let known: Option<Known> = (!src.checked).then(|| {
+            let nn = src.json_nonnull.as_deref().unwrap_or_default();
+            src.headers
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.clone(), nn.get(i).copied().unwrap_or(false)))
+                .collect()
+        });
         let read = visit_mapped(
             &map,
             &names,
+            known.as_ref(),
             |piece| init(f, piece),
             |st, c| visit(f, st, c),
             None,
@@ -59,6 +70,8 @@ pub fn visit_inputs<S: Send>(
 
 /// Pieces of at most this many bytes (and at least 4 per thread).
 const PIECE: usize = 8 << 20;
+/// A piece is read (checked as UTF-8, visited, released) in blocks of about this many bytes.
+const RELEASE_EVERY: usize = 256 << 10;
 
 /// Every record of the mapped NDJSON text, in pieces (`parts`: forced by tests); per piece
 /// its state and records, in file order. The pieces depend only on the file and the number
@@ -66,6 +79,7 @@ const PIECE: usize = 8 << 20;
 fn visit_mapped<S: Send>(
     map: &Mapped,
     names: &[&str],
+    known: Option<&Known>,
     init: impl Fn(usize) -> S + Sync,
     visit: impl Fn(&mut S, &Cells<'_>) + Sync,
     parts: Option<usize>,
@@ -93,10 +107,17 @@ fn visit_mapped<S: Send>(
         slots_of.entry(n.to_string()).or_default().push(k);
     }
     let want: Arc<FxHashSet<String>> = Arc::new(slots_of.keys().cloned().collect());
+    let names_len = names.len();
     crate::progress::reading(bytes.len() as u64);
     let out = crate::input::fast::on_pieces(parts, &init, |k, state| {
         let text = &bytes[cuts[k]..cuts[k + 1]];
-        let result = piece(text, names.len(), &slots_of, &want, state, &visit);
+        let names = Names {
+            slots_of: &slots_of,
+            known,
+        };
+        let at = cuts[k] + bom;
+        let release = |from: usize, to: usize| map.release(at + from, at + to);
+        let result = piece(text, names_len, &names, &want, state, &visit, &release);
         map.release(cuts[k] + bom, cuts[k + 1] + bom);
         crate::progress::advance(text.len() as u64);
         result
@@ -111,6 +132,70 @@ struct Hint {
     name: String,
     /// The cell slots of the name (empty: not needed).
     slots: Vec<usize>,
+    /// What a source opened by its head allows under the name.
+    allows: Allows,
+}
+
+/// What the head of a source opened by its head ([`super::open_json_head`]) allows under a
+/// name; anything else ends the pass (the full open step decides).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Allows {
+    /// Any value: the head has a value under it (or the source was opened in full).
+    Any,
+    /// Only null: every record of the head has null under it.
+    Null,
+    /// Nothing: the head has no such name.
+    Nothing,
+}
+
+/// The head's names of a source opened by its head, and whether each holds a value there.
+type Known = FxHashMap<String, bool>;
+
+/// How the names of a record are placed: the cell slots of each needed name, and the head's
+/// names when the source was opened by its head.
+struct Names<'a> {
+    slots_of: &'a FxHashMap<String, Vec<usize>>,
+    known: Option<&'a Known>,
+}
+
+impl Names<'_> {
+    fn hint(&self, name: &str) -> Hint {
+        Hint {
+            slots: self.slots_of.get(name).cloned().unwrap_or_default(),
+            name: name.to_string(),
+            allows: match self.known.map(|k| k.get(name)) {
+                None => Allows::Any,
+                Some(Some(true)) => Allows::Any,
+                Some(Some(false)) => Allows::Null,
+                Some(None) => Allows::Nothing,
+            },
+        }
+    }
+
+    /// The hint of the `n`-th name of a record, made anew when the previous record had
+    /// another name there.
+    fn place<'h>(&self, hints: &'h mut Vec<Hint>, n: usize, name: &str) -> &'h Hint {
+        if hints.get(n).is_none_or(|h| h.name != name) {
+            let h = self.hint(name);
+            if n < hints.len() {
+                hints[n] = h;
+            } else {
+                hints.push(h);
+            }
+        }
+        &hints[n]
+    }
+}
+
+impl Hint {
+    /// Whether a value (null or not) is allowed under the name.
+    fn allows(&self, null: bool) -> bool {
+        match self.allows {
+            Allows::Any => true,
+            Allows::Null => null,
+            Allows::Nothing => false,
+        }
+    }
 }
 
 /// What [`FlatSeed`] found.
@@ -121,6 +206,8 @@ enum Flat {
     Nested,
     /// Not an object, or an API page.
     Other,
+    /// A name or a value the head of a source opened by its head did not have.
+    Unknown,
 }
 
 /// Reads a flat record straight into the cells: each key is a column name (found through
@@ -129,7 +216,7 @@ enum Flat {
 /// line is read again by the general reader.
 struct FlatSeed<'a, 't> {
     hints: &'a mut Vec<Hint>,
-    slots_of: &'a FxHashMap<String, Vec<usize>>,
+    names: &'a Names<'a>,
     cells: &'a mut [Option<Cow<'t, str>>],
 }
 
@@ -175,18 +262,7 @@ impl<'de> Visitor<'de> for FlatSeed<'_, 'de> {
                 map.next_value_seed(Check)?;
                 continue;
             }
-            if self.hints.get(n).is_none_or(|h| h.name != *key) {
-                let h = Hint {
-                    slots: self.slots_of.get(&*key).cloned().unwrap_or_default(),
-                    name: key.clone().into_owned(),
-                };
-                if n < self.hints.len() {
-                    self.hints[n] = h;
-                } else {
-                    self.hints.push(h);
-                }
-            }
-            let h = &self.hints[n];
+            let h = self.names.place(self.hints, n, &key);
             n += 1;
             let kind = map.next_value_seed(CellSeed {
                 slots: &h.slots,
@@ -195,6 +271,7 @@ impl<'de> Visitor<'de> for FlatSeed<'_, 'de> {
             match kind {
                 Kind::Map => out = Flat::Nested,
                 Kind::Array if PAGE_KEYS.contains(&&*key) || key == "data" => out = Flat::Other,
+                _ if !h.allows(kind == Kind::Null) => out = Flat::Unknown,
                 _ => {}
             }
         }
@@ -293,13 +370,12 @@ impl<'de> Visitor<'de> for CellSeed<'_, 'de> {
 fn piece<'t, S>(
     bytes: &'t [u8],
     width: usize,
-    slots_of: &FxHashMap<String, Vec<usize>>,
+    names: &Names<'_>,
     want: &Arc<FxHashSet<String>>,
     state: &mut S,
     visit: &impl Fn(&mut S, &Cells<'_>),
+    release: &dyn Fn(usize, usize),
 ) -> Result<u64, Irregular> {
-    // Checked as UTF-8 once: a piece that is not is the frame reader's case.
-    let text = std::str::from_utf8(bytes).map_err(|_| Irregular)?;
     let mut rec: Rec<'t> = Rec {
         want: Some(want.clone()),
         ..Default::default()
@@ -308,17 +384,63 @@ fn piece<'t, S>(
     let mut hints: Vec<Hint> = Vec::new();
     let mut rows = 0u64;
     let mut start = 0usize;
-    while start < text.len() {
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(text.len(), |o| start + o);
+    // The piece is read in blocks of whole lines, each checked as UTF-8 (a block that is
+    // not is the frame reader's case) and, once visited, released: a pass holds little
+    // more than the block it reads (no page of the piece is touched before its turn).
+    let (mut block, mut block_at) = ("", 0usize);
+    while start < bytes.len() {
+        if start >= block_at + block.len() {
+            if start > 0 {
+                release(block_at, start);
+            }
+            let to = (start + RELEASE_EVERY).min(bytes.len());
+            let end = memchr::memchr(b'\n', &bytes[to..]).map_or(bytes.len(), |o| to + o + 1);
+            block = simdutf8::basic::from_utf8(&bytes[start..end]).map_err(|_| Irregular)?;
+            block_at = start;
+        }
+        let block_end = block_at + block.len();
+        let end = memchr::memchr(b'\n', &bytes[start..block_end]).map_or(block_end, |o| start + o);
         let raw = &bytes[start..end];
         start = end + 1;
         let l = trim(raw);
         if l.is_empty() {
             continue;
         }
-        // `trim` removes ASCII bytes only: the line is UTF-8 as the piece is.
-        let at = l.as_ptr() as usize - bytes.as_ptr() as usize;
-        let line = &text[at..at + l.len()];
+        // `trim` removes ASCII bytes only: the line is UTF-8 as its block is.
+        let at = l.as_ptr() as usize - bytes.as_ptr() as usize - block_at;
+        let line = &block[at..at + l.len()];
+        for c in cells.iter_mut() {
+            *c = None;
+        }
+        // The usual line, read by the strict reader: a flat record whose needed values
+        // have their text as they stand.
+        let mut n = 0usize;
+        if flat::fields(line, |key, val| {
+            let h = names.place(&mut hints, n, key);
+            n += 1;
+            if h.allows != Allows::Any && !h.allows(val == Val::Null) {
+                return false;
+            }
+            if h.slots.is_empty() {
+                return true;
+            }
+            let v = match val {
+                Val::Str(s) | Val::Int(s) => Some(Cow::Borrowed(s)),
+                Val::Bool(true) => Some(Cow::Borrowed("true")),
+                Val::Bool(false) => Some(Cow::Borrowed("false")),
+                Val::Null => None,
+                // Its text is serde_json's to make.
+                Val::Opaque => return false,
+            };
+            for &s in &h.slots {
+                cells[s] = v.clone();
+            }
+            true
+        }) {
+            visit(state, &cells);
+            rows += 1;
+            continue;
+        }
         for c in cells.iter_mut() {
             *c = None;
         }
@@ -327,7 +449,7 @@ fn piece<'t, S>(
         let mut de = serde_json::Deserializer::from_str(line);
         let flat = FlatSeed {
             hints: &mut hints,
-            slots_of,
+            names,
             cells: &mut cells,
         };
         match flat.deserialize(&mut de).and_then(|k| {
@@ -340,8 +462,8 @@ fn piece<'t, S>(
                 continue;
             }
             Ok(Flat::Nested) => {}
-            // Not an object, broken, or an API page on a line.
-            Ok(Flat::Other) | Err(_) => return Err(Irregular),
+            // Not an object, broken, or an API page on a line; or not what the head had.
+            Ok(Flat::Other | Flat::Unknown) | Err(_) => return Err(Irregular),
         }
         rec.clear();
         let mut de = serde_json::Deserializer::from_str(line);
@@ -357,38 +479,40 @@ fn piece<'t, S>(
             *c = None;
         }
         let Rec {
-            names,
+            names: text,
             cells: rc,
             tops,
             ..
         } = &mut rec;
         let mut n = 0usize;
+        let mut unknown = false;
         let mut place = |name: &str, k: usize| {
-            if hints.get(n).is_none_or(|h| h.name != name) {
-                let h = Hint {
-                    name: name.to_string(),
-                    slots: slots_of.get(name).cloned().unwrap_or_default(),
-                };
-                if n < hints.len() {
-                    hints[n] = h;
-                } else {
-                    hints.push(h);
-                }
-            }
-            let h = &hints[n];
+            let h = names.place(&mut hints, n, name);
             n += 1;
+            unknown |= !h.allows(rc[k].value.is_none());
             // A name given twice in a record: the later value, as in the frame.
             for &s in &h.slots {
                 cells[s] = rc[k].value.clone();
             }
         };
-        match wrapper_of(names, tops) {
+        match wrapper_of(text, tops) {
             None => {
                 for (k, c) in rc.iter().enumerate() {
-                    place(&names[c.name.0..c.name.1], k);
+                    place(&text[c.name.0..c.name.1], k);
                 }
             }
-            Some(wi) => wrapped_cells(names, rc, tops, wi, &mut place),
+            Some(wi) => {
+                wrapped_cells(text, rc, tops, wi, &mut place);
+                // A null beside the wrapper is a column of its name.
+                if let Some(known) = names.known {
+                    unknown |= tops.iter().any(|t| {
+                        t.kind == Kind::Null && !known.contains_key(&text[t.name.0..t.name.1])
+                    });
+                }
+            }
+        }
+        if unknown {
+            return Err(Irregular);
         }
         visit(state, &cells);
         rows += 1;
@@ -409,6 +533,7 @@ mod tests {
         let (states, rows) = visit_mapped(
             &map,
             names,
+            None,
             |_| Vec::new(),
             |s: &mut Vec<Vec<Option<String>>>, c| {
                 s.push(c.iter().map(|x| x.as_deref().map(str::to_string)).collect())
@@ -481,7 +606,48 @@ mod tests {
         let p = dir.path().join("l.ndjson");
         std::fs::write(&p, &latin).unwrap();
         let map = Mapped::open(&p).unwrap();
-        let got = visit_mapped(&map, &["id"], |_| (), |_, _| {}, Some(1));
+        let got = visit_mapped(&map, &["id"], None, |_| (), |_, _| {}, Some(1));
         assert!(got.is_err());
+    }
+
+    #[test]
+    fn a_source_opened_by_its_head_ends_the_pass_at_what_the_head_lacked() {
+        let known: Known = [("id", true), ("x", false), ("ticket.id", true)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let pass = |text: &str, parts: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("t.ndjson");
+            std::fs::write(&p, text).unwrap();
+            let map = Mapped::open(&p).unwrap();
+            visit_mapped(&map, &["id"], Some(&known), |_| (), |_, _| {}, Some(parts))
+                .map(|(_, rows)| rows)
+                .ok()
+        };
+        // What the head had: read through, whichever reader takes the line.
+        let fine = concat!(
+            "{\"id\": 1, \"x\": null}\n",
+            "{\"id\": 2.5, \"x\": null}\n",
+            "{\"ticket\": {\"id\": 3}}\n",
+            "{\"id\": \"a\\u0062\", \"x\": null}\n",
+        );
+        for parts in [1, 3] {
+            assert_eq!(pass(fine, parts), Some(4));
+        }
+        for bad in [
+            // A name the head did not have, by each reader.
+            "{\"id\": 1, \"y\": 2}\n",
+            "{\"id\": 1.5, \"y\": 2}\n",
+            "{\"id\": 1, \"y\": {\"z\": 1}}\n",
+            "{\"ticket\": {\"id\": 3}, \"y\": null}\n",
+            // A value under a name that was null throughout the head.
+            "{\"id\": 1, \"x\": 0}\n",
+            "{\"id\": 1.5, \"x\": \"\"}\n",
+            "{\"id\": {\"a\": 1}, \"x\": []}\n",
+        ] {
+            let text = format!("{fine}{bad}");
+            assert_eq!(pass(&text, 1), None, "{bad:?}");
+        }
     }
 }

@@ -255,6 +255,8 @@ pub(crate) fn ensure_table(src: &mut Source) -> Result<()> {
         src.rows = Some(t.rows.len() as u64);
         src.json_nonnull = None;
         src.table = Some(t);
+        // Read in full: no longer opened by its head.
+        src.checked = true;
     }
     Ok(())
 }
