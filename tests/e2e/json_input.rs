@@ -783,3 +783,208 @@ t5,not a date,,,open\n";
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[0], seen[2]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Flat NDJSON lines (the strict reader ahead of serde_json) and large files opened by their
+// head (`CXM_JSON_HEAD_BYTES` makes any file one, with a head that small).
+
+/// A flat survey export (no nested object on most lines), `n` records: every way JSON can
+/// write a value that the strict reader must read as serde_json does or leave to it
+/// (fractions, exponents, `-0`, long integers, escapes, `\u` escapes, booleans, arrays, odd
+/// spacing, repeated keys, keys in another order, a nested object now and then).
+fn flat_survey_ndjson(dir: &std::path::Path, n: usize) -> String {
+    use std::io::Write;
+    let p = dir.join("flat.ndjson");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for i in 0..n {
+        xorshift(&mut x);
+        let score = match i % 37 {
+            0 => "null".to_string(),
+            1 => "\"n/a\"".into(),
+            2 => "9.0".into(),
+            3 => "1e1".into(),
+            4 => "-0".into(),
+            5 => "\" 7 \"".into(),
+            6 => "\"\\u0039\"".into(),
+            7 => "true".into(),
+            8 => "12345678901234567890".into(),
+            9 => "[9]".into(),
+            10 => "\"8\"".into(),
+            11 => "0".into(),
+            _ => ((x >> 16) % 11).to_string(),
+        };
+        let region = [
+            "\"EMEA\"",
+            "\"AMER\"",
+            "\"say \\\"hi\\\"\"",
+            "\"Z\u{fc}rich\"",
+            "\"a\\/b\"",
+            "null",
+            "\"\\u0045MEA\"",
+            "\"\"",
+            "7",
+            "false",
+        ][(x >> 24) as usize % 10];
+        let (day, month) = (1 + (x >> 32) % 28, 1 + (x >> 40) % 12);
+        let ts = if i % 53 == 0 {
+            "\"not a date\"".to_string()
+        } else {
+            format!("\"2024-{month:02}-{day:02}T{:02}:15:00Z\"", (x >> 48) % 24)
+        };
+        let id = if i % 401 == 7 { i - 1 } else { i };
+        let line = match i % 13 {
+            0 => format!(
+                "{{ \"response_id\" : \"r{id}\" ,\t\"score\" : {score} , \"region\":{region}, \"submitted_at\":{ts} }}"
+            ),
+            1 => format!(
+                "{{\"submitted_at\":{ts},\"region\":{region},\"score\":{score},\"response_id\":\"r{id}\",\"tags\":[1,\"two\",null,true,2.5e3]}}"
+            ),
+            2 => format!(
+                "{{\"response_id\":\"r{id}\",\"score\":3,\"score\":{score},\"region\":{region},\"submitted_at\":{ts},\"amount\":-12.75e-2}}"
+            ),
+            3 => format!(
+                "{{\"response_id\":\"r{id}\",\"score\":{score},\"region\":{region},\"submitted_at\":{ts},\"meta\":{{\"k\":1}}}}"
+            ),
+            4 => format!(
+                "{{\"response_id\":\"r{id}\",\"score\":{score},\"region\":{region},\"submitted_at\":{ts},\"comment\":\"tab\\there, \\\"q\\\" \\ud83d\\ude00\"}}"
+            ),
+            _ => format!(
+                "{{\"response_id\":\"r{id}\",\"score\":{score},\"region\":{region},\"submitted_at\":{ts},\"comment\":\"a plain comment that is longer than sixteen bytes\"}}"
+            ),
+        };
+        writeln!(f, "{line}").unwrap();
+    }
+    f.flush().unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn the_strict_flat_line_reader_gives_the_frame_paths_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = flat_survey_ndjson(dir.path(), 20_000);
+    assert!(read_in_one_pass(&["nps", &p]));
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["nps", &p],
+        vec!["nps", &p, "--by", "region", "--period", "month"],
+        vec!["csat", &p, "--scale", "10", "--by", "region"],
+        vec!["nps", &p, "--by", "tags", "--keep-duplicates"],
+        vec!["nps", &p, "--rejects", "R", "--by", "meta.k"],
+    ];
+    same_on_both_paths(&cases, dir.path());
+}
+
+/// Runs `args` (with `--format json`) on a file opened in full and on the same file opened
+/// by a head of `head` bytes: the same exit code, stdout and stderr.
+fn same_by_head(args: &[&str], head: &str) {
+    let mut args = args.to_vec();
+    args.extend(["--format", "json"]);
+    let full = run_path(&args, false, &[]);
+    let by_head = run_path(&args, false, &[("CXM_JSON_HEAD_BYTES", head)]);
+    assert_eq!(full.0, by_head.0, "{args:?}: exit codes ({})", by_head.2);
+    assert_eq!(full.1, by_head.1, "{args:?}: stdout");
+    assert_eq!(full.2, by_head.2, "{args:?}: stderr");
+}
+
+#[test]
+fn a_file_opened_by_its_head_gives_what_the_full_open_gives() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = flat_survey_ndjson(dir.path(), 3_000);
+    // The head is regular: the pass reads the file by it.
+    let o = run_path(
+        &["nps", &plain],
+        false,
+        &[("CXM_JSON_HEAD_BYTES", "4000"), ("CXM_TIMINGS", "1")],
+    );
+    assert!(o.2.contains("one-pass read (ndjson)"), "{}", o.2);
+    for args in [
+        vec!["nps", &plain],
+        vec!["nps", &plain, "--by", "region", "--period", "quarter"],
+        vec!["nps", &plain, "--by", "meta.k"],
+    ] {
+        same_by_head(&args, "4000");
+    }
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        let mut f = std::fs::File::create(&p).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let head: String = (0..40)
+        .map(|i| {
+            format!(
+                "{{\"response_id\":\"h{i}\",\"score\":{},\"rating\":null}}\n",
+                i % 11
+            )
+        })
+        .collect();
+    // A column the head does not have (`region`): the run that maps on the head fails, and
+    // the run on the full open decides (the grouping works).
+    let later_column = write(
+        "later.ndjson",
+        &format!("{head}{{\"response_id\":\"x\",\"score\":9,\"region\":\"EMEA\"}}\n"),
+    );
+    // A value under a name that is null throughout the head.
+    let later_value = write(
+        "value.ndjson",
+        &format!("{head}{{\"response_id\":\"x\",\"score\":9,\"rating\":\"5\"}}\n"),
+    );
+    // A nested object whose dotted names the head does not have, and a wrapped record.
+    let later_nested = write(
+        "nested.ndjson",
+        &format!(
+            "{head}{{\"response_id\":\"x\",\"score\":9,\"person\":{{\"region\":\"EMEA\"}}}}\n{{\"survey_response\":{{\"response_id\":\"y\",\"score\":2}}}}\n"
+        ),
+    );
+    // A broken line and a line that is not an object, after a regular head.
+    let broken = write(
+        "broken.ndjson",
+        &format!("{head}{{\"response_id\":\"x\",\"score\":9\n[1, 2]\n{{\"response_id\":\"z\",\"score\":1}}\n"),
+    );
+    for f in [&later_column, &later_value, &later_nested, &broken] {
+        for args in [
+            vec!["nps", f.as_str()],
+            vec!["nps", f, "--by", "region"],
+            vec!["nps", f, "--by", "person.region"],
+            vec!["csat", f, "--scale", "5", "--col", "score=rating"],
+        ] {
+            same_by_head(&args, "300");
+        }
+    }
+    // Hand-checked: the later column groups its one response (9: NPS 100 in EMEA).
+    let o = run_path(
+        &["nps", &later_column, "--by", "region", "--format", "json"],
+        false,
+        &[("CXM_JSON_HEAD_BYTES", "300")],
+    );
+    assert_eq!(o.0, 0, "{}", o.2);
+    let v: Value = serde_json::from_str(&o.1).unwrap();
+    let emea = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"]["region"] == "EMEA")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(emea["n"], 1);
+    approx(&emea["nps"], 100.0);
+    // The broken lines are rejected and named (lines 41 and 42), as with the full open.
+    let rejects = dir.path().join("rejects.csv");
+    let o = run_path(
+        &[
+            "nps",
+            &broken,
+            "--format",
+            "json",
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ],
+        false,
+        &[("CXM_JSON_HEAD_BYTES", "300")],
+    );
+    assert_eq!(o.0, 0, "{}", o.2);
+    let v: Value = serde_json::from_str(&o.1).unwrap();
+    assert_eq!(v["inputs"][0]["rejected"], 2, "{v}");
+    let r = std::fs::read_to_string(&rejects).unwrap();
+    assert!(r.contains(",41,") && r.contains(",42,"), "{r}");
+}

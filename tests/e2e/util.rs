@@ -46,6 +46,7 @@ pub fn cmd() -> Command {
         .env_remove("CXM_DEBUG")
         .env_remove("CXM_NO_FAST")
         .env_remove("CXM_TIMINGS")
+        .env_remove("CXM_JSON_HEAD_BYTES")
         .env_remove("COLUMNS")
         .env_remove("TZ")
         .current_dir(root());
