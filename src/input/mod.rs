@@ -109,7 +109,11 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
                 .map(|c| {
                     let h = &src.headers[c.index[i]];
                     let e = col(h.as_str());
-                    let e = if src.format == Format::Parquet {
+                    let e = if src.zoned.contains(h) {
+                        e.map(zoned_text, |_, f| {
+                            Ok(Field::new(f.name().clone(), DataType::String))
+                        })
+                    } else if src.format == Format::Parquet {
                         e.cast(DataType::String)
                     } else {
                         e
@@ -131,6 +135,32 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
             crate::error::engine_detail(&e.into())
         ))
     })
+}
+
+/// A Parquet column of instants with a time zone as text: each instant in UTC, written
+/// `YYYY-MM-DDTHH:MM:SS[.fff…]Z` (the zone of the column only says how to show them).
+fn zoned_text(c: Column) -> PolarsResult<Column> {
+    let DataType::Datetime(unit, _) = c.dtype().clone() else {
+        return c.cast(&DataType::String);
+    };
+    let per_second: i64 = match unit {
+        TimeUnit::Milliseconds => 1_000,
+        TimeUnit::Microseconds => 1_000_000,
+        TimeUnit::Nanoseconds => 1_000_000_000,
+    };
+    let physical = c.to_physical_repr();
+    let out: StringChunked = physical
+        .i64()?
+        .iter()
+        .map(|v| {
+            let v = v?;
+            let (secs, part) = (v.div_euclid(per_second), v.rem_euclid(per_second));
+            let nanos = (part * (1_000_000_000 / per_second)) as u32;
+            let t = chrono::DateTime::from_timestamp(secs, nanos)?;
+            Some(t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string())
+        })
+        .collect();
+    Ok(out.with_name(c.name().clone()).into_column())
 }
 
 /// Whether a one-pass parallel reader can visit every input of `sources`: regular CSV files

@@ -113,6 +113,8 @@ pub struct Source {
     pub checked: bool,
     /// Parquet columns whose values are nested (name, type): not readable as one cell.
     pub nested: Vec<NamedType>,
+    /// Parquet columns of instants with a time zone: read as UTC text (`…Z`).
+    pub zoned: Vec<String>,
     // Keeps a decoded/spooled temporary file alive as long as the source.
     _temp: Option<tempfile::TempPath>,
 }
@@ -395,6 +397,7 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
         loc_kind: LocKind::Line,
         checked: true,
         nested: Vec::new(),
+        zoned: Vec::new(),
         _temp: temp,
     };
     match format {
@@ -458,7 +461,7 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
         }
         Format::Parquet => {
             src.loc_kind = LocKind::Index;
-            (src.headers, src.nested) = parquet_headers(&src)?;
+            (src.headers, src.nested, src.zoned) = parquet_headers(&src)?;
         }
     }
     Ok(src)
@@ -700,7 +703,7 @@ pub fn take_warnings() -> Vec<String> {
 /// A column's name and type.
 type NamedType = (String, String);
 
-fn parquet_headers(src: &Source) -> Result<(Vec<String>, Vec<NamedType>)> {
+fn parquet_headers(src: &Source) -> Result<(Vec<String>, Vec<NamedType>, Vec<String>)> {
     use polars::prelude::*;
     let p = src.path.to_string_lossy().to_string();
     let unreadable = |e: PolarsError| {
@@ -718,7 +721,16 @@ fn parquet_headers(src: &Source) -> Result<(Vec<String>, Vec<NamedType>)> {
         .filter(|(_, t)| t.is_nested() || matches!(t, DataType::Binary))
         .map(|(n, t)| (n.to_string(), t.to_string()))
         .collect();
-    Ok((schema.iter_names().map(|n| n.to_string()).collect(), nested))
+    let zoned = schema
+        .iter()
+        .filter(|(_, t)| matches!(t, DataType::Datetime(_, Some(_))))
+        .map(|(n, _)| n.to_string())
+        .collect();
+    Ok((
+        schema.iter_names().map(|n| n.to_string()).collect(),
+        nested,
+        zoned,
+    ))
 }
 
 /// Every record of one input as text cells, for the per-record pass that reports rejected

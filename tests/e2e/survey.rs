@@ -872,6 +872,27 @@ fn parquet_input() {
     );
 }
 
+// fixtures/parquet/zoned.parquet (written by DuckDB): `submitted_at` is a TIMESTAMPTZ
+// column (Parquet instants adjusted to UTC), `score` an INTEGER column:
+//   r1 2024-01-31 23:30 UTC 10 (00:30 on 1 February in Berlin), r2 2024-01-15 12:00 UTC 3,
+//   r3 2024-02-10 08:00 UTC 9, r4 2024-02-20 08:00:00.25 UTC 7.
+// By UTC month: January 10, 3 → NPS 100 × (1 − 1) / 2 = 0; February 9, 7 → 100 × 1 / 2 = 50.
+// By Berlin month: January 3 → −100; February 10, 9, 7 → 100 × 2 / 3 = 66.67.
+#[test]
+fn parquet_instants_with_a_zone_are_read_as_utc() {
+    let f = fixture("parquet/zoned.parquet");
+    for (tz, jan, feb) in [("UTC", 0.0, 50.0), ("Europe/Berlin", -100.0, 200.0 / 3.0)] {
+        let v = json_ok(&["nps", &f, "--period", "month", "--tz", tz]);
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 2, "{v}");
+        assert_eq!(rows[0]["period"], "2024-01");
+        approx(&rows[0]["nps"], jan);
+        assert_eq!(rows[1]["period"], "2024-02");
+        approx(&rows[1]["nps"], feb);
+        assert_eq!(v["inputs"][0]["used"], 4);
+    }
+}
+
 #[test]
 fn blank_lines_are_not_records_and_lines_are_physical() {
     // Line 3 is empty and line 5 holds a quoted newline: the 11 starts on physical line 7.
