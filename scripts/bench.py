@@ -1,6 +1,6 @@
 """Generate the benchmark files with DuckDB and time cxm against the same query in DuckDB.
 
-Usage: python3 scripts/bench.py [ROWS] [surveys|tickets|churn|json|all] [--runs N]
+Usage: python3 scripts/bench.py [ROWS] [surveys|tickets|churn|json|parquet|all] [--runs N]
        (CXM=path/to/cxm in the environment times that binary instead of target/release/cxm)
 
 ROWS (default 10,000,000) is the number of survey responses; the ticket file has ROWS / 2
@@ -8,6 +8,8 @@ tickets and the subscription file ROWS / 10 customers (about 1.5 subscriptions e
 the default run is 10M responses, 5M tickets and 1M customers. The part defaults to `all`.
 The `json` part (not in `all`) reads the ticket file's rows as NDJSON and as one API page
 ({"tickets": [...]}), and the survey file's rows as NDJSON, written from the CSVs by DuckDB.
+The `parquet` part (not in `all`) reads the survey and ticket files' rows as Parquet (every
+column text, as DuckDB writes the CSVs read as text).
 
 Each timing is the median of N runs (default 3); memory is the peak RSS of the process (cxm)
 or of a fresh Python process running the DuckDB query. The DuckDB queries validate like cxm:
@@ -28,8 +30,8 @@ while _argv:
         ARGS.append(a)
 ROWS = int(ARGS[0]) if ARGS else 10_000_000
 PART = ARGS[1] if len(ARGS) > 1 else "all"
-if PART not in ("surveys", "tickets", "churn", "json", "all"):
-    sys.exit(f"unknown part {PART!r}: use surveys, tickets, churn, json or all")
+if PART not in ("surveys", "tickets", "churn", "json", "parquet", "all"):
+    sys.exit(f"unknown part {PART!r}: use surveys, tickets, churn, json, parquet or all")
 TICKETS = ROWS // 2
 CUSTOMERS = ROWS // 10
 DATA = "bench-data"
@@ -41,6 +43,8 @@ subscriptions = f"{DATA}/subscriptions-{CUSTOMERS}.csv"
 tickets_ndjson = f"{DATA}/tickets-{TICKETS}.ndjson"
 tickets_page = f"{DATA}/tickets-{TICKETS}-page.json"
 surveys_ndjson = f"{DATA}/surveys-{ROWS}.ndjson"
+surveys_parquet = f"{DATA}/surveys-{ROWS}.parquet"
+tickets_parquet = f"{DATA}/tickets-{TICKETS}.parquet"
 holidays = f"{DATA}/holidays.txt"
 TS = "'%Y-%m-%dT%H:%M:%SZ'"
 
@@ -154,6 +158,17 @@ def gen_surveys_json():
         duckdb.sql(f"COPY (SELECT * FROM read_csv('{surveys}', all_varchar = true, header = true)) TO '{tmp}' (FORMAT JSON)")
         os.replace(tmp, surveys_ndjson)
         log(f"generated {surveys_ndjson} ({os.path.getsize(surveys_ndjson)/1e6:.0f} MB)")
+
+
+# The survey and ticket rows as Parquet (every column text).
+def gen_parquet():
+    import duckdb
+    for csv, pq in ((surveys, surveys_parquet), (tickets, tickets_parquet)):
+        if not os.path.exists(pq):
+            tmp = pq + ".tmp"
+            duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv}', all_varchar = true, header = true)) TO '{tmp}' (FORMAT PARQUET)")
+            os.replace(tmp, pq)
+            log(f"generated {pq} ({os.path.getsize(pq)/1e6:.0f} MB)")
 
 
 # Subscriptions: customer c has 1 (40%), 2 (30%) or 3 (30%) subscriptions in a chain. Each
@@ -340,6 +355,15 @@ def survey_json_cases():
     ]
 
 
+def survey_parquet_cases():
+    f = surveys_parquet
+    valid = SURVEY_VALID.replace("read_csv('{f}', all_varchar = true, header = true)", f"read_parquet('{f}')")
+    return [
+        ("nps total (Parquet)", [CXM, "nps", f, "--format", "json", "-q", "--no-progress"],
+         duck(valid + f"SELECT {NPS} FROM r"), check_nps_total),
+    ]
+
+
 # --- tickets
 
 TICKET_VALID = """
@@ -441,6 +465,15 @@ def ticket_json_cases():
         cases.append((f"tickets total ({label})", [CXM, "tickets", f, "--format", "json", "-q", "--no-progress"],
                       duck(sql + f"SELECT {TSTATS} FROM v"), check_tickets_total))
     return cases
+
+
+def ticket_parquet_cases():
+    f = tickets_parquet
+    sql = TICKET_VALID.replace("read_csv('{f}', all_varchar = true, header = true)", f"read_parquet('{f}')")
+    return [
+        ("tickets total (Parquet)", [CXM, "tickets", f, "--format", "json", "-q", "--no-progress"],
+         duck(sql + f"SELECT {TSTATS} FROM v"), check_tickets_total),
+    ]
 
 
 # --- churn
@@ -561,7 +594,7 @@ JUNK = {}
 
 def count_junk():
     import duckdb
-    if PART in ("tickets", "json", "all"):
+    if PART in ("tickets", "json", "parquet", "all"):
         JUNK["tickets"] = duckdb.sql(f"SELECT count(*) FROM range({TICKETS}) t(i) WHERE {TICKET_JUNK}").fetchall()[0][0]
     if PART in ("churn", "all"):
         JUNK["churn"] = duckdb.sql(
@@ -613,13 +646,15 @@ def table(title, path, cases):
 def prepare():
     import duckdb
     duckdb.sql("SET enable_progress_bar = false")
-    if PART in ("surveys", "json", "all"):
+    if PART in ("surveys", "json", "parquet", "all"):
         gen_surveys()
-    if PART in ("tickets", "json", "all"):
+    if PART in ("tickets", "json", "parquet", "all"):
         gen_tickets()
     if PART == "json":
         gen_tickets_json()
         gen_surveys_json()
+    if PART == "parquet":
+        gen_parquet()
     if PART in ("churn", "all"):
         gen_subscriptions()
     count_junk()
@@ -648,6 +683,9 @@ def main():
         table(f"Tickets as NDJSON ({TICKETS:,} tickets)", tickets_ndjson, ticket_json_cases()[:1])
         table(f"Tickets as one API page ({TICKETS:,} tickets)", tickets_page, ticket_json_cases()[1:])
         table(f"Surveys as NDJSON ({ROWS:,} responses)", surveys_ndjson, survey_json_cases())
+    if PART == "parquet":
+        table(f"Tickets as Parquet ({TICKETS:,} tickets)", tickets_parquet, ticket_parquet_cases())
+        table(f"Surveys as Parquet ({ROWS:,} responses)", surveys_parquet, survey_parquet_cases())
     if PART in ("churn", "all"):
         table(f"Subscriptions ({CUSTOMERS:,} customers)", subscriptions, churn_cases())
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks: cxm against DuckDB on the same generated files, in the same run.
-# Usage: scripts/bench.sh [ROWS] [surveys|tickets|churn|all] [--runs N]
+# Usage: scripts/bench.sh [ROWS] [surveys|tickets|churn|json|parquet|all] [--runs N]
 #   ROWS: survey responses (default 10,000,000); the ticket file has ROWS/2 tickets and the
 #   subscription file ROWS/10 customers (~1.5 subscriptions each). The part defaults to all.
 #   Example, a quick check of the ticket part: scripts/bench.sh 20000 tickets --runs 1

@@ -6,6 +6,7 @@ pub mod fast;
 pub mod json;
 pub mod ledger;
 pub mod mapping;
+pub mod parquet;
 pub mod presets;
 pub mod read;
 pub mod rejects;
@@ -138,29 +139,68 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
 }
 
 /// A Parquet column of instants with a time zone as text: each instant in UTC, written
-/// `YYYY-MM-DDTHH:MM:SS[.fff…]Z` (the zone of the column only says how to show them).
+/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` (milliseconds, micro- or nanoseconds when there are any; the
+/// zone of the column only says how to show them).
 fn zoned_text(c: Column) -> PolarsResult<Column> {
     let DataType::Datetime(unit, _) = c.dtype().clone() else {
         return c.cast(&DataType::String);
     };
-    let per_second: i64 = match unit {
-        TimeUnit::Milliseconds => 1_000,
-        TimeUnit::Microseconds => 1_000_000,
-        TimeUnit::Nanoseconds => 1_000_000_000,
+    let (per_second, digits): (i64, usize) = match unit {
+        TimeUnit::Milliseconds => (1_000, 3),
+        TimeUnit::Microseconds => (1_000_000, 6),
+        TimeUnit::Nanoseconds => (1_000_000_000, 9),
     };
     let physical = c.to_physical_repr();
-    let out: StringChunked = physical
-        .i64()?
-        .iter()
-        .map(|v| {
-            let v = v?;
-            let (secs, part) = (v.div_euclid(per_second), v.rem_euclid(per_second));
-            let nanos = (part * (1_000_000_000 / per_second)) as u32;
-            let t = chrono::DateTime::from_timestamp(secs, nanos)?;
-            Some(t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string())
-        })
-        .collect();
-    Ok(out.with_name(c.name().clone()).into_column())
+    let values = physical.i64()?;
+    let mut out = StringChunkedBuilder::new(c.name().clone(), values.len());
+    let mut buf = String::with_capacity(40);
+    for v in values.iter() {
+        match v {
+            Some(v) => {
+                buf.clear();
+                instant_text(
+                    &mut buf,
+                    v.div_euclid(per_second),
+                    v.rem_euclid(per_second),
+                    digits,
+                );
+                out.append_value(&buf);
+            }
+            None => out.append_null(),
+        }
+    }
+    Ok(out.finish().into_column())
+}
+
+/// `secs` since 1970 (UTC) and a fraction of `digits` digits as `YYYY-MM-DDTHH:MM:SS[.f]Z`.
+fn instant_text(buf: &mut String, secs: i64, frac: i64, digits: usize) {
+    use std::fmt::Write;
+    let (days, s) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days to a civil date (H. Hinnant's algorithm, exact for every day).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let _ = write!(
+        buf,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        s / 3_600,
+        s / 60 % 60,
+        s % 60
+    );
+    if frac != 0 {
+        let _ = write!(buf, ".{frac:0digits$}");
+        // Trailing zeros in threes, as `.250` for a quarter second.
+        while buf.ends_with("000") && buf.len() - buf.rfind('.').unwrap_or(0) > 4 {
+            buf.truncate(buf.len() - 3);
+        }
+    }
+    buf.push('Z');
 }
 
 /// Whether a one-pass parallel reader can visit every input of `sources`: regular CSV files
@@ -168,7 +208,13 @@ fn zoned_text(c: Column) -> PolarsResult<Column> {
 /// mixed with CSV); the metric passes ([`visit_inputs`]) and [`read_frame`] ask this first
 /// and otherwise take polars' path. `CXM_NO_FAST=1` always takes polars (for comparisons).
 pub fn direct_eligible(sources: &[Source]) -> bool {
-    fast::eligible(sources) || json_eligible(sources)
+    fast::eligible(sources) || json_eligible(sources) || parquet_eligible(sources)
+}
+
+fn parquet_eligible(sources: &[Source]) -> bool {
+    std::env::var_os("CXM_NO_FAST").is_none()
+        && !sources.is_empty()
+        && sources.iter().all(parquet::eligible)
 }
 
 fn json_eligible(sources: &[Source]) -> bool {
@@ -195,6 +241,14 @@ pub fn visit_inputs<S: Send>(
         }
         return got;
     }
+    if parquet_eligible(sources) {
+        let timer = crate::progress::Timer::new();
+        let got = parquet::visit_inputs(sources, needed, init, visit);
+        if got.is_some() {
+            timer.mark("one-pass read (parquet)");
+        }
+        return got;
+    }
     fast::visit_inputs(sources, needed, init, visit)
 }
 
@@ -204,7 +258,8 @@ pub fn visit_inputs<S: Send>(
 /// the careful reader first.
 /// `CXM_NO_FAST=1` always takes polars (for comparisons).
 pub fn read_frame(sources: &mut [Source], cols: &[FrameCol]) -> Result<DataFrame> {
-    if direct_eligible(sources) {
+    // (Parquet is read into a frame by polars directly.)
+    if direct_eligible(sources) && !parquet_eligible(sources) {
         if let Some(df) = read_direct(sources, cols)? {
             for s in sources.iter_mut() {
                 s.checked = true;
@@ -353,4 +408,33 @@ pub fn row_origin(df: &DataFrame) -> Result<(UInt32Chunked, BooleanChunked)> {
         .and_then(|x| x.bool().cloned())
         .map_err(pe)?;
     Ok((f, short))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::instant_text;
+
+    #[test]
+    fn instants_are_written_as_chrono_writes_them() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for k in 0..200_000i64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Seconds from year 1 to 9999, fractions of each unit (often none).
+            let secs = (x % 315_537_897_600) as i64 - 62_135_596_800;
+            let (digits, per) = [(3, 1_000i64), (6, 1_000_000), (9, 1_000_000_000)][k as usize % 3];
+            let frac = if k % 4 == 0 {
+                0
+            } else {
+                (x >> 20) as i64 % per
+            };
+            let mut mine = String::new();
+            instant_text(&mut mine, secs, frac, digits);
+            let nanos = (frac * (1_000_000_000 / per)) as u32;
+            let t = chrono::DateTime::from_timestamp(secs, nanos).unwrap();
+            let want = t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string();
+            assert_eq!(mine, want, "{secs} {frac}/{per}");
+        }
+    }
 }

@@ -9,6 +9,7 @@ mod fast_reader;
 mod inspect;
 mod json_input;
 mod malformed;
+mod parquet_input;
 mod pollution;
 mod presets;
 mod readme;

@@ -47,6 +47,7 @@ pub fn cmd() -> Command {
         .env_remove("CXM_NO_FAST")
         .env_remove("CXM_TIMINGS")
         .env_remove("CXM_JSON_HEAD_BYTES")
+        .env_remove("CXM_PARQUET_BATCH_ROWS")
         .env_remove("COLUMNS")
         .env_remove("TZ")
         .current_dir(root());
@@ -136,6 +137,11 @@ pub fn run_path(args: &[&str], no_fast: bool, env: &[(&str, &str)]) -> (i32, Str
 /// the `--rejects` file when one is asked for, written in `dir`) through the one-pass
 /// readers and through the frame path.
 pub fn same_on_both_paths(cases: &[Vec<&str>], dir: &std::path::Path) {
+    same_on_both_paths_with(cases, dir, &[]);
+}
+
+/// [`same_on_both_paths`] with `env` set for both runs.
+pub fn same_on_both_paths_with(cases: &[Vec<&str>], dir: &std::path::Path, env: &[(&str, &str)]) {
     for case in cases {
         let mut args = case.clone();
         args.extend(["--format", "json"]);
@@ -145,10 +151,10 @@ pub fn same_on_both_paths(cases: &[Vec<&str>], dir: &std::path::Path) {
             let at = args.iter().position(|a| *a == "--rejects").unwrap();
             args[at + 1] = &rej;
         }
-        let fast = run_path(&args, false, &[]);
+        let fast = run_path(&args, false, env);
         let fast_rej = std::fs::read_to_string(&rej).unwrap_or_default();
         let _ = std::fs::remove_file(&rej);
-        let slow = run_path(&args, true, &[]);
+        let slow = run_path(&args, true, env);
         let slow_rej = std::fs::read_to_string(&rej).unwrap_or_default();
         let _ = std::fs::remove_file(&rej);
         assert_eq!(fast.0, slow.0, "{case:?}: exit codes ({})", fast.2);

@@ -1,0 +1,95 @@
+//! The one-pass reader of Parquet inputs (SPEC 8), the Parquet counterpart of
+//! [`crate::input::fast`]: polars decodes only the needed columns as text (the text
+//! [`crate::input::frame`] gives them), a batch of rows at a time, and the batch's rows are
+//! visited in pieces on every core as the same [`Cells`] the CSV reader gives. Memory
+//! follows the batch, not the file.
+
+use std::borrow::Cow;
+
+use polars::prelude::*;
+
+use crate::input::fast::{on_pieces, threads, Cells};
+use crate::input::{Format, FrameCol, Source};
+
+/// Rows decoded at a time (`CXM_PARQUET_BATCH_ROWS`, undocumented, for tests, makes batches
+/// small).
+fn batch_rows() -> usize {
+    std::env::var("CXM_PARQUET_BATCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1 << 19)
+}
+/// Rows of a piece at most (and at least 4 pieces per thread in a batch).
+const PIECE_ROWS: usize = 1 << 16;
+
+/// Whether an input is a Parquet file read from disk (not a table in memory).
+pub fn eligible(src: &Source) -> bool {
+    src.format == Format::Parquet && src.table.is_none()
+}
+
+/// [`crate::input::fast::visit_inputs`] for Parquet inputs: `needed(f)` are positions among
+/// input `f`'s column names. `None` when an input cannot be read this way (a nested column,
+/// a file polars cannot decode): the caller's frame path then reports it.
+pub fn visit_inputs<S: Send>(
+    sources: &[Source],
+    needed: impl Fn(usize) -> Vec<usize>,
+    init: impl Fn(usize, usize) -> S + Sync,
+    visit: impl Fn(usize, &mut S, &Cells<'_>) + Sync,
+) -> Option<Vec<(Vec<S>, u64)>> {
+    let mut out = Vec::with_capacity(sources.len());
+    for (f, src) in sources.iter().enumerate() {
+        if !eligible(src) {
+            return None;
+        }
+        let cols: Vec<FrameCol> = needed(f)
+            .into_iter()
+            .enumerate()
+            .map(|(k, i)| FrameCol {
+                name: format!("__v{k}"),
+                index: vec![i],
+            })
+            .collect();
+        let lf = crate::input::frame(std::slice::from_ref(src), &cols).ok()?;
+        let mut states: Vec<S> = Vec::new();
+        let mut rows = 0u64;
+        let batch_rows = batch_rows();
+        loop {
+            let batch = lf.clone().slice(rows as i64, batch_rows as IdxSize);
+            let df = batch.collect().ok()?;
+            let n = df.height();
+            let text: Vec<StringChunked> = cols
+                .iter()
+                .map(|c| df.column(&c.name).ok()?.str().ok().cloned())
+                .collect::<Option<_>>()?;
+            let parts = if n < 4096 {
+                1
+            } else {
+                (threads() * 4).max(n.div_ceil(PIECE_ROWS))
+            };
+            let base = states.len();
+            let (mut got, _) = on_pieces(parts, &|k| init(f, base + k), |k, st| {
+                let (a, b) = (n * k / parts, n * (k + 1) / parts);
+                let slices: Vec<StringChunked> =
+                    text.iter().map(|c| c.slice(a as i64, b - a)).collect();
+                let mut its: Vec<_> = slices.iter().map(|c| c.iter()).collect();
+                let mut cells: Vec<Option<Cow<'_, str>>> = vec![None; its.len()];
+                for _ in a..b {
+                    for (c, it) in cells.iter_mut().zip(its.iter_mut()) {
+                        *c = it.next().flatten().map(Cow::Borrowed);
+                    }
+                    visit(f, st, &cells);
+                }
+                Ok((b - a) as u64)
+            })
+            .ok()?;
+            states.append(&mut got);
+            rows += n as u64;
+            if n < batch_rows {
+                break;
+            }
+        }
+        out.push((states, rows));
+    }
+    Some(out)
+}

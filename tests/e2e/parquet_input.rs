@@ -1,0 +1,112 @@
+//! Parquet inputs read by cxm's one-pass reader (SPEC 8; issue #11): polars decodes the
+//! needed columns a batch of rows at a time and the rows are visited on every core. The
+//! outputs are those of the frame path (`CXM_NO_FAST=1`), whatever the batch size.
+
+use polars::prelude::*;
+
+use crate::util::*;
+
+fn next(x: &mut u64) -> u64 {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    *x
+}
+
+/// A survey export as Parquet, `n` rows in row groups of 4,000, deterministic: scores as
+/// integers (nulls, 11, negative), times as text (unparseable, blank, null), regions with
+/// nulls, repeated ids with an `updated_at`, and a float `rating`.
+fn survey_parquet(dir: &std::path::Path, n: usize) -> String {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let (mut ids, mut ts, mut score, mut region, mut upd, mut rating) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for i in 0..n {
+        next(&mut x);
+        let id = if i % 613 == 9 { i - 3 } else { i };
+        ids.push(format!("r{id}"));
+        let (day, month) = (1 + x % 28, 1 + (x >> 8) % 12);
+        ts.push(match i % 97 {
+            0 => None,
+            1 => Some("not a date".to_string()),
+            2 => Some(String::new()),
+            _ => Some(format!(
+                "2024-{month:02}-{day:02}T{:02}:45:00Z",
+                (x >> 16) % 24
+            )),
+        });
+        score.push(match i % 89 {
+            0 => None,
+            1 => Some(11),
+            2 => Some(-1),
+            _ => Some(((x >> 24) % 11) as i32),
+        });
+        let r = ["EMEA", "AMER", "APAC", ""][(x >> 32) as usize % 4];
+        region.push((!(x >> 40).is_multiple_of(17)).then(|| r.to_string()));
+        upd.push(format!("2025-{month:02}-{day:02} 08:00:00"));
+        rating.push(((x >> 48) % 50) as f64 / 10.0);
+    }
+    let mut df = df!(
+        "response_id" => ids,
+        "submitted_at" => ts,
+        "score" => score,
+        "region" => region,
+        "updated_at" => upd,
+        "rating" => rating,
+    )
+    .unwrap();
+    let p = dir.join("surveys.parquet");
+    let f = std::fs::File::create(&p).unwrap();
+    ParquetWriter::new(f)
+        .with_row_group_size(Some(4_000))
+        .finish(&mut df)
+        .unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn the_one_pass_parquet_reader_gives_the_frame_paths_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = survey_parquet(dir.path(), 30_000);
+    // Read in one pass, in batches of 7,000 rows.
+    let env = [("CXM_PARQUET_BATCH_ROWS", "7000")];
+    let o = run_path(&["nps", &p], false, &[env[0], ("CXM_TIMINGS", "1")]);
+    assert!(o.2.contains("one-pass read (parquet)"), "{}", o.2);
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["nps", &p],
+        vec!["nps", &p, "--by", "region", "--period", "month"],
+        vec!["nps", &p, "--keep-duplicates", "--since", "2024-03-01"],
+        vec!["csat", &p, "--scale", "5", "--col", "score=rating"],
+        vec!["nps", &p, "--rejects", "R", "--where", "region=EMEA"],
+    ];
+    same_on_both_paths_with(&cases, dir.path(), &env);
+    same_on_both_paths(&cases[..2], dir.path());
+}
+
+// Five tickets as Parquet (text columns, as a warehouse export would hold them), as of
+// 2025-03-10: first replies after 1, 0.5 and 2 h (median 1 h); resolutions after 4, 24 and
+// 6 h (median 6 h); t5's creation time is unreadable (rejected).
+#[test]
+fn tickets_from_parquet_give_the_hand_computed_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut df = df!(
+        "ticket_id" => ["t1", "t2", "t3", "t4", "t5"],
+        "created_at" => ["2025-03-03T09:00:00Z", "2025-03-03T09:00:00Z", "2025-03-04T10:00:00Z", "2025-03-04T10:00:00Z", "not a date"],
+        "first_response_at" => [Some("2025-03-03T10:00:00Z"), Some("2025-03-03T09:30:00Z"), Some("2025-03-04T12:00:00Z"), None, None],
+        "resolved_at" => [Some("2025-03-03T13:00:00Z"), Some("2025-03-04T09:00:00Z"), None, Some("2025-03-04T16:00:00Z"), None],
+        "status" => ["solved", "solved", "open", "solved", "open"],
+    )
+    .unwrap();
+    let p = dir.path().join("t.parquet");
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let p = p.to_string_lossy().into_owned();
+    let v = json_ok(&["tickets", &p, "--as-of", "2025-03-10"]);
+    let t = &v["total"];
+    assert_eq!(v["inputs"][0]["rejected"], 1, "{v}");
+    approx(&t["frt_median_hours"], 1.0);
+    approx(&t["frt_mean_hours"], 3.5 / 3.0);
+    approx(&t["ttr_median_hours"], 6.0);
+    approx(&t["ttr_mean_hours"], 34.0 / 3.0);
+    same_on_both_paths(&[vec!["tickets", &p, "--as-of", "2025-03-10"]], dir.path());
+}
