@@ -29,7 +29,7 @@ use crate::error::err;
 use crate::fail;
 use crate::input::read::{io_reason, strip_bom, Format, LocKind, Malformed, Table};
 
-mod flat;
+pub mod flat;
 pub mod visit;
 
 /// Text of a JSON value as a cell: strings as they are, numbers and booleans as written,

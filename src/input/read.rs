@@ -295,12 +295,11 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
     let mut path = PathBuf::from(given);
 
     // Standard input and .gz are spooled into a temporary file so polars can scan it.
+    // Both are copied through a buffer (SPEC 8: memory does not follow the input's size).
     if given == "-" {
-        let mut data = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut data)
-            .map_err(|e| err(format!("<stdin>: cannot read standard input: {e}")))?;
-        let t = spool(&data)?;
+        let t = spool_from(std::io::stdin().lock(), |e| {
+            format!("<stdin>: cannot read standard input: {e}")
+        })?;
         path = t.to_path_buf();
         temp = Some(t);
     } else {
@@ -316,11 +315,10 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
         if gz {
             let f = File::open(&path)
                 .map_err(|e| err(format!("{display}: cannot open: {}", io_reason(&e))))?;
-            let mut dec = flate2::read::MultiGzDecoder::new(BufReader::new(f));
-            let mut data = Vec::new();
-            dec.read_to_end(&mut data)
-                .map_err(|e| err(format!("{display}: not a valid gzip file ({e}); decompress it or drop the .gz extension")))?;
-            let t = spool(&data)?;
+            let dec = flate2::read::MultiGzDecoder::new(BufReader::new(f));
+            let t = spool_from(dec, |e| {
+                format!("{display}: not a valid gzip file ({e}); decompress it or drop the .gz extension")
+            })?;
             path = t.to_path_buf();
             temp = Some(t);
         }
@@ -473,6 +471,27 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => e.to_string(),
     }
+}
+
+/// Copy `input` to a temporary file through a buffer; `bad(e)` words an error reading it.
+fn spool_from(
+    mut input: impl Read,
+    bad: impl Fn(&std::io::Error) -> String,
+) -> Result<tempfile::TempPath> {
+    let mut f = tempfile::NamedTempFile::new()
+        .map_err(|e| err(format!("cannot create a temporary file: {e}")))?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(err(bad(&e))),
+        };
+        f.write_all(&buf[..n])
+            .map_err(|e| err(format!("cannot write a temporary file: {e}")))?;
+    }
+    Ok(f.into_temp_path())
 }
 
 fn spool(data: &[u8]) -> Result<tempfile::TempPath> {

@@ -290,6 +290,29 @@ fn every_input_format_reads_the_same() {
     }
 }
 
+// A .gz input is decompressed through a buffer into a temporary file: a cut-off or damaged
+// one is an error naming the file, never an engine message.
+#[test]
+fn a_damaged_gzip_input_is_an_error_naming_it() {
+    let gz = std::fs::read(fixture("surveys/responses.csv.gz")).unwrap();
+    let mut damaged = gz.clone();
+    damaged[12] ^= 0xFF;
+    for (name, bytes) in [
+        ("cut.csv.gz", &gz[..gz.len() / 2]),
+        ("bad.csv.gz", &damaged[..]),
+    ] {
+        let (_d, p) = temp_file(name, bytes);
+        let o = run(&["nps", &p]);
+        assert_eq!(o.code, 2, "{name}: {}", o.stderr);
+        assert!(
+            o.stderr.contains(&format!("{name}: not a valid gzip file")),
+            "{name}: {}",
+            o.stderr
+        );
+        assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    }
+}
+
 #[test]
 fn stdin_is_sniffed() {
     let data = std::fs::read(responses()).unwrap();
