@@ -358,9 +358,16 @@ def survey_json_cases():
 def survey_parquet_cases():
     f = surveys_parquet
     valid = SURVEY_VALID.replace("read_csv('{f}', all_varchar = true, header = true)", f"read_parquet('{f}')")
+    # From a columnar file DuckDB reads only the columns its query uses: the score alone for
+    # the NPS. cxm also reads submitted_at (the as-of and the rows after it) and response_id
+    # (duplicate ids); the second case makes DuckDB read them too (latest time, distinct ids).
+    same_columns = valid.replace("SELECT region,", "SELECT region, response_id,")
     return [
         ("nps total (Parquet)", [CXM, "nps", f, "--format", "json", "-q", "--no-progress"],
          duck(valid + f"SELECT {NPS} FROM r"), check_nps_total),
+        ("nps total (Parquet), DuckDB reading cxm's columns", [CXM, "nps", f, "--format", "json", "-q", "--no-progress"],
+         duck(same_columns + f"SELECT {NPS}, max(ts) AS latest, count(DISTINCT response_id) AS ids FROM r"),
+         check_nps_total),
     ]
 
 
@@ -470,9 +477,17 @@ def ticket_json_cases():
 def ticket_parquet_cases():
     f = tickets_parquet
     sql = TICKET_VALID.replace("read_csv('{f}', all_varchar = true, header = true)", f"read_parquet('{f}')")
+    # cxm's ticket report also reads ticket_id (duplicates), reopens, status and channel;
+    # the second case makes DuckDB read them too.
+    same = sql.replace("WITH t AS (SELECT priority,", "WITH t AS (SELECT priority, ticket_id, reopens, status, channel,") \
+              .replace("v AS (SELECT priority, c,", "v AS (SELECT priority, c, ticket_id, reopens, status, channel,")
     return [
         ("tickets total (Parquet)", [CXM, "tickets", f, "--format", "json", "-q", "--no-progress"],
          duck(sql + f"SELECT {TSTATS} FROM v"), check_tickets_total),
+        ("tickets total (Parquet), DuckDB reading cxm's columns", [CXM, "tickets", f, "--format", "json", "-q", "--no-progress"],
+         duck(same + f"SELECT {TSTATS}, count(DISTINCT ticket_id) AS ids, sum(TRY_CAST(reopens AS INTEGER)) AS reopens, "
+              "count(DISTINCT status) AS statuses, count(DISTINCT channel) AS channels FROM v"),
+         check_tickets_total),
     ]
 
 
