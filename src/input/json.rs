@@ -29,6 +29,7 @@ use crate::error::err;
 use crate::fail;
 use crate::input::read::{io_reason, strip_bom, Format, LocKind, Malformed, Table};
 
+mod doc;
 pub mod flat;
 pub mod visit;
 
@@ -744,6 +745,16 @@ struct Builder {
     cur: Vec<StringChunkedBuilder>,
     done: Vec<Vec<StringChunked>>,
     slot: Vec<Option<usize>>,
+    /// A JSON document's records: where they were found.
+    from: Option<Records>,
+}
+
+/// Where a JSON document's records are: the document is an array of them, or they are the
+/// array under this key of an API page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Records {
+    Array,
+    Key(String),
 }
 
 fn put(row: &mut Vec<Option<String>>, i: usize, v: Option<String>) {
@@ -1099,6 +1110,8 @@ pub struct JsonMeta {
     /// JSON or NDJSON, after sniffing the text.
     pub format: Format,
     pub loc_kind: LocKind,
+    /// A JSON document's records (`None`: NDJSON, or a document that is one record).
+    pub records: Option<Records>,
 }
 
 /// An opened JSON input: its meta data only, or (when side-loaded `metric_sets` must be
@@ -1136,6 +1149,7 @@ pub fn open_json(path: &Path, display: &str, format: Format) -> Result<Opened> {
         nonnull: b.nonnull,
         format,
         loc_kind: loc_kind(format),
+        records: b.from,
     }))
 }
 
@@ -1184,6 +1198,7 @@ pub fn open_json_head(path: &Path, format: Format) -> Option<JsonMeta> {
         nonnull: b.nonnull,
         format,
         loc_kind: loc_kind(format),
+        records: None,
     })
 }
 
@@ -1900,7 +1915,8 @@ fn read_document(bytes: &[u8], display: &str, mode: Mode) -> Result<(Builder, bo
     if let Some(kind) = st.not_container {
         fail!("{display}: the JSON is {kind}, not an array of objects; pass an array like [{{\"score\": 9}}, …]");
     }
-    if let Some(b) = st.array.take() {
+    if let Some(mut b) = st.array.take() {
+        b.from = Some(Records::Array);
         return Ok((b, false));
     }
     // An object: an API page when one of the envelope keys holds records (in order of
@@ -1915,6 +1931,7 @@ fn read_document(bytes: &[u8], display: &str, mode: Mode) -> Result<(Builder, bo
     }
     if let Some(p) = chosen {
         let (key, mut b, _) = st.candidates.swap_remove(p);
+        b.from = Some(Records::Key(key.clone()));
         if key == "tickets" {
             if let Some(p) = st
                 .candidates

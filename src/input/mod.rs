@@ -237,7 +237,7 @@ pub fn visit_inputs<S: Send>(
         let timer = crate::progress::Timer::new();
         let got = json::visit::visit_inputs(sources, needed, init, visit);
         if got.is_some() {
-            timer.mark("one-pass read (ndjson)");
+            timer.mark("one-pass read (json)");
         }
         return got;
     }

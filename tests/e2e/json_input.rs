@@ -336,7 +336,7 @@ fn a_wrapped_chargebee_subscription_is_one_row() {
 fn read_in_one_pass(args: &[&str]) -> bool {
     let o = run_path(args, false, &[("CXM_TIMINGS", "1")]);
     assert!(o.0 == 0, "{args:?}: {}", o.2);
-    o.2.contains("one-pass read (ndjson)")
+    o.2.contains("one-pass read (json)")
 }
 
 fn xorshift(x: &mut u64) -> u64 {
@@ -897,7 +897,7 @@ fn a_file_opened_by_its_head_gives_what_the_full_open_gives() {
         false,
         &[("CXM_JSON_HEAD_BYTES", "4000"), ("CXM_TIMINGS", "1")],
     );
-    assert!(o.2.contains("one-pass read (ndjson)"), "{}", o.2);
+    assert!(o.2.contains("one-pass read (json)"), "{}", o.2);
     for args in [
         vec!["nps", &plain],
         vec!["nps", &plain, "--by", "region", "--period", "quarter"],
@@ -987,4 +987,50 @@ fn a_file_opened_by_its_head_gives_what_the_full_open_gives() {
     assert_eq!(v["inputs"][0]["rejected"], 2, "{v}");
     let r = std::fs::read_to_string(&rejects).unwrap();
     assert!(r.contains(",41,") && r.contains(",42,"), "{r}");
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON documents (an array of records, an API page, a Stripe list) read by the one-pass
+// reader: the records array is found by a scan of strings and brackets and cut between
+// elements; the outputs are the frame path's.
+
+#[test]
+fn the_one_pass_reader_gives_the_frame_paths_output_for_json_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let nd = survey_ndjson(dir.path(), 6_000);
+    let records: Vec<String> = std::fs::read_to_string(&nd)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    // Pretty spacing between elements, a page's other keys before and after the records.
+    let body = records.join(",\n  ");
+    let docs = [
+        ("array.json", format!("[\n  {body}\n]\n")),
+        (
+            "page.json",
+            format!("{{\"count\": 6000, \"facets\": {{\"x\": [1, {{\"survey_responses\": []}}]}}, \"survey_responses\": [{body}], \"next_page\": null}}"),
+        ),
+        (
+            "stripe.json",
+            format!("{{\"object\": \"list\", \"data\": [ {body} ], \"has_more\": false, \"url\": \"/v1/x\"}}"),
+        ),
+    ];
+    for (name, text) in docs {
+        let p = dir.path().join(name);
+        std::fs::write(&p, &text).unwrap();
+        let p = p.to_string_lossy().into_owned();
+        let env = [("CXM_JSON_BLOCK_BYTES", "5000")];
+        let o = run_path(&["nps", &p], false, &[env[0], ("CXM_TIMINGS", "1")]);
+        assert!(o.2.contains("one-pass read (json)"), "{name}: {}", o.2);
+        let cases: Vec<Vec<&str>> = vec![
+            vec!["nps", &p, "--by", "person.region", "--period", "month"],
+            vec!["csat", &p, "--scale", "10", "--keep-duplicates"],
+            vec!["nps", &p, "--rejects", "R", "--by", "tags"],
+        ];
+        same_on_both_paths_with(&cases, dir.path(), &env);
+        same_on_both_paths(&cases[..1], dir.path());
+    }
 }

@@ -18,6 +18,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::flat::{self, Val};
+use super::{doc, Records};
 use super::{trim, wrapped_cells, wrapper_of, Check, KeyText, Kind, Rec, TopSeed, PAGE_KEYS};
 use crate::input::fast::{threads, Cells, Irregular, Mapped};
 use crate::input::{Format, Source};
@@ -25,7 +26,13 @@ use crate::input::{Format, Source};
 /// Whether an input is NDJSON read lazily (no table in memory: no metric sets to join, no
 /// preset's derived columns).
 pub fn eligible(src: &Source) -> bool {
-    src.format == Format::Ndjson && src.table.is_none() && src.json_nonnull.is_some()
+    let lazy = src.table.is_none() && src.json_nonnull.is_some();
+    match src.format {
+        Format::Ndjson => lazy,
+        // A document whose records array is known (not one record).
+        Format::Json => lazy && src.json_records.is_some(),
+        _ => false,
+    }
 }
 
 /// [`crate::input::fast::visit_inputs`] for NDJSON inputs: `needed(f)` are positions among
@@ -55,14 +62,24 @@ pub fn visit_inputs<S: Send>(
                 .map(|(i, h)| (h.clone(), nn.get(i).copied().unwrap_or(false)))
                 .collect()
         });
-        let read = visit_mapped(
-            &map,
-            &names,
-            known.as_ref(),
-            |piece| init(f, piece),
-            |st, c| visit(f, st, c),
-            None,
-        );
+        let read = match &src.json_records {
+            Some(records) if src.format == Format::Json => visit_document(
+                &map,
+                records,
+                &names,
+                |piece| init(f, piece),
+                |st, c| visit(f, st, c),
+                None,
+            ),
+            _ => visit_mapped(
+                &map,
+                &names,
+                known.as_ref(),
+                |piece| init(f, piece),
+                |st, c| visit(f, st, c),
+                None,
+            ),
+        };
         out.push(read.ok()?);
     }
     Some(out)
@@ -101,12 +118,7 @@ fn visit_mapped<S: Send>(
         cuts.push(cut);
     }
     cuts.push(bytes.len());
-    // Names → slots of the cells (a name may be asked for twice).
-    let mut slots_of: FxHashMap<String, Vec<usize>> = FxHashMap::default();
-    for (k, n) in names.iter().enumerate() {
-        slots_of.entry(n.to_string()).or_default().push(k);
-    }
-    let want: Arc<FxHashSet<String>> = Arc::new(slots_of.keys().cloned().collect());
+    let (slots_of, want) = slots(names);
     let names_len = names.len();
     crate::progress::reading(bytes.len() as u64);
     let out = crate::input::fast::on_pieces(parts, &init, |k, state| {
@@ -124,6 +136,78 @@ fn visit_mapped<S: Send>(
     });
     crate::progress::read_done();
     out
+}
+
+/// The names → cell slots of `names` (a name may be asked for twice), and the set of them.
+fn slots(names: &[&str]) -> (FxHashMap<String, Vec<usize>>, Arc<FxHashSet<String>>) {
+    let mut slots_of: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+    for (k, n) in names.iter().enumerate() {
+        slots_of.entry(n.to_string()).or_default().push(k);
+    }
+    let want = Arc::new(slots_of.keys().cloned().collect());
+    (slots_of, want)
+}
+
+/// Every record of the mapped JSON document (its records array, found by a scan that
+/// follows strings and brackets and cuts the array between elements), in pieces of
+/// elements parsed on every core (`piece_bytes`: forced by tests). The pages the scan has
+/// passed are released as it goes, and each piece's once it is read.
+fn visit_document<S: Send>(
+    map: &Mapped,
+    records: &Records,
+    names: &[&str],
+    init: impl Fn(usize) -> S + Sync,
+    visit: impl Fn(&mut S, &Cells<'_>) + Sync,
+    piece_bytes: Option<usize>,
+) -> Result<(Vec<S>, u64), Irregular> {
+    let all = map.bytes();
+    let bom = all.len() - crate::input::read::strip_bom(all).len();
+    let text = &all[bom..];
+    let open = doc::records_start(text, records).ok_or(Irregular)?;
+    // `CXM_JSON_BLOCK_BYTES` (undocumented, for tests) makes pieces small.
+    let forced = std::env::var("CXM_JSON_BLOCK_BYTES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0);
+    let size = piece_bytes
+        .or(forced)
+        .unwrap_or_else(|| (text.len() / (threads() * 4)).clamp(1 << 16, PIECE));
+    crate::progress::reading(text.len() as u64);
+    let (mut cuts, end) = doc::cuts(text, open, size, |from, to| {
+        map.release(bom + from, bom + to)
+    })
+    .ok_or(Irregular)?;
+    if cuts.is_empty() {
+        cuts.push(end);
+    }
+    let (slots_of, want) = slots(names);
+    let names = Names {
+        slots_of: &slots_of,
+        known: None,
+    };
+    let out = crate::input::fast::on_pieces(cuts.len(), &init, |k, state| {
+        let span = (cuts[k], cuts.get(k + 1).copied().unwrap_or(end));
+        let release = |from: usize, to: usize| map.release(bom + from, bom + to);
+        let read = doc_piece(
+            text,
+            span,
+            names_width(&names),
+            &names,
+            &want,
+            state,
+            &visit,
+            &release,
+        );
+        crate::progress::advance((span.1 - span.0) as u64);
+        read
+    });
+    crate::progress::read_done();
+    out
+}
+
+/// The number of cells of a record: one per name asked for.
+fn names_width(names: &Names<'_>) -> usize {
+    names.slots_of.values().map(Vec::len).sum()
 }
 
 /// Where the k-th cell of the previous record went: records of one export list their keys
@@ -366,57 +450,51 @@ impl<'de> Visitor<'de> for CellSeed<'_, 'de> {
     }
 }
 
-/// The records of one piece of whole lines: each line one object, given to `visit`.
-fn piece<'t, S>(
-    bytes: &'t [u8],
-    width: usize,
-    names: &Names<'_>,
-    want: &Arc<FxHashSet<String>>,
-    state: &mut S,
-    visit: &impl Fn(&mut S, &Cells<'_>),
-    release: &dyn Fn(usize, usize),
-) -> Result<u64, Irregular> {
-    let mut rec: Rec<'t> = Rec {
-        want: Some(want.clone()),
-        ..Default::default()
-    };
-    let mut cells: Vec<Option<Cow<'t, str>>> = vec![None; width];
-    let mut hints: Vec<Hint> = Vec::new();
-    let mut rows = 0u64;
-    let mut start = 0usize;
-    // The piece is read in blocks of whole lines, each checked as UTF-8 (a block that is
-    // not is the frame reader's case) and, once visited, released: a pass holds little
-    // more than the block it reads (no page of the piece is touched before its turn).
-    let (mut block, mut block_at) = ("", 0usize);
-    while start < bytes.len() {
-        if start >= block_at + block.len() {
-            if start > 0 {
-                release(block_at, start);
-            }
-            let to = (start + RELEASE_EVERY).min(bytes.len());
-            let end = memchr::memchr(b'\n', &bytes[to..]).map_or(bytes.len(), |o| to + o + 1);
-            block = simdutf8::basic::from_utf8(&bytes[start..end]).map_err(|_| Irregular)?;
-            block_at = start;
+/// Reads records (NDJSON lines or a document's array elements) into the cells of the needed
+/// names, with the buffers of one piece.
+struct Reader<'t, 'n> {
+    names: &'n Names<'n>,
+    rec: Rec<'t>,
+    cells: Vec<Option<Cow<'t, str>>>,
+    hints: Vec<Hint>,
+}
+
+impl<'t, 'n> Reader<'t, 'n> {
+    fn new(width: usize, names: &'n Names<'n>, want: &Arc<FxHashSet<String>>) -> Self {
+        Reader {
+            names,
+            rec: Rec {
+                want: Some(want.clone()),
+                ..Default::default()
+            },
+            cells: vec![None; width],
+            hints: Vec::new(),
         }
-        let block_end = block_at + block.len();
-        let end = memchr::memchr(b'\n', &bytes[start..block_end]).map_or(block_end, |o| start + o);
-        let raw = &bytes[start..end];
-        start = end + 1;
-        let l = trim(raw);
-        if l.is_empty() {
-            continue;
-        }
-        // `trim` removes ASCII bytes only: the line is UTF-8 as its block is.
-        let at = l.as_ptr() as usize - bytes.as_ptr() as usize - block_at;
-        let line = &block[at..at + l.len()];
+    }
+
+    /// One record (trimmed text) to `visit`; `Irregular` for anything the frame reader
+    /// handles otherwise (see the module) or a source opened by its head did not show.
+    fn record<S>(
+        &mut self,
+        line: &'t str,
+        state: &mut S,
+        visit: &impl Fn(&mut S, &Cells<'_>),
+    ) -> Result<(), Irregular> {
+        let Reader {
+            names,
+            rec,
+            cells,
+            hints,
+        } = self;
+        let names: &Names<'_> = names;
         for c in cells.iter_mut() {
             *c = None;
         }
-        // The usual line, read by the strict reader: a flat record whose needed values
+        // The usual record, read by the strict reader: a flat object whose needed values
         // have their text as they stand.
         let mut n = 0usize;
         if flat::fields(line, |key, val| {
-            let h = names.place(&mut hints, n, key);
+            let h = names.place(hints, n, key);
             n += 1;
             if h.allows != Allows::Any && !h.allows(val == Val::Null) {
                 return false;
@@ -437,29 +515,27 @@ fn piece<'t, S>(
             }
             true
         }) {
-            visit(state, &cells);
-            rows += 1;
-            continue;
+            visit(state, cells);
+            return Ok(());
         }
         for c in cells.iter_mut() {
             *c = None;
         }
-        // A flat record (the usual case): its keys are its names, matched to the cells
-        // while it is parsed. One with a nested object is parsed again below.
+        // A flat record: its keys are its names, matched to the cells while it is parsed.
+        // One with a nested object is parsed again below.
         let mut de = serde_json::Deserializer::from_str(line);
         let flat = FlatSeed {
-            hints: &mut hints,
+            hints,
             names,
-            cells: &mut cells,
+            cells,
         };
         match flat.deserialize(&mut de).and_then(|k| {
             de.end()?;
             Ok(k)
         }) {
             Ok(Flat::Done) => {
-                visit(state, &cells);
-                rows += 1;
-                continue;
+                visit(state, cells);
+                return Ok(());
             }
             Ok(Flat::Nested) => {}
             // Not an object, broken, or an API page on a line; or not what the head had.
@@ -467,7 +543,7 @@ fn piece<'t, S>(
         }
         rec.clear();
         let mut de = serde_json::Deserializer::from_str(line);
-        match TopSeed(&mut rec).deserialize(&mut de).and_then(|k| {
+        match TopSeed(rec).deserialize(&mut de).and_then(|k| {
             de.end()?;
             Ok(k)
         }) {
@@ -483,11 +559,11 @@ fn piece<'t, S>(
             cells: rc,
             tops,
             ..
-        } = &mut rec;
+        } = rec;
         let mut n = 0usize;
         let mut unknown = false;
         let mut place = |name: &str, k: usize| {
-            let h = names.place(&mut hints, n, name);
+            let h = names.place(hints, n, name);
             n += 1;
             unknown |= !h.allows(rc[k].value.is_none());
             // A name given twice in a record: the later value, as in the frame.
@@ -514,10 +590,75 @@ fn piece<'t, S>(
         if unknown {
             return Err(Irregular);
         }
-        visit(state, &cells);
+        visit(state, cells);
+        Ok(())
+    }
+}
+
+/// The records of one piece of whole lines: each line one object, given to `visit`.
+fn piece<S>(
+    bytes: &[u8],
+    width: usize,
+    names: &Names<'_>,
+    want: &Arc<FxHashSet<String>>,
+    state: &mut S,
+    visit: &impl Fn(&mut S, &Cells<'_>),
+    release: &dyn Fn(usize, usize),
+) -> Result<u64, Irregular> {
+    let mut reader = Reader::new(width, names, want);
+    let mut rows = 0u64;
+    let mut start = 0usize;
+    // The piece is read in blocks of whole lines, each checked as UTF-8 (a block that is
+    // not is the frame reader's case) and, once visited, released: a pass holds little
+    // more than the block it reads (no page of the piece is touched before its turn).
+    let (mut block, mut block_at) = ("", 0usize);
+    while start < bytes.len() {
+        if start >= block_at + block.len() {
+            if start > 0 {
+                release(block_at, start);
+            }
+            let to = (start + RELEASE_EVERY).min(bytes.len());
+            let end = memchr::memchr(b'\n', &bytes[to..]).map_or(bytes.len(), |o| to + o + 1);
+            block = simdutf8::basic::from_utf8(&bytes[start..end]).map_err(|_| Irregular)?;
+            block_at = start;
+        }
+        let block_end = block_at + block.len();
+        let end = memchr::memchr(b'\n', &bytes[start..block_end]).map_or(block_end, |o| start + o);
+        let raw = &bytes[start..end];
+        start = end + 1;
+        let l = trim(raw);
+        if l.is_empty() {
+            continue;
+        }
+        // `trim` removes ASCII bytes only: the line is UTF-8 as its block is.
+        let at = l.as_ptr() as usize - bytes.as_ptr() as usize - block_at;
+        reader.record(&block[at..at + l.len()], state, visit)?;
         rows += 1;
     }
     Ok(rows)
+}
+
+/// The records of one piece of a document's records array (`[from, to)` of `text`, whole
+/// elements), given to `visit`; the piece is checked as UTF-8 and released once read.
+#[allow(clippy::too_many_arguments)]
+fn doc_piece<S>(
+    text: &[u8],
+    (from, to): (usize, usize),
+    width: usize,
+    names: &Names<'_>,
+    want: &Arc<FxHashSet<String>>,
+    state: &mut S,
+    visit: &impl Fn(&mut S, &Cells<'_>),
+    release: &dyn Fn(usize, usize),
+) -> Result<u64, Irregular> {
+    let piece = simdutf8::basic::from_utf8(&text[from..to]).map_err(|_| Irregular)?;
+    let elements = doc::elements(text, from, to).ok_or(Irregular)?;
+    let mut reader = Reader::new(width, names, want);
+    for &(s, e) in &elements {
+        reader.record(&piece[s - from..e - from], state, visit)?;
+    }
+    release(from, to);
+    Ok(elements.len() as u64)
 }
 
 #[cfg(test)]
