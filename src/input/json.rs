@@ -745,17 +745,13 @@ struct Builder {
     cur: Vec<StringChunkedBuilder>,
     done: Vec<Vec<StringChunked>>,
     slot: Vec<Option<usize>>,
-    /// A JSON document's records: where they were found.
-    from: Option<Records>,
+    /// A JSON document's records array, cut between elements by the open step's scan.
+    cuts: Option<DocCuts>,
 }
 
-/// Where a JSON document's records are: the document is an array of them, or they are the
-/// array under this key of an API page.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Records {
-    Array,
-    Key(String),
-}
+/// A JSON document's records array cut into pieces of whole elements: where each piece
+/// starts (in the text after any BOM) and where the last element ends.
+pub type DocCuts = (Vec<usize>, usize);
 
 fn put(row: &mut Vec<Option<String>>, i: usize, v: Option<String>) {
     if i >= row.len() {
@@ -1110,8 +1106,9 @@ pub struct JsonMeta {
     /// JSON or NDJSON, after sniffing the text.
     pub format: Format,
     pub loc_kind: LocKind,
-    /// A JSON document's records (`None`: NDJSON, or a document that is one record).
-    pub records: Option<Records>,
+    /// A JSON document's records array as the open step's scan cut it (`None`: NDJSON, or
+    /// a document read by serde_json alone).
+    pub cuts: Option<Arc<DocCuts>>,
 }
 
 /// An opened JSON input: its meta data only, or (when side-loaded `metric_sets` must be
@@ -1149,7 +1146,7 @@ pub fn open_json(path: &Path, display: &str, format: Format) -> Result<Opened> {
         nonnull: b.nonnull,
         format,
         loc_kind: loc_kind(format),
-        records: b.from,
+        cuts: b.cuts.map(Arc::new),
     }))
 }
 
@@ -1198,7 +1195,7 @@ pub fn open_json_head(path: &Path, format: Format) -> Option<JsonMeta> {
         nonnull: b.nonnull,
         format,
         loc_kind: loc_kind(format),
-        records: None,
+        cuts: None,
     })
 }
 
@@ -1314,7 +1311,13 @@ fn read_with(
         Format::Json if is_ndjson(strip_bom(&map)) => Format::Ndjson,
         f => f,
     };
-    let (b, needs_cells) = if format == Format::Json {
+    let scanned = (format == Format::Json && matches!(mode, Mode::Names))
+        .then(|| names_by_scan(path))
+        .flatten();
+    let (b, needs_cells) = if let Some(b) = scanned {
+        drop(map);
+        (b, false)
+    } else if format == Format::Json {
         let r = read_document(&map, display, mode)?;
         drop(map);
         r
@@ -1886,6 +1889,112 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
     }
 }
 
+/// The open step of a JSON document whose records are an array (the document, or one of an
+/// API page's keys) through the scan of [`doc::outline`]: the array is cut between elements
+/// and the pieces' names read on every core, the pages released as they are passed (memory
+/// does not follow the document's size). The records key is chosen as
+/// [`read_document`] chooses it; the page's other values are checked as JSON. `None`
+/// whenever the document is anything else or anything does not fit (a record that is not
+/// an object or not valid JSON, metric sets to join, one record, bytes that are not UTF-8):
+/// [`read_document`] then reads it and words any error.
+fn names_by_scan(path: &Path) -> Option<Builder> {
+    use crate::input::fast::{threads, Mapped};
+    let timer = crate::progress::Timer::new();
+    let map = Mapped::open(path)?;
+    let all = map.bytes();
+    let bom = all.len() - strip_bom(all).len();
+    let text = &all[bom..];
+    let piece = (text.len() / (threads() * 4)).clamp(1 << 16, 8 << 20);
+    let release = |from: usize, to: usize| map.release(bom + from, bom + to);
+    let is_key = |k: &[u8]| ENVELOPES.iter().any(|e| e.as_bytes() == k) || k == b"metric_sets";
+    let cuts = match doc::outline(text, piece, is_key, release)? {
+        doc::Outline::Array(c) => c,
+        doc::Outline::Object(members) => {
+            fn key_of<'t>(m: &doc::Member<'t>) -> Option<&'t str> {
+                std::str::from_utf8(m.key).ok()
+            }
+            // A key given twice, or metric sets (joined to their tickets by the reader that
+            // keeps cells): the document reader's case.
+            let mut keys: Vec<&str> = Vec::with_capacity(members.len());
+            for m in &members {
+                let k = key_of(m)?;
+                if keys.contains(&k) || k == "metric_sets" {
+                    return None;
+                }
+                keys.push(k);
+            }
+            let order = PAGE_KEYS.iter().chain(&["data"]).chain(ENVELOPES.iter());
+            let chosen = order
+                .filter_map(|k| {
+                    members
+                        .iter()
+                        .position(|m| m.key == k.as_bytes() && m.cuts.is_some())
+                })
+                .next()?;
+            // The other values are checked as the document reader checks them.
+            for (k, m) in members.iter().enumerate() {
+                if k != chosen
+                    && serde_json::from_slice::<IgnoredAny>(&text[m.span.0..m.span.1]).is_err()
+                {
+                    return None;
+                }
+            }
+            members.into_iter().nth(chosen)?.cuts?
+        }
+    };
+    timer.mark("open: records found");
+    let (mut starts, end) = cuts.clone();
+    if starts.is_empty() {
+        starts.push(end);
+    }
+    let parts: Vec<Option<Builder>> = (0..starts.len())
+        .into_par_iter()
+        .map(|k| {
+            let (a, z) = (starts[k], starts.get(k + 1).copied().unwrap_or(end));
+            let piece = simdutf8::basic::from_utf8(&text[a..z]).ok()?;
+            let mut b = Builder::new(Mode::Names);
+            let mut rec = Rec::for_mode(&Mode::Names);
+            for (s, e) in doc::elements(text, a, z)? {
+                let t = &piece[s - a..e - a];
+                rec.keys.clear();
+                let keys = &mut rec.keys;
+                if flat::fields(t, |k, v| {
+                    keys.push((Cow::Borrowed(k), v != flat::Val::Null));
+                    true
+                }) {
+                    b.push_flat_names(&rec.keys, 0);
+                    continue;
+                }
+                rec.clear();
+                let mut de = serde_json::Deserializer::from_str(t);
+                match parse_top_with(&mut de, &mut rec) {
+                    Ok(None) => b.push_rec(&mut rec, 0),
+                    _ => return None,
+                }
+            }
+            release(a, z);
+            Some(b)
+        })
+        .collect();
+    let mut out = Builder::new(Mode::Names);
+    for b in parts {
+        out.append(b?);
+    }
+    out.cuts = Some(cuts);
+    timer.mark("open: names read");
+    Some(out)
+}
+
+/// One record from a deserializer borrowing its text, checking that nothing follows it.
+fn parse_top_with<'a>(
+    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'a>>,
+    rec: &mut Rec<'a>,
+) -> serde_json::Result<Option<&'static str>> {
+    let k = TopSeed(rec).deserialize(&mut *de)?;
+    de.end()?;
+    Ok(k)
+}
+
 /// A JSON document (an array of records, an API page or one record), parsed element by
 /// element from the bytes of the file.
 fn read_document(bytes: &[u8], display: &str, mode: Mode) -> Result<(Builder, bool)> {
@@ -1915,8 +2024,7 @@ fn read_document(bytes: &[u8], display: &str, mode: Mode) -> Result<(Builder, bo
     if let Some(kind) = st.not_container {
         fail!("{display}: the JSON is {kind}, not an array of objects; pass an array like [{{\"score\": 9}}, …]");
     }
-    if let Some(mut b) = st.array.take() {
-        b.from = Some(Records::Array);
+    if let Some(b) = st.array.take() {
         return Ok((b, false));
     }
     // An object: an API page when one of the envelope keys holds records (in order of
@@ -1931,7 +2039,6 @@ fn read_document(bytes: &[u8], display: &str, mode: Mode) -> Result<(Builder, bo
     }
     if let Some(p) = chosen {
         let (key, mut b, _) = st.candidates.swap_remove(p);
-        b.from = Some(Records::Key(key.clone()));
         if key == "tickets" {
             if let Some(p) = st
                 .candidates

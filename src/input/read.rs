@@ -107,8 +107,8 @@ pub struct Source {
     /// JSON and NDJSON read lazily: whether each column holds a value in some record (the
     /// cells are read when the frame is built, only the needed columns).
     pub json_nonnull: Option<Vec<bool>>,
-    /// A JSON document read lazily: where its records are.
-    pub json_records: Option<crate::input::json::Records>,
+    /// A JSON document read lazily: its records array as the open step cut it.
+    pub json_cuts: Option<std::sync::Arc<crate::input::json::DocCuts>>,
     pub loc_kind: LocKind,
     /// `false` for a CSV file whose first records looked regular and whose full structural
     /// check was left to the reader that visits it ([`open_all_deferred`], [`settle`]).
@@ -394,7 +394,7 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
         rows: None,
         table: None,
         json_nonnull: None,
-        json_records: None,
+        json_cuts: None,
         loc_kind: LocKind::Line,
         checked: true,
         nested: Vec::new(),
@@ -450,7 +450,7 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
                     src.headers = meta.headers;
                     src.rows = Some(meta.rows);
                     src.json_nonnull = Some(meta.nonnull);
-                    src.json_records = meta.records;
+                    src.json_cuts = meta.cuts;
                 }
                 Opened::Table(table, format, loc_kind) => {
                     src.format = format;

@@ -5,8 +5,6 @@
 //! here: every element is parsed by the record reader later, and anything the scan does not
 //! expect makes it answer `None` (the caller reads the document as before).
 
-use super::Records;
-
 /// JSON's white space.
 fn ws(b: &[u8], i: &mut usize) {
     while let Some(b' ' | b'\t' | b'\r' | b'\n') = b.get(*i) {
@@ -62,54 +60,104 @@ pub(super) fn value_end(b: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
-/// Where the records array of `text` (a document without its BOM) starts: the position of
-/// its `[`. An API page's key must be written without escapes and occur once.
-pub(super) fn records_start(text: &[u8], records: &Records) -> Option<usize> {
+/// The top-level value of a document, checked to be followed by white space only: an array
+/// of records, cut by [`cuts`]; or an object's members (key text without escapes, the
+/// value's span, and for a key `records_key` accepts whose value is an array, its cuts).
+/// `None` for anything else.
+pub(super) enum Outline<'t> {
+    Array(Cuts),
+    Object(Vec<Member<'t>>),
+}
+
+/// The cuts of an array (see [`cuts`]).
+pub(super) type Cuts = (Vec<usize>, usize);
+
+pub(super) struct Member<'t> {
+    pub key: &'t [u8],
+    pub span: (usize, usize),
+    pub cuts: Option<Cuts>,
+}
+
+/// `scanned(from, to)` is told each stretch of the records arrays the scan is done with.
+pub(super) fn outline<'t>(
+    text: &'t [u8],
+    piece: usize,
+    records_key: impl Fn(&[u8]) -> bool,
+    mut scanned: impl FnMut(usize, usize),
+) -> Option<Outline<'t>> {
     let mut i = 0;
     ws(text, &mut i);
-    match records {
-        Records::Array => (text.get(i) == Some(&b'[')).then_some(i),
-        Records::Key(key) => {
-            if text.get(i) != Some(&b'{') {
+    let out = match text.get(i)? {
+        b'[' => {
+            let c = cuts(text, i, piece, &mut scanned)?;
+            i = c.1;
+            ws(text, &mut i);
+            if text.get(i) != Some(&b']') {
                 return None;
             }
             i += 1;
-            let mut found = None;
-            loop {
-                ws(text, &mut i);
-                match text.get(i)? {
-                    b'}' => return found,
-                    b'"' => {}
-                    _ => return None,
-                }
-                let end = string_end(text, i + 1)?;
-                let name = &text[i + 1..end];
-                if name.contains(&b'\\') {
-                    return None;
-                }
-                i = end + 1;
-                ws(text, &mut i);
-                if text.get(i) != Some(&b':') {
-                    return None;
-                }
+            Outline::Array(c)
+        }
+        b'{' => {
+            i += 1;
+            let mut members = Vec::new();
+            ws(text, &mut i);
+            if text.get(i) == Some(&b'}') {
                 i += 1;
-                ws(text, &mut i);
-                if name == key.as_bytes() {
-                    if found.is_some() || text.get(i) != Some(&b'[') {
+            } else {
+                loop {
+                    ws(text, &mut i);
+                    if text.get(i) != Some(&b'"') {
                         return None;
                     }
-                    found = Some(i);
-                }
-                i = value_end(text, i)?;
-                ws(text, &mut i);
-                match text.get(i)? {
-                    b',' => i += 1,
-                    b'}' => return found,
-                    _ => return None,
+                    let end = string_end(text, i + 1)?;
+                    let key = &text[i + 1..end];
+                    if key.contains(&b'\\') {
+                        return None;
+                    }
+                    i = end + 1;
+                    ws(text, &mut i);
+                    if text.get(i) != Some(&b':') {
+                        return None;
+                    }
+                    i += 1;
+                    ws(text, &mut i);
+                    let v = i;
+                    let mut c = None;
+                    if text.get(i) == Some(&b'[') && records_key(key) {
+                        let got = cuts(text, i, piece, &mut scanned)?;
+                        i = got.1;
+                        ws(text, &mut i);
+                        if text.get(i) != Some(&b']') {
+                            return None;
+                        }
+                        i += 1;
+                        c = Some(got);
+                    } else {
+                        i = value_end(text, i)?;
+                    }
+                    members.push(Member {
+                        key,
+                        span: (v, i),
+                        cuts: c,
+                    });
+                    ws(text, &mut i);
+                    match text.get(i)? {
+                        b',' => i += 1,
+                        b'}' => {
+                            i += 1;
+                            break;
+                        }
+                        _ => return None,
+                    }
                 }
             }
+            Outline::Object(members)
         }
-    }
+        _ => return None,
+    };
+    ws(text, &mut i);
+    (i == text.len()).then_some(out)
 }
 
 /// The elements of the array whose `[` is at `open`, cut into pieces of about `piece`
@@ -176,11 +224,22 @@ pub(super) fn elements(text: &[u8], from: usize, to: usize) -> Option<Vec<(usize
 mod tests {
     use super::*;
 
-    /// The elements of the records array, read in pieces of `piece` bytes.
-    fn all(text: &str, records: &Records, piece: usize) -> Option<Vec<String>> {
+    /// The elements of the records array (the document, or the array under `key`), read in
+    /// pieces of `piece` bytes; every stretch the scan reports is counted.
+    fn all(text: &str, key: Option<&str>, piece: usize) -> Option<Vec<String>> {
         let b = text.as_bytes();
-        let open = records_start(b, records)?;
-        let (cuts, end) = cuts(b, open, piece, |_, _| {})?;
+        let mut scanned = 0;
+        let is_key = |k: &[u8]| key.is_some_and(|w| w.as_bytes() == k);
+        let (cuts, end) = match outline(b, piece, is_key, |f, t| scanned += t - f)? {
+            Outline::Array(c) if key.is_none() => c,
+            Outline::Object(members) => {
+                let m = members
+                    .into_iter()
+                    .find(|m| Some(m.key) == key.map(str::as_bytes))?;
+                m.cuts?
+            }
+            _ => return None,
+        };
         let mut out = Vec::new();
         for (k, &from) in cuts.iter().enumerate() {
             let to = cuts.get(k + 1).copied().unwrap_or(end);
@@ -188,50 +247,52 @@ mod tests {
                 out.push(text[s..e].to_string());
             }
         }
+        assert!(scanned <= text.len());
         Some(out)
     }
 
     #[test]
     fn records_are_found_and_cut_between_elements() {
-        let page = "{\"count\": 3, \"meta\": {\"x\": [1, {\"tickets\": []}]}, \"tickets\" : [ {\"id\": 1, \"s\": \"a]\\\"}\"},\n {\"id\": [2, {\"k\": \"{\"}]} ,{}], \"next_page\": null}";
+        let page = "{\"count\": 3, \"meta\": {\"x\": [1, {\"tickets\": []}]}, \"tickets\" : [ {\"id\": 1, \"s\": \"a]\\\"}\"},\n {\"id\": [2, {\"k\": \"{\"}]} ,{}], \"next_page\": null}\n";
         let want = vec![
             "{\"id\": 1, \"s\": \"a]\\\"}\"}".to_string(),
             "{\"id\": [2, {\"k\": \"{\"}]}".to_string(),
             "{}".to_string(),
         ];
-        let key = Records::Key("tickets".into());
         for piece in [1, 5, 30, 1000] {
-            assert_eq!(all(page, &key, piece).unwrap(), want, "{piece}");
+            assert_eq!(all(page, Some("tickets"), piece).unwrap(), want, "{piece}");
         }
         let arr = " [ {\"a\": 1}, {\"a\": 2}\n]\n";
+        assert_eq!(all(arr, None, 1).unwrap(), vec!["{\"a\": 1}", "{\"a\": 2}"]);
+        assert_eq!(all("[]", None, 1).unwrap(), Vec::<String>::new());
         assert_eq!(
-            all(arr, &Records::Array, 1).unwrap(),
-            vec!["{\"a\": 1}", "{\"a\": 2}"]
+            all("{\"data\": [ ]}", Some("data"), 1).unwrap(),
+            Vec::<String>::new()
         );
-        assert_eq!(all("[]", &Records::Array, 1).unwrap(), Vec::<String>::new());
         // Scalars are elements too (the record reader rejects them later).
         assert_eq!(
-            all("[1, \"x\", null]", &Records::Array, 1).unwrap(),
+            all("[1, \"x\", null]", None, 1).unwrap(),
             vec!["1", "\"x\"", "null"]
         );
     }
 
     #[test]
     fn anything_unexpected_is_left_to_the_document_reader() {
-        let key = Records::Key("data".into());
         for bad in [
-            "{\"data\": [1, 2], \"data\": [3]}",
             "{\"d\\u0061ta\": [1]}",
-            "{\"data\": {\"a\": 1}}",
             "{\"data\": [1, 2}",
             "{\"data\": [1 2]}",
             "{\"data\": [\"open]}",
-            "[{\"data\": [1]}]",
-            "{\"other\": 1}",
+            "{\"data\": [1]} x",
+            "{\"data\": [1]",
+            "{\"data\" [1]}",
+            "{\"data\": [1],}",
+            "{data: [1]}",
         ] {
-            assert!(all(bad, &key, 1).is_none(), "{bad}");
+            assert!(all(bad, Some("data"), 1).is_none(), "{bad}");
         }
-        assert!(all("{\"a\": 1}", &Records::Array, 1).is_none());
-        assert!(all("[{\"a\": 1},]", &Records::Array, 1).is_none());
+        for bad in ["[{\"a\": 1},]", "[{\"a\": 1}] [", "[{\"a\": 1}", "\"x\""] {
+            assert!(all(bad, None, 1).is_none(), "{bad}");
+        }
     }
 }

@@ -18,7 +18,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::flat::{self, Val};
-use super::{doc, Records};
+use super::{doc, DocCuts};
 use super::{trim, wrapped_cells, wrapper_of, Check, KeyText, Kind, Rec, TopSeed, PAGE_KEYS};
 use crate::input::fast::{threads, Cells, Irregular, Mapped};
 use crate::input::{Format, Source};
@@ -29,8 +29,8 @@ pub fn eligible(src: &Source) -> bool {
     let lazy = src.table.is_none() && src.json_nonnull.is_some();
     match src.format {
         Format::Ndjson => lazy,
-        // A document whose records array is known (not one record).
-        Format::Json => lazy && src.json_records.is_some(),
+        // A document whose records array the open step cut (not one record).
+        Format::Json => lazy && src.json_cuts.is_some(),
         _ => false,
     }
 }
@@ -62,14 +62,13 @@ pub fn visit_inputs<S: Send>(
                 .map(|(i, h)| (h.clone(), nn.get(i).copied().unwrap_or(false)))
                 .collect()
         });
-        let read = match &src.json_records {
-            Some(records) if src.format == Format::Json => visit_document(
+        let read = match &src.json_cuts {
+            Some(cuts) if src.format == Format::Json => visit_document(
                 &map,
-                records,
+                cuts,
                 &names,
                 |piece| init(f, piece),
                 |st, c| visit(f, st, c),
-                None,
             ),
             _ => visit_mapped(
                 &map,
@@ -148,45 +147,34 @@ fn slots(names: &[&str]) -> (FxHashMap<String, Vec<usize>>, Arc<FxHashSet<String
     (slots_of, want)
 }
 
-/// Every record of the mapped JSON document (its records array, found by a scan that
-/// follows strings and brackets and cuts the array between elements), in pieces of
-/// elements parsed on every core (`piece_bytes`: forced by tests). The pages the scan has
-/// passed are released as it goes, and each piece's once it is read.
+/// Every record of the mapped JSON document: its records array as the open step's scan cut
+/// it ([`super::names_by_scan`]), in pieces of elements parsed on every core, each piece's
+/// pages released once it is read.
 fn visit_document<S: Send>(
     map: &Mapped,
-    records: &Records,
+    cuts: &DocCuts,
     names: &[&str],
     init: impl Fn(usize) -> S + Sync,
     visit: impl Fn(&mut S, &Cells<'_>) + Sync,
-    piece_bytes: Option<usize>,
 ) -> Result<(Vec<S>, u64), Irregular> {
     let all = map.bytes();
     let bom = all.len() - crate::input::read::strip_bom(all).len();
     let text = &all[bom..];
-    let open = doc::records_start(text, records).ok_or(Irregular)?;
-    // `CXM_JSON_BLOCK_BYTES` (undocumented, for tests) makes pieces small.
-    let forced = std::env::var("CXM_JSON_BLOCK_BYTES")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0);
-    let size = piece_bytes
-        .or(forced)
-        .unwrap_or_else(|| (text.len() / (threads() * 4)).clamp(1 << 16, PIECE));
-    crate::progress::reading(text.len() as u64);
-    let (mut cuts, end) = doc::cuts(text, open, size, |from, to| {
-        map.release(bom + from, bom + to)
-    })
-    .ok_or(Irregular)?;
-    if cuts.is_empty() {
-        cuts.push(end);
+    let (mut starts, end) = cuts.clone();
+    if starts.is_empty() {
+        starts.push(end);
     }
+    if end > text.len() {
+        return Err(Irregular);
+    }
+    crate::progress::reading(text.len() as u64);
     let (slots_of, want) = slots(names);
     let names = Names {
         slots_of: &slots_of,
         known: None,
     };
-    let out = crate::input::fast::on_pieces(cuts.len(), &init, |k, state| {
-        let span = (cuts[k], cuts.get(k + 1).copied().unwrap_or(end));
+    let out = crate::input::fast::on_pieces(starts.len(), &init, |k, state| {
+        let span = (starts[k], starts.get(k + 1).copied().unwrap_or(end));
         let release = |from: usize, to: usize| map.release(bom + from, bom + to);
         let read = doc_piece(
             text,
