@@ -1904,7 +1904,12 @@ fn names_by_scan(path: &Path) -> Option<Builder> {
     let all = map.bytes();
     let bom = all.len() - strip_bom(all).len();
     let text = &all[bom..];
-    let piece = (text.len() / (threads() * 4)).clamp(1 << 16, 8 << 20);
+    // `CXM_JSON_BLOCK_BYTES` (undocumented, for tests) makes pieces small.
+    let piece = std::env::var("CXM_JSON_BLOCK_BYTES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or((text.len() / (threads() * 4)).clamp(1 << 16, 8 << 20));
     let release = |from: usize, to: usize| map.release(bom + from, bom + to);
     let is_key = |k: &[u8]| ENVELOPES.iter().any(|e| e.as_bytes() == k) || k == b"metric_sets";
     let cuts = match doc::outline(text, piece, is_key, release)? {

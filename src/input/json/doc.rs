@@ -12,10 +12,40 @@ fn ws(b: &[u8], i: &mut usize) {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` equal to `c`; the lowest one set is exact (a borrow only
+/// flags bytes above a true one).
+#[inline]
+fn bytes_eq(w: u64, c: u8) -> u64 {
+    let x = w ^ (ONES * c as u64);
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// The first quote or backslash at or after `i` (eight bytes at a time: strings are short,
+/// a call to `memchr2` costs more than it saves).
+#[inline]
+fn quote_or_backslash(b: &[u8], mut i: usize) -> Option<usize> {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().ok()?);
+        let m = bytes_eq(w, b'"') | bytes_eq(w, b'\\');
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|k| i + k)
+}
+
 /// The closing quote of a string whose text starts at `i`.
+#[inline]
 fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        i = quote_or_backslash(b, i)?;
         if b[i] == b'"' {
             return Some(i);
         }
@@ -30,6 +60,8 @@ pub(super) fn value_end(b: &[u8], mut i: usize) -> Option<usize> {
         b'"' => string_end(b, i + 1).map(|e| e + 1),
         b'{' | b'[' => {
             let mut depth = 0usize;
+            // Byte by byte between strings (a few bytes: `":"`, `,`, numbers), strings
+            // skipped eight bytes at a time.
             loop {
                 match *b.get(i)? {
                     b'"' => {
@@ -293,6 +325,74 @@ mod tests {
         }
         for bad in ["[{\"a\": 1},]", "[{\"a\": 1}] [", "[{\"a\": 1}", "\"x\""] {
             assert!(all(bad, None, 1).is_none(), "{bad}");
+        }
+    }
+
+    /// Random documents (values nested in arrays and objects, strings full of quotes,
+    /// backslashes and brackets), compact and pretty: the elements found are the elements
+    /// serde_json writes, whatever the pieces.
+    #[test]
+    fn generated_documents_are_cut_into_their_elements() {
+        use serde_json::{json, Value};
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        fn value(next: &mut dyn FnMut() -> u64, depth: u32) -> Value {
+            let texts = [
+                "",
+                "a",
+                "{[\"]}",
+                "\\",
+                "\\\"",
+                "日本 é",
+                "x,y:z",
+                "]}",
+                "\n\t",
+            ];
+            match next() % if depth > 2 { 5 } else { 7 } {
+                0 => Value::Null,
+                1 => json!(next() % 1000),
+                2 => json!(-((next() % 100) as f64) / 8.0),
+                3 => json!(next() % 2 == 0),
+                4 => json!(texts[(next() % texts.len() as u64) as usize]),
+                5 => Value::Array((0..next() % 4).map(|_| value(next, depth + 1)).collect()),
+                _ => Value::Object(
+                    (0..next() % 4)
+                        .map(|k| {
+                            (
+                                format!("{}{k}", texts[(next() % 9) as usize]),
+                                value(next, depth + 1),
+                            )
+                        })
+                        .collect(),
+                ),
+            }
+        }
+        for round in 0..300 {
+            let items: Vec<Value> = (0..next() % 40).map(|_| value(&mut next, 0)).collect();
+            let doc = if round % 2 == 0 {
+                json!({"meta": {"n": items.len()}, "tickets": items, "next": null})
+            } else {
+                Value::Array(items.clone())
+            };
+            let key = (round % 2 == 0).then_some("tickets");
+            for text in [
+                serde_json::to_string(&doc).unwrap(),
+                serde_json::to_string_pretty(&doc).unwrap(),
+            ] {
+                for piece in [1, 7, 1 << 20] {
+                    let got = all(&text, key, piece).unwrap_or_else(|| panic!("{text}"));
+                    let back: Vec<Value> = got
+                        .iter()
+                        .map(|e| serde_json::from_str(e).unwrap())
+                        .collect();
+                    assert_eq!(back, items, "{text}");
+                }
+            }
         }
     }
 }
