@@ -357,7 +357,7 @@ mod tests {
                 0 => Value::Null,
                 1 => json!(next() % 1000),
                 2 => json!(-((next() % 100) as f64) / 8.0),
-                3 => json!(next() % 2 == 0),
+                3 => json!(next().is_multiple_of(2)),
                 4 => json!(texts[(next() % texts.len() as u64) as usize]),
                 5 => Value::Array((0..next() % 4).map(|_| value(next, depth + 1)).collect()),
                 _ => Value::Object(
