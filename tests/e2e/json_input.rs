@@ -1034,3 +1034,36 @@ fn the_one_pass_reader_gives_the_frame_paths_output_for_json_documents() {
         same_on_both_paths(&cases[..1], dir.path());
     }
 }
+
+// A Delighted export as NDJSON whose last record has a key the head did not show: the pass
+// ends there, the run starts again on the file opened in full (its timings show two opens),
+// and the preset's note is printed once; the figures are those of the full open.
+#[test]
+fn a_run_started_again_prints_its_notes_once() {
+    let recs: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixture("presets/delighted.json")).unwrap())
+            .unwrap();
+    let mut text: String = recs.iter().map(|r| format!("{r}\n")).collect();
+    let mut extra = recs[0].clone();
+    extra["id"] = "7100".into();
+    extra["extra"] = "new".into();
+    text.push_str(&format!("{extra}\n"));
+    let (_d, p) = temp_file("delighted.ndjson", text.as_bytes());
+    let o = run_path(
+        &["nps", &p, "--format", "json"],
+        false,
+        &[("CXM_JSON_HEAD_BYTES", "300"), ("CXM_TIMINGS", "1")],
+    );
+    assert_eq!(o.0, 0, "{}", o.2);
+    assert_eq!(o.2.matches("open and check inputs").count(), 2, "{}", o.2);
+    assert_eq!(
+        o.2.matches("detected the delighted export format").count(),
+        1,
+        "{}",
+        o.2
+    );
+    same_by_head(&["nps", &p], "300");
+    // The Delighted fixture's 8 scores plus the copy of the first (10): n 9.
+    let v: Value = serde_json::from_str(&o.1).unwrap();
+    assert_eq!(v["total"]["n"], 9);
+}
