@@ -1089,11 +1089,7 @@ impl Builder {
 /// Bytes read per NDJSON block (default 8 MiB). `CXM_JSON_BLOCK_BYTES` (undocumented, for
 /// tests) makes blocks small so that records and pages straddle them.
 fn block_bytes() -> usize {
-    std::env::var("CXM_JSON_BLOCK_BYTES")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(8 << 20)
+    crate::input::env_size("CXM_JSON_BLOCK_BYTES").unwrap_or(8 << 20)
 }
 
 /// What the open step learned about a JSON input whose cells are read later, by column
@@ -1166,10 +1162,7 @@ const HEAD_BYTES: usize = 1 << 20;
 pub fn open_json_head(path: &Path, format: Format) -> Option<JsonMeta> {
     // `CXM_JSON_HEAD_BYTES` (undocumented, for tests): a head of that many bytes, for a
     // file of any size.
-    let forced = std::env::var("CXM_JSON_HEAD_BYTES")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0);
+    let forced = crate::input::env_size("CXM_JSON_HEAD_BYTES");
     let file = File::open(path).ok()?;
     if forced.is_none() && file.metadata().ok()?.len() < HEAD_FROM {
         return None;
@@ -1905,10 +1898,7 @@ fn names_by_scan(path: &Path) -> Option<Builder> {
     let bom = all.len() - strip_bom(all).len();
     let text = &all[bom..];
     // `CXM_JSON_BLOCK_BYTES` (undocumented, for tests) makes pieces small.
-    let piece = std::env::var("CXM_JSON_BLOCK_BYTES")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
+    let piece = crate::input::env_size("CXM_JSON_BLOCK_BYTES")
         .unwrap_or((text.len() / (threads() * 4)).clamp(1 << 16, 8 << 20));
     let release = |from: usize, to: usize| map.release(bom + from, bom + to);
     let is_key = |k: &[u8]| ENVELOPES.iter().any(|e| e.as_bytes() == k) || k == b"metric_sets";

@@ -203,6 +203,15 @@ fn instant_text(buf: &mut String, secs: i64, frac: i64, digits: usize) {
     buf.push('Z');
 }
 
+/// A positive size from the environment variable `name` (the undocumented switches that
+/// make the readers' blocks, heads and batches small in tests).
+pub(crate) fn env_size(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+}
+
 /// Whether a one-pass parallel reader can visit every input of `sources`: regular CSV files
 /// on disk ([`fast::eligible`]), or NDJSON files read lazily ([`json::visit::eligible`]; not
 /// mixed with CSV); the metric passes ([`visit_inputs`]) and [`read_frame`] ask this first

@@ -15,11 +15,7 @@ use crate::input::{Format, FrameCol, Source};
 /// of 122,880 rows, polars of 262,144; more rows a batch cost memory, fewer no time).
 /// `CXM_PARQUET_BATCH_ROWS` (undocumented, for tests) makes batches small.
 fn batch_rows() -> usize {
-    std::env::var("CXM_PARQUET_BATCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(1 << 17)
+    crate::input::env_size("CXM_PARQUET_BATCH_ROWS").unwrap_or(1 << 17)
 }
 
 /// Rows of a piece at most (and at least 4 pieces per thread in a batch).

@@ -128,7 +128,8 @@ fn visit_mapped<S: Send>(
         };
         let at = cuts[k] + bom;
         let release = |from: usize, to: usize| map.release(at + from, at + to);
-        let result = piece(text, names_len, &names, &want, state, &visit, &release);
+        let mut reader = Reader::new(names_len, &names, &want);
+        let result = piece(text, &mut reader, state, &visit, &release);
         map.release(cuts[k] + bom, cuts[k + 1] + bom);
         crate::progress::advance(text.len() as u64);
         result
@@ -176,16 +177,8 @@ fn visit_document<S: Send>(
     let out = crate::input::fast::on_pieces(starts.len(), &init, |k, state| {
         let span = (starts[k], starts.get(k + 1).copied().unwrap_or(end));
         let release = |from: usize, to: usize| map.release(bom + from, bom + to);
-        let read = doc_piece(
-            text,
-            span,
-            names_width(&names),
-            &names,
-            &want,
-            state,
-            &visit,
-            &release,
-        );
+        let mut reader = Reader::new(names_width(&names), &names, &want);
+        let read = doc_piece(text, span, &mut reader, state, &visit, &release);
         crate::progress::advance((span.1 - span.0) as u64);
         read
     });
@@ -584,16 +577,13 @@ impl<'t, 'n> Reader<'t, 'n> {
 }
 
 /// The records of one piece of whole lines: each line one object, given to `visit`.
-fn piece<S>(
-    bytes: &[u8],
-    width: usize,
-    names: &Names<'_>,
-    want: &Arc<FxHashSet<String>>,
+fn piece<'t, S>(
+    bytes: &'t [u8],
+    reader: &mut Reader<'t, '_>,
     state: &mut S,
     visit: &impl Fn(&mut S, &Cells<'_>),
     release: &dyn Fn(usize, usize),
 ) -> Result<u64, Irregular> {
-    let mut reader = Reader::new(width, names, want);
     let mut rows = 0u64;
     let mut start = 0usize;
     // The piece is read in blocks of whole lines, each checked as UTF-8 (a block that is
@@ -628,20 +618,16 @@ fn piece<S>(
 
 /// The records of one piece of a document's records array (`[from, to)` of `text`, whole
 /// elements), given to `visit`; the piece is checked as UTF-8 and released once read.
-#[allow(clippy::too_many_arguments)]
-fn doc_piece<S>(
-    text: &[u8],
+fn doc_piece<'t, S>(
+    text: &'t [u8],
     (from, to): (usize, usize),
-    width: usize,
-    names: &Names<'_>,
-    want: &Arc<FxHashSet<String>>,
+    reader: &mut Reader<'t, '_>,
     state: &mut S,
     visit: &impl Fn(&mut S, &Cells<'_>),
     release: &dyn Fn(usize, usize),
 ) -> Result<u64, Irregular> {
     let piece = simdutf8::basic::from_utf8(&text[from..to]).map_err(|_| Irregular)?;
     let elements = doc::elements(text, from, to).ok_or(Irregular)?;
-    let mut reader = Reader::new(width, names, want);
     for &(s, e) in &elements {
         reader.record(&piece[s - from..e - from], state, visit)?;
     }
