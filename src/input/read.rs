@@ -430,7 +430,8 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
         }
         Format::Json | Format::Ndjson => {
             use crate::input::json::{open_json, open_json_head, Opened};
-            let head = (defer && !NO_DEFER.load(Ordering::Relaxed))
+            // Not standard input: a run started again could not read it again.
+            let head = (defer && given != "-" && !NO_DEFER.load(Ordering::Relaxed))
                 .then(|| open_json_head(&src.path, format))
                 .flatten();
             if let Some(meta) = head {

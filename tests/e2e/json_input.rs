@@ -1067,3 +1067,37 @@ fn a_run_started_again_prints_its_notes_once() {
     let v: Value = serde_json::from_str(&o.1).unwrap();
     assert_eq!(v["total"]["n"], 9);
 }
+
+// Standard input is never opened by its head: a run started again could not read it again.
+#[test]
+fn ndjson_on_standard_input_is_opened_in_full() {
+    use std::io::Write;
+    let recs: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixture("presets/delighted.json")).unwrap())
+            .unwrap();
+    let mut text: String = recs.iter().map(|r| format!("{r}\n")).collect();
+    let mut extra = recs[0].clone();
+    extra["id"] = "7100".into();
+    extra["extra"] = "new".into();
+    text.push_str(&format!("{extra}\n"));
+    let mut c = cmd();
+    c.args(["nps", "-", "--format", "json"])
+        .env("CXM_JSON_HEAD_BYTES", "300")
+        .env("CXM_TIMINGS", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(err.matches("open and check inputs").count(), 1, "{err}");
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"]["n"], 9);
+}
