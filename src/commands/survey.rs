@@ -326,6 +326,7 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
         dup_mask: None,
         id_hashes: None,
         placeholders: Arc::default(),
+        bad_texts: None,
     };
     // Duplicate ids: the counting pass also hashes every id. Only when a hash repeats (rare)
     // are the repeated rows read to pick the survivors, and the counts taken again.
@@ -358,20 +359,30 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
     // The frame is built only when a pass needs it: a JSON input's frame reads its columns
     // (the parallel pass above has read them already).
     let frame = || input::frame(&sources, &cols);
-    let bad_scores = agg.as_mut().map(|d| std::mem::take(&mut d.bad_scores));
+    let mut bad_scores = agg.as_mut().map(|d| std::mem::take(&mut d.bad_scores));
     let pieces = agg.as_mut().map(|d| std::mem::take(&mut d.pieces));
     let mut agg = match agg.take() {
         Some(d) => d.agg,
-        None => collect(
-            survey::aggregate(
-                frame()?,
-                rule.clone(),
-                parser.clone(),
-                &fc,
-                latest_used.clone(),
-            ),
-            &sources,
-        )?,
+        None => {
+            // The unreadable scores are counted by the first pass only, as in the parallel
+            // pass (the pass for duplicates leaves them).
+            let texts: survey::BadTexts = Arc::default();
+            fc.bad_texts = Some(texts.clone());
+            let agg = collect(
+                survey::aggregate(
+                    frame()?,
+                    rule.clone(),
+                    parser.clone(),
+                    &fc,
+                    latest_used.clone(),
+                ),
+                &sources,
+            )?;
+            fc.bad_texts = None;
+            let counted = std::mem::take(&mut *texts.lock().map_err(|_| err("internal: texts"))?);
+            bad_scores = Some(counted.into_iter().collect());
+            agg
+        }
     };
     timer.mark("aggregate");
     let mut mask: Option<Arc<HashSet<u32>>> = None;

@@ -361,7 +361,13 @@ pub struct FrameCols {
     pub id_hashes: Option<(String, IdHashes)>,
     /// Placeholder dates (SPEC 4) counted while the time column is parsed.
     pub placeholders: Arc<crate::input::values::PlaceholderCount>,
+    /// The unreadable score texts of the rows neither used nor blank, counted while the rows
+    /// are classified (for the `--na-values` hint), as the parallel pass counts them.
+    pub bad_texts: Option<BadTexts>,
 }
+
+/// Unreadable texts and how often each occurs, shared by the batches of a polars pass.
+pub type BadTexts = Arc<std::sync::Mutex<rustc_hash::FxHashMap<String, u64>>>;
 
 fn str_col<'a>(c: &'a Column, what: &str) -> PolarsResult<&'a StringChunked> {
     c.str()
@@ -416,6 +422,7 @@ pub fn aggregate(
     }
     let mask = cols.dup_mask.clone();
     let placeholders = cols.placeholders.clone();
+    let bad_texts = cols.bad_texts.clone();
     // The canonical column a time rejection names (the fast pass only counts it).
     let time_name: &'static str = if cols.time.is_some() {
         "submitted_at"
@@ -465,6 +472,7 @@ pub fn aggregate(
             let mut w_its: Vec<_> = wheres.iter().map(|w| w.iter()).collect();
             let mut wcells: Vec<Option<&str>> = vec![None; w_its.len()];
             let mut max_used = i64::MIN;
+            let mut bad = rustc_hash::FxHashMap::default();
             for _ in 0..n {
                 let s = score_it.next().flatten();
                 let sh = short_it.next().flatten().unwrap_or(false);
@@ -486,6 +494,9 @@ pub fn aggregate(
                     *slot = it.next().flatten();
                 }
                 let o = rule.classify(sh, dup, &wcells, t, s, time_name);
+                if bad_texts.is_some() && !matches!(o.status & 0x0F, USED | BLANK) {
+                    note_unreadable(&rule, s, &mut bad);
+                }
                 if let Some(t) = t {
                     if o.status & 0x0F == USED && t != TS_BLANK && t != TS_BAD {
                         max_used = max_used.max(unpack_ts(t).0);
@@ -494,6 +505,13 @@ pub fn aggregate(
                 out.push(pack_outcome(&o));
             }
             latest.offer(max_used);
+            if let Some(all) = &bad_texts {
+                if let Ok(mut all) = all.lock() {
+                    for (t, k) in bad {
+                        *all.entry(t).or_insert(0) += k;
+                    }
+                }
+            }
             Ok(Int64Chunked::from_vec("__c".into(), out).into_column())
         },
         inputs,
@@ -505,6 +523,19 @@ pub fn aggregate(
     let mut keys = vec![col("__f"), col("__c")];
     keys.extend(cols.by.iter().map(|b| col(b.as_str())));
     lf.group_by(keys).agg([len().alias("__n")])
+}
+
+/// Count `score` among the unreadable texts when it is one (not blank, not a score).
+fn note_unreadable(
+    rule: &RowRule,
+    score: Option<&str>,
+    bad: &mut rustc_hash::FxHashMap<String, u64>,
+) {
+    if let Some(text) = score.map(str::trim).filter(|t| !t.is_empty()) {
+        if rule.kind.read(Some(text), &rule.na).is_err() {
+            crate::input::fast::note_bad_text(bad, Some(text));
+        }
+    }
 }
 
 /// What [`aggregate_direct`] read: the frame [`aggregate`] gives, the data records per input,
@@ -621,11 +652,7 @@ pub fn aggregate_direct(
             // A used row's score is readable and a blank row's is blank: only the others
             // can hold an unreadable score text.
             if !matches!(o.status & 0x0F, USED | BLANK) {
-                if let Some(text) = score.map(str::trim).filter(|t| !t.is_empty()) {
-                    if rule.kind.read(Some(text), &rule.na).is_err() {
-                        crate::input::fast::note_bad_text(&mut st.bad, Some(text));
-                    }
-                }
+                note_unreadable(rule, score, &mut st.bad);
             }
             if let Some(t) = t {
                 if o.status & 0x0F == USED && t != TS_BLANK && t != TS_BAD {

@@ -390,3 +390,32 @@ fn a_delimiter_ending_the_file_is_an_empty_last_cell() {
     assert_eq!(v["total"]["nps"], 100.0);
     assert_eq!(v["inputs"][0]["blank"], 1);
 }
+
+// The --na-values hint counts the unreadable scores of rows neither used nor blank, on both
+// paths: r4's time is blank with --period, so r4 is a blank row and its "n/a" is not among
+// the 2 rejected rows (r2, r3). The frame path used to count every "n/a" of the column
+// ("3 of the 2 rejected rows").
+#[test]
+fn the_na_values_hint_counts_only_the_rejected_rows_on_both_paths() {
+    let (dir, p) = crate::util::temp_file(
+        "na.csv",
+        b"id,submitted_at,score\nr1,2024-01-05,9\nr2,2024-01-06,n/a\nr3,2024-01-07,n/a\nr4,,n/a\nr5,2024-01-08,7\n",
+    );
+    for no_fast in [false, true] {
+        let (code, out, err) = run_path(
+            &["nps", &p, "--period", "month", "--format", "json"],
+            no_fast,
+            &[],
+        );
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["inputs"][0]["rejected"], 2);
+        assert_eq!(v["inputs"][0]["blank"], 1);
+        let w = v["warnings"].to_string();
+        assert!(
+            w.contains("2 of the 2 rejected rows hold \\\"n/a\\\""),
+            "{no_fast}: {w}"
+        );
+    }
+    same_on_both_paths(&[vec!["nps", &p, "--period", "month"]], dir.path());
+}
