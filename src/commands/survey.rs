@@ -359,7 +359,11 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
     // The frame is built only when a pass needs it: a JSON input's frame reads its columns
     // (the parallel pass above has read them already).
     let frame = || input::frame(&sources, &cols);
-    let mut bad_scores = agg.as_mut().map(|d| std::mem::take(&mut d.bad_scores));
+    // The unreadable score texts (for the --na-values hint), counted by the first pass.
+    let mut bad_scores = agg
+        .as_mut()
+        .map(|d| std::mem::take(&mut d.bad_scores))
+        .unwrap_or_default();
     let pieces = agg.as_mut().map(|d| std::mem::take(&mut d.pieces));
     let mut agg = match agg.take() {
         Some(d) => d.agg,
@@ -380,7 +384,7 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
             )?;
             fc.bad_texts = None;
             let counted = std::mem::take(&mut *texts.lock().map_err(|_| err("internal: texts"))?);
-            bad_scores = Some(counted.into_iter().collect());
+            bad_scores = counted.into_iter().collect();
             agg
         }
     };
@@ -477,17 +481,15 @@ fn gather_rows(kind: &ScoreKind, c: &mut Common, progress: &Progress) -> Result<
     ledger.data_rows(&sources, "responses")?;
     // The --na-values hint (SPEC 6): most rejected scores one text (counted before --last).
     let rejected = ledger.total().rejected;
-    let (hint_kind, hint_na) = (kind.clone(), c.na.clone());
     let na_hint = || -> Result<Option<String>> {
         if rejected == 0 {
             return Ok(None);
         }
-        if let Some(counts) = &bad_scores {
-            return Ok(input::values::na_hint_counts("score", counts, rejected));
-        }
-        let (k, na) = (hint_kind.clone(), hint_na.clone());
-        let bad = move |t: &str| k.read(Some(t), &na).is_err();
-        input::values::na_hint(&sources, "score", &score_idx, rejected, bad)
+        Ok(input::values::na_hint_counts(
+            "score",
+            &bad_scores,
+            rejected,
+        ))
     };
     let t = ledger.total();
     let hint = if t.used == 0 && t.filtered == 0 {

@@ -492,110 +492,6 @@ impl<'de> Visitor<'de> for KeyText {
     }
 }
 
-/// What a value is (checked as [`Check`] does, not kept).
-struct KindSeed;
-
-impl<'de> DeserializeSeed<'de> for KindSeed {
-    type Value = Kind;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KindSeed {
-    type Value = Kind;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
-        Ok(Kind::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Kind, E> {
-        Ok(Kind::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
-        while seq.next_element_seed(Check)?.is_some() {}
-        Ok(Kind::Array)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
-        while map.next_key_seed(Check)?.is_some() {
-            map.next_value_seed(Check)?;
-        }
-        Ok(Kind::Map)
-    }
-}
-
-/// The open step's reading of a record that is a flat object: its keys and whether each
-/// value is not null. `Ok(false)` for anything else (a nested object, which may make the
-/// record a wrapper; an API page; not an object), which the general reader reads again.
-struct NamesSeed<'k, 'de>(&'k mut Vec<(Cow<'de, str>, bool)>);
-
-impl<'de> DeserializeSeed<'de> for NamesSeed<'_, 'de> {
-    type Value = bool;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for NamesSeed<'_, 'de> {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        while seq.next_element_seed(Check)?.is_some() {}
-        Ok(false)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let mut flat = true;
-        while let Some(key) = map.next_key_seed(KeyText)? {
-            let kind = map.next_value_seed(KindSeed)?;
-            match kind {
-                Kind::Map => flat = false,
-                Kind::Array if PAGE_KEYS.contains(&&*key) || key == "data" => flat = false,
-                _ => {}
-            }
-            if flat {
-                self.0.push((key, kind != Kind::Null));
-            }
-        }
-        Ok(flat)
-    }
-}
-
 /// A record: an object is flattened into the [`Rec`] (`Ok(None)`); anything else is
 /// skipped and named (`Ok(Some("a number"))`).
 struct TopSeed<'r, 'de>(&'r mut Rec<'de>);
@@ -881,8 +777,8 @@ impl Builder {
         self.push_loc(loc);
     }
 
-    /// `Names`: append a flat record read by [`NamesSeed`] (as [`Builder::push_rec`] does:
-    /// its keys are its names).
+    /// `Names`: append a flat record read by the strict reader ([`flat::fields`]; as
+    /// [`Builder::push_rec`] does: its keys are its names).
     fn push_flat_names(&mut self, keys: &[(Cow<'_, str>, bool)], loc: u64) {
         for (k, (name, value)) in keys.iter().enumerate() {
             let i = match self.hint.get(k) {
@@ -1579,6 +1475,21 @@ fn parse_lines(chunk: &[u8], line0: u64, mode: &Mode, out: &mut Builder) {
     }
 }
 
+/// The open step on a record the strict reader takes (a flat object): its keys are its
+/// names, pushed to `b`. `false` for any other record (left to the general reader).
+fn names_of_flat<'a>(t: &'a str, rec: &mut Rec<'a>, b: &mut Builder, loc: u64) -> bool {
+    rec.keys.clear();
+    let keys = &mut rec.keys;
+    if !flat::fields(t, |k, v| {
+        keys.push((Cow::Borrowed(k), v != flat::Val::Null));
+        true
+    }) {
+        return false;
+    }
+    b.push_flat_names(&rec.keys, loc);
+    true
+}
+
 /// One record from a deserializer, checking that nothing follows it.
 fn parse_top<'a, R: serde_json::de::Read<'a>>(
     mut de: serde_json::Deserializer<R>,
@@ -1593,27 +1504,8 @@ fn parse_top<'a, R: serde_json::de::Read<'a>>(
 fn parse_line<'a>(l: &'a [u8], ls: Option<&'a str>, no: u64, rec: &mut Rec<'a>, b: &mut Builder) {
     if let (Mode::Names, Some(t)) = (&b.mode, ls) {
         // The open step on a flat record (the usual case): its keys are its names. Any
-        // other line (nested, not an object, broken, a page) is read below. The strict
-        // reader takes the usual lines; serde_json the rest.
-        rec.keys.clear();
-        let keys = &mut rec.keys;
-        if flat::fields(t, |k, v| {
-            keys.push((Cow::Borrowed(k), v != flat::Val::Null));
-            true
-        }) {
-            b.push_flat_names(&rec.keys, no);
-            return;
-        }
-        rec.keys.clear();
-        let mut de = serde_json::Deserializer::from_str(t);
-        let got = NamesSeed(&mut rec.keys)
-            .deserialize(&mut de)
-            .and_then(|flat| {
-                de.end()?;
-                Ok(flat)
-            });
-        if let Ok(true) = got {
-            b.push_flat_names(&rec.keys, no);
+        // other line (nested, not an object, broken, a page, a `\u` escape) is read below.
+        if names_of_flat(t, rec, b, no) {
             return;
         }
     }
@@ -1951,18 +1843,11 @@ fn names_by_scan(path: &Path) -> Option<Builder> {
             let mut rec = Rec::for_mode(&Mode::Names);
             for (s, e) in doc::elements(text, a, z)? {
                 let t = &piece[s - a..e - a];
-                rec.keys.clear();
-                let keys = &mut rec.keys;
-                if flat::fields(t, |k, v| {
-                    keys.push((Cow::Borrowed(k), v != flat::Val::Null));
-                    true
-                }) {
-                    b.push_flat_names(&rec.keys, 0);
+                if names_of_flat(t, &mut rec, &mut b, 0) {
                     continue;
                 }
                 rec.clear();
-                let mut de = serde_json::Deserializer::from_str(t);
-                match parse_top_with(&mut de, &mut rec) {
+                match parse_top(serde_json::Deserializer::from_str(t), &mut rec) {
                     Ok(None) => b.push_rec(&mut rec, 0),
                     _ => return None,
                 }
@@ -1978,16 +1863,6 @@ fn names_by_scan(path: &Path) -> Option<Builder> {
     out.cuts = Some(cuts);
     timer.mark("open: names read");
     Some(out)
-}
-
-/// One record from a deserializer borrowing its text, checking that nothing follows it.
-fn parse_top_with<'a>(
-    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'a>>,
-    rec: &mut Rec<'a>,
-) -> serde_json::Result<Option<&'static str>> {
-    let k = TopSeed(rec).deserialize(&mut *de)?;
-    de.end()?;
-    Ok(k)
 }
 
 /// A JSON document (an array of records, an API page or one record), parsed element by

@@ -500,11 +500,7 @@ fn spool_from(
 }
 
 fn spool(data: &[u8]) -> Result<tempfile::TempPath> {
-    let mut f = tempfile::NamedTempFile::new()
-        .map_err(|e| err(format!("cannot create a temporary file: {e}")))?;
-    f.write_all(data)
-        .map_err(|e| err(format!("cannot write a temporary file: {e}")))?;
-    Ok(f.into_temp_path())
+    spool_from(data, |e| format!("cannot read a decoded input: {e}"))
 }
 
 fn read_head(path: &Path, display: &str) -> Result<Vec<u8>> {

@@ -5,23 +5,7 @@
 //! here: every element is parsed by the record reader later, and anything the scan does not
 //! expect makes it answer `None` (the caller reads the document as before).
 
-/// JSON's white space.
-fn ws(b: &[u8], i: &mut usize) {
-    while let Some(b' ' | b'\t' | b'\r' | b'\n') = b.get(*i) {
-        *i += 1;
-    }
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `w` equal to `c`; the lowest one set is exact (a borrow only
-/// flags bytes above a true one).
-#[inline]
-fn bytes_eq(w: u64, c: u8) -> u64 {
-    let x = w ^ (ONES * c as u64);
-    x.wrapping_sub(ONES) & !x & HIGHS
-}
+use super::flat::{below, ws, ONES};
 
 /// The first quote or backslash at or after `i` (eight bytes at a time: strings are short,
 /// a call to `memchr2` costs more than it saves).
@@ -29,7 +13,7 @@ fn bytes_eq(w: u64, c: u8) -> u64 {
 fn quote_or_backslash(b: &[u8], mut i: usize) -> Option<usize> {
     while let Some(chunk) = b.get(i..i + 8) {
         let w = u64::from_le_bytes(chunk.try_into().ok()?);
-        let m = bytes_eq(w, b'"') | bytes_eq(w, b'\\');
+        let m = below(w ^ (ONES * b'"' as u64), 1) | below(w ^ (ONES * b'\\' as u64), 1);
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);
         }

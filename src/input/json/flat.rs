@@ -99,7 +99,7 @@ pub fn fields<'t>(line: &'t str, mut field: impl FnMut(&'t str, Val<'t>) -> bool
 
 /// JSON's white space.
 #[inline]
-fn ws(b: &[u8], i: &mut usize) {
+pub(super) fn ws(b: &[u8], i: &mut usize) {
     while let Some(b' ' | b'\t' | b'\r' | b'\n') = b.get(*i) {
         *i += 1;
     }
@@ -181,13 +181,13 @@ fn array(b: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
+pub(super) const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// The high bit of each byte of `w` that is below `n` (n ≤ 128); the lowest one set is exact
 /// (a borrow only flags bytes above a true one).
 #[inline]
-fn below(w: u64, n: u8) -> u64 {
+pub(super) fn below(w: u64, n: u8) -> u64 {
     w.wrapping_sub(ONES * n as u64) & !w & HIGHS
 }
 

@@ -169,6 +169,7 @@ fn visit_document<S: Send>(
         return Err(Irregular);
     }
     crate::progress::reading(text.len() as u64);
+    let width = names.len();
     let (slots_of, want) = slots(names);
     let names = Names {
         slots_of: &slots_of,
@@ -177,18 +178,13 @@ fn visit_document<S: Send>(
     let out = crate::input::fast::on_pieces(starts.len(), &init, |k, state| {
         let span = (starts[k], starts.get(k + 1).copied().unwrap_or(end));
         let release = |from: usize, to: usize| map.release(bom + from, bom + to);
-        let mut reader = Reader::new(names_width(&names), &names, &want);
+        let mut reader = Reader::new(width, &names, &want);
         let read = doc_piece(text, span, &mut reader, state, &visit, &release);
         crate::progress::advance((span.1 - span.0) as u64);
         read
     });
     crate::progress::read_done();
     out
-}
-
-/// The number of cells of a record: one per name asked for.
-fn names_width(names: &Names<'_>) -> usize {
-    names.slots_of.values().map(Vec::len).sum()
 }
 
 /// Where the k-th cell of the previous record went: records of one export list their keys
