@@ -1325,12 +1325,10 @@ fn read_ndjson_mapped(map: &crate::input::fast::Mapped, mode: Mode) -> Builder {
     read_ndjson_pieces(map, mode, parts)
 }
 
-/// [`read_ndjson_mapped`] in `parts` pieces.
-fn read_ndjson_pieces(map: &crate::input::fast::Mapped, mode: Mode, parts: usize) -> Builder {
-    let all = map.bytes();
-    let bom = all.len() - strip_bom(all).len();
-    let bytes = &all[bom..];
-    let parts = parts.max(1);
+/// Where `parts` pieces of whole lines of NDJSON text start, and the text's end: after the
+/// first line break at or after each even share (a line break always ends a record in
+/// NDJSON: strings cannot hold one unescaped).
+fn line_cuts(bytes: &[u8], parts: usize) -> Vec<usize> {
     let mut cuts = vec![0usize];
     for k in 1..parts {
         let raw = (bytes.len() * k / parts).max(*cuts.last().unwrap_or(&0));
@@ -1338,6 +1336,16 @@ fn read_ndjson_pieces(map: &crate::input::fast::Mapped, mode: Mode, parts: usize
         cuts.push(cut);
     }
     cuts.push(bytes.len());
+    cuts
+}
+
+/// [`read_ndjson_mapped`] in `parts` pieces.
+fn read_ndjson_pieces(map: &crate::input::fast::Mapped, mode: Mode, parts: usize) -> Builder {
+    let all = map.bytes();
+    let bom = all.len() - strip_bom(all).len();
+    let bytes = &all[bom..];
+    let parts = parts.max(1);
+    let cuts = line_cuts(bytes, parts);
     // Each piece numbers its lines from 0 (a first pass counting the line breaks would
     // bring the whole file into memory); its records' lines are moved by the line breaks
     // of the pieces before it when it is appended.

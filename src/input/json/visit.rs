@@ -108,15 +108,7 @@ fn visit_mapped<S: Send>(
     } else {
         (threads() * 4).max(bytes.len().div_ceil(PIECE))
     });
-    // Cuts after the first line break at or after each raw offset: a line break is always
-    // a record boundary in NDJSON (strings cannot hold one unescaped).
-    let mut cuts = vec![0usize];
-    for k in 1..parts {
-        let raw = (bytes.len() * k / parts).max(*cuts.last().unwrap_or(&0));
-        let cut = memchr::memchr(b'\n', &bytes[raw..]).map_or(bytes.len(), |o| raw + o + 1);
-        cuts.push(cut);
-    }
-    cuts.push(bytes.len());
+    let cuts = super::line_cuts(bytes, parts);
     let (slots_of, want) = slots(names);
     let names_len = names.len();
     crate::progress::reading(bytes.len() as u64);
