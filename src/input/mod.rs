@@ -99,6 +99,12 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
             for c in cols {
                 let h = &src.headers[c.index[i]];
                 if let Some((_, t)) = src.nested.iter().find(|(n, _)| n == h) {
+                    if t == "binary" {
+                        crate::fail!(
+                            "{}: column {h:?} holds binary values, not text; map another column, or export it as text",
+                            src.display
+                        );
+                    }
                     crate::fail!(
                         "{}: column {h:?} holds nested values ({t}), not one value per row; map another column, or flatten it before exporting",
                         src.display
@@ -110,12 +116,8 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
                 .map(|c| {
                     let h = &src.headers[c.index[i]];
                     let e = col(h.as_str());
-                    let e = if src.zoned.contains(h) {
-                        e.map(zoned_text, |_, f| {
-                            Ok(Field::new(f.name().clone(), DataType::String))
-                        })
-                    } else if src.format == Format::Parquet {
-                        e.cast(DataType::String)
+                    let e = if src.format == Format::Parquet {
+                        parquet::text_expr(e, src.kinds[c.index[i]])
                     } else {
                         e
                     };
@@ -136,71 +138,6 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
             crate::error::engine_detail(&e.into())
         ))
     })
-}
-
-/// A Parquet column of instants with a time zone as text: each instant in UTC, written
-/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` (milliseconds, micro- or nanoseconds when there are any; the
-/// zone of the column only says how to show them).
-fn zoned_text(c: Column) -> PolarsResult<Column> {
-    let DataType::Datetime(unit, _) = c.dtype().clone() else {
-        return c.cast(&DataType::String);
-    };
-    let (per_second, digits): (i64, usize) = match unit {
-        TimeUnit::Milliseconds => (1_000, 3),
-        TimeUnit::Microseconds => (1_000_000, 6),
-        TimeUnit::Nanoseconds => (1_000_000_000, 9),
-    };
-    let physical = c.to_physical_repr();
-    let values = physical.i64()?;
-    let mut out = StringChunkedBuilder::new(c.name().clone(), values.len());
-    let mut buf = String::with_capacity(40);
-    for v in values.iter() {
-        match v {
-            Some(v) => {
-                buf.clear();
-                instant_text(
-                    &mut buf,
-                    v.div_euclid(per_second),
-                    v.rem_euclid(per_second),
-                    digits,
-                );
-                out.append_value(&buf);
-            }
-            None => out.append_null(),
-        }
-    }
-    Ok(out.finish().into_column())
-}
-
-/// `secs` since 1970 (UTC) and a fraction of `digits` digits as `YYYY-MM-DDTHH:MM:SS[.f]Z`.
-fn instant_text(buf: &mut String, secs: i64, frac: i64, digits: usize) {
-    use std::fmt::Write;
-    let (days, s) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days to a civil date (H. Hinnant's algorithm, exact for every day).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let _ = write!(
-        buf,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        s / 3_600,
-        s / 60 % 60,
-        s % 60
-    );
-    if frac != 0 {
-        let _ = write!(buf, ".{frac:0digits$}");
-        // Trailing zeros in threes, as `.250` for a quarter second.
-        while buf.ends_with("000") && buf.len() - buf.rfind('.').unwrap_or(0) > 4 {
-            buf.truncate(buf.len() - 3);
-        }
-    }
-    buf.push('Z');
 }
 
 /// A positive size from the environment variable `name` (the undocumented switches that
@@ -417,33 +354,4 @@ pub fn row_origin(df: &DataFrame) -> Result<(UInt32Chunked, BooleanChunked)> {
         .and_then(|x| x.bool().cloned())
         .map_err(pe)?;
     Ok((f, short))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::instant_text;
-
-    #[test]
-    fn instants_are_written_as_chrono_writes_them() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for k in 0..200_000i64 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            // Seconds from year 1 to 9999, fractions of each unit (often none).
-            let secs = (x % 315_537_897_600) as i64 - 62_135_596_800;
-            let (digits, per) = [(3, 1_000i64), (6, 1_000_000), (9, 1_000_000_000)][k as usize % 3];
-            let frac = if k % 4 == 0 {
-                0
-            } else {
-                (x >> 20) as i64 % per
-            };
-            let mut mine = String::new();
-            instant_text(&mut mine, secs, frac, digits);
-            let nanos = (frac * (1_000_000_000 / per)) as u32;
-            let t = chrono::DateTime::from_timestamp(secs, nanos).unwrap();
-            let want = t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string();
-            assert_eq!(mine, want, "{secs} {frac}/{per}");
-        }
-    }
 }

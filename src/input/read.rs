@@ -116,7 +116,8 @@ pub struct Source {
     /// Parquet columns whose values are nested (name, type): not readable as one cell.
     pub nested: Vec<NamedType>,
     /// Parquet columns of instants with a time zone: read as UTC text (`…Z`).
-    pub zoned: Vec<String>,
+    /// How each column of a Parquet file becomes text (one per header; empty for text formats).
+    pub kinds: Vec<crate::input::parquet::TextKind>,
     // Keeps a decoded/spooled temporary file alive as long as the source.
     _temp: Option<tempfile::TempPath>,
 }
@@ -398,7 +399,7 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
         loc_kind: LocKind::Line,
         checked: true,
         nested: Vec::new(),
-        zoned: Vec::new(),
+        kinds: Vec::new(),
         _temp: temp,
     };
     match format {
@@ -464,7 +465,7 @@ fn open_one(given: &str, opts: &ReadOptions, defer: bool) -> Result<Source> {
         }
         Format::Parquet => {
             src.loc_kind = LocKind::Index;
-            (src.headers, src.nested, src.zoned) = parquet_headers(&src)?;
+            (src.headers, src.nested, src.kinds) = parquet_headers(&src)?;
         }
     }
     Ok(src)
@@ -723,7 +724,13 @@ pub fn take_warnings() -> Vec<String> {
 /// A column's name and type.
 type NamedType = (String, String);
 
-fn parquet_headers(src: &Source) -> Result<(Vec<String>, Vec<NamedType>, Vec<String>)> {
+type ParquetColumns = (
+    Vec<String>,
+    Vec<NamedType>,
+    Vec<crate::input::parquet::TextKind>,
+);
+
+fn parquet_headers(src: &Source) -> Result<ParquetColumns> {
     use polars::prelude::*;
     let p = src.path.to_string_lossy().to_string();
     let unreadable = |e: PolarsError| {
@@ -733,6 +740,21 @@ fn parquet_headers(src: &Source) -> Result<(Vec<String>, Vec<NamedType>, Vec<Str
             crate::error::engine_detail(&e.into())
         ))
     };
+    // polars turns every column's Parquet type into its own when it opens the file, and
+    // panics on a type it has no counterpart for (even in a column no metric reads): such a
+    // column is named first.
+    let file = File::open(&src.path)
+        .map_err(|e| err(format!("{}: cannot open: {}", src.display, io_reason(&e))))?;
+    let arrow = ParquetReader::new(file).schema().map_err(unreadable)?;
+    for (name, field) in arrow.iter() {
+        if let Some(t) = unreadable_type(&field.dtype) {
+            crate::fail!(
+                "{}: column {:?} holds values of type {t}, which cxm cannot read (even when the column is not used); export the file without it, or with it cast to text",
+                src.display,
+                name.as_str()
+            );
+        }
+    }
     let mut lf = LazyFrame::scan_parquet(PlRefPath::from(p.as_str()), ScanArgsParquet::default())
         .map_err(unreadable)?;
     let schema = lf.collect_schema().map_err(unreadable)?;
@@ -741,16 +763,65 @@ fn parquet_headers(src: &Source) -> Result<(Vec<String>, Vec<NamedType>, Vec<Str
         .filter(|(_, t)| t.is_nested() || matches!(t, DataType::Binary))
         .map(|(n, t)| (n.to_string(), t.to_string()))
         .collect();
-    let zoned = schema
+    let kinds = schema
         .iter()
-        .filter(|(_, t)| matches!(t, DataType::Datetime(_, Some(_))))
-        .map(|(n, _)| n.to_string())
+        .map(|(_, t)| crate::input::parquet::TextKind::of(t))
         .collect();
     Ok((
         schema.iter_names().map(|n| n.to_string()).collect(),
         nested,
-        zoned,
+        kinds,
     ))
+}
+
+/// The name of a Parquet column type (as Arrow gives it) that polars cannot read in this
+/// build, looked for through lists, structs and maps; `None` when every part is readable.
+fn unreadable_type(t: &polars::prelude::ArrowDataType) -> Option<String> {
+    use polars::prelude::{ArrowDataType as A, TimeZone};
+    match t {
+        A::Null
+        | A::Boolean
+        | A::Int8
+        | A::Int16
+        | A::Int32
+        | A::Int64
+        | A::UInt8
+        | A::UInt16
+        | A::UInt32
+        | A::UInt64
+        | A::Float32
+        | A::Float64
+        | A::Date32
+        | A::Date64
+        | A::Time32(_)
+        | A::Time64(_)
+        | A::Duration(_)
+        | A::Utf8
+        | A::LargeUtf8
+        | A::Utf8View
+        | A::Binary
+        | A::LargeBinary
+        | A::BinaryView
+        | A::FixedSizeBinary(_)
+        | A::Decimal(..)
+        | A::Decimal32(..)
+        | A::Decimal64(..)
+        | A::Decimal256(..) => None,
+        A::Timestamp(_, tz) => match TimeZone::opt_try_new(tz.clone()) {
+            Ok(_) => None,
+            Err(_) => Some(format!(
+                "TIMESTAMP in the unknown time zone {:?}",
+                tz.as_deref().unwrap_or_default()
+            )),
+        },
+        A::List(f) | A::LargeList(f) | A::Map(f, _) => unreadable_type(&f.dtype),
+        A::Struct(fs) => fs.iter().find_map(|f| unreadable_type(&f.dtype)),
+        A::Dictionary(_, v, _) => unreadable_type(v),
+        A::Interval(_) => Some("INTERVAL".into()),
+        A::Float16 => Some("FLOAT16".into()),
+        A::Int128 | A::UInt128 => Some("a 128-bit integer".into()),
+        other => Some(format!("{other:?}")),
+    }
 }
 
 /// Every record of one input as text cells, for the per-record pass that reports rejected
@@ -770,10 +841,13 @@ pub fn records(src: &Source) -> Result<Records<'_>> {
     if src.format != input::Format::Parquet {
         return Ok(Records::Owned(read_csv_table(src)?));
     }
+    // A nested or binary column has no one text per row: its cells are left empty.
+    let readable = |h: &String| !src.nested.iter().any(|(n, _)| n == h);
     let cols: Vec<FrameCol> = src
         .headers
         .iter()
         .enumerate()
+        .filter(|(_, h)| readable(h))
         .map(|(i, h)| FrameCol {
             name: h.clone(),
             index: vec![i],
@@ -785,15 +859,22 @@ pub fn records(src: &Source) -> Result<Records<'_>> {
         headers: src.headers.clone(),
         ..Default::default()
     };
-    let cas: Vec<StringChunked> = src
+    let cas: Vec<Option<StringChunked>> = src
         .headers
         .iter()
-        .map(|h| df.column(h).and_then(|c| c.str().cloned()))
+        .map(|h| {
+            readable(h)
+                .then(|| df.column(h).and_then(|c| c.str().cloned()))
+                .transpose()
+        })
         .collect::<PolarsResult<_>>()
         .map_err(|e| err(e.to_string()))?;
     for r in 0..df.height() {
-        t.rows
-            .push(cas.iter().map(|ca| ca.get(r).map(str::to_string)).collect());
+        t.rows.push(
+            cas.iter()
+                .map(|ca| ca.as_ref().and_then(|ca| ca.get(r)).map(str::to_string))
+                .collect(),
+        );
         t.locs.push(r as u64);
         t.malformed.push(None);
     }

@@ -110,3 +110,120 @@ fn tickets_from_parquet_give_the_hand_computed_figures() {
     approx(&t["ttr_mean_hours"], 34.0 / 3.0);
     same_on_both_paths(&[vec!["tickets", &p, "--as-of", "2025-03-10"]], dir.path());
 }
+
+// fixtures/parquet/typed.parquet (scripts/make_parquet_fixtures.py, written by DuckDB): six
+// responses r1..r6 whose score is stored as TINYINT, UTINYINT, SMALLINT, USMALLINT, BIGINT
+// and DECIMAL(4,1): 10, 9, 7, 3, null, 11; submitted_at a millisecond TIMESTAMP, 2025-03-01
+// to 2025-03-06 at 10:00:00.250; amount DECIMAL(18,2) 12.50 × row; day a DATE (2025-03-01
+// to 2025-03-06); plan team/pro alternating; raw a BLOB.
+// NPS: 4 valid scores (10 and 9 promoters, 7 passive, 3 detractor), the null blank, the 11
+// rejected: 100 × (2 − 1) / 4 = 25.
+#[test]
+fn typed_parquet_columns_are_read_as_their_values() {
+    let f = fixture("parquet/typed.parquet");
+    for score in [
+        "score",
+        "score_u8",
+        "score_i16",
+        "score_u16",
+        "score_i64",
+        "score_dec",
+    ] {
+        let col = format!("score={score}");
+        let v = json_ok(&["nps", &f, "--col", &col]);
+        let t = &v["total"];
+        assert_eq!(t["n"], 4, "{score}: {v}");
+        assert_eq!(t["blank"], 1, "{score}");
+        assert_eq!(t["rejected"], 1, "{score}");
+        assert_eq!(t["promoters"], 2, "{score}");
+        assert_eq!(t["passives"], 1, "{score}");
+        assert_eq!(t["detractors"], 1, "{score}");
+        approx(&t["nps"], 25.0);
+        // The latest valid response (r4; r5 is blank, r6 rejected), a naive time read as
+        // UTC, with its milliseconds.
+        let as_of = v["as_of"].as_str().unwrap();
+        assert!(as_of.starts_with("2025-03-04T10:00:00.25"), "{as_of}");
+    }
+    // By the DATE column: one group a day; 2025-03-02 holds r2 (9, promoter): NPS 100.
+    let v = json_ok(&["nps", &f, "--by", "day"]);
+    let rows = v["rows"].as_array().unwrap();
+    let r2 = rows
+        .iter()
+        .find(|r| r["group"]["day"] == "2025-03-02")
+        .unwrap_or_else(|| panic!("no 2025-03-02 group: {v}"));
+    approx(&r2["nps"], 100.0);
+    // By the DECIMAL amount: r4 (3, detractor) is the 50.00 group.
+    let v = json_ok(&["nps", &f, "--by", "amount"]);
+    let rows = v["rows"].as_array().unwrap();
+    let r4 = rows
+        .iter()
+        .find(|r| r["group"]["amount"] == "50.00")
+        .unwrap_or_else(|| panic!("no 50.00 group: {v}"));
+    approx(&r4["nps"], -100.0);
+    // --since on the millisecond timestamps: r3 (7), r4 (3), r5 (blank), r6 (11) are kept:
+    // n 2, NPS 100 × (0 − 1) / 2 = −50.
+    let v = json_ok(&["nps", &f, "--since", "2025-03-03T10:00:00.250"]);
+    assert_eq!(v["total"]["n"], 2, "{v}");
+    approx(&v["total"]["nps"], -50.0);
+    let dir = tempfile::tempdir().unwrap();
+    // The rejects file holds r6 with its cells as text; the BLOB has no text and is empty.
+    let r = dir.path().join("r.csv").to_string_lossy().into_owned();
+    json_ok(&["nps", &f, "--rejects", &r]);
+    let rows = std::fs::read_to_string(&r).unwrap();
+    let mut lines = rows.lines().skip(1);
+    let r6 = lines.next().unwrap();
+    assert!(
+        r6.starts_with("r6,2025-03-06T10:00:00.250,11,11,11,11,11,11.0,75.00,2025-03-06,pro,,"),
+        "{rows}"
+    );
+    assert!(
+        r6.ends_with(r#","out_of_range: score 11 not in 0–10 (score ""11"")""#),
+        "{rows}"
+    );
+    assert_eq!(lines.next(), None, "{rows}");
+    same_on_both_paths(
+        &[
+            vec!["nps", &f, "--by", "day", "--rejects", "R"],
+            vec![
+                "nps",
+                &f,
+                "--by",
+                "submitted_at",
+                "--col",
+                "score=score_dec",
+            ],
+            vec!["nps", &f, "--by", "plan", "--col", "score=score_u16"],
+            vec!["nps", &f, "--by", "amount", "--period", "day"],
+        ],
+        dir.path(),
+    );
+}
+
+// A column of a type cxm cannot read stops the run with one line naming it, even when no
+// metric reads it (polars cannot open such a file at all); a BLOB mapped as a score is named
+// as binary.
+#[test]
+fn parquet_columns_cxm_cannot_read_are_named() {
+    let f = fixture("parquet/interval.parquet");
+    for args in [vec!["nps", f.as_str()], vec!["inspect", f.as_str()]] {
+        let o = run(&args);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert!(
+            o.stderr
+                .contains(r#"column "wait" holds values of type INTERVAL"#),
+            "{}",
+            o.stderr
+        );
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+        assert_eq!(o.stderr.trim_end().lines().count(), 1, "{}", o.stderr);
+    }
+    let t = fixture("parquet/typed.parquet");
+    let o = run(&["nps", &t, "--col", "score=raw"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains(r#"column "raw" holds binary values, not text"#),
+        "{}",
+        o.stderr
+    );
+}
