@@ -120,10 +120,14 @@ impl Written {
             }
             TextKind::Date => {
                 let v = c.to_physical_repr();
-                for v in v.i32()?.iter() {
+                let v = v.i32()?;
+                let days = Days::new(v.min().map(i64::from), v.max().map(i64::from));
+                for v in v.iter() {
                     match v {
                         Some(d) => {
-                            date_text(&mut self.text, i64::from(d));
+                            let mut a = Ascii::new();
+                            a.date(i64::from(d), &days);
+                            a.push_to(&mut self.text);
                             self.end();
                         }
                         None => self.ends.push(u32::MAX),
@@ -138,18 +142,23 @@ impl Written {
                     TimeUnit::Nanoseconds => (1_000_000_000, 9),
                 };
                 let v = c.to_physical_repr();
-                for v in v.i64()?.iter() {
+                let v = v.i64()?;
+                let day = |v: i64| v.div_euclid(per_second).div_euclid(86_400);
+                let days = Days::new(v.min().map(day), v.max().map(day));
+                for v in v.iter() {
                     match v {
                         Some(v) => {
-                            instant_text(
-                                &mut self.text,
+                            let mut a = Ascii::new();
+                            a.instant(
                                 v.div_euclid(per_second),
                                 v.rem_euclid(per_second),
                                 digits,
+                                &days,
                             );
                             if zoned {
-                                self.text.push('Z');
+                                a.byte(b'Z');
                             }
+                            a.push_to(&mut self.text);
                             self.end();
                         }
                         None => self.ends.push(u32::MAX),
@@ -199,9 +208,9 @@ impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> 
     }
 }
 
-/// Days since 1970-01-01 as `YYYY-MM-DD` (years outside 0–9999 with a sign or more digits).
-fn date_text(buf: &mut String, days: i64) {
-    // Days to a civil date (H. Hinnant's algorithm, exact for every day).
+/// Days since 1970-01-01 as a civil date (year, month, day): H. Hinnant's algorithm, exact
+/// for every day.
+fn civil(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -210,50 +219,170 @@ fn date_text(buf: &mut String, days: i64) {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    if (0..=9999).contains(&year) {
-        digits(buf, year, 4);
-    } else {
-        use std::fmt::Write;
-        let _ = write!(buf, "{year:04}");
-    }
-    buf.push('-');
-    digits(buf, month, 2);
-    buf.push('-');
-    digits(buf, day, 2);
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
-/// `secs` since 1970 and a fraction of `digits` digits as `YYYY-MM-DDTHH:MM:SS[.f]`, the
-/// fraction only when it is not zero, its trailing zeros dropped in threes (`.250`).
-fn instant_text(buf: &mut String, secs: i64, frac: i64, digits_: usize) {
-    let (days, s) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    date_text(buf, days);
-    buf.push('T');
-    digits(buf, s / 3_600, 2);
-    buf.push(':');
-    digits(buf, s / 60 % 60, 2);
-    buf.push(':');
-    digits(buf, s % 60, 2);
-    if frac != 0 {
-        let (mut frac, mut n) = (frac, digits_);
-        while n > 3 && frac % 1_000 == 0 {
-            frac /= 1_000;
-            n -= 3;
+/// "00" to "99".
+const PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Text of at most 40 ASCII bytes, made in place.
+struct Ascii {
+    b: [u8; 40],
+    n: usize,
+}
+
+impl Ascii {
+    fn new() -> Self {
+        Ascii { b: [0; 40], n: 0 }
+    }
+
+    /// `v` (0 ≤ v < 100) in two digits.
+    #[inline]
+    fn two(&mut self, v: i64) {
+        let i = 2 * v as usize;
+        self.b[self.n..self.n + 2].copy_from_slice(&PAIRS[i..i + 2]);
+        self.n += 2;
+    }
+
+    /// `v` (0 ≤ v < 10^k) in exactly `k` digits.
+    fn digits(&mut self, mut v: i64, k: usize) {
+        for i in (0..k).rev() {
+            self.b[self.n + i] = b'0' + (v % 10) as u8;
+            v /= 10;
         }
-        buf.push('.');
-        digits(buf, frac, n);
+        self.n += k;
+    }
+
+    #[inline]
+    fn byte(&mut self, c: u8) {
+        self.b[self.n] = c;
+        self.n += 1;
+    }
+
+    /// `YYYY-MM-DD` for days since 1970-01-01 (years outside 0–9999 with a sign or more
+    /// digits), from `known` when it holds the day.
+    fn date(&mut self, d: i64, known: &Days) {
+        if let Some(t) = known.get(d) {
+            self.b[self.n..self.n + 10].copy_from_slice(t);
+            self.n += 10;
+            return;
+        }
+        let (year, month, day) = civil(d);
+        if (0..=9999).contains(&year) {
+            self.two(year / 100);
+            self.two(year % 100);
+        } else {
+            let t = format!("{year:04}");
+            self.b[self.n..self.n + t.len()].copy_from_slice(t.as_bytes());
+            self.n += t.len();
+        }
+        self.byte(b'-');
+        self.two(month);
+        self.byte(b'-');
+        self.two(day);
+    }
+
+    /// `secs` since 1970 and a fraction of `digits` digits as `YYYY-MM-DDTHH:MM:SS[.f]`,
+    /// the fraction only when it is not zero, its trailing zeros dropped in threes (`.250`).
+    fn instant(&mut self, secs: i64, frac: i64, digits: usize, known: &Days) {
+        let (days, s) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        self.date(days, known);
+        self.byte(b'T');
+        self.two(s / 3_600);
+        self.byte(b':');
+        self.two(s / 60 % 60);
+        self.byte(b':');
+        self.two(s % 60);
+        if frac != 0 {
+            let (mut frac, mut n) = (frac, digits);
+            while n > 3 && frac % 1_000 == 0 {
+                frac /= 1_000;
+                n -= 3;
+            }
+            self.byte(b'.');
+            self.digits(frac, n);
+        }
+    }
+
+    fn as_text(&self) -> &str {
+        std::str::from_utf8(&self.b[..self.n]).unwrap_or_default()
+    }
+
+    fn push_to(&self, buf: &mut String) {
+        buf.push_str(self.as_text());
     }
 }
 
-/// `v` (0 ≤ v < 10^n) in exactly `n` digits.
-fn digits(buf: &mut String, v: i64, n: usize) {
-    let mut d = [b'0'; 9];
-    let mut v = v;
-    for k in (0..n).rev() {
-        d[k] = b'0' + (v % 10) as u8;
-        v /= 10;
+/// The `YYYY-MM-DD` of every day from the first to the last a column's values fall on,
+/// each worked out once (a piece's values span a few hundred days, not 65,000 rows' worth),
+/// when there are at most 2^16 of them.
+struct Days {
+    first: i64,
+    dates: Vec<[u8; 10]>,
+}
+
+impl Days {
+    fn new(min: Option<i64>, max: Option<i64>) -> Self {
+        let (Some(lo), Some(hi)) = (min, max) else {
+            return Days {
+                first: 0,
+                dates: Vec::new(),
+            };
+        };
+        if hi - lo >= 1 << 16 {
+            return Days {
+                first: 0,
+                dates: Vec::new(),
+            };
+        }
+        let none = Days {
+            first: 0,
+            dates: Vec::new(),
+        };
+        let dates = (lo..=hi)
+            .map(|d| {
+                let mut a = Ascii::new();
+                a.date(d, &none);
+                let mut t = [0u8; 10];
+                if a.n == 10 {
+                    t.copy_from_slice(&a.b[..10]);
+                }
+                t
+            })
+            .collect();
+        Days { first: lo, dates }
     }
-    buf.push_str(std::str::from_utf8(&d[..n]).unwrap_or_default());
+
+    #[inline]
+    fn get(&self, d: i64) -> Option<&[u8; 10]> {
+        let t = self.dates.get(usize::try_from(d - self.first).ok()?)?;
+        (t[0] != 0).then_some(t)
+    }
+}
+
+/// Days since 1970-01-01 as `YYYY-MM-DD`.
+#[cfg(test)]
+fn date_text(buf: &mut String, days: i64) {
+    let mut a = Ascii::new();
+    a.date(days, &Days::new(None, None));
+    a.push_to(buf);
+}
+
+/// [`Ascii::instant`] into `buf`.
+#[cfg(test)]
+fn instant_text(buf: &mut String, secs: i64, frac: i64, digits: usize) {
+    let mut a = Ascii::new();
+    a.instant(secs, frac, digits, &Days::new(None, None));
+    a.push_to(buf);
 }
 
 /// Rows decoded at a time at least: whole row groups up to this many (DuckDB writes groups
@@ -432,7 +561,7 @@ fn batches(path: &std::path::Path, target: usize) -> Option<Vec<(u64, u64)>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{date_text, instant_text};
+    use super::{date_text, instant_text, Ascii, Days};
 
     #[test]
     fn instants_are_written_as_chrono_writes_them() {
@@ -461,11 +590,24 @@ mod tests {
 
     #[test]
     fn dates_are_written_as_chrono_writes_them() {
+        // Worked out each time, and from a table of the days around them (years 0 and
+        // 10000 are outside the table's four digits).
+        let table = Days::new(Some(-719_600), Some(-719_600 + 65_535));
+        let late = Days::new(Some(2_932_896 - 40_000), Some(2_932_896 + 1_000));
         for days in (-719_162i64..2_932_896).step_by(7) {
             let mut mine = String::new();
             date_text(&mut mine, days);
             let d = chrono::NaiveDate::from_num_days_from_ce_opt((days + 719_163) as i32).unwrap();
-            assert_eq!(mine, d.format("%Y-%m-%d").to_string(), "{days}");
+            let want = d.format("%Y-%m-%d").to_string();
+            assert_eq!(mine, want, "{days}");
+            for t in [&table, &late] {
+                let mut a = Ascii::new();
+                a.date(days, t);
+                assert_eq!(a.as_text(), want, "{days}");
+            }
         }
+        let mut a = Ascii::new();
+        a.date(2_932_897, &late);
+        assert_eq!(a.as_text(), "10000-01-01");
     }
 }
