@@ -99,12 +99,6 @@ pub fn frame(sources: &[Source], cols: &[FrameCol]) -> Result<LazyFrame> {
             for c in cols {
                 let h = &src.headers[c.index[i]];
                 if let Some((_, t)) = src.nested.iter().find(|(n, _)| n == h) {
-                    if t == "binary" {
-                        crate::fail!(
-                            "{}: column {h:?} holds binary values, not text; map another column, or export it as text",
-                            src.display
-                        );
-                    }
                     crate::fail!(
                         "{}: column {h:?} holds nested values ({t}), not one value per row; map another column, or flatten it before exporting",
                         src.display

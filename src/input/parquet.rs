@@ -31,6 +31,11 @@ pub enum TextKind {
     /// Timestamps with a zone: the instant in UTC, `YYYY-MM-DDTHH:MM:SS[.fff]Z` (the zone
     /// of the column only says how to show them).
     Zoned(TimeUnit),
+    /// Bytes (BLOB, or strings some writers store without saying they are text): the text
+    /// they spell when they are UTF-8, else `0x` and their hex digits.
+    Binary,
+    /// A UUID (16 bytes): `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lower case.
+    Uuid,
     /// Anything else (floats, booleans, decimals, times of day): polars' text for it.
     Other,
 }
@@ -44,6 +49,7 @@ impl TextKind {
             DataType::Date => Self::Date,
             DataType::Datetime(u, None) => Self::Naive(*u),
             DataType::Datetime(u, Some(_)) => Self::Zoned(*u),
+            DataType::Binary => Self::Binary,
             _ => Self::Other,
         }
     }
@@ -165,6 +171,21 @@ impl Written {
                     }
                 }
             }
+            TextKind::Binary | TextKind::Uuid => {
+                let uuid = kind == TextKind::Uuid;
+                for v in c.binary()?.iter() {
+                    match v {
+                        Some(b) => {
+                            match std::str::from_utf8(b) {
+                                Ok(t) if !(uuid && b.len() == 16) => self.text.push_str(t),
+                                _ => hex_text(&mut self.text, b, uuid && b.len() == 16),
+                            }
+                            self.end();
+                        }
+                        None => self.ends.push(u32::MAX),
+                    }
+                }
+            }
             TextKind::Text | TextKind::Other => {
                 let v = c.cast(&DataType::String)?;
                 for v in v.str()?.iter() {
@@ -187,6 +208,21 @@ impl Written {
 
     fn end(&mut self) {
         self.ends.push(self.text.len() as u32);
+    }
+}
+
+/// Bytes as hex digits: a UUID's 16 as `8-4-4-4-12`, any others after `0x`.
+fn hex_text(buf: &mut String, b: &[u8], uuid: bool) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    if !uuid {
+        buf.push_str("0x");
+    }
+    for (i, x) in b.iter().enumerate() {
+        if uuid && matches!(i, 4 | 6 | 8 | 10) {
+            buf.push('-');
+        }
+        buf.push(HEX[usize::from(x >> 4)] as char);
+        buf.push(HEX[usize::from(x & 15)] as char);
     }
 }
 
@@ -416,7 +452,7 @@ pub fn visit_inputs<S: Send>(
     let mut out = Vec::with_capacity(sources.len());
     for (f, src) in sources.iter().enumerate() {
         let needed = needed(f);
-        // A nested or binary column is reported by the caller's frame path.
+        // A nested column is reported by the caller's frame path.
         if needed
             .iter()
             .any(|&i| src.nested.iter().any(|(n, _)| n == &src.headers[i]))

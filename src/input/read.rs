@@ -745,7 +745,22 @@ fn parquet_headers(src: &Source) -> Result<ParquetColumns> {
     // column is named first.
     let file = File::open(&src.path)
         .map_err(|e| err(format!("{}: cannot open: {}", src.display, io_reason(&e))))?;
-    let arrow = ParquetReader::new(file).schema().map_err(unreadable)?;
+    let mut reader = ParquetReader::new(file);
+    let arrow = reader.schema().map_err(unreadable)?;
+    // UUIDs are 16 bytes to polars; the Parquet schema says what they are.
+    let uuids: Vec<String> = reader
+        .get_metadata()
+        .map_err(unreadable)?
+        .schema_descr
+        .columns()
+        .iter()
+        .filter(|c| {
+            c.path_in_schema.len() == 1
+                && c.descriptor.primitive_type.logical_type
+                    == Some(polars_parquet::parquet::schema::types::PrimitiveLogicalType::Uuid)
+        })
+        .map(|c| c.path_in_schema[0].to_string())
+        .collect();
     for (name, field) in arrow.iter() {
         if let Some(t) = unreadable_type(&field.dtype) {
             crate::fail!(
@@ -760,12 +775,17 @@ fn parquet_headers(src: &Source) -> Result<ParquetColumns> {
     let schema = lf.collect_schema().map_err(unreadable)?;
     let nested = schema
         .iter()
-        .filter(|(_, t)| t.is_nested() || matches!(t, DataType::Binary))
+        .filter(|(_, t)| t.is_nested())
         .map(|(n, t)| (n.to_string(), t.to_string()))
         .collect();
     let kinds = schema
         .iter()
-        .map(|(_, t)| crate::input::parquet::TextKind::of(t))
+        .map(|(n, t)| match crate::input::parquet::TextKind::of(t) {
+            crate::input::parquet::TextKind::Binary if uuids.iter().any(|u| u == n.as_str()) => {
+                crate::input::parquet::TextKind::Uuid
+            }
+            k => k,
+        })
         .collect();
     Ok((
         schema.iter_names().map(|n| n.to_string()).collect(),
@@ -841,7 +861,7 @@ pub fn records(src: &Source) -> Result<Records<'_>> {
     if src.format != input::Format::Parquet {
         return Ok(Records::Owned(read_csv_table(src)?));
     }
-    // A nested or binary column has no one text per row: its cells are left empty.
+    // A nested column has no one text per row: its cells are left empty.
     let readable = |h: &String| !src.nested.iter().any(|(n, _)| n == h);
     let cols: Vec<FrameCol> = src
         .headers

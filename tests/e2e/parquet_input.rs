@@ -115,7 +115,8 @@ fn tickets_from_parquet_give_the_hand_computed_figures() {
 // responses r1..r6 whose score is stored as TINYINT, UTINYINT, SMALLINT, USMALLINT, BIGINT
 // and DECIMAL(4,1): 10, 9, 7, 3, null, 11; submitted_at a millisecond TIMESTAMP, 2025-03-01
 // to 2025-03-06 at 10:00:00.250; amount DECIMAL(18,2) 12.50 × row; day a DATE (2025-03-01
-// to 2025-03-06); plan team/pro alternating; raw a BLOB.
+// to 2025-03-06); plan team/pro alternating; raw a BLOB ("x1".."x6"); bin a BLOB (bytes FF 01
+// in r1, not UTF-8, then "b2".."b6"); uid a UUID (00000000-0000-4000-8000-00000000000i).
 // NPS: 4 valid scores (10 and 9 promoters, 7 passive, 3 detractor), the null blank, the 11
 // rejected: 100 × (2 − 1) / 4 = 25.
 #[test]
@@ -166,14 +167,14 @@ fn typed_parquet_columns_are_read_as_their_values() {
     assert_eq!(v["total"]["n"], 2, "{v}");
     approx(&v["total"]["nps"], -50.0);
     let dir = tempfile::tempdir().unwrap();
-    // The rejects file holds r6 with its cells as text; the BLOB has no text and is empty.
+    // The rejects file holds r6 with its cells as text.
     let r = dir.path().join("r.csv").to_string_lossy().into_owned();
     json_ok(&["nps", &f, "--rejects", &r]);
     let rows = std::fs::read_to_string(&r).unwrap();
     let mut lines = rows.lines().skip(1);
     let r6 = lines.next().unwrap();
     assert!(
-        r6.starts_with("r6,2025-03-06T10:00:00.250,11,11,11,11,11,11.0,75.00,2025-03-06,pro,,"),
+        r6.starts_with("r6,2025-03-06T10:00:00.250,11,11,11,11,11,11.0,75.00,2025-03-06,pro,x6,b6,00000000-0000-4000-8000-000000000006,"),
         "{rows}"
     );
     assert!(
@@ -194,14 +195,14 @@ fn typed_parquet_columns_are_read_as_their_values() {
             ],
             vec!["nps", &f, "--by", "plan", "--col", "score=score_u16"],
             vec!["nps", &f, "--by", "amount", "--period", "day"],
+            vec!["nps", &f, "--by", "bin", "--col", "response_id=uid"],
         ],
         dir.path(),
     );
 }
 
 // A column of a type cxm cannot read stops the run with one line naming it, even when no
-// metric reads it (polars cannot open such a file at all); a BLOB mapped as a score is named
-// as binary.
+// metric reads it (polars cannot open such a file at all).
 #[test]
 fn parquet_columns_cxm_cannot_read_are_named() {
     let f = fixture("parquet/interval.parquet");
@@ -217,12 +218,41 @@ fn parquet_columns_cxm_cannot_read_are_named() {
         assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
         assert_eq!(o.stderr.trim_end().lines().count(), 1, "{}", o.stderr);
     }
-    let t = fixture("parquet/typed.parquet");
-    let o = run(&["nps", &t, "--col", "score=raw"]);
+}
+
+// Bytes are read as the text they spell (some writers store strings without marking them
+// as text), bytes that are not UTF-8 as hex, and UUIDs in their usual form: in
+// fixtures/parquet/typed.parquet (above), ids from the UUID column find no duplicates, and
+// grouping by the BLOB columns gives one group per row, r1's `bin` as 0xff01.
+#[test]
+fn parquet_bytes_and_uuids_are_read_as_text() {
+    let f = fixture("parquet/typed.parquet");
+    let v = json_ok(&["nps", &f, "--col", "response_id=uid", "--by", "bin"]);
+    assert_eq!(v["inputs"][0]["duplicate"], 0, "{v}");
+    let rows = v["rows"].as_array().unwrap();
+    let groups: Vec<&str> = rows
+        .iter()
+        .map(|r| r["group"]["bin"].as_str().unwrap())
+        .collect();
+    for g in ["0xff01", "b2", "b3", "b4"] {
+        assert!(groups.contains(&g), "{g}: {groups:?}");
+    }
+    let r1 = rows.iter().find(|r| r["group"]["bin"] == "0xff01").unwrap();
+    approx(&r1["nps"], 100.0);
+    // --where on a UUID: r3 alone (7, passive): NPS 0.
+    let v = json_ok(&[
+        "nps",
+        &f,
+        "--where",
+        "uid=00000000-0000-4000-8000-000000000003",
+    ]);
+    assert_eq!(v["total"]["n"], 1, "{v}");
+    assert_eq!(v["total"]["passives"], 1, "{v}");
+    // The BLOB "x1".."x6" as scores: not numbers, each rejected.
+    let o = run(&["nps", &f, "--col", "score=raw"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
-        o.stderr
-            .contains(r#"column "raw" holds binary values, not text"#),
+        o.stderr.contains("(6 rows: 0 blank, 6 rejected)"),
         "{}",
         o.stderr
     );
