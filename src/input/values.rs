@@ -109,20 +109,50 @@ pub fn parse_int(s: &str) -> IntCell {
 }
 
 /// An amount: optional currency symbol or code, thousands separators, optional sign.
-/// With `decimal_comma`, `1.234,50` and `29,90` read as 1234.5 and 29.9.
+/// With `decimal_comma`, `1.234,50` and `29,90` read as 1234.5 and 29.9. The symbol or code
+/// (letters in runs of at most three: `USD`, `US$`, `kr`), the sign and an accounting
+/// parenthesis (`(12.50)`) stand before or after the number, never inside it: `12-15`,
+/// `2024-01-05` and a UUID are not amounts.
 pub fn parse_amount(s: &str, decimal_comma: bool) -> Option<f64> {
     let t = s.trim();
+    let start = t.find(|c: char| c.is_ascii_digit() || c == '.' || c == ',')?;
+    let end = t.rfind(|c: char| c.is_ascii_digit())? + 1;
+    if end <= start {
+        return None;
+    }
+    let (pre, mid, post) = (&t[..start], &t[start..end], &t[end..]);
     let mut neg = false;
-    let mut body = String::with_capacity(t.len());
-    for c in t.chars() {
+    for part in [pre, post] {
+        let mut letters = 0;
+        for c in part.chars() {
+            match c {
+                '-' | '−' | '(' => {
+                    if neg {
+                        return None;
+                    }
+                    neg = true;
+                }
+                ')' | '+' | ' ' | '\u{a0}' => {}
+                c if "$€£¥₹".contains(c) => {}
+                c if c.is_alphabetic() => {
+                    letters += 1;
+                    if letters > 3 {
+                        return None;
+                    }
+                    continue;
+                }
+                _ => return None,
+            }
+            letters = 0;
+        }
+    }
+    let mut body = String::with_capacity(mid.len());
+    for c in mid.chars() {
         match c {
             '0'..='9' => body.push(c),
-            '-' | '−' => neg = true,
-            '(' => neg = true, // accounting negatives: (12.50)
             '.' => body.push(if decimal_comma { '_' } else { '.' }),
             ',' => body.push(if decimal_comma { '.' } else { '_' }),
-            '\'' | ' ' | '\u{a0}' | '_' | ')' | '+' => {}
-            c if c.is_alphabetic() || "$€£¥₹".contains(c) => {}
+            '\'' | ' ' | '\u{a0}' | '_' => {}
             _ => return None,
         }
     }
@@ -366,5 +396,24 @@ mod tests {
         assert_eq!(parse_amount("-12", false), Some(-12.0));
         assert_eq!(parse_amount("abc", false), None);
         assert_eq!(parse_amount("1.2.3", false), None);
+        assert_eq!(parse_amount("USD 29.90", false), Some(29.9));
+        assert_eq!(parse_amount("29.90 USD", false), Some(29.9));
+        assert_eq!(parse_amount("US$29", false), Some(29.0));
+        assert_eq!(parse_amount("29,90 kr", true), Some(29.9));
+        assert_eq!(parse_amount("(12.50)", false), Some(-12.5));
+        assert_eq!(parse_amount("-$5", false), Some(-5.0));
+        assert_eq!(parse_amount("$-5", false), Some(-5.0));
+        assert_eq!(parse_amount("1'234.50", false), Some(1234.5));
+        assert_eq!(parse_amount(".5", false), Some(0.5));
+        // A sign, a code or a letter inside the number is no amount.
+        assert_eq!(parse_amount("12-15", false), None);
+        assert_eq!(parse_amount("2024-01-05", false), None);
+        assert_eq!(
+            parse_amount("00000000-0000-4000-8000-000000000001", false),
+            None
+        );
+        assert_eq!(parse_amount("1x2", false), None);
+        assert_eq!(parse_amount("--5", false), None);
+        assert_eq!(parse_amount("monthly 5", false), None);
     }
 }
