@@ -480,3 +480,29 @@ fn csv_names_each_column_once_and_the_total_carries_its_period() {
     let total: Vec<&str> = lines.last().unwrap().split(',').collect();
     assert_eq!(&total[..2], &["2025-03", "false"]);
 }
+
+// An amount has its currency code and sign before or after the number, never inside it:
+// c1 100 and c3 "USD 50" are active all February (MRR 150 at both ends, ARPA 75); c2's
+// "12-15" (a range, not -1215) and c4's "12x5" (not 125) are rejected rows.
+#[test]
+fn an_amount_with_a_sign_inside_is_rejected() {
+    let (d, p) = temp_file(
+        "subs.csv",
+        b"customer_id,started_at,ended_at,mrr\nc1,2025-01-01,,100\nc2,2025-01-01,,12-15\nc3,2025-01-01,,USD 50\nc4,2025-01-01,,12x5\n",
+    );
+    let r = d.path().join("r.csv").to_string_lossy().into_owned();
+    let v = json_ok(&["churn", &p, "--as-of", "2025-03-01", "--rejects", &r]);
+    assert_eq!(v["inputs"][0]["rejected"], 2, "{v}");
+    let feb = v["rows"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(feb["period"], "2025-02");
+    approx(&feb["mrr_start"], 150.0);
+    approx(&feb["mrr_end"], 150.0);
+    approx(&feb["arpa"], 75.0);
+    let rejects = std::fs::read_to_string(&r).unwrap();
+    assert!(
+        rejects.contains(r#"c2,2025-01-01,,12-15,"#)
+            && rejects.contains(r#"c4,2025-01-01,,12x5,"#)
+            && rejects.matches("bad_amount").count() == 2,
+        "{rejects}"
+    );
+}
