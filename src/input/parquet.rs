@@ -84,11 +84,11 @@ pub fn text_expr(e: Expr, kind: TextKind) -> Expr {
 }
 
 /// A column's values written as text into one buffer: `ends[r]` is where row `r`'s text
-/// ends, `u32::MAX` for a null.
+/// ends, `usize::MAX` for a null.
 #[derive(Default)]
 struct Written {
     text: String,
-    ends: Vec<u32>,
+    ends: Vec<usize>,
 }
 
 impl Written {
@@ -96,11 +96,11 @@ impl Written {
     fn cells(&self) -> impl Iterator<Item = Option<&str>> {
         let mut start = 0usize;
         self.ends.iter().map(move |&e| {
-            if e == u32::MAX {
+            if e == usize::MAX {
                 return None;
             }
-            let t = &self.text[start..e as usize];
-            start = e as usize;
+            let t = &self.text[start..e];
+            start = e;
             Some(t)
         })
     }
@@ -136,7 +136,7 @@ impl Written {
                             a.push_to(&mut self.text);
                             self.end();
                         }
-                        None => self.ends.push(u32::MAX),
+                        None => self.ends.push(usize::MAX),
                     }
                 }
             }
@@ -167,7 +167,7 @@ impl Written {
                             a.push_to(&mut self.text);
                             self.end();
                         }
-                        None => self.ends.push(u32::MAX),
+                        None => self.ends.push(usize::MAX),
                     }
                 }
             }
@@ -182,7 +182,7 @@ impl Written {
                             }
                             self.end();
                         }
-                        None => self.ends.push(u32::MAX),
+                        None => self.ends.push(usize::MAX),
                     }
                 }
             }
@@ -202,12 +202,12 @@ impl Written {
                 self.text.push_str(t);
                 self.end();
             }
-            None => self.ends.push(u32::MAX),
+            None => self.ends.push(usize::MAX),
         }
     }
 
     fn end(&mut self) {
-        self.ends.push(self.text.len() as u32);
+        self.ends.push(self.text.len());
     }
 }
 
