@@ -530,19 +530,27 @@ fn scan(src: Source, sample: Option<usize>, mut f: impl FnMut(usize, Option<&str
         }
         return Ok(n as u64);
     }
-    let cols: Vec<FrameCol> = (0..src.headers.len())
-        .map(|i| FrameCol {
-            name: format!("__c{i}"),
-            index: vec![i],
+    // A nested Parquet column (a list, a struct) has no one text per cell: it is not read.
+    let cols: Vec<(usize, FrameCol)> = (0..src.headers.len())
+        .filter(|&i| !src.nested.iter().any(|(n, _)| n == &src.headers[i]))
+        .map(|i| {
+            (
+                i,
+                FrameCol {
+                    name: format!("__c{i}"),
+                    index: vec![i],
+                },
+            )
         })
         .collect();
+    let (at, cols): (Vec<usize>, Vec<FrameCol>) = cols.into_iter().unzip();
     let sources = [src];
     let mut lf = input::frame(&sources, &cols)?;
     if let Some(n) = sample {
         lf = lf.limit(n as IdxSize);
     }
     let df = collect(lf, &sources)?;
-    for (i, c) in cols.iter().enumerate() {
+    for (&i, c) in at.iter().zip(&cols) {
         let s = df
             .column(&c.name)
             .and_then(|s| s.cast(&DataType::String))
@@ -654,6 +662,7 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
     warnings.extend(read::take_warnings());
     let parser = TimeParser::new(Tz::UTC, a.date_format.clone());
     let headers = src.headers.clone();
+    let nested = src.nested.clone();
     let display = src.display.clone();
     let (format, delim, encoding) = (src.format, src.delimiter, src.encoding);
     let mut stats: Vec<ColStats> = (0..headers.len()).map(|_| ColStats::default()).collect();
@@ -702,6 +711,18 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
     let mut columns = Vec::new();
     let mut col_warnings = Vec::new();
     for (name, st) in headers.iter().zip(&stats) {
+        if let Some((_, t)) = nested.iter().find(|(n, _)| n == name) {
+            col_warnings.push(format!(
+                "column {name:?} holds nested values ({t}), not one value per row: no metric can read it"
+            ));
+            columns.push(json!({
+                "name": name,
+                "type": "nested",
+                "nulls": 0,
+                "samples": [],
+            }));
+            continue;
+        }
         let (kind, bad, ex) = st.kind();
         col_warnings.extend(value_warnings(name, st, kind, bad, &ex));
         columns.push(json!({

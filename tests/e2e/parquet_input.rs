@@ -257,3 +257,22 @@ fn parquet_bytes_and_uuids_are_read_as_text() {
         o.stderr
     );
 }
+
+// fixtures/parquet/nested.parquet: response_id r0..r11, score i % 11, tags a list per row.
+// `cxm inspect` shows every column, the list as nested with a warning, instead of failing.
+#[test]
+fn inspect_shows_a_parquet_file_with_a_nested_column() {
+    let f = fixture("parquet/nested.parquet");
+    let v = json_ok(&["inspect", &f]);
+    let cols = v["columns"].as_array().unwrap();
+    let names: Vec<&str> = cols.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["response_id", "score", "tags"], "{v}");
+    assert_eq!(cols[1]["type"], "integer");
+    assert_eq!(cols[2]["type"], "nested");
+    assert_eq!(v["rows"], 12, "{v}");
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains(r#"column \"tags\" holds nested values (list[i64])"#),
+        "{warnings}"
+    );
+}
