@@ -1,6 +1,6 @@
 """Write the typed Parquet fixtures of fixtures/parquet/ with DuckDB (pip install duckdb).
 
-Usage: python3 scripts/make_parquet_fixtures.py   (from the repository root)
+Usage: python3 scripts/make_parquet_fixtures.py [spark]   (from the repository root)
 
 typed.parquet: six survey responses whose score is stored as every integer width and as a
 DECIMAL, with a DECIMAL amount, a DATE and a millisecond TIMESTAMP (the types billing and
@@ -26,3 +26,25 @@ COPY (
   SELECT 'r' || i AS response_id, i + 7 AS score, INTERVAL (i) HOUR AS wait
   FROM range(1, 4) t(i)
 ) TO 'fixtures/parquet/interval.parquet' (FORMAT PARQUET)""")
+
+# spark.parquet (only with `spark` as the argument; needs pyspark and Java): twelve responses
+# as Spark writes them, submitted_at as INT96 (Spark's legacy timestamps), a DECIMAL amount, a
+# SMALLINT and an array column.
+import sys
+
+if sys.argv[1:] == ["spark"]:
+    import glob, os, shutil, tempfile
+    from pyspark.sql import SparkSession
+    s = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+         .config("spark.sql.session.timeZone", "UTC")
+         .config("spark.sql.parquet.outputTimestampType", "INT96").getOrCreate())
+    out = tempfile.mkdtemp()
+    s.sql("""
+    SELECT concat('r', id) AS response_id, CAST(id % 11 AS INT) AS score,
+           CAST(from_unixtime(1735689600 + id * 3600) AS TIMESTAMP) AS submitted_at,
+           CAST(id * 1.25 AS DECIMAL(10,2)) AS amount, CAST(id % 3 AS SHORT) AS region_code,
+           array(1, 2) AS tags
+    FROM range(12)""").coalesce(1).write.mode("overwrite").parquet(out)
+    s.stop()
+    shutil.copy(glob.glob(os.path.join(out, "*.parquet"))[0], "fixtures/parquet/spark.parquet")
+    shutil.rmtree(out)

@@ -276,3 +276,38 @@ fn inspect_shows_a_parquet_file_with_a_nested_column() {
         "{warnings}"
     );
 }
+
+// fixtures/parquet/spark.parquet (scripts/make_parquet_fixtures.py spark): twelve responses
+// r0..r11 as Spark writes them; score id % 11 (0..10, 0); submitted_at an INT96 timestamp,
+// 2025-01-01 00:00 UTC plus id hours; a DECIMAL amount, a SMALLINT and an array column.
+// NPS: promoters 9, 10; passives 7, 8; detractors 0–6 and 0: 100 × (2 − 8) / 12 = −50, as of
+// 11:00. From 06:00: 6, 7, 8, 9, 10, 0: 100 × (2 − 2) / 6 = 0.
+#[test]
+fn a_spark_parquet_export_is_read() {
+    let f = fixture("parquet/spark.parquet");
+    let v = json_ok(&["nps", &f]);
+    assert_eq!(v["total"]["n"], 12, "{v}");
+    approx(&v["total"]["nps"], -50.0);
+    assert_eq!(v["as_of"], "2025-01-01T11:00:00+00:00");
+    let v = json_ok(&["nps", &f, "--since", "2025-01-01T06:00:00Z"]);
+    assert_eq!(v["total"]["n"], 6, "{v}");
+    approx(&v["total"]["nps"], 0.0);
+    // By the SMALLINT: ids 0, 3, 6, 9 (scores 0, 3, 6, 9): 100 × (1 − 3) / 4 = −50.
+    let v = json_ok(&["nps", &f, "--by", "region_code"]);
+    let g0 = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"]["region_code"] == "0")
+        .cloned()
+        .unwrap_or_else(|| panic!("no group 0: {v}"));
+    approx(&g0["nps"], -50.0);
+    let dir = tempfile::tempdir().unwrap();
+    same_on_both_paths(
+        &[
+            vec!["nps", &f, "--by", "amount"],
+            vec!["nps", &f, "--period", "day", "--by", "region_code"],
+        ],
+        dir.path(),
+    );
+}
