@@ -108,7 +108,7 @@ pub fn header_end(bytes: &[u8], delim: u8) -> Option<(usize, usize)> {
 
 /// Record-aligned chunk boundaries of `bytes[start..]`: `parts + 1` offsets from `start` to
 /// `bytes.len()`, each after a line break outside quotes (or the end).
-fn boundaries(
+pub fn boundaries(
     bytes: &[u8],
     start: usize,
     parts: usize,

@@ -428,7 +428,7 @@ fn instant_text(buf: &mut String, secs: i64, frac: i64, digits: usize) {
 /// Rows decoded at a time at least: whole row groups up to this many (DuckDB writes groups
 /// of 122,880 rows, polars of 262,144; more rows a batch cost memory, fewer no time).
 /// `CXM_PARQUET_BATCH_ROWS` (undocumented, for tests) makes batches small.
-fn batch_rows() -> usize {
+pub fn batch_rows() -> usize {
     crate::input::env_size("CXM_PARQUET_BATCH_ROWS").unwrap_or(1 << 17)
 }
 
@@ -573,7 +573,7 @@ fn keep_freed_memory() {
 /// The batches of rows (first row, rows) a file is read in: whole row groups, as many as
 /// make `target` rows. A row group is never cut: polars would decode it again for each
 /// part (a file written as one row group of 2M rows took 8× as long read in slices).
-fn batches(path: &std::path::Path, target: usize) -> Option<Vec<(u64, u64)>> {
+pub fn batches(path: &std::path::Path, target: usize) -> Option<Vec<(u64, u64)>> {
     let file = std::fs::File::open(path).ok()?;
     let mut reader = ParquetReader::new(file);
     let groups: Vec<u64> = reader

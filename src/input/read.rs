@@ -844,24 +844,94 @@ fn unreadable_type(t: &polars::prelude::ArrowDataType) -> Option<String> {
     }
 }
 
-/// Every record of one input as text cells, for the per-record pass that reports rejected
-/// rows: the in-memory table when there is one, else the CSV re-read record by record, or
-/// the Parquet file collected as text.
-pub fn records(src: &Source) -> Result<Records<'_>> {
-    use crate::input::{self, FrameCol};
-    use polars::prelude::*;
+/// Every record of one input as text cells, a chunk of rows at a time, for the per-record
+/// pass that reports rejected rows: `f(first, chunk)` gets the rows from row `first` on (each
+/// with its own position in `locs`) and returns whether to go on. An in-memory table is one
+/// chunk. A regular CSV file on disk (the parallel reader's rules) is cut into the parallel
+/// reader's record-aligned pieces and each is read by the careful reader with the header
+/// before it; a Parquet file is collected a batch of row groups at a time: memory follows
+/// the chunk, not the file (10M survey responses took 3.7 GB as one table). Any other CSV
+/// file and JSON are read whole.
+pub fn records_in_chunks(
+    src: &Source,
+    mut f: impl FnMut(usize, &Table) -> Result<bool>,
+) -> Result<()> {
     if let Some(t) = &src.table {
-        return Ok(Records::Borrowed(t));
+        f(0, t)?;
+        return Ok(());
     }
     if matches!(src.format, Format::Json | Format::Ndjson) {
-        return Ok(Records::Owned(
-            crate::input::json::read_json(&src.path, &src.display, src.format)?.0,
-        ));
+        let t = crate::input::json::read_json(&src.path, &src.display, src.format)?.0;
+        f(0, &t)?;
+        return Ok(());
     }
-    if src.format != input::Format::Parquet {
-        return Ok(Records::Owned(read_csv_table(src)?));
+    if src.format == Format::Parquet {
+        return parquet_chunks(src, f);
     }
-    // A nested column has no one text per row: its cells are left empty.
+    if crate::input::fast::eligible(std::slice::from_ref(src)) {
+        if let Some(map) = crate::input::fast::Mapped::open(&src.path) {
+            let regular =
+                crate::input::fast::visit_mapped(&map, src.delimiter, &[], |_| (), |_, _| {})
+                    .is_ok();
+            let bytes = strip_bom(map.bytes());
+            let bom = map.bytes().len() - bytes.len();
+            if let (true, Some((start, _))) = (
+                regular,
+                crate::input::fast::header_end(bytes, src.delimiter),
+            ) {
+                return csv_chunks(src, bytes, start, |a, b| map.release(a + bom, b + bom), f);
+            }
+        }
+    }
+    f(0, &read_csv_table(src)?)?;
+    Ok(())
+}
+
+/// [`records_in_chunks`] for a regular CSV file: `bytes` without its BOM, the data from
+/// `start` on. Each piece, with the header line before it, reads as the whole file reads
+/// there (every record is of the header's width, nothing is skipped); its lines are moved
+/// to the file's.
+fn csv_chunks(
+    src: &Source,
+    bytes: &[u8],
+    start: usize,
+    release: impl Fn(usize, usize) + Sync,
+    mut f: impl FnMut(usize, &Table) -> Result<bool>,
+) -> Result<()> {
+    // `CXM_REJECTS_PIECE_BYTES` (undocumented, for tests) makes the pieces small.
+    let piece = crate::input::env_size("CXM_REJECTS_PIECE_BYTES").unwrap_or(8 << 20);
+    let parts = (bytes.len() - start).div_ceil(piece).max(1);
+    let cuts = crate::input::fast::boundaries(bytes, start, parts, &release);
+    let header_lines = memchr::memchr_iter(b'\n', &bytes[..start]).count() as u64;
+    let (mut lines_before, mut first) = (header_lines, 0usize);
+    let mut buf: Vec<u8> = Vec::new();
+    for w in cuts.windows(2) {
+        let (from, to) = (w[0], w[1]);
+        if from == to {
+            continue;
+        }
+        buf.clear();
+        buf.extend_from_slice(&bytes[..start]);
+        buf.extend_from_slice(&bytes[from..to]);
+        let mut t = crate::input::tokenizer::parse(&buf, src.delimiter, 1, &src.display)?.table;
+        for l in &mut t.locs {
+            *l = *l - header_lines + lines_before;
+        }
+        lines_before += memchr::memchr_iter(b'\n', &bytes[from..to]).count() as u64;
+        release(from, to);
+        if !f(first, &t)? {
+            return Ok(());
+        }
+        first += t.rows.len();
+    }
+    Ok(())
+}
+
+/// [`records_in_chunks`] for a Parquet file: a batch of whole row groups at a time, every
+/// column as text (a nested column has no one text per row: its cells are left empty).
+fn parquet_chunks(src: &Source, mut f: impl FnMut(usize, &Table) -> Result<bool>) -> Result<()> {
+    use crate::input::{self, FrameCol};
+    use polars::prelude::*;
     let readable = |h: &String| !src.nested.iter().any(|(n, _)| n == h);
     let cols: Vec<FrameCol> = src
         .headers
@@ -874,47 +944,39 @@ pub fn records(src: &Source) -> Result<Records<'_>> {
         })
         .collect();
     let one = std::slice::from_ref(src);
-    let df = input::collect(input::frame(one, &cols)?, one)?;
-    let mut t = Table {
-        headers: src.headers.clone(),
-        ..Default::default()
-    };
-    let cas: Vec<Option<StringChunked>> = src
-        .headers
-        .iter()
-        .map(|h| {
-            readable(h)
-                .then(|| df.column(h).and_then(|c| c.str().cloned()))
-                .transpose()
-        })
-        .collect::<PolarsResult<_>>()
-        .map_err(|e| err(e.to_string()))?;
-    for r in 0..df.height() {
-        t.rows.push(
-            cas.iter()
-                .map(|ca| ca.as_ref().and_then(|ca| ca.get(r)).map(str::to_string))
-                .collect(),
-        );
-        t.locs.push(r as u64);
-        t.malformed.push(None);
-    }
-    Ok(Records::Owned(t))
-}
-
-/// A source's records: its in-memory table, or one read for the occasion.
-pub enum Records<'a> {
-    Borrowed(&'a crate::input::Table),
-    Owned(crate::input::Table),
-}
-
-impl std::ops::Deref for Records<'_> {
-    type Target = crate::input::Table;
-    fn deref(&self) -> &crate::input::Table {
-        match self {
-            Records::Borrowed(t) => t,
-            Records::Owned(t) => t,
+    let lf = input::frame(one, &cols)?;
+    let batches = crate::input::parquet::batches(&src.path, crate::input::parquet::batch_rows())
+        .unwrap_or_else(|| vec![(0, src.rows.unwrap_or(u64::MAX))]);
+    for (at, len) in batches {
+        let df = input::collect(lf.clone().slice(at as i64, len as IdxSize), one)?;
+        let mut t = Table {
+            headers: src.headers.clone(),
+            ..Default::default()
+        };
+        let cas: Vec<Option<StringChunked>> = src
+            .headers
+            .iter()
+            .map(|h| {
+                readable(h)
+                    .then(|| df.column(h).and_then(|c| c.str().cloned()))
+                    .transpose()
+            })
+            .collect::<PolarsResult<_>>()
+            .map_err(|e| err(e.to_string()))?;
+        for r in 0..df.height() {
+            t.rows.push(
+                cas.iter()
+                    .map(|ca| ca.as_ref().and_then(|ca| ca.get(r)).map(str::to_string))
+                    .collect(),
+            );
+            t.locs.push(at + r as u64);
+            t.malformed.push(None);
+        }
+        if !f(at as usize, &t)? {
+            break;
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

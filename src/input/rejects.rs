@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::error::err;
 use crate::fail;
 use crate::input::ledger::Ledger;
-use crate::input::read::records;
+use crate::input::read::records_in_chunks;
 use crate::input::rows::{time_cell, Reject};
 use crate::input::{Source, Table};
 use crate::output;
@@ -141,39 +141,47 @@ impl RejectPolicy<'_> {
             if inputs[si].rejected == 0 {
                 continue;
             }
-            let table = records(src)?;
-            let mut wh: Vec<Option<&str>> = Vec::with_capacity(wheres.len());
-            for (k, row) in table.rows.iter().enumerate() {
-                let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
-                wh.clear();
-                wh.extend(wheres.iter().map(|w| cell(w[si])));
-                let rec = Record {
-                    short: table.malformed[k].is_some(),
-                    dup: dups.is_some_and(|m| m.contains(&((offsets[si] + k) as u32))),
-                    wheres: &wh,
-                    row,
-                    input: si,
-                    cols: mapped,
-                    parser: policy.parser,
-                };
-                let Some(r) = rule.reject(&rec) else {
-                    continue;
-                };
-                // A malformed record is rejected for its shape, whatever its cells say.
-                let reason = if let Some(m) = &table.malformed[k] {
-                    (String::new(), format!("{}: {}", m.code, m.detail))
-                } else {
-                    let (column, value) = match mapped.iter().find(|(n, _)| n == r.column) {
-                        Some((_, idx)) => (src.headers[idx[si]].clone(), cell(idx[si])),
-                        None => (String::new(), None),
+            let mut stop = false;
+            records_in_chunks(src, |first, table| {
+                let mut wh: Vec<Option<&str>> = Vec::with_capacity(wheres.len());
+                for (k0, row) in table.rows.iter().enumerate() {
+                    let k = first + k0;
+                    let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
+                    wh.clear();
+                    wh.extend(wheres.iter().map(|w| cell(w[si])));
+                    let rec = Record {
+                        short: table.malformed[k0].is_some(),
+                        dup: dups.is_some_and(|m| m.contains(&((offsets[si] + k) as u32))),
+                        wheres: &wh,
+                        row,
+                        input: si,
+                        cols: mapped,
+                        parser: policy.parser,
                     };
-                    let detail = detail_with_value(&r.detail, &column, value);
-                    (column, format!("{}: {detail}", r.code))
-                };
-                found.push(Rejected::row(si, &table, k, reason.0, reason.1));
-                if policy.strict {
-                    break 'inputs;
+                    let Some(r) = rule.reject(&rec) else {
+                        continue;
+                    };
+                    // A malformed record is rejected for its shape, whatever its cells say.
+                    let reason = if let Some(m) = &table.malformed[k0] {
+                        (String::new(), format!("{}: {}", m.code, m.detail))
+                    } else {
+                        let (column, value) = match mapped.iter().find(|(n, _)| n == r.column) {
+                            Some((_, idx)) => (src.headers[idx[si]].clone(), cell(idx[si])),
+                            None => (String::new(), None),
+                        };
+                        let detail = detail_with_value(&r.detail, &column, value);
+                        (column, format!("{}: {detail}", r.code))
+                    };
+                    found.push(Rejected::row(si, table, k0, reason.0, reason.1));
+                    if policy.strict {
+                        stop = true;
+                        return Ok(false);
+                    }
                 }
+                Ok(true)
+            })?;
+            if stop {
+                break 'inputs;
             }
         }
         apply(&found, sources, policy)

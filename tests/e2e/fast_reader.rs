@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use crate::util::{run_path, same_on_both_paths};
+use crate::util::{run_path, same_on_both_paths, same_on_both_paths_with};
 
 /// A survey export of `n` rows (about 2.5 MB for 30,000), deterministic.
 fn survey_file(dir: &std::path::Path, n: usize) -> String {
@@ -119,6 +119,37 @@ fn the_parallel_reader_gives_the_polars_paths_output() {
         ],
     ];
     same_on_both_paths(&cases, dir.path());
+}
+
+// The rejects pass reads a regular file in record-aligned pieces, each with the header before
+// it (here of 5,000 bytes: about 500 pieces, records with quoted line breaks among them): the
+// rejected rows, their lines and the first one `--strict` names are those of the whole file
+// read at once (the frame path).
+#[test]
+fn the_rejects_pass_reads_a_regular_file_in_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = survey_file(dir.path(), 30_000);
+    let env = [("CXM_REJECTS_PIECE_BYTES", "5000")];
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["nps", &p, "--rejects", "R"],
+        vec!["nps", &p, &p, "--period", "month", "--rejects", "R"],
+        vec![
+            "csat",
+            &p,
+            "--scale",
+            "10",
+            "--where",
+            "region=EMEA",
+            "--rejects",
+            "R",
+        ],
+        vec!["nps", &p, "--keep-duplicates", "--rejects", "R"],
+        vec!["nps", &p, "--strict"],
+    ];
+    same_on_both_paths_with(&cases, dir.path(), &env);
+    let o = run_path(&["nps", &p, "--strict"], false, &env);
+    assert_eq!(o.0, 2, "{}", o.2);
+    assert!(o.2.contains("big.csv:"), "{}", o.2);
 }
 
 #[test]
