@@ -1312,6 +1312,63 @@ fn read_ndjson(mut file: File, display: &str, mode: Mode) -> Result<Builder> {
     Ok(out)
 }
 
+/// Every record of the NDJSON file `path` as [`read_json`] gives it, a block of lines at a
+/// time (for the rejects pass: memory follows the block, not the file): `f(first, table)`
+/// gets the records from record `first` on, under the names met so far, `names` (the
+/// file's, from its open step) first; it returns whether to go on.
+pub fn ndjson_tables(
+    path: &Path,
+    display: &str,
+    names: &[String],
+    mut f: impl FnMut(usize, &Table) -> Result<bool>,
+) -> Result<()> {
+    let mut file =
+        File::open(path).map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
+    let block = block_bytes();
+    let mut names: Vec<String> = names.to_vec();
+    let mut buf: Vec<u8> = Vec::new();
+    let (mut line0, mut first_record, mut first_block) = (0u64, 0usize, true);
+    loop {
+        let old = buf.len();
+        buf.resize(old + block, 0);
+        let n = read_full(&mut file, &mut buf[old..])
+            .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
+        buf.truncate(old + n);
+        let eof = n < block;
+        if first_block {
+            first_block = false;
+            if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                buf.drain(..3);
+            }
+        }
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf[old.min(buf.len())..]) {
+                Some(i) => old + i + 1,
+                None => continue,
+            }
+        };
+        let chunk = &buf[..cut];
+        let mut b = Builder::new(Mode::Full);
+        for name in &names {
+            b.col(name);
+        }
+        parse_lines(chunk, line0, &Mode::Full, &mut b);
+        line0 += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        buf.drain(..cut);
+        names.clone_from(&b.headers);
+        let t = b.finish();
+        if !f(first_record, &t)? {
+            return Ok(());
+        }
+        first_record += t.rows.len();
+        if eof {
+            return Ok(());
+        }
+    }
+}
+
 /// NDJSON on every core: the mapped text cut into pieces of whole lines (numbered from the
 /// line breaks before them), each parsed as [`parse_lines`] parses a block, the pieces'
 /// parts appended in order (so the table is the one [`read_ndjson`] builds); each piece's

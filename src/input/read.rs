@@ -850,8 +850,8 @@ fn unreadable_type(t: &polars::prelude::ArrowDataType) -> Option<String> {
 /// chunk. A regular CSV file on disk (the parallel reader's rules) is cut into the parallel
 /// reader's record-aligned pieces and each is read by the careful reader with the header
 /// before it; a Parquet file is collected a batch of row groups at a time: memory follows
-/// the chunk, not the file (10M survey responses took 3.7 GB as one table). Any other CSV
-/// file and JSON are read whole.
+/// the chunk, not the file (10M survey responses took 3.7 GB as one table); NDJSON a block
+/// of lines at a time. Any other CSV file and a JSON document are read whole.
 pub fn records_in_chunks(
     src: &Source,
     mut f: impl FnMut(usize, &Table) -> Result<bool>,
@@ -860,7 +860,10 @@ pub fn records_in_chunks(
         f(0, t)?;
         return Ok(());
     }
-    if matches!(src.format, Format::Json | Format::Ndjson) {
+    if src.format == Format::Ndjson {
+        return crate::input::json::ndjson_tables(&src.path, &src.display, &src.headers, f);
+    }
+    if src.format == Format::Json {
         let t = crate::input::json::read_json(&src.path, &src.display, src.format)?.0;
         f(0, &t)?;
         return Ok(());

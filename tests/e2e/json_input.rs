@@ -1101,3 +1101,38 @@ fn ndjson_on_standard_input_is_opened_in_full() {
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["total"]["n"], 9);
 }
+
+// The rejects pass reads NDJSON a block of lines at a time (here blocks of 512 bytes, about
+// 12 blocks): 200 responses, r3 and r150 scored 11 (rejected), and a field `extra` only on
+// the last line. The rejects file holds both rows with their lines and the `extra` column
+// (empty for them), as when the file was read whole.
+#[test]
+fn the_rejects_pass_reads_ndjson_in_blocks() {
+    let mut text = String::new();
+    for i in 1..=200 {
+        let score = if i == 3 || i == 150 { 11 } else { i % 11 };
+        if i == 200 {
+            text.push_str(&format!(
+                "{{\"response_id\":\"r{i}\",\"score\":{score},\"extra\":\"x\"}}\n"
+            ));
+        } else {
+            text.push_str(&format!("{{\"response_id\":\"r{i}\",\"score\":{score}}}\n"));
+        }
+    }
+    let (d, p) = temp_file("blocks.ndjson", text.as_bytes());
+    let r = d.path().join("r.csv").to_string_lossy().into_owned();
+    for block in ["512", "1000000"] {
+        let o = cmd()
+            .args(["nps", &p, "--rejects", &r, "-q", "--format", "json"])
+            .env("CXM_JSON_BLOCK_BYTES", block)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let want = format!(
+            "response_id,score,extra,cxm_file,cxm_line,cxm_reason\n\
+             r3,11,,{p},3,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n\
+             r150,11,,{p},150,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n"
+        );
+        assert_eq!(std::fs::read_to_string(&r).unwrap(), want, "block {block}");
+    }
+}
