@@ -1369,6 +1369,62 @@ pub fn ndjson_tables(
     }
 }
 
+/// Every record of the JSON document `path` as [`read_json`] gives it, a piece of its records
+/// array at a time (`cuts`, from the open step's scan, which read every element as an
+/// object; for the rejects pass: memory follows the piece, not the file): as
+/// [`ndjson_tables`], each record numbered by its position in the array.
+pub fn document_tables(
+    path: &Path,
+    display: &str,
+    names: &[String],
+    cuts: &DocCuts,
+    mut f: impl FnMut(usize, &Table) -> Result<bool>,
+) -> Result<()> {
+    let changed = || {
+        err(format!(
+            "{display}: the file changed while it was read; run again"
+        ))
+    };
+    let map = crate::input::fast::Mapped::open(path).ok_or_else(changed)?;
+    let all = map.bytes();
+    let bom = all.len() - strip_bom(all).len();
+    let text = &all[bom..];
+    let (starts, end) = cuts;
+    if text.len() < *end {
+        return Err(changed());
+    }
+    let mut names: Vec<String> = names.to_vec();
+    let mut index = 0u64;
+    for (k, &a) in starts.iter().enumerate() {
+        let z = starts.get(k + 1).copied().unwrap_or(*end);
+        let piece = simdutf8::basic::from_utf8(&text[a..z]).map_err(|_| changed())?;
+        let elements = doc::elements(text, a, z).ok_or_else(changed)?;
+        let mut b = Builder::new(Mode::Full);
+        for name in &names {
+            b.col(name);
+        }
+        let mut rec = Rec::for_mode(&Mode::Full);
+        let first = index as usize;
+        for (s, e) in elements {
+            rec.clear();
+            match parse_top(
+                serde_json::Deserializer::from_str(&piece[s - a..e - a]),
+                &mut rec,
+            ) {
+                Ok(None) => b.push_rec(&mut rec, index),
+                _ => return Err(changed()),
+            }
+            index += 1;
+        }
+        map.release(bom + a, bom + z);
+        names.clone_from(&b.headers);
+        if !f(first, &b.finish())? {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// NDJSON on every core: the mapped text cut into pieces of whole lines (numbered from the
 /// line breaks before them), each parsed as [`parse_lines`] parses a block, the pieces'
 /// parts appended in order (so the table is the one [`read_ndjson`] builds); each piece's

@@ -851,7 +851,8 @@ fn unreadable_type(t: &polars::prelude::ArrowDataType) -> Option<String> {
 /// reader's record-aligned pieces and each is read by the careful reader with the header
 /// before it; a Parquet file is collected a batch of row groups at a time: memory follows
 /// the chunk, not the file (10M survey responses took 3.7 GB as one table); NDJSON a block
-/// of lines at a time. Any other CSV file and a JSON document are read whole.
+/// of lines at a time, and a JSON document the open step's scan cut a piece of its records
+/// array at a time. Any other CSV file or JSON document is read whole.
 pub fn records_in_chunks(
     src: &Source,
     mut f: impl FnMut(usize, &Table) -> Result<bool>,
@@ -862,6 +863,9 @@ pub fn records_in_chunks(
     }
     if src.format == Format::Ndjson {
         return crate::input::json::ndjson_tables(&src.path, &src.display, &src.headers, f);
+    }
+    if let (Format::Json, Some(cuts)) = (src.format, &src.json_cuts) {
+        return crate::input::json::document_tables(&src.path, &src.display, &src.headers, cuts, f);
     }
     if src.format == Format::Json {
         let t = crate::input::json::read_json(&src.path, &src.display, src.format)?.0;

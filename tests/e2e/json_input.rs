@@ -1136,3 +1136,39 @@ fn the_rejects_pass_reads_ndjson_in_blocks() {
         assert_eq!(std::fs::read_to_string(&r).unwrap(), want, "block {block}");
     }
 }
+
+// The same for a JSON document: an API page of 200 responses cut by the open step's scan
+// into pieces of 512 bytes, read a piece at a time; records are numbered by their position
+// in the array (r3 is 2, r150 is 149).
+#[test]
+fn the_rejects_pass_reads_a_json_page_in_pieces() {
+    let mut recs: Vec<String> = Vec::new();
+    for i in 1..=200 {
+        let score = if i == 3 || i == 150 { 11 } else { i % 11 };
+        recs.push(if i == 200 {
+            format!("{{\"response_id\":\"r{i}\",\"score\":{score},\"extra\":\"x\"}}")
+        } else {
+            format!("{{\"response_id\":\"r{i}\",\"score\":{score}}}")
+        });
+    }
+    let text = format!(
+        "{{\"responses\": [\n{}\n], \"next_page\": null}}",
+        recs.join(",\n")
+    );
+    let (d, p) = temp_file("page.json", text.as_bytes());
+    let r = d.path().join("r.csv").to_string_lossy().into_owned();
+    for block in ["512", "1000000"] {
+        let o = cmd()
+            .args(["nps", &p, "--rejects", &r, "-q", "--format", "json"])
+            .env("CXM_JSON_BLOCK_BYTES", block)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let want = format!(
+            "response_id,score,extra,cxm_file,cxm_line,cxm_reason\n\
+             r3,11,,{p},2,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n\
+             r150,11,,{p},149,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n"
+        );
+        assert_eq!(std::fs::read_to_string(&r).unwrap(), want, "block {block}");
+    }
+}
