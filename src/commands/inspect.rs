@@ -3,23 +3,22 @@
 //! use; and warnings about things that change results (repeated ids, timestamps cxm cannot
 //! read, a BOM, a delimiter other than a comma, ambiguous mappings).
 //!
-//! Cells are read as text: CSV and Parquet through polars (`input::frame`, every column as
-//! text), JSON/NDJSON (and irregular CSV) from the in-memory table. A column's type is the
-//! type of most of its non-blank values (see [`ColStats::kind`]).
+//! Cells are read as text, a chunk of rows at a time, as the rejects pass reads them
+//! (`read::records_in_chunks`). A column's type is the type of most of its non-blank values
+//! (see [`ColStats::kind`]).
 
 use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 use clap::Args;
-use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::error::{err, EXIT_OK};
 use crate::fail;
 use crate::input::mapping::{self, Canon, ColOverrides};
+use crate::input::schema;
 use crate::input::values::{is_blank, parse_amount, parse_int, IntCell};
-use crate::input::{self, presets, read, Format, FrameCol, ReadOptions, Source};
-use crate::input::{collect, schema};
+use crate::input::{presets, read, Format, ReadOptions, Source};
 use crate::output::sink::Sink;
 use crate::time::{self, TimeParser, Tz};
 
@@ -513,56 +512,62 @@ fn mappings(
     ]
 }
 
-/// Reads every column of the source as text and feeds each cell to `f(column, cell)`.
-/// Returns the number of data rows read.
-fn scan(src: Source, sample: Option<usize>, mut f: impl FnMut(usize, Option<&str>)) -> Result<u64> {
-    if let Some(t) = &src.table {
-        let n = sample.unwrap_or(usize::MAX).min(t.rows.len());
-        // A malformed record's cells are not the columns' values.
-        for (row, _) in t.rows[..n]
-            .iter()
-            .zip(&t.malformed)
-            .filter(|(_, m)| m.is_none())
-        {
-            for i in 0..src.headers.len() {
+/// Reads every column of the source as text and feeds each cell to `f(column, cell)`, a
+/// chunk of rows at a time ([`read::records_in_chunks`]: memory follows the chunk, not the
+/// file), the first `sample` rows when given. Returns the number of data rows read and the
+/// lines (or positions) of the malformed records among them, whose cells are not the
+/// columns' values.
+fn scan(
+    src: &Source,
+    sample: Option<usize>,
+    mut f: impl FnMut(usize, Option<&str>),
+) -> Result<(u64, Vec<u64>)> {
+    let limit = sample.unwrap_or(usize::MAX);
+    let width = src.headers.len();
+    let (mut rows, mut malformed) = (0usize, Vec::new());
+    read::records_in_chunks(src, |_, t| {
+        for (k, row) in t.rows.iter().enumerate() {
+            if rows >= limit {
+                return Ok(false);
+            }
+            rows += 1;
+            if t.malformed[k].is_some() {
+                malformed.push(t.locs[k]);
+                continue;
+            }
+            for i in 0..width {
                 f(i, row.get(i).and_then(|v| v.as_deref()));
             }
         }
-        return Ok(n as u64);
-    }
-    // A nested Parquet column (a list, a struct) has no one text per cell: it is not read.
-    let cols: Vec<(usize, FrameCol)> = (0..src.headers.len())
-        .filter(|&i| !src.nested.iter().any(|(n, _)| n == &src.headers[i]))
-        .map(|i| {
-            (
-                i,
-                FrameCol {
-                    name: format!("__c{i}"),
-                    index: vec![i],
-                },
-            )
-        })
-        .collect();
-    let (at, cols): (Vec<usize>, Vec<FrameCol>) = cols.into_iter().unzip();
-    let sources = [src];
-    let mut lf = input::frame(&sources, &cols)?;
-    if let Some(n) = sample {
-        lf = lf.limit(n as IdxSize);
-    }
-    let df = collect(lf, &sources)?;
-    for (&i, c) in at.iter().zip(&cols) {
-        let s = df
-            .column(&c.name)
-            .and_then(|s| s.cast(&DataType::String))
-            .map_err(|e| err(format!("{}: cannot read: {e}", sources[0].display)))?;
-        let ca = s
-            .str()
-            .map_err(|e| err(format!("{}: cannot read: {e}", sources[0].display)))?;
-        for v in ca.iter() {
-            f(i, v);
+        Ok(rows < limit)
+    })?;
+    Ok((rows as u64, malformed))
+}
+
+/// How often each id of a column occurs, by hash, with the text of those met twice.
+#[derive(Default)]
+struct IdCounts {
+    seen: HashMap<u64, u64>,
+    texts: HashMap<u64, String>,
+}
+
+impl IdCounts {
+    fn add(&mut self, id: &str) {
+        let h = crate::input::dedup::id_hash(id);
+        let n = self.seen.entry(h).or_insert(0);
+        *n += 1;
+        if *n == 2 {
+            self.texts.insert(h, id.to_string());
         }
     }
-    Ok(df.height() as u64)
+
+    /// The ids met more than once, with their counts.
+    fn repeated(&self) -> Vec<(&String, &u64)> {
+        self.texts
+            .iter()
+            .filter_map(|(h, t)| self.seen.get(h).map(|n| (t, n)))
+            .collect()
+    }
 }
 
 fn delimiter_text(d: u8) -> String {
@@ -644,21 +649,6 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
         }
     }
 
-    // A JSON input opened lazily (names only) is read whole here: inspect looks at every
-    // record, and its malformed lines (`invalid_json`) are counted below.
-    if src.table.is_none() && matches!(src.format, Format::Json | Format::Ndjson) {
-        src.table = Some(crate::input::json::read_json(&src.path, &src.display, src.format)?.0);
-    }
-    // Malformed records (SPEC 9), among the rows read.
-    let malformed_lines: Vec<u64> = src.table.as_ref().map_or_else(Vec::new, |t| {
-        let n = a.sample.unwrap_or(usize::MAX).min(t.rows.len());
-        t.malformed[..n]
-            .iter()
-            .zip(&t.locs)
-            .filter(|(m, _)| m.is_some())
-            .map(|(_, &l)| l)
-            .collect()
-    });
     warnings.extend(read::take_warnings());
     let parser = TimeParser::new(Tz::UTC, a.date_format.clone());
     let headers = src.headers.clone();
@@ -666,12 +656,14 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
     let display = src.display.clone();
     let (format, delim, encoding) = (src.format, src.delimiter, src.encoding);
     let mut stats: Vec<ColStats> = (0..headers.len()).map(|_| ColStats::default()).collect();
-    let mut id_counts: Vec<HashMap<String, u64>> = vec![HashMap::new(); id_cols.len()];
-    let rows = scan(src, a.sample, |i, v| {
+    // Ids counted by their 64-bit hash (a string each would be most of the memory of a large
+    // file); the text is kept for the ids met twice, which the warning names.
+    let mut id_counts: Vec<IdCounts> = (0..id_cols.len()).map(|_| IdCounts::default()).collect();
+    let (rows, malformed_lines) = scan(&src, a.sample, |i, v| {
         stats[i].add(v, &parser);
         if let Some(k) = id_cols.iter().position(|(c, _)| *c == i) {
             if let Some(s) = v.filter(|s| !is_blank(s, &[])) {
-                *id_counts[k].entry(s.to_string()).or_insert(0) += 1;
+                id_counts[k].add(s);
             }
         }
     })?;
@@ -733,7 +725,7 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
         }));
     }
     for ((i, canons), counts) in id_cols.iter().zip(&id_counts) {
-        let mut repeated: Vec<(&String, &u64)> = counts.iter().filter(|(_, &n)| n > 1).collect();
+        let mut repeated: Vec<(&String, &u64)> = counts.repeated();
         if repeated.is_empty() {
             continue;
         }
