@@ -1271,9 +1271,24 @@ fn is_ndjson(bytes: &[u8]) -> bool {
 /// NDJSON: blocks of whole lines are read in turn and the lines of a block parsed in
 /// parallel; each line is one record (or, holding an API page, its records). A line that is
 /// not a JSON object is a rejected row (`invalid_json`).
-fn read_ndjson(mut file: File, display: &str, mode: Mode) -> Result<Builder> {
-    let block = block_bytes();
+fn read_ndjson(file: File, display: &str, mode: Mode) -> Result<Builder> {
     let mut out = Builder::new(mode.clone());
+    ndjson_blocks(file, display, |chunk, line0| {
+        parse_lines(chunk, line0, &mode, &mut out);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// The text of an NDJSON file in blocks of whole lines (a BOM dropped), read in turn:
+/// `f(block, line0)` gets each with the number of lines before it, and returns whether to
+/// go on.
+fn ndjson_blocks(
+    mut file: File,
+    display: &str,
+    mut f: impl FnMut(&[u8], u64) -> Result<bool>,
+) -> Result<()> {
+    let block = block_bytes();
     let mut buf: Vec<u8> = Vec::new();
     // Lines before the start of `buf`.
     let mut line0: u64 = 0;
@@ -1302,14 +1317,15 @@ fn read_ndjson(mut file: File, display: &str, mode: Mode) -> Result<Builder> {
             }
         };
         let chunk = &buf[..cut];
-        parse_lines(chunk, line0, &mode, &mut out);
+        if !f(chunk, line0)? {
+            return Ok(());
+        }
         line0 += memchr::memchr_iter(b'\n', chunk).count() as u64;
         buf.drain(..cut);
         if eof {
-            break;
+            return Ok(());
         }
     }
-    Ok(out)
 }
 
 /// Every record of the NDJSON file `path` as [`read_json`] gives it, a block of lines at a
@@ -1322,51 +1338,22 @@ pub fn ndjson_tables(
     names: &[String],
     mut f: impl FnMut(usize, &Table) -> Result<bool>,
 ) -> Result<()> {
-    let mut file =
+    let file =
         File::open(path).map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
-    let block = block_bytes();
     let mut names: Vec<String> = names.to_vec();
-    let mut buf: Vec<u8> = Vec::new();
-    let (mut line0, mut first_record, mut first_block) = (0u64, 0usize, true);
-    loop {
-        let old = buf.len();
-        buf.resize(old + block, 0);
-        let n = read_full(&mut file, &mut buf[old..])
-            .map_err(|e| err(format!("{display}: cannot read: {}", io_reason(&e))))?;
-        buf.truncate(old + n);
-        let eof = n < block;
-        if first_block {
-            first_block = false;
-            if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
-                buf.drain(..3);
-            }
-        }
-        let cut = if eof {
-            buf.len()
-        } else {
-            match memchr::memrchr(b'\n', &buf[old.min(buf.len())..]) {
-                Some(i) => old + i + 1,
-                None => continue,
-            }
-        };
-        let chunk = &buf[..cut];
+    let mut first = 0usize;
+    ndjson_blocks(file, display, |chunk, line0| {
         let mut b = Builder::new(Mode::Full);
         for name in &names {
             b.col(name);
         }
         parse_lines(chunk, line0, &Mode::Full, &mut b);
-        line0 += memchr::memchr_iter(b'\n', chunk).count() as u64;
-        buf.drain(..cut);
         names.clone_from(&b.headers);
         let t = b.finish();
-        if !f(first_record, &t)? {
-            return Ok(());
-        }
-        first_record += t.rows.len();
-        if eof {
-            return Ok(());
-        }
-    }
+        let go = f(first, &t)?;
+        first += t.rows.len();
+        Ok(go)
+    })
 }
 
 /// Every record of the JSON document `path` as [`read_json`] gives it, a piece of its records

@@ -1119,7 +1119,13 @@ fn the_rejects_pass_reads_ndjson_in_blocks() {
             text.push_str(&format!("{{\"response_id\":\"r{i}\",\"score\":{score}}}\n"));
         }
     }
-    let (d, p) = temp_file("blocks.ndjson", text.as_bytes());
+    rejects_in_blocks_of_512_and_whole("blocks.ndjson", &text, (3, 150));
+}
+
+/// Writes `text` to `name` and checks the rejects file of `cxm nps` read in blocks of 512
+/// bytes and whole: r3 and r150, at `at`, with the `extra` column empty.
+fn rejects_in_blocks_of_512_and_whole(name: &str, text: &str, at: (u64, u64)) {
+    let (d, p) = temp_file(name, text.as_bytes());
     let r = d.path().join("r.csv").to_string_lossy().into_owned();
     for block in ["512", "1000000"] {
         let o = cmd()
@@ -1130,8 +1136,9 @@ fn the_rejects_pass_reads_ndjson_in_blocks() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let want = format!(
             "response_id,score,extra,cxm_file,cxm_line,cxm_reason\n\
-             r3,11,,{p},3,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n\
-             r150,11,,{p},150,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n"
+             r3,11,,{p},{},\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n\
+             r150,11,,{p},{},\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n",
+            at.0, at.1
         );
         assert_eq!(std::fs::read_to_string(&r).unwrap(), want, "block {block}");
     }
@@ -1155,20 +1162,5 @@ fn the_rejects_pass_reads_a_json_page_in_pieces() {
         "{{\"responses\": [\n{}\n], \"next_page\": null}}",
         recs.join(",\n")
     );
-    let (d, p) = temp_file("page.json", text.as_bytes());
-    let r = d.path().join("r.csv").to_string_lossy().into_owned();
-    for block in ["512", "1000000"] {
-        let o = cmd()
-            .args(["nps", &p, "--rejects", &r, "-q", "--format", "json"])
-            .env("CXM_JSON_BLOCK_BYTES", block)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let want = format!(
-            "response_id,score,extra,cxm_file,cxm_line,cxm_reason\n\
-             r3,11,,{p},2,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n\
-             r150,11,,{p},149,\"out_of_range: score 11 not in 0–10 (score \"\"11\"\")\"\n"
-        );
-        assert_eq!(std::fs::read_to_string(&r).unwrap(), want, "block {block}");
-    }
+    rejects_in_blocks_of_512_and_whole("page.json", &text, (2, 149));
 }
