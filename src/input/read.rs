@@ -115,7 +115,6 @@ pub struct Source {
     pub checked: bool,
     /// Parquet columns whose values are nested (name, type): not readable as one cell.
     pub nested: Vec<NamedType>,
-    /// Parquet columns of instants with a time zone: read as UTC text (`…Z`).
     /// How each column of a Parquet file becomes text (one per header; empty for text formats).
     pub kinds: Vec<crate::input::parquet::TextKind>,
     // Keeps a decoded/spooled temporary file alive as long as the source.
@@ -840,6 +839,8 @@ fn unreadable_type(t: &polars::prelude::ArrowDataType) -> Option<String> {
         A::Interval(_) => Some("INTERVAL".into()),
         A::Float16 => Some("FLOAT16".into()),
         A::Int128 | A::UInt128 => Some("a 128-bit integer".into()),
+        A::FixedSizeList(..) => Some("a fixed-size list".into()),
+        A::Union(..) => Some("a union".into()),
         other => Some(format!("{other:?}")),
     }
 }
