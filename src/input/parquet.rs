@@ -365,6 +365,7 @@ impl Ascii {
 /// The `YYYY-MM-DD` of every day from the first to the last a column's values fall on,
 /// each worked out once (a piece's values span a few hundred days, not 65,000 rows' worth),
 /// when there are at most 2^16 of them.
+#[derive(Default)]
 struct Days {
     first: i64,
     dates: Vec<[u8; 10]>,
@@ -373,21 +374,12 @@ struct Days {
 impl Days {
     fn new(min: Option<i64>, max: Option<i64>) -> Self {
         let (Some(lo), Some(hi)) = (min, max) else {
-            return Days {
-                first: 0,
-                dates: Vec::new(),
-            };
+            return Days::default();
         };
         if hi - lo >= 1 << 16 {
-            return Days {
-                first: 0,
-                dates: Vec::new(),
-            };
+            return Days::default();
         }
-        let none = Days {
-            first: 0,
-            dates: Vec::new(),
-        };
+        let none = Days::default();
         let dates = (lo..=hi)
             .map(|d| {
                 let mut a = Ascii::new();
@@ -413,7 +405,7 @@ impl Days {
 #[cfg(test)]
 fn date_text(buf: &mut String, days: i64) {
     let mut a = Ascii::new();
-    a.date(days, &Days::new(None, None));
+    a.date(days, &Days::default());
     a.push_to(buf);
 }
 
@@ -421,7 +413,7 @@ fn date_text(buf: &mut String, days: i64) {
 #[cfg(test)]
 fn instant_text(buf: &mut String, secs: i64, frac: i64, digits: usize) {
     let mut a = Ascii::new();
-    a.instant(secs, frac, digits, &Days::new(None, None));
+    a.instant(secs, frac, digits, &Days::default());
     a.push_to(buf);
 }
 
@@ -470,10 +462,11 @@ pub fn visit_inputs<S: Send>(
             .enumerate()
             .map(|(k, (&i, &kind))| {
                 let e = col(src.headers[i].as_str());
-                let e = if kind.written() || kind == TextKind::Text {
-                    e
-                } else {
+                // Polars' text for the kinds this reader does not write.
+                let e = if kind == TextKind::Other {
                     e.cast(DataType::String)
+                } else {
+                    e
                 };
                 e.alias(format!("__v{k}"))
             })

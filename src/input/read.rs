@@ -731,7 +731,6 @@ type ParquetColumns = (
 
 fn parquet_headers(src: &Source) -> Result<ParquetColumns> {
     use polars::prelude::*;
-    let p = src.path.to_string_lossy().to_string();
     let unreadable = |e: PolarsError| {
         err(format!(
             "{}: not a readable Parquet file (damaged, cut off, or another format{}); export it again, or pass --input-format csv|json|ndjson if it is not Parquet",
@@ -769,28 +768,26 @@ fn parquet_headers(src: &Source) -> Result<ParquetColumns> {
             );
         }
     }
-    let mut lf = LazyFrame::scan_parquet(PlRefPath::from(p.as_str()), ScanArgsParquet::default())
-        .map_err(unreadable)?;
-    let schema = lf.collect_schema().map_err(unreadable)?;
+    // The types polars gives the columns (as its scan of the file would).
+    let schema: Vec<(String, DataType)> = arrow
+        .iter()
+        .map(|(n, field)| (n.to_string(), DataType::from_arrow_field(field)))
+        .collect();
     let nested = schema
         .iter()
         .filter(|(_, t)| t.is_nested())
-        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .map(|(n, t)| (n.clone(), t.to_string()))
         .collect();
     let kinds = schema
         .iter()
         .map(|(n, t)| match crate::input::parquet::TextKind::of(t) {
-            crate::input::parquet::TextKind::Binary if uuids.iter().any(|u| u == n.as_str()) => {
+            crate::input::parquet::TextKind::Binary if uuids.contains(n) => {
                 crate::input::parquet::TextKind::Uuid
             }
             k => k,
         })
         .collect();
-    Ok((
-        schema.iter_names().map(|n| n.to_string()).collect(),
-        nested,
-        kinds,
-    ))
+    Ok((schema.into_iter().map(|(n, _)| n).collect(), nested, kinds))
 }
 
 /// The name of a Parquet column type (as Arrow gives it) that polars cannot read in this
