@@ -7,7 +7,7 @@
 //! (`read::records_in_chunks`). A column's type is the type of most of its non-blank values
 //! (see [`ColStats::kind`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use anyhow::Result;
 use clap::Args;
@@ -547,8 +547,9 @@ fn scan(
 /// How often each id of a column occurs, by hash, with the text of those met twice.
 #[derive(Default)]
 struct IdCounts {
-    seen: HashMap<u64, u64>,
-    texts: HashMap<u64, String>,
+    // The keys are hashes already: Fx does not hash them again at SipHash cost.
+    seen: rustc_hash::FxHashMap<u64, u64>,
+    texts: rustc_hash::FxHashMap<u64, String>,
 }
 
 impl IdCounts {
