@@ -456,98 +456,230 @@ pub fn visit_inputs<S: Send>(
             return None;
         }
         let kinds: Vec<TextKind> = needed.iter().map(|&i| src.kinds[i]).collect();
-        let sel: Vec<Expr> = needed
-            .iter()
-            .zip(&kinds)
-            .enumerate()
-            .map(|(k, (&i, &kind))| {
-                let e = col(src.headers[i].as_str());
-                // Polars' text for the kinds this reader does not write.
-                let e = if kind == TextKind::Other {
-                    e.cast(DataType::String)
-                } else {
-                    e
-                };
-                e.alias(format!("__v{k}"))
-            })
-            .collect();
-        let p = src.path.to_string_lossy().to_string();
-        let lf = LazyFrame::scan_parquet(PlRefPath::from(p.as_str()), ScanArgsParquet::default())
-            .ok()?
-            .select(sel);
-        let mut states: Vec<S> = Vec::new();
-        let mut rows = 0u64;
-        let batch_rows = batch_rows();
-        let batches = batches(&src.path, batch_rows)?;
-        // The next batch is decoded while this one is visited (one batch ahead at most).
-        let whole = std::thread::scope(|s| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Option<DataFrame>>(1);
-            s.spawn(move || {
-                for (at, len) in batches {
-                    let df = lf.clone().slice(at as i64, len as IdxSize).collect();
-                    let Ok(df) = df else {
-                        let _ = tx.send(None);
-                        return;
-                    };
-                    if tx.send(Some(df)).is_err() {
-                        return;
-                    }
-                }
-            });
-            for df in rx {
-                let df = df?;
-                let n = df.height();
-                let columns: Vec<Column> = (0..kinds.len())
-                    .map(|k| df.column(&format!("__v{k}")).ok().cloned())
-                    .collect::<Option<_>>()?;
-                let parts = if n < 4096 {
-                    1
-                } else {
-                    (threads() * 4).max(n.div_ceil(PIECE_ROWS))
-                };
-                let base = states.len();
-                let (mut got, _) = on_pieces(parts, &|k| init(f, base + k), |k, st| {
-                    let (a, b) = (n * k / parts, n * (k + 1) / parts);
-                    let mut texts: Vec<Option<StringChunked>> = Vec::with_capacity(kinds.len());
-                    let mut made: Vec<Written> = Vec::with_capacity(kinds.len());
-                    for (c, &kind) in columns.iter().zip(&kinds) {
-                        let c = c.slice(a as i64, b - a);
-                        let mut w = Written::default();
-                        if kind.written() {
-                            w.write(&c, kind).map_err(|_| Irregular)?;
-                            texts.push(None);
-                        } else {
-                            texts.push(Some(c.str().map_err(|_| Irregular)?.clone()));
-                        }
-                        made.push(w);
-                    }
-                    let mut its: Vec<_> = texts
-                        .iter()
-                        .zip(&made)
-                        .map(|(t, w)| match t {
-                            Some(t) => Either::Left(t.iter()),
-                            None => Either::Right(w.cells()),
-                        })
-                        .collect();
-                    let mut cells: Vec<Option<Cow<'_, str>>> = vec![None; kinds.len()];
-                    for _ in a..b {
-                        for (c, it) in cells.iter_mut().zip(its.iter_mut()) {
-                            *c = it.next().flatten().map(Cow::Borrowed);
-                        }
-                        visit(f, st, &cells);
-                    }
-                    Ok((b - a) as u64)
-                })
-                .ok()?;
-                states.append(&mut got);
-                rows += n as u64;
+        let init = |k: usize| init(f, k);
+        let visit = |st: &mut S, c: &Cells<'_>| visit(f, st, c);
+        let batched_only = std::env::var_os("CXM_PARQUET_BATCHED").is_some();
+        let got = match Groups::open(src).filter(|_| !batched_only) {
+            Some(g) if g.meta.row_groups.len() >= GROUPS_PER_THREAD * threads() => {
+                g.visit(&needed, &kinds, &init, &visit)
             }
-            Some(())
-        });
-        whole?;
-        out.push((states, rows));
+            _ => batched(src, &needed, &kinds, &init, &visit),
+        };
+        out.push(got?);
     }
     Some(out)
+}
+
+/// Row groups a file needs per thread to be read a row group at a time ([`Groups`]); a file
+/// of fewer, larger groups is read in batches that polars decodes while the rows of the
+/// last batch are visited in pieces on every core ([`batched`]). `CXM_PARQUET_BATCHED`
+/// (undocumented, for tests) reads every file in batches.
+const GROUPS_PER_THREAD: usize = 2;
+
+/// A Parquet file whose row groups are each decoded and visited on one core, as many at
+/// once as there are cores: the decoded columns of a group are visited while they are still
+/// in the core's cache, and no core waits for a batch. The file is memory-mapped; the
+/// needed column chunks of a group are decoded by polars' Parquet decoder.
+struct Groups {
+    meta: polars_parquet::read::FileMetadata,
+    schema: ArrowSchema,
+    bytes: polars_buffer::Buffer<u8>,
+}
+
+impl Groups {
+    fn open(src: &Source) -> Option<Groups> {
+        let mut file = std::fs::File::open(&src.path).ok()?;
+        let meta = polars_parquet::read::read_metadata(&mut file).ok()?;
+        let schema = polars_parquet::read::infer_schema(&meta).ok()?;
+        // The columns are the ones the open step named, in its order.
+        if schema.len() != src.headers.len()
+            || schema
+                .iter()
+                .zip(&src.headers)
+                .any(|((n, _), h)| n.as_str() != h)
+        {
+            return None;
+        }
+        // SAFETY: the file is only read; cxm's inputs are not written while it runs (a file
+        // changed under the map gives wrong bytes to the decoder, which checks its input).
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        Some(Groups {
+            meta,
+            schema,
+            bytes: polars_buffer::Buffer::from_owner(map),
+        })
+    }
+
+    /// The columns `needed` (positions in the schema) of row group `g`, as polars types
+    /// them (the types [`TextKind`]s were made from); `None` when a chunk lies outside the
+    /// file or does not decode.
+    fn decode(&self, g: usize, needed: &[usize]) -> Option<Vec<Column>> {
+        use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, PageReader};
+        let md = self.meta.row_groups.get(g)?;
+        needed
+            .iter()
+            .map(|&i| {
+                let (name, field) = self.schema.get_at_index(i)?;
+                let Some(chunks) = md.columns_under_root_iter(name) else {
+                    let t = DataType::from_arrow_field(field);
+                    return Some(Column::full_null(name.clone(), md.num_rows(), &t));
+                };
+                let mut pages = Vec::new();
+                let mut types = Vec::new();
+                for c in chunks {
+                    let r = c.byte_range();
+                    let (from, to) = (usize::try_from(r.start).ok()?, usize::try_from(r.end).ok()?);
+                    if from > to || to > self.bytes.len() {
+                        return None;
+                    }
+                    let bytes = self.bytes.clone().sliced(from..to);
+                    let reader =
+                        PageReader::new(std::io::Cursor::new(bytes), c, vec![], usize::MAX);
+                    pages.push(BasicDecompressor::new(reader, vec![]));
+                    types.push(&c.descriptor().descriptor.primitive_type);
+                }
+                let (arrays, _) = column_iter_to_arrays(pages, types, field.clone(), None).ok()?;
+                let s = Series::try_from((field, arrays)).ok()?;
+                (s.len() == md.num_rows()).then(|| s.into_column())
+            })
+            .collect()
+    }
+
+    fn visit<S: Send>(
+        &self,
+        needed: &[usize],
+        kinds: &[TextKind],
+        init: &(impl Fn(usize) -> S + Sync),
+        visit: &(impl Fn(&mut S, &Cells<'_>) + Sync),
+    ) -> Option<(Vec<S>, u64)> {
+        on_pieces(self.meta.row_groups.len(), init, |g, st| {
+            let columns = self.decode(g, needed).ok_or(Irregular)?;
+            let n = self.meta.row_groups[g].num_rows();
+            visit_rows(&columns, kinds, 0, n, st, visit)
+        })
+        .ok()
+    }
+}
+
+/// A file read in batches of whole row groups ([`batch_rows`]): polars decodes the next
+/// batch while this one's rows are visited in pieces on every core.
+fn batched<S: Send>(
+    src: &Source,
+    needed: &[usize],
+    kinds: &[TextKind],
+    init: &(impl Fn(usize) -> S + Sync),
+    visit: &(impl Fn(&mut S, &Cells<'_>) + Sync),
+) -> Option<(Vec<S>, u64)> {
+    let sel: Vec<Expr> = needed
+        .iter()
+        .zip(kinds)
+        .enumerate()
+        .map(|(k, (&i, &kind))| {
+            let e = col(src.headers[i].as_str());
+            // Polars' text for the kinds this reader does not write.
+            let e = if kind == TextKind::Other {
+                e.cast(DataType::String)
+            } else {
+                e
+            };
+            e.alias(format!("__v{k}"))
+        })
+        .collect();
+    let p = src.path.to_string_lossy().to_string();
+    let lf = LazyFrame::scan_parquet(PlRefPath::from(p.as_str()), ScanArgsParquet::default())
+        .ok()?
+        .select(sel);
+    let mut states: Vec<S> = Vec::new();
+    let mut rows = 0u64;
+    let batches = batches(&src.path, batch_rows())?;
+    // The next batch is decoded while this one is visited (one batch ahead at most).
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<DataFrame>>(1);
+        s.spawn(move || {
+            for (at, len) in batches {
+                let df = lf.clone().slice(at as i64, len as IdxSize).collect();
+                let Ok(df) = df else {
+                    let _ = tx.send(None);
+                    return;
+                };
+                if tx.send(Some(df)).is_err() {
+                    return;
+                }
+            }
+        });
+        for df in rx {
+            let df = df?;
+            let n = df.height();
+            let columns: Vec<Column> = (0..kinds.len())
+                .map(|k| df.column(&format!("__v{k}")).ok().cloned())
+                .collect::<Option<_>>()?;
+            let parts = if n < 4096 {
+                1
+            } else {
+                (threads() * 4).max(n.div_ceil(PIECE_ROWS))
+            };
+            let base = states.len();
+            let (mut got, _) = on_pieces(parts, &|k| init(base + k), |k, st| {
+                visit_rows(
+                    &columns,
+                    kinds,
+                    n * k / parts,
+                    n * (k + 1) / parts,
+                    st,
+                    visit,
+                )
+            })
+            .ok()?;
+            states.append(&mut got);
+            rows += n as u64;
+        }
+        Some(())
+    })?;
+    Some((states, rows))
+}
+
+/// Visits rows `a..b` of `columns` (the needed columns, in order, typed as polars types
+/// them; `Other` kinds already cast to text) as text cells.
+fn visit_rows<S>(
+    columns: &[Column],
+    kinds: &[TextKind],
+    a: usize,
+    b: usize,
+    st: &mut S,
+    visit: &impl Fn(&mut S, &Cells<'_>),
+) -> Result<u64, Irregular> {
+    let mut texts: Vec<Option<StringChunked>> = Vec::with_capacity(kinds.len());
+    let mut made: Vec<Written> = Vec::with_capacity(kinds.len());
+    for (c, &kind) in columns.iter().zip(kinds) {
+        let c = c.slice(a as i64, b - a);
+        let mut w = Written::default();
+        if kind.written() {
+            w.write(&c, kind).map_err(|_| Irregular)?;
+            texts.push(None);
+        } else if kind == TextKind::Other && c.dtype() != &DataType::String {
+            let c = c.cast(&DataType::String).map_err(|_| Irregular)?;
+            texts.push(Some(c.str().map_err(|_| Irregular)?.clone()));
+        } else {
+            texts.push(Some(c.str().map_err(|_| Irregular)?.clone()));
+        }
+        made.push(w);
+    }
+    let mut its: Vec<_> = texts
+        .iter()
+        .zip(&made)
+        .map(|(t, w)| match t {
+            Some(t) => Either::Left(t.iter()),
+            None => Either::Right(w.cells()),
+        })
+        .collect();
+    let mut cells: Vec<Option<Cow<'_, str>>> = vec![None; kinds.len()];
+    for _ in a..b {
+        for (c, it) in cells.iter_mut().zip(its.iter_mut()) {
+            *c = it.next().flatten().map(Cow::Borrowed);
+        }
+        visit(st, &cells);
+    }
+    Ok((b - a) as u64)
 }
 
 /// Each batch's columns are buffers of megabytes that glibc would map and unmap anew for
