@@ -87,6 +87,13 @@ impl TimeParser {
         self.input_tz
     }
 
+    /// The instant a naive wall-clock time (`wall_ms`: the local date and time read as if
+    /// UTC) denotes in the parser's input zone, as [`TimeParser::parse`] reads a naive
+    /// timestamp: what a typed Parquet TIMESTAMP without a zone, or a DATE, is read as.
+    pub fn local(&self, wall_ms: i64) -> Option<(i64, TsNote)> {
+        resolve_local(wall_ms, self.input_tz)
+    }
+
     /// Parses one cell; a naive time is read in the parser's input zone.
     ///
     /// `Err(())` means "not a timestamp": the caller already knows the cell and the column,

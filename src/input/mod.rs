@@ -165,17 +165,21 @@ fn json_eligible(sources: &[Source]) -> bool {
 
 /// Visit every record of every input in parallel pieces (see [`fast::visit_inputs`]):
 /// `needed(f)` are input `f`'s column positions, `init(f, piece)` makes a piece's state and
-/// `visit(f, state, cells)` gets the needed cells of one record. `None` when an input must
+/// `visit(f, state, cells, stamps)` gets the needed cells of one record. `times` are the
+/// cells (indices into `needed(f)`) the caller reads as times: a typed Parquet DATE or
+/// TIMESTAMP there is handed over as its value in `stamps` (its text cell then empty; see
+/// [`rows::time_slot`]); `stamps` is empty for the text formats. `None` when an input must
 /// take the careful path instead (nothing the states hold is used then).
 pub fn visit_inputs<S: Send>(
     sources: &[Source],
     needed: impl Fn(usize) -> Vec<usize>,
+    times: &[usize],
     init: impl Fn(usize, usize) -> S + Sync,
-    visit: impl Fn(usize, &mut S, &fast::Cells<'_>) + Sync,
+    visit: impl Fn(usize, &mut S, &fast::Cells<'_>, &parquet::Stamps) + Sync,
 ) -> Option<Vec<(Vec<S>, u64)>> {
     if json_eligible(sources) {
         let timer = crate::progress::Timer::new();
-        let got = json::visit::visit_inputs(sources, needed, init, visit);
+        let got = json::visit::visit_inputs(sources, needed, init, |f, st, c| visit(f, st, c, &[]));
         if got.is_some() {
             timer.mark("one-pass read (json)");
         }
@@ -183,13 +187,13 @@ pub fn visit_inputs<S: Send>(
     }
     if parquet_eligible(sources) {
         let timer = crate::progress::Timer::new();
-        let got = parquet::visit_inputs(sources, needed, init, visit);
+        let got = parquet::visit_inputs(sources, needed, times, init, visit);
         if got.is_some() {
             timer.mark("one-pass read (parquet)");
         }
         return got;
     }
-    fast::visit_inputs(sources, needed, init, visit)
+    fast::visit_inputs(sources, needed, init, |f, st, c| visit(f, st, c, &[]))
 }
 
 /// The collected [`frame`] of `sources` (text columns, `__malformed`, `__f`), read by cxm's
@@ -217,12 +221,14 @@ fn read_direct(sources: &[Source], cols: &[FrameCol]) -> Result<Option<DataFrame
     let visited = visit_inputs(
         sources,
         |f| cols.iter().map(|c| c.index[f]).collect(),
+        // Text cells only.
+        &[],
         |_, _| -> Vec<StringChunkedBuilder> {
             cols.iter()
                 .map(|c| StringChunkedBuilder::new(c.name.as_str().into(), 1 << 16))
                 .collect()
         },
-        |_, st, cells| {
+        |_, st, cells, _| {
             for (b, c) in st.iter_mut().zip(cells) {
                 match c.as_deref() {
                     Some(v) => b.append_value(v),

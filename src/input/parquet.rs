@@ -60,6 +60,90 @@ impl TextKind {
     }
 }
 
+/// A value of a typed DATE or TIMESTAMP column ([`TextKind::Date`], `Naive`, `Zoned`) in
+/// a cell a metric reads as a time: handed over as it is, and read as the time
+/// [`crate::input::rows::time_cell`] makes of the text the column is written as, without
+/// writing and parsing that text (a fifth of a typed run's time).
+#[derive(Clone, Copy, Debug)]
+pub struct Stamp {
+    /// Days since 1970 (a date), or the column's units since 1970 (a timestamp).
+    value: i64,
+    kind: TextKind,
+}
+
+/// 1902-01-01T00:00:00 in milliseconds since 1970: the placeholder dates (SPEC 5) all lie
+/// before it, and so do the times [`TimeParser::parse_common`] leaves to the full parser.
+///
+/// [`TimeParser::parse_common`]: crate::time::TimeParser::parse_common
+const FIRST_1902_MS: i64 = -24_837 * 86_400_000;
+
+impl Stamp {
+    /// The text of the value, as both paths write it ([`TextKind`]).
+    pub fn text(&self) -> String {
+        let mut a = Ascii::new();
+        self.write(&mut a, &Days::default());
+        a.as_text().to_string()
+    }
+
+    fn write(&self, a: &mut Ascii, days: &Days) {
+        match self.kind {
+            TextKind::Naive(unit) | TextKind::Zoned(unit) => {
+                let (per_second, digits) = unit_digits(unit);
+                a.instant(
+                    self.value.div_euclid(per_second),
+                    self.value.rem_euclid(per_second),
+                    digits,
+                    days,
+                );
+                if matches!(self.kind, TextKind::Zoned(_)) {
+                    a.byte(b'Z');
+                }
+            }
+            _ => a.date(self.value, days),
+        }
+    }
+
+    /// The packed time ([`crate::input::rows::time_cell`] of [`Stamp::text`]). The text's
+    /// milliseconds are its value's, truncated; a zoned value is the instant, a naive one
+    /// (or a date, at its midnight) is read in the parser's input zone. Times before 1902
+    /// (placeholder dates among them), after 9999, or with `--na-values` given are read
+    /// from the text itself.
+    pub fn packed(&self, parser: &crate::time::TimeParser, na: &[String]) -> i64 {
+        use crate::input::rows::{pack_parsed, time_cell, TS_BAD};
+        let ms = match self.kind {
+            TextKind::Date => self.value.checked_mul(86_400_000),
+            TextKind::Naive(unit) | TextKind::Zoned(unit) => {
+                Some(self.value.div_euclid(unit_digits(unit).0 / 1_000))
+            }
+            _ => None,
+        };
+        let range = FIRST_1902_MS..=crate::time::MAX_PARSED_MS;
+        match ms {
+            Some(ms) if na.is_empty() && range.contains(&ms) => {
+                let read = match self.kind {
+                    TextKind::Zoned(_) => Some((ms, crate::time::TsNote::None)),
+                    _ => parser.local(ms),
+                };
+                let valid = crate::time::MIN_PARSED_MS..=crate::time::MAX_PARSED_MS;
+                match read {
+                    Some((ms, note)) if valid.contains(&ms) => pack_parsed(ms, note),
+                    _ => TS_BAD,
+                }
+            }
+            _ => time_cell(parser, Some(&self.text()), na),
+        }
+    }
+}
+
+/// Units per second of a timestamp unit, and the digits of its fraction.
+fn unit_digits(unit: TimeUnit) -> (i64, usize) {
+    match unit {
+        TimeUnit::Milliseconds => (1_000, 3),
+        TimeUnit::Microseconds => (1_000_000, 6),
+        TimeUnit::Nanoseconds => (1_000_000_000, 9),
+    }
+}
+
 /// The frame path's expression for a Parquet column as text.
 pub fn text_expr(e: Expr, kind: TextKind) -> Expr {
     match kind {
@@ -129,46 +213,17 @@ impl Written {
                 let v = v.i32()?;
                 let days = Days::new(v.min().map(i64::from), v.max().map(i64::from));
                 for v in v.iter() {
-                    match v {
-                        Some(d) => {
-                            let mut a = Ascii::new();
-                            a.date(i64::from(d), &days);
-                            a.push_to(&mut self.text);
-                            self.end();
-                        }
-                        None => self.ends.push(usize::MAX),
-                    }
+                    self.stamp(v.map(i64::from), kind, &days);
                 }
             }
             TextKind::Naive(unit) | TextKind::Zoned(unit) => {
-                let zoned = matches!(kind, TextKind::Zoned(_));
-                let (per_second, digits): (i64, usize) = match unit {
-                    TimeUnit::Milliseconds => (1_000, 3),
-                    TimeUnit::Microseconds => (1_000_000, 6),
-                    TimeUnit::Nanoseconds => (1_000_000_000, 9),
-                };
+                let per_second = unit_digits(unit).0;
                 let v = c.to_physical_repr();
                 let v = v.i64()?;
                 let day = |v: i64| v.div_euclid(per_second).div_euclid(86_400);
                 let days = Days::new(v.min().map(day), v.max().map(day));
                 for v in v.iter() {
-                    match v {
-                        Some(v) => {
-                            let mut a = Ascii::new();
-                            a.instant(
-                                v.div_euclid(per_second),
-                                v.rem_euclid(per_second),
-                                digits,
-                                &days,
-                            );
-                            if zoned {
-                                a.byte(b'Z');
-                            }
-                            a.push_to(&mut self.text);
-                            self.end();
-                        }
-                        None => self.ends.push(usize::MAX),
-                    }
+                    self.stamp(v, kind, &days);
                 }
             }
             TextKind::Binary | TextKind::Uuid => {
@@ -194,6 +249,18 @@ impl Written {
             }
         }
         Ok(())
+    }
+
+    fn stamp(&mut self, value: Option<i64>, kind: TextKind, days: &Days) {
+        match value {
+            Some(value) => {
+                let mut a = Ascii::new();
+                Stamp { value, kind }.write(&mut a, days);
+                a.push_to(&mut self.text);
+                self.end();
+            }
+            None => self.ends.push(usize::MAX),
+        }
     }
 
     fn push(&mut self, v: Option<&str>) {
@@ -438,8 +505,9 @@ pub fn eligible(src: &Source) -> bool {
 pub fn visit_inputs<S: Send>(
     sources: &[Source],
     needed: impl Fn(usize) -> Vec<usize>,
+    times: &[usize],
     init: impl Fn(usize, usize) -> S + Sync,
-    visit: impl Fn(usize, &mut S, &Cells<'_>) + Sync,
+    visit: impl Fn(usize, &mut S, &Cells<'_>, &Stamps) + Sync,
 ) -> Option<Vec<(Vec<S>, u64)>> {
     if !sources.iter().all(eligible) {
         return None;
@@ -455,9 +523,25 @@ pub fn visit_inputs<S: Send>(
         {
             return None;
         }
-        let kinds: Vec<TextKind> = needed.iter().map(|&i| src.kinds[i]).collect();
+        // A typed time in a cell read as a time is handed over as it is.
+        let kinds: Vec<Slot> = needed
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let kind = src.kinds[i];
+                let typed = matches!(
+                    kind,
+                    TextKind::Date | TextKind::Naive(_) | TextKind::Zoned(_)
+                );
+                if typed && times.contains(&k) {
+                    Slot::Stamp(kind)
+                } else {
+                    Slot::Text(kind)
+                }
+            })
+            .collect();
         let init = |k: usize| init(f, k);
-        let visit = |st: &mut S, c: &Cells<'_>| visit(f, st, c);
+        let visit = |st: &mut S, c: &Cells<'_>, t: &Stamps| visit(f, st, c, t);
         let batched_only = std::env::var_os("CXM_PARQUET_BATCHED").is_some();
         let got = match Groups::open(src).filter(|_| !batched_only) {
             Some(g) if g.meta.row_groups.len() >= GROUPS_PER_THREAD * threads() => {
@@ -468,6 +552,25 @@ pub fn visit_inputs<S: Send>(
         out.push(got?);
     }
     Some(out)
+}
+
+/// The typed times of a record's cells, by cell (empty when none is typed).
+pub type Stamps = [Option<Stamp>];
+
+/// How a needed column is handed to the visitor: as text written from values of this kind,
+/// or as [`Stamp`]s of this kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Text(TextKind),
+    Stamp(TextKind),
+}
+
+impl Slot {
+    fn kind(self) -> TextKind {
+        match self {
+            Slot::Text(k) | Slot::Stamp(k) => k,
+        }
+    }
 }
 
 /// Row groups a file needs per thread to be read a row group at a time ([`Groups`]); a file
@@ -548,9 +651,9 @@ impl Groups {
     fn visit<S: Send>(
         &self,
         needed: &[usize],
-        kinds: &[TextKind],
+        kinds: &[Slot],
         init: &(impl Fn(usize) -> S + Sync),
-        visit: &(impl Fn(&mut S, &Cells<'_>) + Sync),
+        visit: &(impl Fn(&mut S, &Cells<'_>, &Stamps) + Sync),
     ) -> Option<(Vec<S>, u64)> {
         on_pieces(self.meta.row_groups.len(), init, |g, st| {
             let columns = self.decode(g, needed).ok_or(Irregular)?;
@@ -566,9 +669,9 @@ impl Groups {
 fn batched<S: Send>(
     src: &Source,
     needed: &[usize],
-    kinds: &[TextKind],
+    kinds: &[Slot],
     init: &(impl Fn(usize) -> S + Sync),
-    visit: &(impl Fn(&mut S, &Cells<'_>) + Sync),
+    visit: &(impl Fn(&mut S, &Cells<'_>, &Stamps) + Sync),
 ) -> Option<(Vec<S>, u64)> {
     let sel: Vec<Expr> = needed
         .iter()
@@ -577,7 +680,7 @@ fn batched<S: Send>(
         .map(|(k, (&i, &kind))| {
             let e = col(src.headers[i].as_str());
             // Polars' text for the kinds this reader does not write.
-            let e = if kind == TextKind::Other {
+            let e = if kind == Slot::Text(TextKind::Other) {
                 e.cast(DataType::String)
             } else {
                 e
@@ -639,30 +742,42 @@ fn batched<S: Send>(
 }
 
 /// Visits rows `a..b` of `columns` (the needed columns, in order, typed as polars types
-/// them; `Other` kinds already cast to text) as text cells.
+/// them; `Other` kinds already cast to text on the batched path) as text cells and stamps.
 fn visit_rows<S>(
     columns: &[Column],
-    kinds: &[TextKind],
+    kinds: &[Slot],
     a: usize,
     b: usize,
     st: &mut S,
-    visit: &impl Fn(&mut S, &Cells<'_>),
+    visit: &impl Fn(&mut S, &Cells<'_>, &Stamps),
 ) -> Result<u64, Irregular> {
     let mut texts: Vec<Option<StringChunked>> = Vec::with_capacity(kinds.len());
     let mut made: Vec<Written> = Vec::with_capacity(kinds.len());
-    for (c, &kind) in columns.iter().zip(kinds) {
+    let mut values: Vec<Option<Int64Chunked>> = Vec::with_capacity(kinds.len());
+    for (c, &slot) in columns.iter().zip(kinds) {
         let c = c.slice(a as i64, b - a);
         let mut w = Written::default();
-        if kind.written() {
-            w.write(&c, kind).map_err(|_| Irregular)?;
-            texts.push(None);
-        } else if kind == TextKind::Other && c.dtype() != &DataType::String {
-            let c = c.cast(&DataType::String).map_err(|_| Irregular)?;
-            texts.push(Some(c.str().map_err(|_| Irregular)?.clone()));
-        } else {
-            texts.push(Some(c.str().map_err(|_| Irregular)?.clone()));
+        let (mut text, mut value) = (None, None);
+        match slot {
+            Slot::Stamp(_) => {
+                let v = c.to_physical_repr().cast(&DataType::Int64);
+                value = Some(
+                    v.map_err(|_| Irregular)?
+                        .i64()
+                        .map_err(|_| Irregular)?
+                        .clone(),
+                );
+            }
+            Slot::Text(kind) if kind.written() => w.write(&c, kind).map_err(|_| Irregular)?,
+            Slot::Text(TextKind::Other) if c.dtype() != &DataType::String => {
+                let c = c.cast(&DataType::String).map_err(|_| Irregular)?;
+                text = Some(c.str().map_err(|_| Irregular)?.clone());
+            }
+            Slot::Text(_) => text = Some(c.str().map_err(|_| Irregular)?.clone()),
         }
+        texts.push(text);
         made.push(w);
+        values.push(value);
     }
     let mut its: Vec<_> = texts
         .iter()
@@ -673,11 +788,30 @@ fn visit_rows<S>(
         })
         .collect();
     let mut cells: Vec<Option<Cow<'_, str>>> = vec![None; kinds.len()];
+    let typed: Vec<(usize, TextKind)> = kinds
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s, Slot::Stamp(_)))
+        .map(|(k, s)| (k, s.kind()))
+        .collect();
+    let mut stamp_its: Vec<_> = typed
+        .iter()
+        .map(|&(k, _)| values[k].as_ref().map(|v| v.iter()))
+        .collect::<Option<_>>()
+        .ok_or(Irregular)?;
+    let mut stamps: Vec<Option<Stamp>> = if typed.is_empty() {
+        Vec::new()
+    } else {
+        vec![None; kinds.len()]
+    };
     for _ in a..b {
         for (c, it) in cells.iter_mut().zip(its.iter_mut()) {
             *c = it.next().flatten().map(Cow::Borrowed);
         }
-        visit(st, &cells);
+        for (&(k, kind), it) in typed.iter().zip(stamp_its.iter_mut()) {
+            stamps[k] = it.next().flatten().map(|value| Stamp { value, kind });
+        }
+        visit(st, &cells, &stamps);
     }
     Ok((b - a) as u64)
 }

@@ -68,15 +68,34 @@ pub fn time_cell(parser: &TimeParser, cell: Option<&str>, na: &[String]) -> i64 
         return TS_BLANK;
     }
     match parser.parse(s) {
-        Ok((ms, note)) => pack_ts(
-            ms,
-            match note {
-                crate::time::TsNote::None => 0,
-                crate::time::TsNote::DstGap => 1,
-                crate::time::TsNote::DstAmbiguous => 2,
-            },
-        ),
+        Ok((ms, note)) => pack_parsed(ms, note),
         Err(()) => TS_BAD,
+    }
+}
+
+/// A parsed time in the packed form of [`time_cell`].
+pub fn pack_parsed(ms: i64, note: crate::time::TsNote) -> i64 {
+    pack_ts(
+        ms,
+        match note {
+            crate::time::TsNote::None => 0,
+            crate::time::TsNote::DstGap => 1,
+            crate::time::TsNote::DstAmbiguous => 2,
+        },
+    )
+}
+
+/// A cell a metric reads as a time, packed as [`time_cell`] packs it: the typed value when
+/// the reader gave one (a DATE or TIMESTAMP of a Parquet file), else the text.
+pub fn time_slot(
+    parser: &TimeParser,
+    cell: Option<&str>,
+    stamp: Option<&crate::input::parquet::Stamp>,
+    na: &[String],
+) -> i64 {
+    match stamp {
+        Some(s) => s.packed(parser, na),
+        None => time_cell(parser, cell, na),
     }
 }
 

@@ -10,8 +10,8 @@ use serde_json::{json, Map, Value};
 use crate::input::dedup::id_hash;
 use crate::input::rejects::{Record, RecordRule};
 use crate::input::rows::{
-    time_cell, unpack_ts, Reject, WhereCol, BLANK, DUPLICATE, FILTERED, FLAG_DST_AMBIGUOUS,
-    FLAG_DST_GAP, NO_PERIOD, REJECTED, TS_BAD, TS_BLANK, USED,
+    time_cell, time_slot, unpack_ts, Reject, WhereCol, BLANK, DUPLICATE, FILTERED,
+    FLAG_DST_AMBIGUOUS, FLAG_DST_GAP, NO_PERIOD, REJECTED, TS_BAD, TS_BLANK, USED,
 };
 use crate::input::values::{is_blank, parse_int, IntCell};
 use crate::metrics::stats;
@@ -613,6 +613,7 @@ pub fn aggregate_direct(
     let visited = crate::input::visit_inputs(
         sources,
         |f| order.iter().map(|&k| frame[k].index[f]).collect(),
+        t_k.as_slice(),
         |_, piece| Chunk {
             counts: HashMap::default(),
             codes: HashMap::default(),
@@ -624,15 +625,19 @@ pub fn aggregate_direct(
             piece,
             seen: 0,
         },
-        |f, st, c| {
+        |f, st, c, stamps| {
             let score = c[0].as_deref();
             let t = t_k.map(|k| {
                 let cell = c[k].as_deref();
-                let t = time_cell(parser, cell, &rule.na);
+                let stamp = stamps.get(k).and_then(Option::as_ref);
+                let t = time_slot(parser, cell, stamp, &rule.na);
                 if t == TS_BLANK {
-                    if let Some(s) = cell.filter(|s| crate::time::is_placeholder_date(s)) {
+                    let text = stamp
+                        .map(|s| std::borrow::Cow::Owned(s.text()))
+                        .or(cell.map(std::borrow::Cow::Borrowed));
+                    if let Some(s) = text.filter(|s| crate::time::is_placeholder_date(s)) {
                         st.placeholders.0 += 1;
-                        st.placeholders.1.get_or_insert_with(|| s.to_string());
+                        st.placeholders.1.get_or_insert_with(|| s.into_owned());
                     }
                 }
                 t

@@ -15,8 +15,8 @@ use serde_json::{json, Map, Value};
 
 use crate::input::rejects::{Record, RecordRule};
 use crate::input::rows::{
-    pack_ts, time_cell, unpack_ts, Reject, WhereCol, DUPLICATE, FILTERED, NO_PERIOD, REJECTED,
-    TS_BAD, TS_BLANK, USED,
+    pack_ts, time_cell, time_slot, unpack_ts, Reject, WhereCol, DUPLICATE, FILTERED, NO_PERIOD,
+    REJECTED, TS_BAD, TS_BLANK, USED,
 };
 use crate::input::values::{is_blank, parse_int, IntCell, PlaceholderCount};
 use crate::metrics::business_time::Schedule;
@@ -759,6 +759,11 @@ pub fn aggregate_direct(
     let reopens_k = slot(cols.reopens.as_deref(), &mut order)?;
     let status_k = slot(cols.status.as_deref(), &mut order)?;
     let id_k = slot(id, &mut order)?;
+    // The cells read as times: created, first response, resolved.
+    let times: Vec<usize> = [Some(0), first_k, resolved_k]
+        .into_iter()
+        .flatten()
+        .collect();
     let w0 = order.len();
     for w in &cols.wheres {
         order.push(pos(w).ok_or_else(|| internal(w))?);
@@ -813,12 +818,22 @@ pub fn aggregate_direct(
     }
     let na = &rule.na;
     let ph = &cols.placeholders;
-    let time = |cell: Option<&str>, count: &mut (u64, Option<String>)| {
-        let t = time_cell(parser, cell, na);
-        if t == TS_BLANK {
-            if let Some(s) = cell.filter(|s| crate::time::is_placeholder_date(s)) {
+    // A time cell (its text, or a typed Parquet value), packed; a placeholder date counted,
+    // an unreadable text kept for the `--na-values` hint.
+    let time = |cell: Option<&str>,
+                stamp: Option<&crate::input::parquet::Stamp>,
+                count: &mut (u64, Option<String>),
+                bad: &mut HashMap<String, u64>| {
+        let t = time_slot(parser, cell, stamp, na);
+        if t == TS_BLANK || t == TS_BAD {
+            let text = stamp
+                .map(|s| std::borrow::Cow::Owned(s.text()))
+                .or(cell.map(std::borrow::Cow::Borrowed));
+            if t == TS_BAD {
+                crate::input::fast::note_bad_text(bad, text.as_deref());
+            } else if let Some(s) = text.filter(|s| crate::time::is_placeholder_date(s)) {
                 count.0 += 1;
-                count.1.get_or_insert_with(|| s.to_string());
+                count.1.get_or_insert_with(|| s.into_owned());
             }
         }
         t
@@ -834,35 +849,23 @@ pub fn aggregate_direct(
     let visited = crate::input::visit_inputs(
         sources,
         |f| order.iter().map(|&k| frame[k].index[f]).collect(),
+        &times,
         |_, piece| Chunk {
             piece,
             ..Chunk::default()
         },
-        |f, st, c| {
+        |f, st, c, stamps| {
             let cell = |k: Option<usize>| k.and_then(|k| c[k].as_deref());
-            let tc = time(c[0].as_deref(), &mut st.placeholders[0]);
-            if tc == TS_BAD {
-                crate::input::fast::note_bad_text(&mut st.bad[0], c[0].as_deref());
-            }
+            let stamp = |k: usize| stamps.get(k).and_then(Option::as_ref);
+            let (ph, bad) = (&mut st.placeholders, &mut st.bad);
+            let tc = time(c[0].as_deref(), stamp(0), &mut ph[0], &mut bad[0]);
             let tf = match (first_k, minutes_k) {
-                (Some(k), _) => {
-                    let t = time(c[k].as_deref(), &mut st.placeholders[1]);
-                    if t == TS_BAD {
-                        crate::input::fast::note_bad_text(&mut st.bad[1], c[k].as_deref());
-                    }
-                    t
-                }
+                (Some(k), _) => time(c[k].as_deref(), stamp(k), &mut ph[1], &mut bad[1]),
                 (None, Some(k)) => first_from_minutes(tc, c[k].as_deref(), na),
                 (None, None) => TS_BLANK,
             };
             let tr = match resolved_k {
-                Some(k) => {
-                    let t = time(c[k].as_deref(), &mut st.placeholders[2]);
-                    if t == TS_BAD {
-                        crate::input::fast::note_bad_text(&mut st.bad[2], c[k].as_deref());
-                    }
-                    t
-                }
+                Some(k) => time(c[k].as_deref(), stamp(k), &mut ph[2], &mut bad[2]),
                 None => TS_BLANK,
             };
             if let Some(id) = cell(id_k).filter(|s| !crate::input::values::trim(s).is_empty()) {

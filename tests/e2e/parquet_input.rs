@@ -19,7 +19,8 @@ fn next(x: &mut u64) -> u64 {
 /// integers (nulls, 11, negative), times as text (unparseable, blank, null), regions with
 /// nulls, repeated ids with an `updated_at`, and a float `rating`; typed copies: `typed_at`
 /// the times as a millisecond TIMESTAMP (null where the text is not a time; a placeholder
-/// 1900-01-01 in some rows), `zoned_at` as a microsecond TIMESTAMP in UTC, `day` a DATE,
+/// 1900-01-01 in some rows), `nano_at` a nanosecond TIMESTAMP a little later than those,
+/// `zoned_at` as a microsecond TIMESTAMP in UTC, `day` a DATE,
 /// `score_u32` the scores as UInt32 (null where negative).
 fn survey_parquet(dir: &std::path::Path, n: usize) -> String {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -79,7 +80,7 @@ fn survey_parquet(dir: &std::path::Path, n: usize) -> String {
         "score_u32" => score_u32,
     )
     .unwrap();
-    let typed = Series::new("typed_at".into(), typed_at);
+    let typed = Series::new("typed_at".into(), typed_at.clone());
     let zoned = typed
         .cast(&DataType::Datetime(
             TimeUnit::Microseconds,
@@ -87,6 +88,18 @@ fn survey_parquet(dir: &std::path::Path, n: usize) -> String {
         ))
         .unwrap()
         .with_name("zoned_at".into());
+    // Nanoseconds with parts below the millisecond, which the text truncates.
+    let nanos: Vec<Option<i64>> = typed_at
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            t.map(|t| t.and_utc().timestamp_millis() * 1_000_000 + (i as i64 % 7) * 123_457)
+        })
+        .collect();
+    let nano = Series::new("nano_at".into(), nanos)
+        .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
+        .unwrap();
+    df.with_column(nano.into_column()).unwrap();
     df.with_column(typed.into_column()).unwrap();
     df.with_column(zoned.into_column()).unwrap();
     df.with_column(Series::new("day".into(), day_of).into_column())
@@ -161,6 +174,102 @@ fn the_one_pass_parquet_reader_gives_the_frame_paths_output() {
     same_on_both_paths_with(&cases, dir.path(), &env);
 }
 
+// Five responses whose submitted_at is a nanosecond TIMESTAMP without a zone, in row groups
+// of one row (so each is read and visited on its own): r1 at 2025-03-01 10:00:00.000999999
+// (score 10), r2 at 10:00:00.001 (0), r3 at the placeholder 1900-01-01 00:00:00 (9), r4 at
+// 2025-03-02 08:00 (9), r5 at 2025-03-30 02:30 (7), which in Berlin falls in the DST gap.
+#[test]
+fn typed_timestamps_are_read_as_their_text_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let ms = |d: &str| {
+        chrono::NaiveDateTime::parse_from_str(d, "%Y-%m-%d %H:%M:%S")
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
+            * 1_000_000
+    };
+    let at = [
+        ms("2025-03-01 10:00:00") + 999_999,
+        ms("2025-03-01 10:00:00") + 1_000_000,
+        ms("1900-01-01 00:00:00"),
+        ms("2025-03-02 08:00:00"),
+        ms("2025-03-30 02:30:00"),
+    ];
+    let at = Series::new("submitted_at".into(), at)
+        .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
+        .unwrap();
+    let mut df = df!(
+        "response_id" => ["r1", "r2", "r3", "r4", "r5"],
+        "score" => [10, 0, 9, 9, 7],
+    )
+    .unwrap();
+    df.with_column(at.into_column()).unwrap();
+    let p = dir.path().join("s.parquet");
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .with_row_group_size(Some(1))
+        .finish(&mut df)
+        .unwrap();
+    let p = p.to_string_lossy().into_owned();
+    let placeholder =
+        "1 submitted_at cell holds 1900-01-01T00:00:00, a placeholder for no date: read as blank";
+    // The text of r1 is 10:00:00.000999999, which is 10:00:00.000: before --since (filtered);
+    // r3 has no time (blank); r2, r4, r5 count: 0, 9, 7 → NPS 0.
+    let v = json_ok(&["nps", &p, "--since", "2025-03-01T10:00:00.001"]);
+    let i = &v["inputs"][0];
+    assert_eq!(
+        (&i["used"], &i["blank"], &i["filtered"]),
+        (&3.into(), &1.into(), &1.into()),
+        "{v}"
+    );
+    approx(&v["total"]["nps"], 0.0);
+    assert_eq!(v["warnings"][0], placeholder, "{v}");
+    // In Berlin, r5's 02:30 is moved forward by the gap: 03:30 CEST, 01:30Z, the latest.
+    let v = json_ok(&[
+        "nps",
+        &p,
+        "--input-tz",
+        "Europe/Berlin",
+        "--since",
+        "2025-03-01",
+    ]);
+    assert_eq!(v["as_of"], "2025-03-30T01:30:00+00:00", "{v}");
+    assert_eq!(v["inputs"][0]["used"], 4, "{v}");
+    let gap = v["warnings"].as_array().unwrap();
+    assert!(
+        gap.iter()
+            .any(|w| w.as_str().unwrap().contains("daylight-saving gap")),
+        "{v}"
+    );
+    // r4's time is an --na-values text: blank like r3; r1, r2, r5 count: 10, 0, 7 → NPS 0.
+    let v = json_ok(&[
+        "nps",
+        &p,
+        "--na-values",
+        "2025-03-02T08:00:00",
+        "--since",
+        "2025-03-01",
+    ]);
+    let i = &v["inputs"][0];
+    assert_eq!((&i["used"], &i["blank"]), (&3.into(), &2.into()), "{v}");
+    approx(&v["total"]["nps"], 0.0);
+    assert_eq!(v["total"]["promoters"], 1, "{v}");
+    same_on_both_paths(
+        &[
+            vec!["nps", &p, "--since", "2025-03-01T10:00:00.001"],
+            vec!["nps", &p, "--input-tz", "Europe/Berlin", "--period", "day"],
+            vec![
+                "nps",
+                &p,
+                "--na-values",
+                "2025-03-02T08:00:00",
+                "--since",
+                "2025-03-01",
+            ],
+        ],
+        dir.path(),
+    );
+}
+
 // Five tickets as Parquet (text columns, as a warehouse export would hold them), as of
 // 2025-03-10: first replies after 1, 0.5 and 2 h (median 1 h); resolutions after 4, 24 and
 // 6 h (median 6 h); t5's creation time is unreadable (rejected).
@@ -187,6 +296,76 @@ fn tickets_from_parquet_give_the_hand_computed_figures() {
     approx(&t["frt_mean_hours"], 3.5 / 3.0);
     approx(&t["ttr_median_hours"], 6.0);
     approx(&t["ttr_mean_hours"], 34.0 / 3.0);
+    same_on_both_paths(&[vec!["tickets", &p, "--as-of", "2025-03-10"]], dir.path());
+
+    // The same tickets with the times as microsecond TIMESTAMPs in UTC, in row groups of one
+    // ticket; t5 was created at the placeholder 1900-01-01 (no creation time).
+    let at = |name: &str, t: [Option<&str>; 5]| {
+        let us: Vec<Option<i64>> = t
+            .iter()
+            .map(|t| {
+                t.map(|t| {
+                    let t = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M").unwrap();
+                    t.and_utc().timestamp_micros()
+                })
+            })
+            .collect();
+        let zone = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+        Series::new(name.into(), us)
+            .cast(&zone)
+            .unwrap()
+            .into_column()
+    };
+    let mut df = df!("ticket_id" => ["t1", "t2", "t3", "t4", "t5"]).unwrap();
+    for c in [
+        at(
+            "created_at",
+            [
+                Some("2025-03-03 09:00"),
+                Some("2025-03-03 09:00"),
+                Some("2025-03-04 10:00"),
+                Some("2025-03-04 10:00"),
+                Some("1900-01-01 00:00"),
+            ],
+        ),
+        at(
+            "first_response_at",
+            [
+                Some("2025-03-03 10:00"),
+                Some("2025-03-03 09:30"),
+                Some("2025-03-04 12:00"),
+                None,
+                None,
+            ],
+        ),
+        at(
+            "resolved_at",
+            [
+                Some("2025-03-03 13:00"),
+                Some("2025-03-04 09:00"),
+                None,
+                Some("2025-03-04 16:00"),
+                None,
+            ],
+        ),
+    ] {
+        df.with_column(c).unwrap();
+    }
+    let p = dir.path().join("typed.parquet");
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .with_row_group_size(Some(1))
+        .finish(&mut df)
+        .unwrap();
+    let p = p.to_string_lossy().into_owned();
+    let v = json_ok(&["tickets", &p, "--as-of", "2025-03-10"]);
+    let t = &v["total"];
+    assert_eq!(v["inputs"][0]["used"], 4, "{v}");
+    approx(&t["frt_median_hours"], 1.0);
+    approx(&t["frt_mean_hours"], 3.5 / 3.0);
+    approx(&t["ttr_median_hours"], 6.0);
+    approx(&t["ttr_mean_hours"], 34.0 / 3.0);
+    let w = "1 created_at cell holds 1900-01-01T00:00:00, a placeholder for no date: read as blank";
+    assert_eq!(v["warnings"][0], w, "{v}");
     same_on_both_paths(&[vec!["tickets", &p, "--as-of", "2025-03-10"]], dir.path());
 }
 
