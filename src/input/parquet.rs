@@ -1,10 +1,13 @@
 //! The one-pass reader of Parquet inputs (SPEC 8), the Parquet counterpart of
-//! [`crate::input::fast`]: polars decodes only the needed columns, a batch of whole row
-//! groups at a time, and the batch's rows are visited in pieces on every core as the same
-//! [`Cells`] the CSV reader gives, while the next batch is decoded. Text columns are
-//! borrowed as they are; integers, dates and timestamps are decoded as numbers and written
-//! as text in each piece ([`TextKind`]: the text the frame path gives them too). Memory
-//! follows the batch, not the file.
+//! [`crate::input::fast`]. The file is read in pieces (its row groups, or parts of them),
+//! each decoded (only the needed columns, by polars' Parquet decoder) and visited on one
+//! core, as many at once as there are cores ([`Groups`]); a file of too few pieces is read in
+//! batches that polars decodes while the last batch is visited on every core ([`batched`]).
+//! Rows are visited as the same [`Cells`] the CSV reader gives: text columns borrowed as
+//! they are; integers, dates and timestamps decoded as numbers and written as text
+//! ([`TextKind`]: the text the frame path gives them too), or, in a cell the metric reads
+//! as a time, handed over as their value ([`Stamp`]). Memory follows the pieces being read,
+//! not the file.
 
 use std::borrow::Cow;
 
@@ -491,9 +494,6 @@ pub fn batch_rows() -> usize {
     crate::input::env_size("CXM_PARQUET_BATCH_ROWS").unwrap_or(1 << 17)
 }
 
-/// Rows of a piece at most (and at least 4 pieces per thread in a batch).
-const PIECE_ROWS: usize = 1 << 16;
-
 /// Whether an input is a Parquet file read from disk (not a table in memory).
 pub fn eligible(src: &Source) -> bool {
     src.format == Format::Parquet && src.table.is_none()
@@ -542,12 +542,23 @@ pub fn visit_inputs<S: Send>(
             .collect();
         let init = |k: usize| init(f, k);
         let visit = |st: &mut S, c: &Cells<'_>, t: &Stamps| visit(f, st, c, t);
+        let groups = Groups::open(&src.path, &src.headers)?;
+        let pieces = groups.pieces();
+        // A file of too few pieces to keep every core busy is read in batches.
         let batched_only = std::env::var_os("CXM_PARQUET_BATCHED").is_some();
-        let got = match Groups::open(src).filter(|_| !batched_only) {
-            Some(g) if g.meta.row_groups.len() >= GROUPS_PER_THREAD * threads() => {
-                g.visit(&needed, &kinds, &init, &visit)
-            }
-            _ => batched(src, &needed, &kinds, &init, &visit),
+        let in_pieces = pieces.len() >= 2 * threads() && !batched_only;
+        if std::env::var_os("CXM_TIMINGS").is_some() {
+            let how = if in_pieces {
+                format!("{} pieces of row groups", pieces.len())
+            } else {
+                "batches".to_string()
+            };
+            eprintln!("cxm: timing: {}: read in {how}", src.display);
+        }
+        let got = if in_pieces {
+            groups.visit(&pieces, &needed, &kinds, &init, &visit)
+        } else {
+            batched(src, &needed, &kinds, &init, &visit)
         };
         out.push(got?);
     }
@@ -573,32 +584,35 @@ impl Slot {
     }
 }
 
-/// Row groups a file needs per thread to be read a row group at a time ([`Groups`]); a file
-/// of fewer, larger groups is read in batches that polars decodes while the rows of the
-/// last batch are visited in pieces on every core ([`batched`]). `CXM_PARQUET_BATCHED`
-/// (undocumented, for tests) reads every file in batches.
-const GROUPS_PER_THREAD: usize = 2;
-
-/// A Parquet file whose row groups are each decoded and visited on one core, as many at
-/// once as there are cores: the decoded columns of a group are visited while they are still
-/// in the core's cache, and no core waits for a batch. The file is memory-mapped; the
-/// needed column chunks of a group are decoded by polars' Parquet decoder.
+/// A Parquet file read in pieces of its row groups, each piece decoded and visited on one
+/// core, as many at once as there are cores: a piece's decoded columns are visited while
+/// they are still in the core's cache, and memory follows the pieces being read, not the
+/// file. The file is memory-mapped; polars' Parquet decoder decodes the needed column
+/// chunks of a piece's rows (skipping the pages before them without decompressing them).
 struct Groups {
     meta: polars_parquet::read::FileMetadata,
     schema: ArrowSchema,
     bytes: polars_buffer::Buffer<u8>,
 }
 
+/// Rows of a piece at most: a larger row group is read in parts of equal size (DuckDB
+/// writes groups of 122,880 rows, polars of 262,144, pyarrow of 1,048,576; Spark's hold
+/// 128 MB). `CXM_PARQUET_PIECE_ROWS` (undocumented, for tests) makes pieces small.
+fn piece_rows() -> usize {
+    crate::input::env_size("CXM_PARQUET_PIECE_ROWS").unwrap_or(1 << 17)
+}
+
 impl Groups {
-    fn open(src: &Source) -> Option<Groups> {
-        let mut file = std::fs::File::open(&src.path).ok()?;
+    /// The file at `path`, whose columns the open step named `headers`.
+    fn open(path: &std::path::Path, headers: &[String]) -> Option<Groups> {
+        let mut file = std::fs::File::open(path).ok()?;
         let meta = polars_parquet::read::read_metadata(&mut file).ok()?;
         let schema = polars_parquet::read::infer_schema(&meta).ok()?;
         // The columns are the ones the open step named, in its order.
-        if schema.len() != src.headers.len()
+        if schema.len() != headers.len()
             || schema
                 .iter()
-                .zip(&src.headers)
+                .zip(headers)
                 .any(|((n, _), h)| n.as_str() != h)
         {
             return None;
@@ -613,59 +627,121 @@ impl Groups {
         })
     }
 
-    /// The columns `needed` (positions in the schema) of row group `g`, as polars types
-    /// them (the types [`TextKind`]s were made from); `None` when a chunk lies outside the
-    /// file or does not decode.
-    fn decode(&self, g: usize, needed: &[usize]) -> Option<Vec<Column>> {
-        use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, PageReader};
+    /// The pieces (row group, its rows `from..to`) in file order. A row group of more than
+    /// [`piece_rows`] rows is read in parts only as far as its pages are small beside the
+    /// parts: a part decompresses again the dictionaries and the pages it starts in, which
+    /// is to cost at most a quarter of the part's own bytes. The pieces depend on the file
+    /// alone: every pass over it (the duplicate check's, the metric's) cuts it the same way.
+    fn pieces(&self) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        for (g, md) in self.meta.row_groups.iter().enumerate() {
+            let n = md.num_rows();
+            let mut parts = n.div_ceil(piece_rows()).max(1);
+            if parts > 1 {
+                parts = match self.cut_cost(g) {
+                    Some((cut, all)) => parts.min(all / (4 * cut).max(1)).max(1),
+                    None => 1,
+                };
+            }
+            out.extend((0..parts).map(|k| (g, n * k / parts, n * (k + 1) / parts)));
+        }
+        out
+    }
+
+    /// The compressed bytes a part of row group `g` decompresses beside its own (the
+    /// dictionaries and the largest data page of each column), and those of the whole
+    /// group: the page headers read, no page decompressed. `None` when a header does not
+    /// read.
+    fn cut_cost(&self, g: usize) -> Option<(usize, usize)> {
+        use polars_parquet::parquet::page::CompressedPage;
         let md = self.meta.row_groups.get(g)?;
+        let (mut cut, mut all) = (0usize, 0usize);
+        for c in md.parquet_columns() {
+            all += usize::try_from(c.compressed_size()).ok()?;
+            if let Some(d) = c.dictionary_page_offset() {
+                cut += usize::try_from(c.data_page_offset() - d).ok()?;
+            }
+            let mut page = 0;
+            for p in self.pages(c)? {
+                if let CompressedPage::Data(p) = p.ok()? {
+                    page = page.max(p.compressed_size());
+                }
+            }
+            cut += page;
+        }
+        Some((cut, all))
+    }
+
+    /// The pages of a column chunk; `None` when the chunk lies outside the file.
+    fn pages(
+        &self,
+        c: &polars_parquet::read::ColumnChunkMetadata,
+    ) -> Option<polars_parquet::read::PageReader> {
+        let r = c.byte_range();
+        let (a, b) = (usize::try_from(r.start).ok()?, usize::try_from(r.end).ok()?);
+        if a > b || b > self.bytes.len() {
+            return None;
+        }
+        let bytes = self.bytes.clone().sliced(a..b);
+        let cursor = std::io::Cursor::new(bytes);
+        Some(polars_parquet::read::PageReader::new(
+            cursor,
+            c,
+            vec![],
+            usize::MAX,
+        ))
+    }
+
+    /// The columns `needed` (positions in the schema) of rows `from..to` of row group `g`,
+    /// as polars types them (the types [`TextKind`]s were made from); `None` when a chunk
+    /// lies outside the file or does not decode.
+    fn decode(&self, g: usize, from: usize, to: usize, needed: &[usize]) -> Option<Vec<Column>> {
+        use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, Filter};
+        let md = self.meta.row_groups.get(g)?;
+        let filter = (from > 0 || to < md.num_rows()).then(|| Filter::new_ranged(from, to));
         needed
             .iter()
             .map(|&i| {
                 let (name, field) = self.schema.get_at_index(i)?;
                 let Some(chunks) = md.columns_under_root_iter(name) else {
                     let t = DataType::from_arrow_field(field);
-                    return Some(Column::full_null(name.clone(), md.num_rows(), &t));
+                    return Some(Column::full_null(name.clone(), to - from, &t));
                 };
                 let mut pages = Vec::new();
                 let mut types = Vec::new();
                 for c in chunks {
-                    let r = c.byte_range();
-                    let (from, to) = (usize::try_from(r.start).ok()?, usize::try_from(r.end).ok()?);
-                    if from > to || to > self.bytes.len() {
-                        return None;
-                    }
-                    let bytes = self.bytes.clone().sliced(from..to);
-                    let reader =
-                        PageReader::new(std::io::Cursor::new(bytes), c, vec![], usize::MAX);
-                    pages.push(BasicDecompressor::new(reader, vec![]));
+                    pages.push(BasicDecompressor::new(self.pages(c)?, vec![]));
                     types.push(&c.descriptor().descriptor.primitive_type);
                 }
-                let (arrays, _) = column_iter_to_arrays(pages, types, field.clone(), None).ok()?;
+                let (arrays, _) =
+                    column_iter_to_arrays(pages, types, field.clone(), filter.clone()).ok()?;
                 let s = Series::try_from((field, arrays)).ok()?;
-                (s.len() == md.num_rows()).then(|| s.into_column())
+                (s.len() == to - from).then(|| s.into_column())
             })
             .collect()
     }
 
     fn visit<S: Send>(
         &self,
+        pieces: &[(usize, usize, usize)],
         needed: &[usize],
         kinds: &[Slot],
         init: &(impl Fn(usize) -> S + Sync),
         visit: &(impl Fn(&mut S, &Cells<'_>, &Stamps) + Sync),
     ) -> Option<(Vec<S>, u64)> {
-        on_pieces(self.meta.row_groups.len(), init, |g, st| {
-            let columns = self.decode(g, needed).ok_or(Irregular)?;
-            let n = self.meta.row_groups[g].num_rows();
-            visit_rows(&columns, kinds, 0, n, st, visit)
+        on_pieces(pieces.len(), init, |k, st| {
+            let (g, from, to) = pieces[k];
+            let columns = self.decode(g, from, to, needed).ok_or(Irregular)?;
+            visit_rows(&columns, kinds, to - from, st, visit)
         })
         .ok()
     }
 }
 
 /// A file read in batches of whole row groups ([`batch_rows`]): polars decodes the next
-/// batch while this one's rows are visited in pieces on every core.
+/// batch while this one's rows are visited in pieces on every core. For a file of fewer
+/// pieces than [`Groups`] needs to keep every core busy (a file of one row group whose pages
+/// are too large to read in parts).
 fn batched<S: Send>(
     src: &Source,
     needed: &[usize],
@@ -719,18 +795,13 @@ fn batched<S: Send>(
             let parts = if n < 4096 {
                 1
             } else {
-                (threads() * 4).max(n.div_ceil(PIECE_ROWS))
+                (threads() * 4).max(n.div_ceil(BATCH_PIECE_ROWS))
             };
             let base = states.len();
             let (mut got, _) = on_pieces(parts, &|k| init(base + k), |k, st| {
-                visit_rows(
-                    &columns,
-                    kinds,
-                    n * k / parts,
-                    n * (k + 1) / parts,
-                    st,
-                    visit,
-                )
+                let (a, b) = (n * k / parts, n * (k + 1) / parts);
+                let part: Vec<Column> = columns.iter().map(|c| c.slice(a as i64, b - a)).collect();
+                visit_rows(&part, kinds, b - a, st, visit)
             })
             .ok()?;
             states.append(&mut got);
@@ -741,13 +812,15 @@ fn batched<S: Send>(
     Some((states, rows))
 }
 
-/// Visits rows `a..b` of `columns` (the needed columns, in order, typed as polars types
-/// them; `Other` kinds already cast to text on the batched path) as text cells and stamps.
+/// Rows of a piece of a batch at most (and at least 4 pieces per thread in a batch).
+const BATCH_PIECE_ROWS: usize = 1 << 16;
+
+/// Visits the `n` rows of `columns` (the needed columns, in order, typed as polars types
+/// them) as text cells and stamps.
 fn visit_rows<S>(
     columns: &[Column],
     kinds: &[Slot],
-    a: usize,
-    b: usize,
+    n: usize,
     st: &mut S,
     visit: &impl Fn(&mut S, &Cells<'_>, &Stamps),
 ) -> Result<u64, Irregular> {
@@ -755,7 +828,6 @@ fn visit_rows<S>(
     let mut made: Vec<Written> = Vec::with_capacity(kinds.len());
     let mut values: Vec<Option<Int64Chunked>> = Vec::with_capacity(kinds.len());
     for (c, &slot) in columns.iter().zip(kinds) {
-        let c = c.slice(a as i64, b - a);
         let mut w = Written::default();
         let (mut text, mut value) = (None, None);
         match slot {
@@ -768,7 +840,7 @@ fn visit_rows<S>(
                         .clone(),
                 );
             }
-            Slot::Text(kind) if kind.written() => w.write(&c, kind).map_err(|_| Irregular)?,
+            Slot::Text(kind) if kind.written() => w.write(c, kind).map_err(|_| Irregular)?,
             Slot::Text(TextKind::Other) if c.dtype() != &DataType::String => {
                 let c = c.cast(&DataType::String).map_err(|_| Irregular)?;
                 text = Some(c.str().map_err(|_| Irregular)?.clone());
@@ -804,7 +876,7 @@ fn visit_rows<S>(
     } else {
         vec![None; kinds.len()]
     };
-    for _ in a..b {
+    for _ in 0..n {
         for (c, it) in cells.iter_mut().zip(its.iter_mut()) {
             *c = it.next().flatten().map(Cow::Borrowed);
         }
@@ -813,10 +885,10 @@ fn visit_rows<S>(
         }
         visit(st, &cells, &stamps);
     }
-    Ok((b - a) as u64)
+    Ok(n as u64)
 }
 
-/// Each batch's columns are buffers of megabytes that glibc would map and unmap anew for
+/// Each piece's or batch's columns are buffers of megabytes that glibc would map and unmap anew for
 /// every batch (a page fault per 4 KiB each time: a quarter of the run's CPU time on 10M
 /// survey responses). Freed memory up to 256 MiB is kept for the next batch instead.
 fn keep_freed_memory() {

@@ -15,14 +15,14 @@ fn next(x: &mut u64) -> u64 {
     *x
 }
 
-/// A survey export as Parquet, `n` rows in row groups of 4,000, deterministic: scores as
+/// A survey export as a table to write as Parquet, `n` rows, deterministic: scores as
 /// integers (nulls, 11, negative), times as text (unparseable, blank, null), regions with
 /// nulls, repeated ids with an `updated_at`, and a float `rating`; typed copies: `typed_at`
 /// the times as a millisecond TIMESTAMP (null where the text is not a time; a placeholder
 /// 1900-01-01 in some rows), `nano_at` a nanosecond TIMESTAMP a little later than those,
 /// `zoned_at` as a microsecond TIMESTAMP in UTC, `day` a DATE,
 /// `score_u32` the scores as UInt32 (null where negative).
-fn survey_parquet(dir: &std::path::Path, n: usize) -> String {
+fn survey_parquet(n: usize) -> DataFrame {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let (mut ids, mut ts, mut score, mut region, mut upd, mut rating) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
@@ -37,8 +37,10 @@ fn survey_parquet(dir: &std::path::Path, n: usize) -> String {
             1 => Some("not a date".to_string()),
             2 => Some(String::new()),
             _ => Some(format!(
-                "2024-{month:02}-{day:02}T{:02}:45:00Z",
-                (x >> 16) % 24
+                "2024-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+                (x >> 16) % 24,
+                (x >> 44) % 60,
+                (x >> 50) % 60
             )),
         });
         score.push(match i % 89 {
@@ -53,7 +55,12 @@ fn survey_parquet(dir: &std::path::Path, n: usize) -> String {
         rating.push(((x >> 48) % 50) as f64 / 10.0);
         let at = chrono::NaiveDate::from_ymd_opt(2024, month as u32, day as u32)
             .unwrap()
-            .and_hms_milli_opt(((x >> 16) % 24) as u32, 45, 0, (i % 3 * 125) as u32)
+            .and_hms_milli_opt(
+                ((x >> 16) % 24) as u32,
+                ((x >> 44) % 60) as u32,
+                ((x >> 50) % 60) as u32,
+                (i % 3 * 125) as u32,
+            )
             .unwrap();
         let at = if i % 211 == 5 {
             chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
@@ -104,74 +111,139 @@ fn survey_parquet(dir: &std::path::Path, n: usize) -> String {
     df.with_column(zoned.into_column()).unwrap();
     df.with_column(Series::new("day".into(), day_of).into_column())
         .unwrap();
-    let p = dir.join("surveys.parquet");
-    let f = std::fs::File::create(&p).unwrap();
-    ParquetWriter::new(f)
-        .with_row_group_size(Some(4_000))
-        .finish(&mut df)
+    df
+}
+
+/// `df` written to `dir/name` in row groups of `group` rows and data pages of `page` bytes
+/// (polars' default, one page per column chunk, when `None`).
+fn write_parquet(
+    dir: &std::path::Path,
+    name: &str,
+    df: &mut DataFrame,
+    group: usize,
+    page: Option<usize>,
+) -> String {
+    let p = dir.join(name);
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .with_row_group_size(Some(group))
+        .with_data_page_size(page)
+        .finish(df)
         .unwrap();
     p.to_string_lossy().into_owned()
 }
 
-#[test]
-fn the_one_pass_parquet_reader_gives_the_frame_paths_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = survey_parquet(dir.path(), 30_000);
-    let cases: Vec<Vec<&str>> = vec![
-        vec!["nps", &p],
-        vec!["nps", &p, "--by", "region", "--period", "month"],
-        vec!["nps", &p, "--keep-duplicates", "--since", "2024-03-01"],
-        vec!["csat", &p, "--scale", "5", "--col", "score=rating"],
-        vec!["nps", &p, "--rejects", "R", "--where", "region=EMEA"],
+fn one_pass_cases(p: &str) -> Vec<Vec<&str>> {
+    let col = "--col";
+    vec![
+        vec!["nps", p],
+        vec!["nps", p, "--by", "region", "--period", "month"],
+        vec!["nps", p, "--keep-duplicates", "--since", "2024-03-01"],
+        vec!["csat", p, "--scale", "5", col, "score=rating"],
+        vec!["nps", p, "--rejects", "R", "--where", "region=EMEA"],
+        vec!["nps", p, col, "submitted_at=typed_at", "--period", "week"],
         vec![
             "nps",
-            &p,
-            "--col",
-            "submitted_at=typed_at",
-            "--period",
-            "week",
-        ],
-        vec![
-            "nps",
-            &p,
-            "--col",
+            p,
+            col,
             "submitted_at=zoned_at",
             "--tz",
             "America/New_York",
         ],
         vec![
             "nps",
-            &p,
-            "--col",
+            p,
+            col,
             "submitted_at=day",
-            "--col",
+            col,
             "score=score_u32",
             "--by",
             "day",
         ],
         vec![
             "nps",
-            &p,
-            "--col",
+            p,
+            col,
             "submitted_at=typed_at",
             "--input-tz",
             "Europe/Berlin",
             "--period",
             "day",
         ],
+        vec![
+            "nps",
+            p,
+            col,
+            "submitted_at=zoned_at",
+            "--input-tz",
+            "Asia/Tokyo",
+            "--period",
+            "day",
+        ],
+        vec![
+            "nps",
+            p,
+            col,
+            "submitted_at=nano_at",
+            "--since",
+            "2024-06-01T05:45:00.000123",
+        ],
+        vec![
+            "nps",
+            p,
+            col,
+            "submitted_at=typed_at",
+            "--na-values",
+            "1900-01-01T00:00:00",
+        ],
+    ]
+}
+
+// The same 30,000 responses laid out four ways, each read as the frame path reads them.
+#[test]
+fn the_one_pass_parquet_reader_gives_the_frame_paths_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut df = survey_parquet(30_000);
+    let d = dir.path();
+    // (file, environment, how it is read)
+    type Layout<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+    let layouts: [Layout; 4] = [
+        // Row groups of about 4,000 rows (polars writes 7 of 4,285 or 4,286): each read and
+        // visited on one core.
+        (
+            write_parquet(d, "groups.parquet", &mut df, 4_000, None),
+            vec![],
+            "read in 7 pieces of row groups",
+        ),
+        // One row group of small pages, read in parts of 2,500 rows.
+        (
+            write_parquet(d, "pages.parquet", &mut df, 30_000, Some(2_048)),
+            vec![("CXM_PARQUET_PIECE_ROWS", "2500")],
+            "read in 12 pieces of row groups",
+        ),
+        // One row group of one page per column: decoded whole, visited on every core.
+        (
+            write_parquet(d, "one.parquet", &mut df, 30_000, None),
+            vec![("CXM_PARQUET_PIECE_ROWS", "2500")],
+            "read in batches",
+        ),
+        // The seven row groups in batches of 7,000 rows (two groups each).
+        (
+            write_parquet(d, "batches.parquet", &mut df, 4_000, None),
+            vec![
+                ("CXM_PARQUET_BATCHED", "1"),
+                ("CXM_PARQUET_BATCH_ROWS", "7000"),
+            ],
+            "read in batches",
+        ),
     ];
-    // Eight row groups: each read and visited on one core.
-    let o = run_path(&["nps", &p], false, &[("CXM_TIMINGS", "1")]);
-    assert!(o.2.contains("one-pass read (parquet)"), "{}", o.2);
-    same_on_both_paths(&cases, dir.path());
-    // In batches of 7,000 rows.
-    let env = [
-        ("CXM_PARQUET_BATCHED", "1"),
-        ("CXM_PARQUET_BATCH_ROWS", "7000"),
-    ];
-    let o = run_path(&["nps", &p], false, &[env[0], env[1], ("CXM_TIMINGS", "1")]);
-    assert!(o.2.contains("one-pass read (parquet)"), "{}", o.2);
-    same_on_both_paths_with(&cases, dir.path(), &env);
+    for (p, env, how) in &layouts {
+        let mut timed = env.clone();
+        timed.push(("CXM_TIMINGS", "1"));
+        let o = run_path(&["nps", p], false, &timed);
+        assert!(o.2.contains(how), "{p}: {}", o.2);
+        assert!(o.2.contains("one-pass read (parquet)"), "{}", o.2);
+        same_on_both_paths_with(&one_pass_cases(p), d, env);
+    }
 }
 
 // Five responses whose submitted_at is a nanosecond TIMESTAMP without a zone, in row groups

@@ -49,6 +49,7 @@ pub fn cmd() -> Command {
         .env_remove("CXM_JSON_HEAD_BYTES")
         .env_remove("CXM_PARQUET_BATCH_ROWS")
         .env_remove("CXM_PARQUET_BATCHED")
+        .env_remove("CXM_PARQUET_PIECE_ROWS")
         .env_remove("COLUMNS")
         .env_remove("TZ")
         .current_dir(root());
