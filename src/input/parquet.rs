@@ -630,8 +630,10 @@ impl Groups {
     /// The pieces (row group, its rows `from..to`) in file order. A row group of more than
     /// [`piece_rows`] rows is read in parts only as far as its pages are small beside the
     /// parts: a part decompresses again the dictionaries and the pages it starts in, which
-    /// is to cost at most a quarter of the part's own bytes. The pieces depend on the file
-    /// alone: every pass over it (the duplicate check's, the metric's) cuts it the same way.
+    /// is to cost at most half the part's own bytes (a Spark export of 1M tickets in one row
+    /// group: 0.18 s read whole, 0.14 s in the 5 parts of this bound, 0.13 s in 8). The
+    /// pieces depend on the file alone: every pass over it (the duplicate check's, the
+    /// metric's) cuts it the same way.
     fn pieces(&self) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         for (g, md) in self.meta.row_groups.iter().enumerate() {
@@ -639,7 +641,7 @@ impl Groups {
             let mut parts = n.div_ceil(piece_rows()).max(1);
             if parts > 1 {
                 parts = match self.cut_cost(g) {
-                    Some((cut, all)) => parts.min(all / (4 * cut).max(1)).max(1),
+                    Some((cut, all)) => parts.min(all / (2 * cut).max(1)).max(1),
                     None => 1,
                 };
             }
