@@ -112,7 +112,8 @@ pub fn parse_int(s: &str) -> IntCell {
 /// With `decimal_comma`, `1.234,50` and `29,90` read as 1234.5 and 29.9. The symbol or code
 /// (letters in runs of at most three: `USD`, `US$`, `kr`), the sign and an accounting
 /// parenthesis (`(12.50)`) stand before or after the number, never inside it: `12-15`,
-/// `2024-01-05` and a UUID are not amounts.
+/// `2024-01-05` and a UUID are not amounts. A magnitude after the number (`12k`, `1.5M`,
+/// `3 bn`) is no currency: such a cell is not an amount rather than 12, 1.5 or 3.
 pub fn parse_amount(s: &str, decimal_comma: bool) -> Option<f64> {
     let t = s.trim();
     let start = t.find(|c: char| c.is_ascii_digit() || c == '.' || c == ',')?;
@@ -121,6 +122,16 @@ pub fn parse_amount(s: &str, decimal_comma: bool) -> Option<f64> {
         return None;
     }
     let (pre, mid, post) = (&t[..start], &t[start..end], &t[end..]);
+    let unit = post.trim_start_matches([' ', '\u{a0}']);
+    let unit = &unit[..unit
+        .find(|c: char| !c.is_alphabetic())
+        .unwrap_or(unit.len())];
+    if ["k", "m", "b", "bn", "mm", "mn"]
+        .iter()
+        .any(|m| unit.eq_ignore_ascii_case(m))
+    {
+        return None;
+    }
     let mut neg = false;
     for part in [pre, post] {
         let mut letters = 0;
@@ -415,5 +426,12 @@ mod tests {
         assert_eq!(parse_amount("1x2", false), None);
         assert_eq!(parse_amount("--5", false), None);
         assert_eq!(parse_amount("monthly 5", false), None);
+        // A magnitude is not a currency.
+        for t in ["12k", "12K", "1.5M", "3 bn", "2mm", "$12k", "(4k)", "12 K"] {
+            assert_eq!(parse_amount(t, false), None, "{t}");
+        }
+        assert_eq!(parse_amount("12 MMK", false), Some(12.0));
+        assert_eq!(parse_amount("12 BRL", false), Some(12.0));
+        assert_eq!(parse_amount("K 12", false), Some(12.0));
     }
 }

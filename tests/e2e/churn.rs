@@ -488,11 +488,12 @@ fn csv_names_each_column_once_and_the_total_carries_its_period() {
 fn an_amount_with_a_sign_inside_is_rejected() {
     let (d, p) = temp_file(
         "subs.csv",
-        b"customer_id,started_at,ended_at,mrr\nc1,2025-01-01,,100\nc2,2025-01-01,,12-15\nc3,2025-01-01,,USD 50\nc4,2025-01-01,,12x5\n",
+        b"customer_id,started_at,ended_at,mrr\nc1,2025-01-01,,100\nc2,2025-01-01,,12-15\nc3,2025-01-01,,USD 50\nc4,2025-01-01,,12x5\nc5,2025-01-01,,$1.5k\n",
     );
     let r = d.path().join("r.csv").to_string_lossy().into_owned();
     let v = json_ok(&["churn", &p, "--as-of", "2025-03-01", "--rejects", &r]);
-    assert_eq!(v["inputs"][0]["rejected"], 2, "{v}");
+    // c2, c4 and c5 (a thousand and a half, not 1.5) are rejected: c1 and c3 remain.
+    assert_eq!(v["inputs"][0]["rejected"], 3, "{v}");
     let feb = v["rows"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(feb["period"], "2025-02");
     approx(&feb["mrr_start"], 150.0);
@@ -502,7 +503,8 @@ fn an_amount_with_a_sign_inside_is_rejected() {
     assert!(
         rejects.contains(r#"c2,2025-01-01,,12-15,"#)
             && rejects.contains(r#"c4,2025-01-01,,12x5,"#)
-            && rejects.matches("bad_amount").count() == 2,
+            && rejects.contains(r#"c5,2025-01-01,,$1.5k,"#)
+            && rejects.matches("bad_amount").count() == 3,
         "{rejects}"
     );
 }
