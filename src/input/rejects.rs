@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::err;
 use crate::fail;
+use crate::input::fast::Cells;
 use crate::input::ledger::Ledger;
 use crate::input::read::records_in_chunks;
 use crate::input::rows::{time_cell, Reject};
@@ -65,17 +66,34 @@ pub struct Record<'a> {
     pub short: bool,
     pub dup: bool,
     pub wheres: &'a [Option<&'a str>],
-    row: &'a [Option<String>],
+    row: Row<'a>,
     input: usize,
     cols: &'a [(String, Vec<usize>)],
     parser: &'a TimeParser,
+}
+
+/// A record's cells: a row of a table the careful reader read, or every cell of a record
+/// as the parallel reader gives them (borrowed from the file).
+#[derive(Clone, Copy)]
+enum Row<'a> {
+    Read(&'a [Option<String>]),
+    Cells(&'a Cells<'a>),
+}
+
+impl<'a> Row<'a> {
+    fn cell(self, i: usize) -> Option<&'a str> {
+        match self {
+            Row::Read(r) => r.get(i).and_then(|v| v.as_deref()),
+            Row::Cells(c) => c.get(i).and_then(|v| v.as_deref()),
+        }
+    }
 }
 
 impl<'a> Record<'a> {
     /// `None`: the column is not mapped; `Some(None)`: its cell is empty or missing.
     pub fn get(&self, canonical: &str) -> Option<Option<&'a str>> {
         let (_, idx) = self.cols.iter().find(|(n, _)| n == canonical)?;
-        Some(self.row.get(idx[self.input]).and_then(|v| v.as_deref()))
+        Some(self.row.cell(idx[self.input]))
     }
 
     /// The cell of a column (`None` when empty or not mapped).
@@ -126,7 +144,7 @@ impl RejectPolicy<'_> {
         mapped: &[(String, Vec<usize>)],
         wheres: &[Vec<usize>],
         dups: Option<&HashSet<u32>>,
-        rule: &dyn RecordRule,
+        rule: &(dyn RecordRule + Sync),
     ) -> Result<()> {
         let policy = self;
         let inputs = ledger.inputs();
@@ -141,6 +159,34 @@ impl RejectPolicy<'_> {
             if inputs[si].rejected == 0 {
                 continue;
             }
+            let judge = |row: Row<'_>, wh: &[Option<&str>], dup: bool| {
+                let rec = Record {
+                    short: false,
+                    dup,
+                    wheres: wh,
+                    row,
+                    input: si,
+                    cols: mapped,
+                    parser: policy.parser,
+                };
+                let r = rule.reject(&rec)?;
+                let (column, value) = match mapped.iter().find(|(n, _)| n == r.column) {
+                    Some((_, idx)) => (src.headers[idx[si]].clone(), row.cell(idx[si])),
+                    None => (String::new(), None),
+                };
+                let detail = detail_with_value(&r.detail, &column, value);
+                Some((column, format!("{}: {detail}", r.code)))
+            };
+            let is_dup = |k: usize| dups.is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
+            if let Some(mut got) = regular_csv(src, si, wheres, &judge, &is_dup) {
+                if policy.strict && !got.is_empty() {
+                    got.truncate(1);
+                    found.append(&mut got);
+                    break 'inputs;
+                }
+                found.append(&mut got);
+                continue;
+            }
             let mut stop = false;
             records_in_chunks(src, |first, table| {
                 let mut wh: Vec<Option<&str>> = Vec::with_capacity(wheres.len());
@@ -149,28 +195,26 @@ impl RejectPolicy<'_> {
                     let cell = |i: usize| row.get(i).and_then(|v| v.as_deref());
                     wh.clear();
                     wh.extend(wheres.iter().map(|w| cell(w[si])));
-                    let rec = Record {
-                        short: table.malformed[k0].is_some(),
-                        dup: dups.is_some_and(|m| m.contains(&((offsets[si] + k) as u32))),
-                        wheres: &wh,
-                        row,
-                        input: si,
-                        cols: mapped,
-                        parser: policy.parser,
-                    };
-                    let Some(r) = rule.reject(&rec) else {
-                        continue;
-                    };
                     // A malformed record is rejected for its shape, whatever its cells say.
                     let reason = if let Some(m) = &table.malformed[k0] {
+                        let rec = Record {
+                            short: true,
+                            dup: is_dup(k),
+                            wheres: &wh,
+                            row: Row::Read(row),
+                            input: si,
+                            cols: mapped,
+                            parser: policy.parser,
+                        };
+                        if rule.reject(&rec).is_none() {
+                            continue;
+                        }
                         (String::new(), format!("{}: {}", m.code, m.detail))
                     } else {
-                        let (column, value) = match mapped.iter().find(|(n, _)| n == r.column) {
-                            Some((_, idx)) => (src.headers[idx[si]].clone(), cell(idx[si])),
-                            None => (String::new(), None),
-                        };
-                        let detail = detail_with_value(&r.detail, &column, value);
-                        (column, format!("{}: {detail}", r.code))
+                        match judge(Row::Read(row), &wh, is_dup(k)) {
+                            Some(r) => r,
+                            None => continue,
+                        }
                     };
                     found.push(Rejected::row(si, table, k0, reason.0, reason.1));
                     if policy.strict {
@@ -186,6 +230,105 @@ impl RejectPolicy<'_> {
         }
         apply(&found, sources, policy)
     }
+}
+
+/// Words a record's rejection (header, reason) from its cells, `--where` cells and whether it
+/// is a duplicate; `None` when it is not rejected.
+type Judge<'j> = dyn Fn(Row<'_>, &[Option<&str>], bool) -> Option<(String, String)> + Sync + 'j;
+
+/// A rejected record of a piece: its place in the piece (record, line), header and reason,
+/// and its cells.
+struct Found {
+    record: usize,
+    line: u64,
+    column: String,
+    reason: String,
+    cells: Vec<Option<String>>,
+}
+
+/// The rejected records of input `si` when it is a regular CSV file on disk, found by the
+/// parallel reader on every core with each record's cells borrowed from the file (the
+/// careful reader's string per cell was most of this pass's time); `None` when it is not
+/// (the caller reads it with the careful reader). `judge` words a record's rejection as the
+/// caller does, `is_dup(k)` says whether the input's record `k` is a duplicate. A regular
+/// file's records are the careful reader's, so only their lines are worked out here: a
+/// record takes one line and one more per line break inside its quoted fields.
+fn regular_csv(
+    src: &Source,
+    si: usize,
+    wheres: &[Vec<usize>],
+    judge: &Judge<'_>,
+    is_dup: &dyn Fn(usize) -> bool,
+) -> Option<Vec<Rejected>> {
+    use crate::input::fast;
+    if !fast::eligible(std::slice::from_ref(src)) {
+        return None;
+    }
+    let map = fast::Mapped::open(&src.path)?;
+    let bytes = crate::input::read::strip_bom(map.bytes());
+    let (start, width) = fast::header_end(bytes, src.delimiter)?;
+    if width != src.headers.len() {
+        return None;
+    }
+    let header_lines = memchr::memchr_iter(b'\n', &bytes[..start]).count() as u64;
+    /// A piece's records and lines, and its rejected records.
+    #[derive(Default)]
+    struct Piece {
+        records: usize,
+        lines: u64,
+        found: Vec<Found>,
+    }
+    let all: Vec<usize> = (0..width).collect();
+    let (pieces, _) = fast::visit_mapped(
+        &map,
+        src.delimiter,
+        &all,
+        |_| Piece::default(),
+        |st, cells| {
+            let wh: Vec<Option<&str>> = wheres.iter().map(|w| cells[w[si]].as_deref()).collect();
+            // A duplicate is never rejected (it is counted as one): whether this record is
+            // one is known after the pass, from its place in the file.
+            if let Some((column, reason)) = judge(Row::Cells(cells), &wh, false) {
+                st.found.push(Found {
+                    record: st.records,
+                    line: st.lines,
+                    column,
+                    reason,
+                    cells: cells
+                        .iter()
+                        .map(|c| c.as_deref().map(str::to_string))
+                        .collect(),
+                });
+            }
+            let breaks: usize = cells
+                .iter()
+                .flatten()
+                .map(|c| memchr::memchr_iter(b'\n', c.as_bytes()).count())
+                .sum();
+            st.records += 1;
+            st.lines += 1 + breaks as u64;
+        },
+    )
+    .ok()?;
+    let mut out = Vec::new();
+    let (mut records, mut lines) = (0usize, header_lines);
+    for p in pieces {
+        for f in p.found {
+            if is_dup(records + f.record) {
+                continue;
+            }
+            out.push(Rejected {
+                source: si,
+                loc: lines + f.line + 1,
+                column: f.column,
+                reason: f.reason,
+                cells: src.headers.iter().cloned().zip(f.cells).collect(),
+            });
+        }
+        records += p.records;
+        lines += p.lines;
+    }
+    Some(out)
 }
 
 /// What every metric command does with the rejected rows it found: under `--strict` the
