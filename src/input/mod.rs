@@ -151,7 +151,7 @@ pub fn direct_eligible(sources: &[Source]) -> bool {
     fast::eligible(sources) || json_eligible(sources) || parquet_eligible(sources)
 }
 
-fn parquet_eligible(sources: &[Source]) -> bool {
+pub(crate) fn parquet_eligible(sources: &[Source]) -> bool {
     std::env::var_os("CXM_NO_FAST").is_none()
         && !sources.is_empty()
         && sources.iter().all(parquet::eligible)

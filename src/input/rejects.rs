@@ -178,7 +178,7 @@ impl RejectPolicy<'_> {
                 Some((column, format!("{}: {detail}", r.code)))
             };
             let is_dup = |k: usize| dups.is_some_and(|m| m.contains(&((offsets[si] + k) as u32)));
-            if let Some(mut got) = regular_csv(src, si, wheres, &judge, &is_dup) {
+            if let Some(mut got) = in_one_pass(src, si, wheres, &judge, &is_dup) {
                 if policy.strict && !got.is_empty() {
                     got.truncate(1);
                     found.append(&mut got);
@@ -246,24 +246,101 @@ struct Found {
     cells: Vec<Option<String>>,
 }
 
-/// The rejected records of input `si` when it is a regular CSV file on disk, found by the
-/// parallel reader on every core with each record's cells borrowed from the file (the
-/// careful reader's string per cell was most of this pass's time); `None` when it is not
-/// (the caller reads it with the careful reader). `judge` words a record's rejection as the
-/// caller does, `is_dup(k)` says whether the input's record `k` is a duplicate. A regular
-/// file's records are the careful reader's, so only their lines are worked out here: a
-/// record takes one line and one more per line break inside its quoted fields.
-fn regular_csv(
+/// A piece of an input read by a one-pass reader: its records and lines, and its rejected
+/// records.
+#[derive(Default)]
+struct Piece {
+    records: usize,
+    lines: u64,
+    found: Vec<Found>,
+}
+
+impl Piece {
+    /// Visits one record (every cell of it, in header order) and its line breaks.
+    fn visit(&mut self, cells: &Cells<'_>, wheres: &[Vec<usize>], si: usize, judge: &Judge<'_>) {
+        let wh: Vec<Option<&str>> = wheres.iter().map(|w| cells[w[si]].as_deref()).collect();
+        // A duplicate is never rejected (it is counted as one): whether this record is one
+        // is known after the pass, from its place in the input.
+        if let Some((column, reason)) = judge(Row::Cells(cells), &wh, false) {
+            self.found.push(Found {
+                record: self.records,
+                line: self.lines,
+                column,
+                reason,
+                cells: cells
+                    .iter()
+                    .map(|c| c.as_deref().map(str::to_string))
+                    .collect(),
+            });
+        }
+        self.records += 1;
+    }
+
+    /// The rejected records of an input's pieces (in input order) that are no duplicates,
+    /// each at `loc(records and lines before it)`.
+    fn rejected(
+        pieces: Vec<Piece>,
+        src: &Source,
+        si: usize,
+        is_dup: &dyn Fn(usize) -> bool,
+        loc: impl Fn(usize, u64) -> u64,
+    ) -> Vec<Rejected> {
+        let mut out = Vec::new();
+        let (mut records, mut lines) = (0usize, 0u64);
+        for p in pieces {
+            for f in p.found {
+                if is_dup(records + f.record) {
+                    continue;
+                }
+                out.push(Rejected {
+                    source: si,
+                    loc: loc(records + f.record, lines + f.line),
+                    column: f.column,
+                    reason: f.reason,
+                    cells: src.headers.iter().cloned().zip(f.cells).collect(),
+                });
+            }
+            records += p.records;
+            lines += p.lines;
+        }
+        out
+    }
+}
+
+/// The rejected records of input `si` when it is a regular CSV file on disk or a Parquet
+/// file (without nested columns), found by the one-pass readers on every core with each
+/// record's cells borrowed (the careful reader's string per cell was most of this pass's
+/// time); `None` for any other input (the caller reads it with the careful reader).
+/// `judge` words a record's rejection as the caller does, `is_dup(k)` says whether the
+/// input's record `k` is a duplicate.
+fn in_one_pass(
     src: &Source,
     si: usize,
     wheres: &[Vec<usize>],
     judge: &Judge<'_>,
     is_dup: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<Rejected>> {
-    use crate::input::fast;
-    if !fast::eligible(std::slice::from_ref(src)) {
+    use crate::input::{fast, parquet};
+    let all: Vec<usize> = (0..src.headers.len()).collect();
+    let one = std::slice::from_ref(src);
+    if crate::input::parquet_eligible(one) && src.nested.is_empty() {
+        // A Parquet record is located by its 0-based index, and read as the frame path
+        // reads it (every column as text).
+        let (pieces, _) = parquet::visit_inputs(
+            one,
+            |_| all.clone(),
+            &[],
+            |_, _| Piece::default(),
+            |_, st, cells, _| st.visit(cells, wheres, si, judge),
+        )?
+        .pop()?;
+        return Some(Piece::rejected(pieces, src, si, is_dup, |k, _| k as u64));
+    }
+    if !fast::eligible(one) {
         return None;
     }
+    // A regular CSV file's records are the careful reader's, so only their lines are worked
+    // out here: a record takes one line and one more per line break inside its quoted fields.
     let map = fast::Mapped::open(&src.path)?;
     let bytes = crate::input::read::strip_bom(map.bytes());
     let (start, width) = fast::header_end(bytes, src.delimiter)?;
@@ -271,64 +348,25 @@ fn regular_csv(
         return None;
     }
     let header_lines = memchr::memchr_iter(b'\n', &bytes[..start]).count() as u64;
-    /// A piece's records and lines, and its rejected records.
-    #[derive(Default)]
-    struct Piece {
-        records: usize,
-        lines: u64,
-        found: Vec<Found>,
-    }
-    let all: Vec<usize> = (0..width).collect();
     let (pieces, _) = fast::visit_mapped(
         &map,
         src.delimiter,
         &all,
         |_| Piece::default(),
         |st, cells| {
-            let wh: Vec<Option<&str>> = wheres.iter().map(|w| cells[w[si]].as_deref()).collect();
-            // A duplicate is never rejected (it is counted as one): whether this record is
-            // one is known after the pass, from its place in the file.
-            if let Some((column, reason)) = judge(Row::Cells(cells), &wh, false) {
-                st.found.push(Found {
-                    record: st.records,
-                    line: st.lines,
-                    column,
-                    reason,
-                    cells: cells
-                        .iter()
-                        .map(|c| c.as_deref().map(str::to_string))
-                        .collect(),
-                });
-            }
+            st.visit(cells, wheres, si, judge);
             let breaks: usize = cells
                 .iter()
                 .flatten()
                 .map(|c| memchr::memchr_iter(b'\n', c.as_bytes()).count())
                 .sum();
-            st.records += 1;
             st.lines += 1 + breaks as u64;
         },
     )
     .ok()?;
-    let mut out = Vec::new();
-    let (mut records, mut lines) = (0usize, header_lines);
-    for p in pieces {
-        for f in p.found {
-            if is_dup(records + f.record) {
-                continue;
-            }
-            out.push(Rejected {
-                source: si,
-                loc: lines + f.line + 1,
-                column: f.column,
-                reason: f.reason,
-                cells: src.headers.iter().cloned().zip(f.cells).collect(),
-            });
-        }
-        records += p.records;
-        lines += p.lines;
-    }
-    Some(out)
+    Some(Piece::rejected(pieces, src, si, is_dup, |_, line| {
+        header_lines + line + 1
+    }))
 }
 
 /// What every metric command does with the rejected rows it found: under `--strict` the
