@@ -3,9 +3,10 @@
 //! use; and warnings about things that change results (repeated ids, timestamps cxm cannot
 //! read, a BOM, a delimiter other than a comma, ambiguous mappings).
 //!
-//! Cells are read as text, a chunk of rows at a time, as the rejects pass reads them
-//! (`read::records_in_chunks`). A column's type is the type of most of its non-blank values
-//! (see [`ColStats::kind`]).
+//! Cells are read as text as the rejects pass reads them: a regular CSV file or a Parquet file
+//! by the one-pass readers on every core ([`scan_in_one_pass`]), any other input (and any
+//! with `--sample`) a chunk of rows at a time (`read::records_in_chunks`). A column's type
+//! is the type of most of its non-blank values (see [`ColStats::kind`]).
 
 use std::collections::HashSet;
 
@@ -200,6 +201,37 @@ impl ColStats {
 
     fn non_blank(&self) -> u64 {
         self.counts.iter().sum()
+    }
+
+    /// Adds the stats of the rows after this column's (a later piece of the file): the
+    /// same as adding its values here in turn. The first values kept (samples, examples)
+    /// are those of the whole column: a value among the column's first five distinct ones
+    /// is among the first five distinct ones of its piece.
+    fn merge(&mut self, o: ColStats) {
+        self.nulls += o.nulls;
+        for v in o.samples {
+            if self.samples.len() < 5 && !self.sample_set.contains(&v) {
+                self.sample_set.insert(v.clone());
+                self.samples.push(v);
+            }
+        }
+        for (c, ex) in o.examples.into_iter().enumerate() {
+            self.counts[c] += o.counts[c];
+            for v in ex {
+                if self.examples[c].len() < 3 && !self.examples[c].contains(&v) {
+                    self.examples[c].push(v);
+                }
+            }
+        }
+        self.comma_decimals += o.comma_decimals;
+        for v in o.comma_examples {
+            if self.comma_examples.len() < 3 && !self.comma_examples.contains(&v) {
+                self.comma_examples.push(v);
+            }
+        }
+        if let Some((n, text)) = o.placeholders.seen() {
+            self.placeholders.add(n, Some(&text));
+        }
     }
 
     /// The type of the column: the most specific type that reads every non-blank value,
@@ -544,6 +576,129 @@ fn scan(
     Ok((rows as u64, malformed))
 }
 
+/// What [`scan`] and the per-cell counting find, read in one pass on every core.
+struct Scanned {
+    stats: Vec<ColStats>,
+    ids: Vec<IdCounts>,
+    rows: u64,
+}
+
+/// The whole of a regular CSV file on disk, or of a Parquet file without nested columns,
+/// read by the one-pass readers on every core with the cells borrowed (not a string each, as
+/// the careful reader gives them): each piece's column stats, merged in file order, and the
+/// hashes of its ids (`ids`: the id columns' positions); the ids whose hash repeats are
+/// counted exactly in a second pass over those columns. `None` for any other input, or
+/// with `--sample` (then [`scan`] reads it).
+fn scan_in_one_pass(
+    src: &Source,
+    sample: Option<usize>,
+    parser: &TimeParser,
+    ids: &[usize],
+) -> Option<Scanned> {
+    use crate::input::fast::{self, Cells};
+    if sample.is_some() {
+        return None;
+    }
+    let width = src.headers.len();
+    let one = std::slice::from_ref(src);
+    let parquet = crate::input::parquet_eligible(one) && src.nested.is_empty();
+    let map = if parquet {
+        None
+    } else if fast::eligible(one) {
+        let map = fast::Mapped::open(&src.path)?;
+        let bytes = read::strip_bom(map.bytes());
+        (fast::header_end(bytes, src.delimiter)?.1 == width).then_some(map)
+    } else {
+        None
+    };
+    if map.is_none() && !parquet {
+        return None;
+    }
+    // Every cell of a record (`needed` positions), as the one-pass reader fits.
+    fn pass<S: Send>(
+        src: &Source,
+        map: Option<&fast::Mapped>,
+        needed: &[usize],
+        init: impl Fn() -> S + Sync,
+        visit: impl Fn(&mut S, &Cells<'_>) + Sync,
+    ) -> Option<(Vec<S>, u64)> {
+        match map {
+            Some(m) => fast::visit_mapped(m, src.delimiter, needed, |_| init(), visit).ok(),
+            None => crate::input::parquet::visit_inputs(
+                std::slice::from_ref(src),
+                |_| needed.to_vec(),
+                &[],
+                |_, _| init(),
+                |_, st, c, _| visit(st, c),
+            )?
+            .pop(),
+        }
+    }
+    struct Part {
+        stats: Vec<ColStats>,
+        hashes: Vec<Vec<u64>>,
+    }
+    let all: Vec<usize> = (0..width).collect();
+    let (parts, rows) = pass(
+        src,
+        map.as_ref(),
+        &all,
+        || Part {
+            stats: (0..width).map(|_| ColStats::default()).collect(),
+            hashes: vec![Vec::new(); ids.len()],
+        },
+        |st, cells| {
+            for (s, c) in st.stats.iter_mut().zip(cells) {
+                s.add(c.as_deref(), parser);
+            }
+            for (h, &i) in st.hashes.iter_mut().zip(ids) {
+                if let Some(id) = cells[i].as_deref().filter(|s| !is_blank(s, &[])) {
+                    crate::input::dedup::push_hash(h, id);
+                }
+            }
+        },
+    )?;
+    let mut stats: Vec<ColStats> = (0..width).map(|_| ColStats::default()).collect();
+    let mut hashes: Vec<Vec<Vec<u64>>> = vec![Vec::new(); ids.len()];
+    for p in parts {
+        for (s, o) in stats.iter_mut().zip(p.stats) {
+            s.merge(o);
+        }
+        for (all, h) in hashes.iter_mut().zip(p.hashes) {
+            all.push(h);
+        }
+    }
+    let mut id_counts = Vec::with_capacity(ids.len());
+    for (&i, h) in ids.iter().zip(hashes) {
+        let repeated = crate::input::dedup::repeated_hashes(h);
+        if repeated.is_empty() {
+            id_counts.push(IdCounts::default());
+            continue;
+        }
+        // The ids whose hash repeats, counted by their text.
+        type Counts = rustc_hash::FxHashMap<String, u64>;
+        let (parts, _) = pass(src, map.as_ref(), &[i], Counts::default, |st, cells| {
+            if let Some(id) = cells[0].as_deref().filter(|s| !is_blank(s, &[])) {
+                if repeated.contains(&crate::input::dedup::id_hash(id)) {
+                    *st.entry(id.to_string()).or_insert(0) += 1;
+                }
+            }
+        })?;
+        let mut counts = Counts::default();
+        for p in parts {
+            for (id, n) in p {
+                *counts.entry(id).or_insert(0) += n;
+            }
+        }
+        id_counts.push(IdCounts::of_repeated(counts));
+    }
+    Some(Scanned {
+        stats,
+        ids: id_counts,
+        rows,
+    })
+}
+
 /// How often each id of a column occurs, by hash, with the text of those met twice.
 #[derive(Default)]
 struct IdCounts {
@@ -560,6 +715,17 @@ impl IdCounts {
         if *n == 2 {
             self.texts.insert(h, id.to_string());
         }
+    }
+
+    /// The counts of the ids met more than once, by text.
+    fn of_repeated(counts: rustc_hash::FxHashMap<String, u64>) -> IdCounts {
+        let mut out = IdCounts::default();
+        for (text, n) in counts.into_iter().filter(|(_, n)| *n > 1) {
+            let h = crate::input::dedup::id_hash(&text);
+            out.seen.insert(h, n);
+            out.texts.insert(h, text);
+        }
+        out
     }
 
     /// The ids met more than once, with their counts.
@@ -660,14 +826,21 @@ pub fn run(a: &InspectArgs) -> Result<u8> {
     // Ids counted by their 64-bit hash (a string each would be most of the memory of a large
     // file); the text is kept for the ids met twice, which the warning names.
     let mut id_counts: Vec<IdCounts> = (0..id_cols.len()).map(|_| IdCounts::default()).collect();
-    let (rows, malformed_lines) = scan(&src, a.sample, |i, v| {
-        stats[i].add(v, &parser);
-        if let Some(k) = id_cols.iter().position(|(c, _)| *c == i) {
-            if let Some(s) = v.filter(|s| !is_blank(s, &[])) {
-                id_counts[k].add(s);
-            }
+    let ids: Vec<usize> = id_cols.iter().map(|(i, _)| *i).collect();
+    let (rows, malformed_lines) = match scan_in_one_pass(&src, a.sample, &parser, &ids) {
+        Some(got) => {
+            (stats, id_counts) = (got.stats, got.ids);
+            (got.rows, Vec::new())
         }
-    })?;
+        None => scan(&src, a.sample, |i, v| {
+            stats[i].add(v, &parser);
+            if let Some(k) = id_cols.iter().position(|(c, _)| *c == i) {
+                if let Some(s) = v.filter(|s| !is_blank(s, &[])) {
+                    id_counts[k].add(s);
+                }
+            }
+        })?,
+    };
 
     // File-level warnings first, then columns, then ids.
     let mut file_warnings: Vec<String> = Vec::new();

@@ -196,7 +196,6 @@ impl PlaceholderCount {
         true
     }
 
-    /// How many were seen, and one of their texts.
     /// Counts `n` placeholders found elsewhere (a chunk of the parallel reader), `text` one
     /// of them; the first text added is kept.
     pub fn add(&self, n: u64, text: Option<&str>) {
@@ -210,6 +209,7 @@ impl PlaceholderCount {
         }
     }
 
+    /// How many were seen, and one of their texts.
     pub fn seen(&self) -> Option<(u64, String)> {
         let n = self.n.load(Ordering::Relaxed);
         let text = self

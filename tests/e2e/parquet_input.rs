@@ -195,6 +195,7 @@ fn one_pass_cases(p: &str) -> Vec<Vec<&str>> {
             "--na-values",
             "1900-01-01T00:00:00",
         ],
+        vec!["inspect", p],
     ]
 }
 
