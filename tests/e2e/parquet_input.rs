@@ -285,62 +285,46 @@ fn typed_timestamps_are_read_as_their_text_is() {
     let p = p.to_string_lossy().into_owned();
     let placeholder =
         "1 submitted_at cell holds 1900-01-01T00:00:00, a placeholder for no date: read as blank";
-    // The text of r1 is 10:00:00.000999999, which is 10:00:00.000: before --since (filtered);
-    // r3 has no time (blank); r2, r4, r5 count: 0, 9, 7 → NPS 0.
-    let v = json_ok(&["nps", &p, "--since", "2025-03-01T10:00:00.001"]);
-    let i = &v["inputs"][0];
-    assert_eq!(
-        (&i["used"], &i["blank"], &i["filtered"]),
-        (&3.into(), &1.into(), &1.into()),
-        "{v}"
-    );
-    approx(&v["total"]["nps"], 0.0);
-    assert_eq!(v["warnings"][0], placeholder, "{v}");
-    // In Berlin, r5's 02:30 is moved forward by the gap: 03:30 CEST, 01:30Z, the latest.
-    let v = json_ok(&[
+    let since = ["nps", &p, "--since", "2025-03-01T10:00:00.001"];
+    let berlin = [
         "nps",
         &p,
         "--input-tz",
         "Europe/Berlin",
         "--since",
         "2025-03-01",
-    ]);
-    assert_eq!(v["as_of"], "2025-03-30T01:30:00+00:00", "{v}");
-    assert_eq!(v["inputs"][0]["used"], 4, "{v}");
-    let gap = v["warnings"].as_array().unwrap();
-    assert!(
-        gap.iter()
-            .any(|w| w.as_str().unwrap().contains("daylight-saving gap")),
-        "{v}"
-    );
-    // r4's time is an --na-values text: blank like r3; r1, r2, r5 count: 10, 0, 7 → NPS 0.
-    let v = json_ok(&[
+    ];
+    let na = [
         "nps",
         &p,
         "--na-values",
         "2025-03-02T08:00:00",
         "--since",
         "2025-03-01",
-    ]);
+    ];
+    // The text of r1 is 10:00:00.000999999, which is 10:00:00.000: before --since (filtered);
+    // r3 has no time (blank); r2, r4, r5 count: 0, 9, 7 → NPS 0.
+    let v = json_ok(&since);
+    let i = &v["inputs"][0];
+    let counts = (&i["used"], &i["blank"], &i["filtered"]);
+    assert_eq!(counts, (&3.into(), &1.into(), &1.into()), "{v}");
+    approx(&v["total"]["nps"], 0.0);
+    assert_eq!(v["warnings"][0], placeholder, "{v}");
+    // In Berlin, r5's 02:30 is moved forward by the gap: 03:30 CEST, 01:30Z, the latest.
+    let v = json_ok(&berlin);
+    assert_eq!(v["as_of"], "2025-03-30T01:30:00+00:00", "{v}");
+    assert_eq!(v["inputs"][0]["used"], 4, "{v}");
+    let gap = v["warnings"].to_string();
+    assert!(gap.contains("daylight-saving gap"), "{v}");
+    // r4's time is an --na-values text: blank like r3; r1, r2, r5 count: 10, 0, 7 → NPS 0.
+    let v = json_ok(&na);
     let i = &v["inputs"][0];
     assert_eq!((&i["used"], &i["blank"]), (&3.into(), &2.into()), "{v}");
     approx(&v["total"]["nps"], 0.0);
     assert_eq!(v["total"]["promoters"], 1, "{v}");
-    same_on_both_paths(
-        &[
-            vec!["nps", &p, "--since", "2025-03-01T10:00:00.001"],
-            vec!["nps", &p, "--input-tz", "Europe/Berlin", "--period", "day"],
-            vec![
-                "nps",
-                &p,
-                "--na-values",
-                "2025-03-02T08:00:00",
-                "--since",
-                "2025-03-01",
-            ],
-        ],
-        dir.path(),
-    );
+    let mut by_day = berlin.to_vec();
+    by_day.splice(4.., ["--period", "day"]);
+    same_on_both_paths(&[since.to_vec(), by_day, na.to_vec()], dir.path());
 }
 
 // Five tickets as Parquet (text columns, as a warehouse export would hold them), as of
@@ -357,19 +341,20 @@ fn tickets_from_parquet_give_the_hand_computed_figures() {
         "status" => ["solved", "solved", "open", "solved", "open"],
     )
     .unwrap();
-    let p = dir.path().join("t.parquet");
-    ParquetWriter::new(std::fs::File::create(&p).unwrap())
-        .finish(&mut df)
-        .unwrap();
-    let p = p.to_string_lossy().into_owned();
-    let v = json_ok(&["tickets", &p, "--as-of", "2025-03-10"]);
-    let t = &v["total"];
+    // The figures above, read from `df` written as Parquet in row groups of `group` rows.
+    let figures = |df: &mut DataFrame, name: &str, group: usize| {
+        let p = write_parquet(dir.path(), name, df, group, None);
+        let v = json_ok(&["tickets", &p, "--as-of", "2025-03-10"]);
+        let t = &v["total"];
+        approx(&t["frt_median_hours"], 1.0);
+        approx(&t["frt_mean_hours"], 3.5 / 3.0);
+        approx(&t["ttr_median_hours"], 6.0);
+        approx(&t["ttr_mean_hours"], 34.0 / 3.0);
+        same_on_both_paths(&[vec!["tickets", &p, "--as-of", "2025-03-10"]], dir.path());
+        v
+    };
+    let v = figures(&mut df, "t.parquet", 5);
     assert_eq!(v["inputs"][0]["rejected"], 1, "{v}");
-    approx(&t["frt_median_hours"], 1.0);
-    approx(&t["frt_mean_hours"], 3.5 / 3.0);
-    approx(&t["ttr_median_hours"], 6.0);
-    approx(&t["ttr_mean_hours"], 34.0 / 3.0);
-    same_on_both_paths(&[vec!["tickets", &p, "--as-of", "2025-03-10"]], dir.path());
 
     // The same tickets with the times as microsecond TIMESTAMPs in UTC, in row groups of one
     // ticket; t5 was created at the placeholder 1900-01-01 (no creation time).
@@ -424,22 +409,10 @@ fn tickets_from_parquet_give_the_hand_computed_figures() {
     ] {
         df.with_column(c).unwrap();
     }
-    let p = dir.path().join("typed.parquet");
-    ParquetWriter::new(std::fs::File::create(&p).unwrap())
-        .with_row_group_size(Some(1))
-        .finish(&mut df)
-        .unwrap();
-    let p = p.to_string_lossy().into_owned();
-    let v = json_ok(&["tickets", &p, "--as-of", "2025-03-10"]);
-    let t = &v["total"];
+    let v = figures(&mut df, "typed.parquet", 1);
     assert_eq!(v["inputs"][0]["used"], 4, "{v}");
-    approx(&t["frt_median_hours"], 1.0);
-    approx(&t["frt_mean_hours"], 3.5 / 3.0);
-    approx(&t["ttr_median_hours"], 6.0);
-    approx(&t["ttr_mean_hours"], 34.0 / 3.0);
     let w = "1 created_at cell holds 1900-01-01T00:00:00, a placeholder for no date: read as blank";
     assert_eq!(v["warnings"][0], w, "{v}");
-    same_on_both_paths(&[vec!["tickets", &p, "--as-of", "2025-03-10"]], dir.path());
 }
 
 // fixtures/parquet/typed.parquet (scripts/make_parquet_fixtures.py, written by DuckDB): six
