@@ -57,6 +57,11 @@ impl TextKind {
         }
     }
 
+    /// A DATE or TIMESTAMP, which a metric may take as a [`Stamp`].
+    fn is_time(self) -> bool {
+        matches!(self, Self::Date | Self::Naive(_) | Self::Zoned(_))
+    }
+
     /// Whether this reader decodes the column as numbers and writes the text itself.
     fn written(self) -> bool {
         !matches!(self, Self::Text | Self::Other)
@@ -529,11 +534,7 @@ pub fn visit_inputs<S: Send>(
             .enumerate()
             .map(|(k, &i)| {
                 let kind = src.kinds[i];
-                let typed = matches!(
-                    kind,
-                    TextKind::Date | TextKind::Naive(_) | TextKind::Zoned(_)
-                );
-                if typed && times.contains(&k) {
+                if kind.is_time() && times.contains(&k) {
                     Slot::Stamp(kind)
                 } else {
                     Slot::Text(kind)
@@ -542,9 +543,10 @@ pub fn visit_inputs<S: Send>(
             .collect();
         let init = |k: usize| init(f, k);
         let visit = |st: &mut S, c: &Cells<'_>, t: &Stamps| visit(f, st, c, t);
-        let groups = Groups::open(&src.path, &src.headers)?;
-        let pieces = groups.pieces();
-        // A file of too few pieces to keep every core busy is read in batches.
+        // A file of too few pieces to keep every core busy is read in batches (and so is one
+        // this reader's decoder cannot open, which polars then reports).
+        let groups = Groups::open(&src.path, &src.headers);
+        let pieces = groups.as_ref().map(Groups::pieces).unwrap_or_default();
         let batched_only = std::env::var_os("CXM_PARQUET_BATCHED").is_some();
         let in_pieces = pieces.len() >= 2 * threads() && !batched_only;
         if std::env::var_os("CXM_TIMINGS").is_some() {
@@ -555,10 +557,9 @@ pub fn visit_inputs<S: Send>(
             };
             eprintln!("cxm: timing: {}: read in {how}", src.display);
         }
-        let got = if in_pieces {
-            groups.visit(&pieces, &needed, &kinds, &init, &visit)
-        } else {
-            batched(src, &needed, &kinds, &init, &visit)
+        let got = match groups {
+            Some(g) if in_pieces => g.visit(&pieces, &needed, &kinds, &init, &visit),
+            _ => batched(src, &needed, &kinds, &init, &visit),
         };
         out.push(got?);
     }
