@@ -157,7 +157,7 @@ pub(crate) fn parquet_eligible(sources: &[Source]) -> bool {
         && sources.iter().all(parquet::eligible)
 }
 
-fn json_eligible(sources: &[Source]) -> bool {
+pub(crate) fn json_eligible(sources: &[Source]) -> bool {
     std::env::var_os("CXM_NO_FAST").is_none()
         && !sources.is_empty()
         && sources.iter().all(json::visit::eligible)

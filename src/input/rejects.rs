@@ -307,8 +307,9 @@ impl Piece {
     }
 }
 
-/// The rejected records of input `si` when it is a regular CSV file on disk or a Parquet
-/// file (without nested columns), found by the one-pass readers on every core with each
+/// The rejected records of input `si` when it is a regular CSV file on disk, a Parquet file
+/// (without nested columns), or an NDJSON file or JSON document the open step read in full,
+/// found by the one-pass readers on every core with each
 /// record's cells borrowed (the careful reader's string per cell was most of this pass's
 /// time); `None` for any other input (the caller reads it with the careful reader).
 /// `judge` words a record's rejection as the caller does, `is_dup(k)` says whether the
@@ -323,6 +324,28 @@ fn in_one_pass(
     use crate::input::{fast, parquet};
     let all: Vec<usize> = (0..src.headers.len()).collect();
     let one = std::slice::from_ref(src);
+    if crate::input::json_eligible(one) && src.checked {
+        use crate::input::{json::visit, Format};
+        if src.format == Format::Ndjson {
+            // An NDJSON record is located by its line: the piece keeps it as the line of the
+            // record it visits, and no line count of its own.
+            let pieces = visit::visit_lines(src, Piece::default, |st, cells, line| {
+                st.lines = line;
+                st.visit(cells, wheres, si, judge);
+                st.lines = 0;
+            })?;
+            return Some(Piece::rejected(pieces, src, si, is_dup, |_, line| line));
+        }
+        // A record of a JSON document is located by its 0-based index in the array.
+        let (pieces, _) = visit::visit_inputs(
+            one,
+            |_| all.clone(),
+            |_, _| Piece::default(),
+            |_, st, cells| st.visit(cells, wheres, si, judge),
+        )?
+        .pop()?;
+        return Some(Piece::rejected(pieces, src, si, is_dup, |k, _| k as u64));
+    }
     if crate::input::parquet_eligible(one) && src.nested.is_empty() {
         // A Parquet record is located by its 0-based index, and read as the frame path
         // reads it (every column as text).

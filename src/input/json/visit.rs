@@ -76,6 +76,7 @@ pub fn visit_inputs<S: Send>(
                 known.as_ref(),
                 |piece| init(f, piece),
                 |st, c| visit(f, st, c),
+                |_, _| {},
                 None,
             ),
         };
@@ -92,22 +93,20 @@ const RELEASE_EVERY: usize = 256 << 10;
 /// Every record of the mapped NDJSON text, in pieces (`parts`: forced by tests); per piece
 /// its state and records, in file order. The pieces depend only on the file and the number
 /// of threads, so a second pass gives each record the same piece and position.
+#[allow(clippy::too_many_arguments)]
 fn visit_mapped<S: Send>(
     map: &Mapped,
     names: &[&str],
     known: Option<&Known>,
     init: impl Fn(usize) -> S + Sync,
     visit: impl Fn(&mut S, &Cells<'_>) + Sync,
+    on_line: impl Fn(&mut S, u64) + Sync,
     parts: Option<usize>,
 ) -> Result<(Vec<S>, u64), Irregular> {
     let all = map.bytes();
     let bom = all.len() - crate::input::read::strip_bom(all).len();
     let bytes = &all[bom..];
-    let parts = parts.unwrap_or(if bytes.len() < 1 << 20 {
-        1
-    } else {
-        (threads() * 4).max(bytes.len().div_ceil(PIECE))
-    });
+    let parts = parts.unwrap_or(ndjson_parts(bytes.len()));
     let cuts = super::line_cuts(bytes, parts);
     let (slots_of, want) = slots(names);
     let names_len = names.len();
@@ -121,13 +120,64 @@ fn visit_mapped<S: Send>(
         let at = cuts[k] + bom;
         let release = |from: usize, to: usize| map.release(at + from, at + to);
         let mut reader = Reader::new(names_len, &names, &want);
-        let result = piece(text, &mut reader, state, &visit, &release);
+        let result = piece(text, &mut reader, state, &visit, &on_line, &release);
         map.release(cuts[k] + bom, cuts[k + 1] + bom);
         crate::progress::advance(text.len() as u64);
         result
     });
     crate::progress::read_done();
     out
+}
+
+/// The pieces an NDJSON text of `len` bytes is read in (at least 4 per thread).
+fn ndjson_parts(len: usize) -> usize {
+    if len < 1 << 20 {
+        1
+    } else {
+        (threads() * 4).max(len.div_ceil(PIECE))
+    }
+}
+
+/// For the rejects pass: every record of an NDJSON input the open step read in full (no
+/// metric sets, no preset's columns), every cell of it (`src.headers`, in order) and its
+/// line (1-based, as the careful reader numbers it) to `visit`; per piece its state, in file
+/// order. `None` when the input is not such a file or a line is not what the frame reader
+/// reads the same way (the careful reader then reads it).
+pub fn visit_lines<S: Send>(
+    src: &Source,
+    init: impl Fn() -> S + Sync,
+    visit: impl Fn(&mut S, &Cells<'_>, u64) + Sync,
+) -> Option<Vec<S>> {
+    if src.format != Format::Ndjson || !eligible(src) || !src.checked {
+        return None;
+    }
+    let map = Mapped::open(&src.path)?;
+    let all = map.bytes();
+    let bytes = crate::input::read::strip_bom(all);
+    let bom = all.len() - bytes.len();
+    let cuts = super::line_cuts(bytes, ndjson_parts(bytes.len()));
+    // The lines before each piece (each piece's pages released once counted: memory
+    // follows the piece, not the file).
+    let mut before = Vec::with_capacity(cuts.len());
+    let mut lines = 0u64;
+    for w in cuts.windows(2) {
+        before.push(lines);
+        lines += memchr::memchr_iter(b'\n', &bytes[w[0]..w[1]]).count() as u64;
+        map.release(bom + w[0], bom + w[1]);
+    }
+    let names: Vec<&str> = src.headers.iter().map(String::as_str).collect();
+    // A piece's state, its first line and the line in it of the record being read.
+    let (states, _) = visit_mapped(
+        &map,
+        &names,
+        None,
+        |k| (init(), before.get(k).copied().unwrap_or(0), 0u64),
+        |st, c| visit(&mut st.0, c, st.1 + st.2 + 1),
+        |st, line| st.2 = line,
+        None,
+    )
+    .ok()?;
+    Some(states.into_iter().map(|(s, _, _)| s).collect())
 }
 
 /// The names → cell slots of `names` (a name may be asked for twice), and the set of them.
@@ -570,10 +620,13 @@ fn piece<'t, S>(
     reader: &mut Reader<'t, '_>,
     state: &mut S,
     visit: &impl Fn(&mut S, &Cells<'_>),
+    on_line: &impl Fn(&mut S, u64),
     release: &dyn Fn(usize, usize),
 ) -> Result<u64, Irregular> {
     let mut rows = 0u64;
     let mut start = 0usize;
+    // The line being read, from 0 (`on_line` gets it before its record is visited).
+    let mut line = 0u64;
     // The piece is read in blocks of whole lines, each checked as UTF-8 (a block that is
     // not is the frame reader's case) and, once visited, released: a pass holds little
     // more than the block it reads (no page of the piece is touched before its turn).
@@ -592,10 +645,12 @@ fn piece<'t, S>(
         let end = memchr::memchr(b'\n', &bytes[start..block_end]).map_or(block_end, |o| start + o);
         let raw = &bytes[start..end];
         start = end + 1;
+        line += 1;
         let l = trim(raw);
         if l.is_empty() {
             continue;
         }
+        on_line(state, line - 1);
         // `trim` removes ASCII bytes only: the line is UTF-8 as its block is.
         let at = l.as_ptr() as usize - bytes.as_ptr() as usize - block_at;
         reader.record(&block[at..at + l.len()], state, visit)?;
@@ -641,6 +696,7 @@ mod tests {
             |s: &mut Vec<Vec<Option<String>>>, c| {
                 s.push(c.iter().map(|x| x.as_deref().map(str::to_string)).collect())
             },
+            |_, _| {},
             Some(parts),
         )
         .ok()?;
@@ -709,7 +765,7 @@ mod tests {
         let p = dir.path().join("l.ndjson");
         std::fs::write(&p, &latin).unwrap();
         let map = Mapped::open(&p).unwrap();
-        let got = visit_mapped(&map, &["id"], None, |_| (), |_, _| {}, Some(1));
+        let got = visit_mapped(&map, &["id"], None, |_| (), |_, _| {}, |_, _| {}, Some(1));
         assert!(got.is_err());
     }
 
@@ -724,9 +780,17 @@ mod tests {
             let p = dir.path().join("t.ndjson");
             std::fs::write(&p, text).unwrap();
             let map = Mapped::open(&p).unwrap();
-            visit_mapped(&map, &["id"], Some(&known), |_| (), |_, _| {}, Some(parts))
-                .map(|(_, rows)| rows)
-                .ok()
+            visit_mapped(
+                &map,
+                &["id"],
+                Some(&known),
+                |_| (),
+                |_, _| {},
+                |_, _| {},
+                Some(parts),
+            )
+            .map(|(_, rows)| rows)
+            .ok()
         };
         // What the head had: read through, whichever reader takes the line.
         let fine = concat!(
