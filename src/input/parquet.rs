@@ -83,7 +83,7 @@ pub struct Stamp {
 /// before it, and so do the times [`TimeParser::parse_common`] leaves to the full parser.
 ///
 /// [`TimeParser::parse_common`]: crate::time::TimeParser::parse_common
-const FIRST_1902_MS: i64 = -24_837 * 86_400_000;
+const FIRST_1902_MS: i64 = crate::time::days_from_civil(1902, 1, 1) * crate::time::MS_PER_DAY;
 
 impl Stamp {
     /// The text of the value, as both paths write it ([`TextKind`]).
@@ -119,7 +119,7 @@ impl Stamp {
     pub fn packed(&self, parser: &crate::time::TimeParser, na: &[String]) -> i64 {
         use crate::input::rows::{pack_parsed, time_cell, TS_BAD};
         let ms = match self.kind {
-            TextKind::Date => self.value.checked_mul(86_400_000),
+            TextKind::Date => self.value.checked_mul(crate::time::MS_PER_DAY),
             TextKind::Naive(unit) | TextKind::Zoned(unit) => {
                 Some(self.value.div_euclid(unit_digits(unit).0 / 1_000))
             }
@@ -319,20 +319,6 @@ impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> 
     }
 }
 
-/// Days since 1970-01-01 as a civil date (year, month, day): H. Hinnant's algorithm, exact
-/// for every day.
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
 /// "00" to "99".
 const PAIRS: [u8; 200] = {
     let mut t = [0u8; 200];
@@ -387,7 +373,8 @@ impl Ascii {
             self.n += 10;
             return;
         }
-        let (year, month, day) = civil(d);
+        let (year, month, day) = crate::time::civil_from_days(d);
+        let (month, day) = (i64::from(month), i64::from(day));
         if (0..=9999).contains(&year) {
             self.two(year / 100);
             self.two(year % 100);

@@ -121,11 +121,12 @@ fn the_parallel_reader_gives_the_polars_paths_output() {
     same_on_both_paths(&cases, dir.path());
 }
 
-// The rejects pass reads a regular file with the parallel reader (eight pieces, records with
-// quoted line breaks among them), `cxm inspect` in record-aligned pieces of the careful
-// reader, each with the header before it (here of 5,000 bytes: about 500 pieces): the
-// rejected rows, their lines, the first one `--strict` names and what inspect shows are
-// those of the whole file read at once by the careful reader (the frame path).
+// The rejects pass and `cxm inspect` read a regular file with the parallel reader (eight
+// pieces, records with quoted line breaks among them), `cxm inspect --sample` in
+// record-aligned pieces of the careful reader, each with the header before it (here of
+// 5,000 bytes: about 500 pieces): the rejected rows, their lines, the first one `--strict`
+// names and what inspect shows are those of the whole file read at once by the careful
+// reader (the frame path).
 #[test]
 fn the_rejects_pass_reads_a_regular_file_in_pieces() {
     let dir = tempfile::tempdir().unwrap();
@@ -147,6 +148,7 @@ fn the_rejects_pass_reads_a_regular_file_in_pieces() {
         vec!["nps", &p, "--keep-duplicates", "--rejects", "R"],
         vec!["nps", &p, "--strict"],
         vec!["inspect", &p],
+        vec!["inspect", &p, "--sample", "29000"],
     ];
     same_on_both_paths_with(&cases, dir.path(), &env);
     let o = run_path(&["nps", &p, "--strict"], false, &env);

@@ -449,22 +449,17 @@ fn typed_parquet_columns_are_read_as_their_values() {
         let as_of = v["as_of"].as_str().unwrap();
         assert!(as_of.starts_with("2025-03-04T10:00:00.25"), "{as_of}");
     }
+    // The NPS of the group `value` of `--by column`.
+    let group_nps = |column: &str, value: &str| {
+        let v = json_ok(&["nps", &f, "--by", column]);
+        let rows = v["rows"].as_array().unwrap();
+        let g = rows.iter().find(|r| r["group"][column] == value);
+        g.unwrap_or_else(|| panic!("no {value} group: {v}"))["nps"].clone()
+    };
     // By the DATE column: one group a day; 2025-03-02 holds r2 (9, promoter): NPS 100.
-    let v = json_ok(&["nps", &f, "--by", "day"]);
-    let rows = v["rows"].as_array().unwrap();
-    let r2 = rows
-        .iter()
-        .find(|r| r["group"]["day"] == "2025-03-02")
-        .unwrap_or_else(|| panic!("no 2025-03-02 group: {v}"));
-    approx(&r2["nps"], 100.0);
+    approx(&group_nps("day", "2025-03-02"), 100.0);
     // By the DECIMAL amount: r4 (3, detractor) is the 50.00 group.
-    let v = json_ok(&["nps", &f, "--by", "amount"]);
-    let rows = v["rows"].as_array().unwrap();
-    let r4 = rows
-        .iter()
-        .find(|r| r["group"]["amount"] == "50.00")
-        .unwrap_or_else(|| panic!("no 50.00 group: {v}"));
-    approx(&r4["nps"], -100.0);
+    approx(&group_nps("amount", "50.00"), -100.0);
     // --since on the millisecond timestamps: r3 (7), r4 (3), r5 (blank), r6 (11) are kept:
     // n 2, NPS 100 × (0 − 1) / 2 = −50.
     let v = json_ok(&["nps", &f, "--since", "2025-03-03T10:00:00.250"]);
