@@ -668,30 +668,35 @@ fn scan_in_one_pass(
             all.push(h);
         }
     }
-    let mut id_counts = Vec::with_capacity(ids.len());
-    for (&i, h) in ids.iter().zip(hashes) {
-        let repeated = crate::input::dedup::repeated_hashes(h);
-        if repeated.is_empty() {
-            id_counts.push(IdCounts::default());
-            continue;
-        }
-        // The ids whose hash repeats, counted by their text.
-        type Counts = rustc_hash::FxHashMap<String, u64>;
-        let (parts, _) = pass(src, map.as_ref(), &[i], Counts::default, |st, cells| {
-            if let Some(id) = cells[0].as_deref().filter(|s| !is_blank(s, &[])) {
-                if repeated.contains(&crate::input::dedup::id_hash(id)) {
-                    *st.entry(id.to_string()).or_insert(0) += 1;
+    let repeated: Vec<_> = hashes
+        .into_iter()
+        .map(crate::input::dedup::repeated_hashes)
+        .collect();
+    // The ids whose hash repeats, counted by their text: one more pass over the id columns
+    // when any does.
+    type Counts = rustc_hash::FxHashMap<String, u64>;
+    let mut counts: Vec<Counts> = vec![Counts::default(); ids.len()];
+    if repeated.iter().any(|r| !r.is_empty()) {
+        let init = || vec![Counts::default(); ids.len()];
+        let (parts, _) = pass(src, map.as_ref(), ids, init, |st, cells| {
+            for ((c, r), cell) in st.iter_mut().zip(&repeated).zip(cells) {
+                let Some(id) = cell.as_deref().filter(|s| !is_blank(s, &[])) else {
+                    continue;
+                };
+                if !r.is_empty() && r.contains(&crate::input::dedup::id_hash(id)) {
+                    *c.entry(id.to_string()).or_insert(0) += 1;
                 }
             }
         })?;
-        let mut counts = Counts::default();
         for p in parts {
-            for (id, n) in p {
-                *counts.entry(id).or_insert(0) += n;
+            for (all, c) in counts.iter_mut().zip(p) {
+                for (id, n) in c {
+                    *all.entry(id).or_insert(0) += n;
+                }
             }
         }
-        id_counts.push(IdCounts::of_repeated(counts));
     }
+    let id_counts = counts.into_iter().map(IdCounts::of_repeated).collect();
     Some(Scanned {
         stats,
         ids: id_counts,
